@@ -1,0 +1,116 @@
+import type { PlatformErrorCode } from './messages.js';
+
+/** Every code an `SmsError` can carry. */
+export type SmsErrorCode =
+  | PlatformErrorCode
+  | 'VALIDATION'
+  | 'HTTP'
+  | 'PROTOCOL'
+  | 'TIMEOUT'
+  | 'NETWORK'
+  | 'UNKNOWN_OUTCOME';
+
+/** The operation that failed. */
+export type SmsAction =
+  | 'send'
+  | 'overage'
+  | 'checkkeyword'
+  | 'changespwd'
+  | 'queryReports'
+  | 'queryReplies';
+
+export interface SmsErrorOptions {
+  code: SmsErrorCode;
+  action?: SmsAction | undefined;
+  /** What the platform said, verbatim (Chinese), where it said something. */
+  platformMessage?: string | undefined;
+  /** HTTP status of the response, where there was one. */
+  status?: number | undefined;
+  /** A short, secret-free excerpt of an unparseable response body. */
+  excerpt?: string | undefined;
+  /** Blocked words parsed from `包含非法字符：…`. */
+  words?: string[] | undefined;
+  /** Which field failed validation. */
+  field?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * The one error type of `@sms/core`. Branch on `code`; `platformMessage` keeps what the
+ * platform said. It never holds the password.
+ */
+export class SmsError extends Error {
+  override readonly name: string = 'SmsError';
+  readonly code: SmsErrorCode;
+  readonly action: SmsAction | undefined;
+  readonly platformMessage: string | undefined;
+  readonly status: number | undefined;
+  readonly excerpt: string | undefined;
+  readonly words: string[];
+  readonly field: string | undefined;
+
+  constructor(message: string, options: SmsErrorOptions) {
+    super(`[sms] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    this.action = options.action;
+    this.platformMessage = options.platformMessage;
+    this.status = options.status;
+    this.excerpt = options.excerpt;
+    this.words = options.words ?? [];
+    this.field = options.field;
+  }
+
+  /** True when the platform itself refused the request (it answered, and said no). */
+  get isPlatformRefusal(): boolean {
+    return !TRANSPORT_CODES.has(this.code) && this.code !== 'VALIDATION';
+  }
+
+  /**
+   * True when a send may have been accepted: do not resend blindly, check the reports
+   * or the platform's console first.
+   */
+  get outcomeUnknown(): boolean {
+    return this.code === 'UNKNOWN_OUTCOME';
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      action: this.action,
+      message: this.message,
+      platformMessage: this.platformMessage,
+      status: this.status,
+      excerpt: this.excerpt,
+      words: this.words.length > 0 ? this.words : undefined,
+      field: this.field,
+    };
+  }
+}
+
+const TRANSPORT_CODES: ReadonlySet<SmsErrorCode> = new Set([
+  'HTTP',
+  'PROTOCOL',
+  'TIMEOUT',
+  'NETWORK',
+  'UNKNOWN_OUTCOME',
+]);
+
+export function isSmsError(value: unknown): value is SmsError {
+  return value instanceof SmsError;
+}
+
+export function validationError(field: string, message: string, action?: SmsAction): SmsError {
+  return new SmsError(message, { code: 'VALIDATION', field, action });
+}
+
+/** Turns anything thrown into an `SmsError`, keeping an existing one as it is. */
+export function toSmsError(error: unknown, action?: SmsAction): SmsError {
+  if (error instanceof SmsError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SmsError(`unexpected failure: ${message}`, {
+    code: 'NETWORK',
+    action,
+    cause: error,
+  });
+}

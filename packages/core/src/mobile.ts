@@ -1,0 +1,62 @@
+import { validationError } from './errors.js';
+
+const MOBILE = /^1[3-9]\d{9}$/;
+const LIST_SEPARATOR = /[,，;；\n]+/;
+
+/** True for an 11-digit mainland mobile number (`1[3-9]` and 9 more digits). */
+export function isValidMobile(mobile: string): boolean {
+  return MOBILE.test(mobile);
+}
+
+/**
+ * Strips spaces, dashes, parentheses and a `+86`/`0086`/`86` prefix. Returns the digits
+ * as typed otherwise; check the result with `isValidMobile`.
+ */
+export function normalizeMobile(input: string): string {
+  let digits = input.trim().replace(/[\s\-().\u00a0\u3000]/g, '');
+  if (digits.startsWith('+86')) digits = digits.slice(3);
+  else if (digits.startsWith('0086')) digits = digits.slice(4);
+  else if (digits.startsWith('86') && digits.length === 13) digits = digits.slice(2);
+  return digits;
+}
+
+/** Splits a comma list (half- or full-width) or takes an array, then normalises each entry. */
+export function splitMobiles(input: string | readonly string[]): string[] {
+  const parts = typeof input === 'string' ? [input] : input;
+  return parts
+    .flatMap((part) => part.split(LIST_SEPARATOR))
+    .map(normalizeMobile)
+    .filter((mobile) => mobile.length > 0);
+}
+
+export interface MobilePartition {
+  valid: string[];
+  invalid: string[];
+}
+
+/** Normalises and splits recipients into valid (deduplicated, order kept) and invalid ones. */
+export function partitionMobiles(input: string | readonly string[]): MobilePartition {
+  const valid: string[] = [];
+  const invalid: string[] = [];
+  const seen = new Set<string>();
+  for (const mobile of splitMobiles(input)) {
+    if (!isValidMobile(mobile)) invalid.push(mobile);
+    else if (!seen.has(mobile)) {
+      seen.add(mobile);
+      valid.push(mobile);
+    }
+  }
+  return { valid, invalid };
+}
+
+/** Normalised, valid, deduplicated numbers, or a `VALIDATION` error naming the bad ones. */
+export function parseMobiles(input: string | readonly string[]): string[] {
+  const { valid, invalid } = partitionMobiles(input);
+  if (invalid.length > 0) {
+    const shown = invalid.slice(0, 5).join(', ');
+    const more = invalid.length > 5 ? ` and ${invalid.length - 5} more` : '';
+    throw validationError('mobiles', `invalid mobile number(s): ${shown}${more}`, 'send');
+  }
+  if (valid.length === 0) throw validationError('mobiles', 'no mobile number given', 'send');
+  return valid;
+}
