@@ -1,0 +1,132 @@
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it } from 'vitest';
+import {
+  generateWebhookSecret,
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
+  webhookHeaders,
+} from './webhooks.js';
+
+const body = JSON.stringify({
+  type: 'sms.report',
+  timestamp: '2026-01-01T00:00:00.000Z',
+  data: {
+    account: 'main',
+    mobile: '13800138000',
+    taskId: '1504250001',
+    status: 'delivered',
+    statusCode: 10,
+    receivedAt: '2026-01-01T00:00:00.000Z',
+    receiveTime: '2026-01-01 08:00:00',
+    errorCode: 'DELIVRD',
+    extNo: '01',
+  },
+});
+const now = () => Math.floor(Date.now() / 1000);
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(WebhookVerificationError);
+    return (error as WebhookVerificationError).code;
+  }
+  return undefined;
+}
+
+describe('webhooks against the standardwebhooks package', () => {
+  it('what we sign, standardwebhooks verifies, with each rotated secret', () => {
+    const [a, b] = [generateWebhookSecret(), generateWebhookSecret()];
+    const headers = webhookHeaders({ id: 'msg_1', timestamp: now(), body, secrets: [a, b] });
+    expect(headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+    expect(headers['content-type']).toBe('application/json');
+    expect(new Webhook(a).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(new Webhook(b).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(generateWebhookSecret()).verify(body, headers)).toThrow();
+  });
+
+  it('what standardwebhooks signs, we verify (string, Buffer, Headers, array headers)', () => {
+    const secret = generateWebhookSecret();
+    const ts = new Date();
+    const sig = new Webhook(secret).sign('msg_2', ts, body);
+    const plain = {
+      'Webhook-Id': 'msg_2',
+      'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)),
+      'webhook-signature': sig,
+    };
+    expect(verifyWebhook({ headers: plain, body, secrets: secret }).data.mobile).toBe(
+      '13800138000',
+    );
+    expect(
+      verifyWebhook({ headers: new Headers(plain), body: Buffer.from(body), secrets: [secret] })
+        .type,
+    ).toBe('sms.report');
+    const split = { ...plain, 'webhook-signature': ['v1,AAAA', sig] };
+    expect(verifyWebhook({ headers: split, body, secrets: secret }).type).toBe('sms.report');
+  });
+
+  it('accepts any one secret of a rotation on the verifying side', () => {
+    const [old, fresh] = [generateWebhookSecret(), generateWebhookSecret()];
+    const headers = webhookHeaders({ id: 'msg_3', timestamp: now(), body, secrets: [fresh] });
+    expect(verifyWebhook({ headers, body, secrets: [old, fresh] }).type).toBe('sms.report');
+  });
+
+  it('names what is wrong', () => {
+    const secret = generateWebhookSecret();
+    const headers = webhookHeaders({ id: 'msg_4', timestamp: now(), body, secrets: [secret] });
+    expect(codeOf(() => verifyWebhook({ headers: {}, body, secrets: secret }))).toBe(
+      'MISSING_HEADERS',
+    );
+    expect(codeOf(() => verifyWebhook({ headers, body: body + ' ', secrets: secret }))).toBe(
+      'BAD_SIGNATURE',
+    );
+    expect(codeOf(() => verifyWebhook({ headers, body, secrets: generateWebhookSecret() }))).toBe(
+      'BAD_SIGNATURE',
+    );
+    expect(
+      codeOf(() => verifyWebhook({ headers, body, secrets: secret, now: Date.now() + 301_000 })),
+    ).toBe('STALE');
+    expect(
+      codeOf(() =>
+        verifyWebhook({
+          headers,
+          body,
+          secrets: secret,
+          toleranceSeconds: 1000,
+          now: Date.now() + 301_000,
+        }),
+      ),
+    ).toBeUndefined();
+    const junk = '{"type":"other"}';
+    const junkHeaders = webhookHeaders({
+      id: 'msg_5',
+      timestamp: now(),
+      body: junk,
+      secrets: [secret],
+    });
+    expect(codeOf(() => verifyWebhook({ headers: junkHeaders, body: junk, secrets: secret }))).toBe(
+      'BAD_PAYLOAD',
+    );
+  });
+
+  it('signs exactly as the spec example does', () => {
+    // The test vector from the Standard Webhooks reference implementations.
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const payload = '{"test": 2432232314}';
+    expect(
+      signWebhook({
+        id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        timestamp: 1614265330,
+        body: payload,
+        secrets: [secret],
+      }),
+    ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+
+  it('generates secrets of 24 random bytes', () => {
+    const secret = generateWebhookSecret();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(generateWebhookSecret()).not.toBe(secret);
+  });
+});
