@@ -1,4 +1,5 @@
 import iconv from 'iconv-lite';
+import { TextDecoder } from 'node:util';
 import { validationError, type SmsAction } from './errors.js';
 
 /** The two wire charsets: `sms.aspx` speaks UTF-8, `smsGBK.aspx` speaks GBK (GB2312). */

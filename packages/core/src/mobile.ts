@@ -20,13 +20,17 @@ export function normalizeMobile(input: string): string {
   return digits;
 }
 
-/** Splits a comma list (half- or full-width) or takes an array, then normalises each entry. */
-export function splitMobiles(input: string | readonly string[]): string[] {
+function rawEntries(input: string | readonly string[]): string[] {
   const parts = typeof input === 'string' ? [input] : input;
   return parts
-    .flatMap((part) => part.split(LIST_SEPARATOR))
-    .map(normalizeMobile)
-    .filter((mobile) => mobile.length > 0);
+    .flatMap((part) => String(part).split(LIST_SEPARATOR))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+}
+
+/** Splits a comma list (half- or full-width) or takes an array, then normalises each entry. */
+export function splitMobiles(input: string | readonly string[]): string[] {
+  return rawEntries(input).map(normalizeMobile);
 }
 
 export interface MobilePartition {
@@ -34,13 +38,17 @@ export interface MobilePartition {
   invalid: string[];
 }
 
-/** Normalises and splits recipients into valid (deduplicated, order kept) and invalid ones. */
+/**
+ * Normalises and splits recipients into valid (deduplicated, order kept) and invalid ones
+ * (as the caller wrote them).
+ */
 export function partitionMobiles(input: string | readonly string[]): MobilePartition {
   const valid: string[] = [];
   const invalid: string[] = [];
   const seen = new Set<string>();
-  for (const mobile of splitMobiles(input)) {
-    if (!isValidMobile(mobile)) invalid.push(mobile);
+  for (const entry of rawEntries(input)) {
+    const mobile = normalizeMobile(entry);
+    if (!isValidMobile(mobile)) invalid.push(entry);
     else if (!seen.has(mobile)) {
       seen.add(mobile);
       valid.push(mobile);

@@ -39,7 +39,8 @@ export function parseShanghai(text: string): Date | undefined {
 export function toSendTime(value: Date | string | undefined): string {
   if (value === undefined || value === '') return '';
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw validationError('sendTime', 'sendTime is an invalid Date', 'send');
+    if (Number.isNaN(value.getTime()))
+      throw validationError('sendTime', 'sendTime is an invalid Date', 'send');
     return formatShanghai(value);
   }
   const parsed = parseShanghai(value);

@@ -1,0 +1,274 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import iconv from 'iconv-lite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SmsClient } from './client.js';
+import { SmsError } from './errors.js';
+
+/** A scripted platform: each test sets how it answers; requests are recorded raw. */
+type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+let handler: Handler;
+const requests: Array<{ url: string; body: Buffer; headers: IncomingMessage['headers'] }> = [];
+let server: Server;
+let baseUrl: string;
+const clients: SmsClient[] = [];
+
+const OK_SEND =
+  '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus><message>ok</message><remainpoint>9</remainpoint><taskID>42</taskID><successCounts>1</successCounts></returnsms>';
+const PASSWORD = 'pw-Very-Secret-1';
+
+function client(options: Partial<ConstructorParameters<typeof SmsClient>[0]> = {}): SmsClient {
+  const created = new SmsClient({
+    baseUrl,
+    userId: '12',
+    account: 'demo',
+    password: PASSWORD,
+    retry: { minDelayMs: 1, maxDelayMs: 5 },
+    ...options,
+  });
+  clients.push(created);
+  return created;
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<SmsError> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(SmsError);
+  expect((error as SmsError).code).toBe(code);
+  const smsError = error as SmsError;
+  expect(
+    `${smsError.message} ${JSON.stringify(smsError.toJSON())} ${smsError.excerpt ?? ''}`,
+  ).not.toContain(PASSWORD);
+  return smsError;
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ url: req.url ?? '', body, headers: req.headers });
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  requests.length = 0;
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('SmsClient over HTTP', () => {
+  it('POSTs a form with credentials in the body, never in the URL', async () => {
+    handler = (_req, _body, res) => res.end(OK_SEND);
+    const result = await client({ baseUrl: `${baseUrl}/prefix/` }).send({
+      mobiles: '13800138000',
+      content: '【签名】你好',
+    });
+    expect(result.taskId).toBe('42');
+    const [request] = requests;
+    expect(request?.url).toBe('/prefix/sms.aspx');
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request?.body.toString()).toContain(`password=${PASSWORD}`);
+    expect(request?.url).not.toContain(PASSWORD);
+  });
+
+  it('decodes by the Content-Type charset even when the XML declaration says utf-8', async () => {
+    handler = (_req, _body, res) => {
+      res.setHeader('content-type', 'text/xml; charset=gb2312');
+      res.end(
+        iconv.encode(
+          '<?xml version="1.0" encoding="utf-8" ?><returnsms><message>没有包含屏蔽词</message></returnsms>',
+          'gbk',
+        ),
+      );
+    };
+    expect((await client().checkKeyword('hello')).blocked).toBe(false);
+  });
+
+  it('decodes by the XML declaration when there is no header charset, and by the endpoint default last', async () => {
+    handler = (_req, _body, res) => {
+      res.setHeader('content-type', 'text/xml');
+      res.end(
+        iconv.encode(
+          '<?xml version="1.0" encoding="gb2312" ?><returnsms><message>没有包含屏蔽词</message></returnsms>',
+          'gbk',
+        ),
+      );
+    };
+    expect((await client().checkKeyword('hello')).message).toBe('没有包含屏蔽词');
+    handler = (_req, _body, res) =>
+      res.end(iconv.encode('<returnsms><message>没有包含屏蔽词</message></returnsms>', 'gbk'));
+    expect((await client({ charset: 'gbk' }).checkKeyword('你好')).message).toBe('没有包含屏蔽词');
+  });
+
+  it('reads a UTF-8 BOM', async () => {
+    handler = (_req, _body, res) =>
+      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(OK_SEND)]));
+    expect((await client().send({ mobiles: '13800138000', content: 'x' })).taskId).toBe('42');
+  });
+
+  it('turns an HTML 500 page into an HTTP error with status and excerpt, and retries read-only calls', async () => {
+    handler = (_req, _body, res) => {
+      res.statusCode = 500;
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end('<html><body><h1>Server Error in "/" Application.</h1></body></html>');
+    };
+    const error = await expectCode(client().balance(), 'HTTP');
+    expect(error.status).toBe(500);
+    expect(error.excerpt).toContain('Server Error');
+    expect(requests).toHaveLength(3);
+  });
+
+  it('does not retry a send that got an HTTP error', async () => {
+    handler = (_req, _body, res) => {
+      res.statusCode = 502;
+      res.end('bad gateway');
+    };
+    await expectCode(client().send({ mobiles: '13800138000', content: 'x' }), 'HTTP');
+    expect(requests).toHaveLength(1);
+  });
+
+  it('reports UNKNOWN_OUTCOME when the connection resets after a send was written, and does not retry', async () => {
+    handler = (req) => req.socket.destroy();
+    const error = await expectCode(
+      client().send({ mobiles: '13800138000', content: 'x' }),
+      'UNKNOWN_OUTCOME',
+    );
+    expect(error.outcomeUnknown).toBe(true);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('reports UNKNOWN_OUTCOME when a send times out waiting for the answer', async () => {
+    handler = () => {};
+    await expectCode(
+      client({ timeoutMs: 150 }).send({ mobiles: '13800138000', content: 'x' }),
+      'UNKNOWN_OUTCOME',
+    );
+    expect(requests).toHaveLength(1);
+  });
+
+  it('reports TIMEOUT for a read-only call and retries it', async () => {
+    handler = () => {};
+    await expectCode(
+      client({ timeoutMs: 100, retry: { retries: 1, minDelayMs: 1 } }).balance(),
+      'TIMEOUT',
+    );
+    expect(requests).toHaveLength(2);
+  });
+
+  it('does not retry a pull once it was written (records would be lost)', async () => {
+    handler = (req) => req.socket.destroy();
+    await expectCode(client().fetchReports(), 'UNKNOWN_OUTCOME');
+    expect(requests).toHaveLength(1);
+  });
+
+  it('reports a truncated body as a failure of the exchange', async () => {
+    handler = (_req, _body, res) => {
+      res.setHeader('content-length', '500');
+      res.write(OK_SEND.slice(0, 60));
+      setTimeout(() => res.socket?.destroy(), 10);
+    };
+    await expectCode(client().send({ mobiles: '13800138000', content: 'x' }), 'UNKNOWN_OUTCOME');
+    await expectCode(client({ retry: false }).balance(), 'NETWORK');
+  });
+
+  it('reports NETWORK when nothing listens, retrying even a send since nothing left', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const attempts: unknown[] = [];
+    const logger = {
+      warn: (_m: string, fields?: Record<string, unknown>) => attempts.push(fields),
+    };
+    const error = await expectCode(
+      client({ baseUrl: `http://127.0.0.1:${port}`, logger }).send({
+        mobiles: '13800138000',
+        content: 'x',
+      }),
+      'NETWORK',
+    );
+    expect(error.action).toBe('send');
+    expect(attempts).toHaveLength(3);
+    expect(JSON.stringify(attempts)).not.toContain(PASSWORD);
+  });
+
+  it('makes no request for invalid input', async () => {
+    handler = (_req, _body, res) => res.end(OK_SEND);
+    await expect(client().send({ mobiles: 'abc', content: 'x' })).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+    await expect(
+      client({ charset: 'gbk' }).send({ mobiles: '13800138000', content: '🙂' }),
+    ).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(requests).toHaveLength(0);
+  });
+
+  it('refuses a baseUrl with credentials in it', () => {
+    expect(
+      () => new SmsClient({ baseUrl: 'http://u:p@127.0.0.1/', account: 'a', password: 'b' }),
+    ).toThrow(SmsError);
+  });
+
+  it('splits a batch into chunks, keeps going after a failed chunk and reports progress', async () => {
+    let calls = 0;
+    handler = (_req, _body, res) => {
+      calls++;
+      if (calls === 2)
+        res.end(
+          '<returnsms><returnstatus>Faild</returnstatus><message>其他错误</message></returnsms>',
+        );
+      else res.end(OK_SEND);
+    };
+    const mobiles = Array.from(
+      { length: 25 },
+      (_, i) => `1380013${String(8000 + i).padStart(4, '0')}`,
+    );
+    const progress: number[] = [];
+    const outcome = await client().sendBatch({
+      mobiles: [...mobiles, 'bad-number'],
+      content: '【签名】hi',
+      chunkSize: 10,
+      concurrency: 1,
+      onProgress: (p) => progress.push(p.completedChunks),
+    });
+    expect(outcome.results.map((r) => r.index)).toEqual([0, 2]);
+    expect(outcome.failures.map((f) => [f.index, f.error.code])).toEqual([[1, 'PLATFORM_ERROR']]);
+    expect(outcome.invalid).toEqual(['bad-number']);
+    expect(progress).toEqual([1, 2, 3]);
+    expect(
+      requests.map((r) => new URLSearchParams(r.body.toString()).get('mobile')?.split(',').length),
+    ).toEqual([10, 10, 5]);
+  });
+
+  it('polls reports, yielding each once, and stops on abort', async () => {
+    let served = 0;
+    handler = (_req, _body, res) => {
+      served++;
+      if (served === 1) {
+        res.end(
+          '<returnsms><statusbox><mobile>13800138000</mobile><taskid>1</taskid><status>10</status><receivetime>2026-01-01 08:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox></returnsms>',
+        );
+      } else res.end('<returnsms/>');
+    };
+    const controller = new AbortController();
+    const seen: string[] = [];
+    for await (const report of client().reports({ intervalMs: 20, signal: controller.signal })) {
+      seen.push(report.mobile);
+      setTimeout(() => controller.abort(), 60);
+    }
+    expect(seen).toEqual(['13800138000']);
+    expect(served).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,424 @@
+import { Pool, type Dispatcher } from 'undici';
+import { type Charset, encodeFormValue } from './charset.js';
+import { SmsError, type SmsAction, validationError } from './errors.js';
+import type { SmsLogger } from './logger.js';
+import { partitionMobiles } from './mobile.js';
+import {
+  buildBalanceRequest,
+  buildChangePasswordRequest,
+  buildCheckKeywordRequest,
+  buildRepliesRequest,
+  buildReportsRequest,
+  buildSendRequest,
+  parseBalanceResponse,
+  parseChangePasswordResponse,
+  parseCheckKeywordResponse,
+  parseRepliesResponse,
+  parseReportsResponse,
+  parseSendResponse,
+  prepareSend,
+} from './protocol.js';
+import { type RetryOptions, type RetryPolicy, backoffDelay, retryPolicy, sleep } from './retry.js';
+import { TransportFailure, exchange, responseText, transportError } from './transport.js';
+import type {
+  BalanceResult,
+  ChangePasswordResult,
+  CheckKeywordResult,
+  Credentials,
+  Reply,
+  SendInput,
+  SendResult,
+  StatusReport,
+  WireRequest,
+} from './types.js';
+
+export interface SmsClientOptions {
+  /** The platform's address, e.g. `http://203.0.113.5:8888` (a path prefix is kept). */
+  baseUrl: string;
+  /** 企业ID; may be empty for accounts that work with account + password alone. */
+  userId?: string;
+  account: string;
+  /** Sent in the POST body only; never logged or put in errors. */
+  password: string;
+  /** `utf-8` uses `sms.aspx`, `gbk` uses `smsGBK.aspx` (default `utf-8`). */
+  charset?: Charset;
+  /** Time to wait for the response headers, then for each body chunk (default 15000 ms). */
+  timeoutMs?: number;
+  /** Connect timeout (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** Bring your own undici dispatcher (proxy, mock, interceptors). Not closed by `close()`. */
+  dispatcher?: Dispatcher;
+  /** Sockets in the default pool (default 64). */
+  connections?: number;
+  /** Backoff for safe retries; `false` turns retries off. Sends are retried only when the request surely never left. */
+  retry?: RetryOptions | false;
+  logger?: SmsLogger;
+}
+
+export interface FetchReportsOptions {
+  /** `statusNum`: at most this many reports (platform default 4000). */
+  max?: number;
+}
+
+export interface PollOptions {
+  /** Wait between polls that return nothing (default 5000 ms). */
+  intervalMs?: number;
+  /** Stops polling; a pull already under way is finished first so no record is lost. */
+  signal?: AbortSignal;
+  /** Reports only: `statusNum` per poll. */
+  max?: number;
+  /** Called on a failed poll; polling then goes on after `intervalMs`. Without it, the error ends the iteration. */
+  onError?: (error: SmsError) => void;
+}
+
+export interface SendBatchInput extends Omit<SendInput, 'mobiles'> {
+  mobiles: string | readonly string[];
+  /** Numbers per request (default 1000). */
+  chunkSize?: number;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number;
+  /** Called after each chunk finishes. */
+  onProgress?: (progress: BatchProgress) => void;
+  /** Stops starting new chunks; chunks already sent are reported. */
+  signal?: AbortSignal;
+}
+
+export interface BatchChunk {
+  index: number;
+  mobiles: string[];
+}
+
+export interface BatchChunkSuccess extends BatchChunk {
+  result: SendResult;
+}
+
+export interface BatchChunkFailure extends BatchChunk {
+  error: SmsError;
+}
+
+export interface BatchProgress {
+  completedChunks: number;
+  totalChunks: number;
+  /** Numbers in chunks the platform accepted so far. */
+  sentMobiles: number;
+  /** Numbers in chunks that failed so far. */
+  failedMobiles: number;
+  chunk: BatchChunkSuccess | BatchChunkFailure;
+}
+
+export interface SendBatchResult {
+  /** Chunks the platform accepted. */
+  results: BatchChunkSuccess[];
+  /** Chunks that failed; `error.code === 'UNKNOWN_OUTCOME'` means it may have been sent. */
+  failures: BatchChunkFailure[];
+  /** Chunks never attempted (the signal fired). */
+  notSent: BatchChunk[];
+  /** Numbers dropped before sending because they are not valid mobile numbers. */
+  invalid: string[];
+  /** Sum of `successCounts` over accepted chunks. */
+  successCounts: number;
+}
+
+/** How each action may be retried: read-only calls freely, state changes only if nothing left. */
+const CHANGES_STATE: Record<SmsAction, boolean> = {
+  send: true,
+  changespwd: true,
+  // A pull hands records out once: a lost answer is lost records, so never repeat blindly.
+  queryReports: true,
+  queryReplies: true,
+  overage: false,
+  checkkeyword: false,
+};
+
+/** The client of the platform's HTTP interface. One instance per account; reuse it. */
+export class SmsClient {
+  readonly charset: Charset;
+  private credentials: Credentials;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly logger: SmsLogger | undefined;
+  private closed = false;
+
+  constructor(options: SmsClientOptions) {
+    if (!options || typeof options.baseUrl !== 'string') {
+      throw validationError('baseUrl', 'baseUrl is required');
+    }
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch {
+      throw validationError('baseUrl', `baseUrl is not a URL: ${options.baseUrl.slice(0, 80)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw validationError('baseUrl', 'baseUrl must be http: or https:');
+    }
+    if (url.username || url.password || url.search) {
+      throw validationError(
+        'baseUrl',
+        'baseUrl must not carry credentials or a query: pass them as options',
+      );
+    }
+    if (!options.account) throw validationError('account', 'account is required');
+    if (!options.password) throw validationError('password', 'password is required');
+    this.credentials = {
+      userId: options.userId ?? '',
+      account: options.account,
+      password: options.password,
+    };
+    this.charset = options.charset ?? 'utf-8';
+    if (this.charset !== 'utf-8' && this.charset !== 'gbk') {
+      throw validationError('charset', "charset must be 'utf-8' or 'gbk'");
+    }
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.retry = retryPolicy(options.retry);
+    this.logger = options.logger;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher =
+      options.dispatcher ??
+      new Pool(this.origin, {
+        connections: options.connections ?? 64,
+        connect: { timeout: options.connectTimeoutMs ?? 5000 },
+        pipelining: 1,
+      });
+  }
+
+  /** The account name (handy for logs; the password is not readable). */
+  get account(): string {
+    return this.credentials.account;
+  }
+
+  /** Sends one message to one or more numbers in one request. Never retried once it may have left. */
+  async send(input: SendInput): Promise<SendResult> {
+    const wire = buildSendRequest(this.credentials, input, this.charset);
+    return this.call('send', wire, parseSendResponse);
+  }
+
+  /** Balance and pay type (`action=overage`). */
+  async balance(): Promise<BalanceResult> {
+    return this.call(
+      'overage',
+      buildBalanceRequest(this.credentials, this.charset),
+      parseBalanceResponse,
+    );
+  }
+
+  /** Asks the platform whether content contains blocked words. */
+  async checkKeyword(content: string): Promise<CheckKeywordResult> {
+    const wire = buildCheckKeywordRequest(this.credentials, content, this.charset);
+    return this.call('checkkeyword', wire, parseCheckKeywordResponse);
+  }
+
+  /**
+   * Pulls delivery reports. Each report is handed out ONCE by the platform: what this
+   * returns is the only copy, so store it before doing anything else with it.
+   */
+  async fetchReports(options: FetchReportsOptions = {}): Promise<StatusReport[]> {
+    const wire = buildReportsRequest(this.credentials, options);
+    return this.call('queryReports', wire, (text) => parseReportsResponse(text));
+  }
+
+  /** Pulls replies (上行). Pull-once, like reports. */
+  async fetchReplies(): Promise<Reply[]> {
+    return this.call('queryReplies', buildRepliesRequest(this.credentials), (text) =>
+      parseRepliesResponse(text),
+    );
+  }
+
+  /** Changes the account's password; on success this client uses the new one. */
+  async changePassword(newPassword: string): Promise<ChangePasswordResult> {
+    const wire = buildChangePasswordRequest(this.credentials, newPassword, this.charset);
+    const result = await this.call('changespwd', wire, parseChangePasswordResponse);
+    this.credentials = { ...this.credentials, password: newPassword };
+    return result;
+  }
+
+  /** Polls delivery reports and yields each once. Drains quickly while reports are waiting. */
+  reports(options: PollOptions = {}): AsyncGenerator<StatusReport> {
+    const max = options.max;
+    return this.poll(
+      () => this.fetchReports(max === undefined ? {} : { max }),
+      max ?? 4000,
+      options,
+    );
+  }
+
+  /** Polls replies and yields each once. */
+  replies(options: PollOptions = {}): AsyncGenerator<Reply> {
+    return this.poll(() => this.fetchReplies(), Number.POSITIVE_INFINITY, options);
+  }
+
+  /**
+   * Sends one content to many numbers in chunks of `chunkSize`, `concurrency` at a time.
+   * Does not stop at the first failure; invalid numbers are reported, not sent.
+   */
+  async sendBatch(input: SendBatchInput): Promise<SendBatchResult> {
+    const chunkSize = input.chunkSize ?? 1000;
+    const concurrency = input.concurrency ?? 4;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1)
+      throw validationError('chunkSize', 'chunkSize must be a positive integer', 'send');
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw validationError('concurrency', 'concurrency must be a positive integer', 'send');
+    const { valid, invalid } = partitionMobiles(input.mobiles);
+    if (valid.length === 0)
+      throw validationError('mobiles', 'no valid mobile number given', 'send');
+    // Validate everything shared by the chunks once, before the first request.
+    const prepared = prepareSend({ ...input, mobiles: valid.slice(0, 1) });
+    encodeFormValue(prepared.content, this.charset, 'content', 'send');
+
+    const chunks: BatchChunk[] = [];
+    for (let i = 0; i < valid.length; i += chunkSize) {
+      chunks.push({ index: chunks.length, mobiles: valid.slice(i, i + chunkSize) });
+    }
+    const outcome: SendBatchResult = {
+      results: [],
+      failures: [],
+      notSent: [],
+      invalid,
+      successCounts: 0,
+    };
+    let next = 0;
+    let sentMobiles = 0;
+    let failedMobiles = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        if (input.signal?.aborted) {
+          outcome.notSent.push(chunk);
+          continue;
+        }
+        let done: BatchChunkSuccess | BatchChunkFailure;
+        try {
+          const result = await this.send({
+            mobiles: chunk.mobiles,
+            content: prepared.content,
+            sendTime: prepared.sendTime,
+            extNo: prepared.extNo,
+          });
+          done = { ...chunk, result };
+          outcome.results.push(done);
+          outcome.successCounts += result.successCounts;
+          sentMobiles += chunk.mobiles.length;
+        } catch (error) {
+          done = {
+            ...chunk,
+            error:
+              error instanceof SmsError
+                ? error
+                : new SmsError(String(error), { code: 'NETWORK', action: 'send', cause: error }),
+          };
+          outcome.failures.push(done);
+          failedMobiles += chunk.mobiles.length;
+        }
+        input.onProgress?.({
+          completedChunks: outcome.results.length + outcome.failures.length,
+          totalChunks: chunks.length,
+          sentMobiles,
+          failedMobiles,
+          chunk: done,
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+    const byIndex = (a: BatchChunk, b: BatchChunk) => a.index - b.index;
+    outcome.results.sort(byIndex);
+    outcome.failures.sort(byIndex);
+    outcome.notSent.sort(byIndex);
+    return outcome;
+  }
+
+  /** Closes the connection pool (not a dispatcher you passed in). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private async *poll<T>(
+    fetch: () => Promise<T[]>,
+    fullBatch: number,
+    options: PollOptions,
+  ): AsyncGenerator<T> {
+    const intervalMs = options.intervalMs ?? 5000;
+    const { signal, onError } = options;
+    while (!signal?.aborted) {
+      let batch: T[];
+      try {
+        batch = await fetch();
+      } catch (error) {
+        if (!onError || !(error instanceof SmsError)) throw error;
+        onError(error);
+        await sleep(intervalMs, signal);
+        continue;
+      }
+      for (const record of batch) yield record;
+      if (batch.length < fullBatch) await sleep(intervalMs, signal);
+    }
+  }
+
+  private async call<T>(
+    action: SmsAction,
+    wire: WireRequest,
+    parse: (text: string) => T,
+  ): Promise<T> {
+    if (this.closed)
+      throw new SmsError(`${action}: the client is closed`, { code: 'NETWORK', action });
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      try {
+        const response = await exchange(wire, {
+          dispatcher: this.dispatcher,
+          origin: this.origin,
+          basePath: this.basePath,
+          timeoutMs: this.timeoutMs,
+          tracksRequestSent: this.ownsDispatcher,
+        });
+        this.logger?.debug?.('sms request', {
+          action,
+          path: wire.path,
+          status: response.status,
+          ms: Math.round(performance.now() - started),
+        });
+        const text = responseText(response, wire, action);
+        return parse(text);
+      } catch (thrown) {
+        const error =
+          thrown instanceof TransportFailure
+            ? transportError(thrown, action, CHANGES_STATE[action])
+            : thrown instanceof SmsError
+              ? thrown
+              : new SmsError(`${action}: ${String(thrown)}`, {
+                  code: 'PROTOCOL',
+                  action,
+                  cause: thrown,
+                });
+        const retryable = this.isRetryable(error, thrown, action);
+        this.logger?.warn?.('sms request failed', {
+          action,
+          path: wire.path,
+          code: error.code,
+          status: error.status,
+          attempt,
+          retrying: retryable && attempt < this.retry.retries,
+        });
+        if (!retryable || attempt >= this.retry.retries) throw error;
+        await sleep(backoffDelay(this.retry, attempt));
+      }
+    }
+  }
+
+  private isRetryable(error: SmsError, thrown: unknown, action: SmsAction): boolean {
+    if (thrown instanceof TransportFailure && !thrown.mayHaveReachedServer) return true;
+    if (CHANGES_STATE[action]) return false;
+    if (error.code === 'NETWORK' || error.code === 'TIMEOUT') return true;
+    return (
+      error.code === 'HTTP' &&
+      (error.status === undefined || error.status >= 500 || error.status === 429)
+    );
+  }
+}

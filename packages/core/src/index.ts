@@ -1,0 +1,97 @@
+export {
+  SmsClient,
+  type BatchChunk,
+  type BatchChunkFailure,
+  type BatchChunkSuccess,
+  type BatchProgress,
+  type FetchReportsOptions,
+  type PollOptions,
+  type SendBatchInput,
+  type SendBatchResult,
+  type SmsClientOptions,
+} from './client.js';
+export {
+  SmsError,
+  isSmsError,
+  toSmsError,
+  validationError,
+  type SmsAction,
+  type SmsErrorCode,
+  type SmsErrorOptions,
+} from './errors.js';
+export type { SmsLogger } from './logger.js';
+export type { RetryOptions } from './retry.js';
+export type * from './types.js';
+export {
+  KEYWORD_SEPARATOR,
+  PULL_ERRORS,
+  PayInfo,
+  PlatformMessage,
+  ReturnStatus,
+  codeForMessage,
+  illegalKeywordMessage,
+  parseKeywordList,
+  pullErrorByCode,
+  pullErrorByNumber,
+  type PlatformErrorCode,
+} from './messages.js';
+export {
+  decodeBytes,
+  decodeForm,
+  decodeResponse,
+  detectCharset,
+  encodeForm,
+  encodeFormValue,
+  encodeText,
+  findGbkUnencodable,
+} from './charset.js';
+export {
+  isValidMobile,
+  normalizeMobile,
+  parseMobiles,
+  partitionMobiles,
+  splitMobiles,
+  type MobilePartition,
+} from './mobile.js';
+export {
+  MULTI_SEGMENT_LENGTH,
+  SINGLE_SEGMENT_LENGTH,
+  contentLength,
+  countSegments,
+  hasSignature,
+} from './segments.js';
+export { formatShanghai, parseShanghai, toSendTime } from './time.js';
+export {
+  Paths,
+  buildBalanceRequest,
+  buildChangePasswordRequest,
+  buildCheckKeywordRequest,
+  buildRepliesRequest,
+  buildReportsRequest,
+  buildSendRequest,
+  excerptOf,
+  parseBalanceResponse,
+  parseChangePasswordResponse,
+  parseCheckKeywordResponse,
+  parseRepliesResponse,
+  parseReportsResponse,
+  parseSendResponse,
+  prepareSend,
+  readReturnSms,
+  type PreparedSend,
+} from './protocol.js';
+export { readXml, type XmlElement } from './xml.js';
+export {
+  type SignWebhookOptions,
+  type SmsReplyWebhookData,
+  type SmsReportWebhookData,
+  type SmsWebhookEvent,
+  type SmsWebhookEventType,
+  type VerifyWebhookOptions,
+  WebhookVerificationError,
+  type WebhookVerificationErrorCode,
+  generateWebhookSecret,
+  signWebhook,
+  verifyWebhook,
+  webhookHeaders,
+} from './webhooks.js';
