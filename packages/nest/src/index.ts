@@ -1,0 +1,32 @@
+export { getSmsClientToken, SMS_MODULE_OPTIONS } from './constants.js';
+export {
+  InjectSmsClient,
+  OnSmsDeadLetter,
+  OnSmsReply,
+  OnSmsReport,
+  type SmsHandlerKind,
+} from './decorators.js';
+export type {
+  SmsClientOptions,
+  SmsDeadLetter,
+  SmsHandlerContext,
+  SmsHandlerRetryOptions,
+  SmsModuleExtras,
+  SmsModuleOptions,
+  SmsPollingOptions,
+  SmsRecordKind,
+} from './options.js';
+export { SmsClientHost } from './sms-client-host.js';
+export {
+  createSmsClient,
+  SmsModule,
+  type SmsModuleForRootAsyncOptions,
+  type SmsModuleForRootOptions,
+} from './sms.module.js';
+export {
+  SMS_WEBHOOK_OPTIONS,
+  SmsWebhookEvent,
+  SmsWebhookGuard,
+  SmsWebhookModule,
+  type SmsWebhookModuleOptions,
+} from './webhook.js';

@@ -1,0 +1,181 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import type { Reply, SmsClient, StatusReport } from '@sms/core';
+import {
+  getSmsClientToken,
+  SMS_HANDLER_METADATA,
+  SMS_MODULE_CONTEXT,
+  SMS_MODULE_OPTIONS,
+  type SmsModuleContext,
+} from './constants.js';
+import type { SmsHandlerKind, SmsHandlerMetadata } from './decorators.js';
+import {
+  abortableDelay,
+  type BoundHandler,
+  describeError,
+  RecordDispatcher,
+} from './dispatcher.js';
+import type { SmsModuleOptions, SmsRecordKind } from './options.js';
+
+const DEFAULT_INTERVAL_MS = 10_000;
+
+/**
+ * One per `SmsModule` instance: runs the opt-in pollers and, at shutdown, stops them and
+ * closes the client. Records are pull-once: a fetched batch is always dispatched to the
+ * end (or dead-lettered), even while shutting down.
+ */
+@Injectable()
+export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly #logger: Logger;
+  readonly #abort = new AbortController();
+  #loop: Promise<void> | undefined;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(
+    @Inject(SMS_MODULE_OPTIONS) private readonly options: SmsModuleOptions,
+    @Inject(SMS_MODULE_CONTEXT) private readonly context: SmsModuleContext,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
+  ) {
+    this.#logger = new Logger(context.name === undefined ? 'SmsModule' : `SmsModule:${context.name}`);
+  }
+
+  /** The client this module provides (after any `overrideProvider`). */
+  get client(): SmsClient {
+    return this.moduleRef.get<SmsClient>(getSmsClientToken(this.context.name));
+  }
+
+  onApplicationBootstrap(): void {
+    const polling = this.options.polling;
+    if (!polling || (!polling.reports && !polling.replies)) return;
+    const handlers = this.#discover();
+    const kinds: SmsRecordKind[] = [];
+    for (const kind of ['report', 'reply'] as const) {
+      const enabled = kind === 'report' ? polling.reports : polling.replies;
+      if (!enabled) continue;
+      if ((handlers.get(kind) ?? []).length === 0) {
+        // Polling without a handler would pull records off the platform and lose them.
+        this.#logger.warn(
+          `polling.${kind === 'report' ? 'reports' : 'replies'} is on but no @OnSms${kind === 'report' ? 'Report' : 'Reply'}(${this.#nameArg()}) handler exists: not polling ${kind}s`,
+        );
+        continue;
+      }
+      kinds.push(kind);
+    }
+    if (kinds.length === 0) return;
+    const sinks = [...(handlers.get('dead-letter') ?? [])];
+    if (polling.onDeadLetter) {
+      const onDeadLetter = polling.onDeadLetter;
+      sinks.unshift({ name: 'polling.onDeadLetter', call: (letter) => onDeadLetter(letter as never) });
+    }
+    const dispatcher = new RecordDispatcher({
+      client: this.context.name,
+      retry: polling.retry,
+      signal: this.#abort.signal,
+      deadLetterSinks: sinks,
+      logger: this.#logger,
+    });
+    this.#loop = this.#run(kinds, handlers, dispatcher, polling.intervalMs ?? DEFAULT_INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** Stops the pollers (letting a fetched batch finish) and closes the client. Idempotent. */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#abort.abort();
+      await this.#loop;
+      try {
+        await this.client.close();
+      } catch (error) {
+        this.#logger.warn(`closing the client failed: ${describeError(error)}`);
+      }
+    })();
+    return this.#shutdown;
+  }
+
+  async #run(
+    kinds: SmsRecordKind[],
+    handlers: Map<SmsHandlerKind, BoundHandler[]>,
+    dispatcher: RecordDispatcher,
+    intervalMs: number,
+  ): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      for (const kind of kinds) {
+        if (signal.aborted) break;
+        let records: Array<StatusReport | Reply>;
+        try {
+          records =
+            kind === 'report'
+              ? await this.client.fetchReports(
+                  this.options.polling?.maxReports === undefined
+                    ? {}
+                    : { max: this.options.polling.maxReports },
+                )
+              : await this.client.fetchReplies();
+        } catch (error) {
+          this.#logger.warn(`fetching ${kind}s failed: ${describeError(error)}`);
+          continue;
+        }
+        // Pull-once: from here on these records exist only in this process.
+        for (const record of records) {
+          await dispatcher.dispatch(kind, record, handlers.get(kind) ?? []);
+        }
+      }
+      await abortableDelay(intervalMs, signal);
+    }
+  }
+
+  #discover(): Map<SmsHandlerKind, BoundHandler[]> {
+    const found = new Map<SmsHandlerKind, BoundHandler[]>();
+    const seen = new Set<object>();
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) {
+      const instance: unknown = wrapper.instance;
+      if (!instance || typeof instance !== 'object' || seen.has(instance)) continue;
+      seen.add(instance);
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown> | null;
+      if (!prototype) continue;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        const method = prototype[methodName];
+        if (typeof method !== 'function') continue;
+        const metadata: SmsHandlerMetadata[] | undefined = Reflect.getMetadata(
+          SMS_HANDLER_METADATA,
+          method,
+        );
+        if (!metadata) continue;
+        const className = (instance as object).constructor?.name ?? 'Anonymous';
+        if (!wrapper.isDependencyTreeStatic()) {
+          this.#logger.warn(
+            `${className}.${methodName} is request- or transient-scoped: SMS handlers must be singletons, ignored`,
+          );
+          continue;
+        }
+        for (const entry of metadata) {
+          if (entry.client !== this.context.name) continue;
+          const list = found.get(entry.kind) ?? [];
+          list.push({
+            name: `${className}.${methodName}`,
+            call: (...args) => (method as (...a: unknown[]) => unknown).apply(instance, args),
+          });
+          found.set(entry.kind, list);
+        }
+      }
+    }
+    return found;
+  }
+
+  #nameArg(): string {
+    return this.context.name === undefined ? '' : `'${this.context.name}'`;
+  }
+}

@@ -1,0 +1,41 @@
+import type { AccountConfig, Emulator } from '@sms/emulator';
+import type { SmsClientOptions } from '../options.js';
+
+export const ALPHA: AccountConfig = {
+  userId: '101',
+  account: 'alpha',
+  password: 'alpha-secret-pw',
+  balance: 500,
+};
+export const BETA: AccountConfig = {
+  userId: '102',
+  account: 'beta',
+  password: 'beta-secret-pw',
+  payType: 'postpaid',
+  balance: 0,
+};
+
+export function clientOptions(emulator: Emulator, account: AccountConfig): SmsClientOptions {
+  return {
+    baseUrl: emulator.url,
+    userId: account.userId,
+    account: account.account,
+    password: account.password,
+  };
+}
+
+/** Handle types that matter for leaks: sockets, servers, timers. */
+export function openHandles(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter((type) => /TCP|Timeout|Immediate|Pipe/.test(type))
+    .sort();
+}
+
+export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
