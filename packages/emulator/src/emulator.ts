@@ -1,0 +1,283 @@
+/** The HTTP shell: node:http, request parsing as ASP.NET does it, faults and the control API. */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeForm, encodeText } from '@sms/core';
+import { handleControl } from './control.js';
+import { type EndpointKind, Platform } from './platform.js';
+import type {
+  Emulator,
+  EmulatorCharset,
+  EmulatorOptions,
+  Fault,
+  FaultType,
+  RecordedRequest,
+} from './types.js';
+import { aspNetErrorPage, malform, notFoundPage } from './xml.js';
+
+interface Endpoint {
+  kind: EndpointKind;
+  charset: EmulatorCharset;
+}
+
+/** ASP.NET paths are case-insensitive: keys are lower-case. */
+const ENDPOINTS: Record<string, Endpoint> = {
+  '/sms.aspx': { kind: 'sms', charset: 'utf-8' },
+  '/smsgbk.aspx': { kind: 'sms', charset: 'gbk' },
+  '/statusapi.aspx': { kind: 'status', charset: 'utf-8' },
+  '/callapi.aspx': { kind: 'call', charset: 'utf-8' },
+};
+
+const FAULT_TYPES: readonly FaultType[] = ['latency', 'html500', 'malformed', 'reset', 'truncate'];
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const SECRET_PARAMS = new Set(['password', 'newpwd', 'renewpwd']);
+export const CONTROL_PREFIX = '/__emulator/';
+
+/** Checks a fault given by a user (or JSON) and copies it. */
+export function normalizeFault(fault: unknown): Fault | null {
+  if (fault === null || fault === undefined) return null;
+  if (typeof fault !== 'object')
+    throw new TypeError('[sms] [emulator] a fault must be an object or null');
+  const input = fault as Record<string, unknown>;
+  if (!FAULT_TYPES.includes(input.type as FaultType)) {
+    throw new TypeError(`[sms] [emulator] fault type must be one of ${FAULT_TYPES.join(', ')}`);
+  }
+  const out: Fault = { type: input.type as FaultType };
+  for (const key of ['ms', 'times'] as const) {
+    if (input[key] !== undefined) {
+      const value = Number(input[key]);
+      if (!Number.isFinite(value) || value < 0)
+        throw new TypeError(`[sms] [emulator] fault ${key} must be a number >= 0`);
+      out[key] = value;
+    }
+  }
+  for (const key of ['path', 'action', 'body'] as const) {
+    if (input[key] !== undefined) out[key] = String(input[key]);
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function isForm(contentType: string): boolean {
+  return (
+    contentType === '' || contentType.toLowerCase().includes('application/x-www-form-urlencoded')
+  );
+}
+
+function xmlContentType(charset: EmulatorCharset): string {
+  return charset === 'gbk' ? 'text/xml; charset=gb2312' : 'text/xml; charset=utf-8';
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the platform on `host:port` and resolves once it listens. */
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  if (!options || !Array.isArray(options.accounts)) {
+    throw new TypeError('[sms] [emulator] startEmulator needs { accounts: [...] }');
+  }
+  const platform = new Platform(options);
+  let fault: Fault | null = null;
+  let faultRemaining = Number.POSITIVE_INFINITY;
+  let requests: RecordedRequest[] = [];
+  const sleeps = new Set<NodeJS.Timeout>();
+
+  function setFault(next: Fault | null): void {
+    fault = normalizeFault(next);
+    faultRemaining = fault?.times ?? Number.POSITIVE_INFINITY;
+    if (faultRemaining <= 0) fault = null;
+  }
+
+  function takeFault(path: string, action: string): Fault | undefined {
+    if (!fault) return undefined;
+    if (fault.path !== undefined && fault.path.toLowerCase() !== path.toLowerCase())
+      return undefined;
+    if (fault.action !== undefined && fault.action.toLowerCase() !== action) return undefined;
+    const taken = fault;
+    faultRemaining -= 1;
+    if (faultRemaining <= 0) fault = null;
+    return taken;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        sleeps.delete(timer);
+        resolve();
+      }, ms);
+      timer.unref();
+      sleeps.add(timer);
+    });
+  }
+
+  async function handlePlatform(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: Endpoint,
+    path: string,
+    query: string,
+  ): Promise<void> {
+    const body = await readBody(req);
+    const contentType = req.headers['content-type'] ?? '';
+    // Like ASP.NET's Request[name]: the query string first, then the form body.
+    const params = new Map(decodeForm(query, endpoint.charset));
+    if (body.length > 0 && isForm(contentType)) {
+      for (const [name, value] of decodeForm(body, endpoint.charset)) {
+        if (!params.has(name)) params.set(name, value);
+      }
+    }
+    const action = (params.get('action') ?? '').trim().toLowerCase();
+    const applied = takeFault(path, action);
+    const redacted: Record<string, string> = {};
+    for (const [name, value] of params) {
+      redacted[name] = SECRET_PARAMS.has(name) && value !== '' ? '***' : value;
+    }
+    requests.push({
+      at: new Date(),
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      path,
+      charset: endpoint.charset,
+      action,
+      contentType,
+      params: redacted,
+      fault: applied?.type,
+    });
+
+    const delay = applied?.ms ?? (applied?.type === 'latency' ? 1000 : 0);
+    if (delay > 0) await sleep(delay);
+    if (res.destroyed) return;
+
+    if (applied?.type === 'html500') {
+      const page = Buffer.from(applied.body ?? aspNetErrorPage(), 'utf8');
+      res.writeHead(500, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': page.length,
+      });
+      res.end(page);
+      return;
+    }
+
+    const answer = platform.handle(endpoint.kind, params, { charset: endpoint.charset, path });
+    const headers = { 'Content-Type': xmlContentType(endpoint.charset) };
+
+    if (applied?.type === 'reset') {
+      // The request was handled (a send is recorded and billed); the answer never leaves.
+      req.socket.resetAndDestroy();
+      return;
+    }
+    const text = applied?.type === 'malformed' ? (applied.body ?? malform(answer)) : answer;
+    const bytes = encodeText(text, endpoint.charset);
+    if (applied?.type === 'truncate') {
+      res.writeHead(200, { ...headers, 'Content-Length': bytes.length + 64 });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => req.socket.destroy());
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': bytes.length });
+    res.end(bytes);
+  }
+
+  const emulator: Emulator = {
+    url: '',
+    port: 0,
+    sent: (filter) => platform.sent(filter),
+    requests: () => requests.map((request) => ({ ...request, params: { ...request.params } })),
+    account: (name) => platform.accountState(name),
+    accounts: () => platform.allAccounts(),
+    setAccount: (update) => platform.setAccount(update),
+    injectReply: (input) => platform.injectReply(input),
+    injectReport: (input) => platform.injectReport(input),
+    pendingReports: (name) => platform.pendingReports(name),
+    pendingReplies: (name) => platform.pendingReplies(name),
+    flush: () => platform.flush(),
+    setFault,
+    reset() {
+      platform.reset();
+      requests = [];
+      setFault(null);
+    },
+    close: () => close(),
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.url ?? '/';
+    const mark = target.indexOf('?');
+    const path = mark === -1 ? target : target.slice(0, mark);
+    const query = mark === -1 ? '' : target.slice(mark + 1);
+    if (path.startsWith(CONTROL_PREFIX)) {
+      await handleControl(req, res, path.slice(CONTROL_PREFIX.length), query, emulator, {
+        getFault: () =>
+          fault
+            ? { ...fault, ...(Number.isFinite(faultRemaining) ? { times: faultRemaining } : {}) }
+            : null,
+        readBody,
+      });
+      return;
+    }
+    const endpoint = ENDPOINTS[path.toLowerCase()];
+    if (!endpoint) {
+      const page = Buffer.from(notFoundPage(), 'utf8');
+      res.writeHead(404, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': page.length,
+      });
+      res.end(page);
+      return;
+    }
+    await handlePlatform(req, res, endpoint, path, query);
+  }
+
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch(() => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('bad request');
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closing ??= new Promise<void>((resolve) => {
+      platform.close();
+      for (const timer of sleeps) clearTimeout(timer);
+      sleeps.clear();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  Object.assign(emulator, { url: `http://${urlHost(host)}:${port}`, port });
+  return emulator;
+}

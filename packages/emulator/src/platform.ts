@@ -1,0 +1,594 @@
+/**
+ * The platform's state and the semantics of every action, without HTTP: accounts and
+ * balances, the messages accepted, the pull-once queues and the timers that fill them.
+ */
+import {
+  PlatformMessage,
+  countSegments,
+  formatShanghai,
+  hasSignature,
+  illegalKeywordMessage,
+  isValidMobile,
+  normalizeMobile,
+  parseShanghai,
+} from '@sms/core';
+import type {
+  AccountConfig,
+  AccountRef,
+  AccountState,
+  AccountUpdate,
+  AutoReply,
+  EmulatorCharset,
+  EmulatorOptions,
+  InjectReplyInput,
+  InjectReportInput,
+  PayType,
+  ReplyRecord,
+  SentMessage,
+  StatusReportRecord,
+} from './types.js';
+import * as xml from './xml.js';
+
+export const DEFAULT_KEYWORDS: readonly string[] = ['赌博', '六合彩', '代开发票'];
+
+/**
+ * Default SQL injection patterns: SQL syntax, not words, so ordinary Chinese text (and
+ * its full-width punctuation) passes. An ASCII `'` is refused as real platforms do.
+ */
+export const DEFAULT_SQL_INJECTION_PATTERNS: readonly RegExp[] = [
+  /'/,
+  /--/,
+  /\/\*/,
+  /;\s*(select|insert|update|delete|drop|truncate|alter|create|exec)\b/i,
+  /\bexec(ute)?\s+\w/i,
+  /\binsert\s+into\b/i,
+  /\bdelete\s+from\b/i,
+  /\bdrop\s+(table|database)\b/i,
+  /\bupdate\s+\w+\s+set\b/i,
+  /\btruncate\s+table\b/i,
+  /\bunion\s+(all\s+)?select\b/i,
+  /\bxp_\w+/i,
+];
+
+export const DEFAULT_STATUS_NUM = 4000;
+const DEFAULT_BALANCE = 1000;
+const DEFAULT_FIRST_TASK_ID = '9007199254740993';
+const MAX_TIMER_MS = 2_147_483_647;
+const EXT_NO = /^\d{0,10}$/;
+
+/** Turns `/source/flags` strings into RegExps and other strings into substring matchers. */
+export function compilePatterns(patterns: ReadonlyArray<RegExp | string>): RegExp[] {
+  return patterns.map((pattern) => {
+    if (pattern instanceof RegExp)
+      return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    const literal = /^\/(.+)\/([a-z]*)$/s.exec(pattern);
+    if (literal) return new RegExp(literal[1]!, literal[2]!.replace(/[gy]/g, ''));
+    return new RegExp(pattern.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'i');
+  });
+}
+
+/** mulberry32: small, seeded, good enough for failure rates. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Account {
+  userId: string;
+  account: string;
+  password: string;
+  payType: PayType;
+  balance: number;
+  recharged: number;
+  sentPoints: number;
+  reportsAllowed: boolean;
+  reports: StatusReportRecord[];
+  replies: ReplyRecord[];
+}
+
+interface Job {
+  due: number;
+  run: () => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** What an endpoint receives: decoded parameters with lower-cased names. */
+export type Params = ReadonlyMap<string, string>;
+
+export type EndpointKind = 'sms' | 'status' | 'call';
+
+function toAccount(config: AccountConfig): Account {
+  const balance = config.balance ?? DEFAULT_BALANCE;
+  return {
+    userId: String(config.userId ?? ''),
+    account: String(config.account),
+    password: String(config.password),
+    payType: config.payType ?? 'prepaid',
+    balance,
+    recharged: balance,
+    sentPoints: 0,
+    reportsAllowed: config.reportsAllowed ?? true,
+    reports: [],
+    replies: [],
+  };
+}
+
+function accountState(account: Account): AccountState {
+  return {
+    userId: account.userId,
+    account: account.account,
+    password: account.password,
+    payType: account.payType,
+    balance: account.balance,
+    recharged: account.recharged,
+    sentPoints: account.sentPoints,
+    reportsAllowed: account.reportsAllowed,
+    pendingReports: account.reports.length,
+    pendingReplies: account.replies.length,
+  };
+}
+
+type Auth = { ok: true; account: Account } | { ok: false; missing: boolean };
+
+export class Platform {
+  private readonly options: EmulatorOptions;
+  private readonly now: () => Date;
+  private readonly keywords: readonly string[];
+  private readonly sqlPatterns: readonly RegExp[];
+  private readonly autoReplies: readonly AutoReply[];
+  private accountsByName = new Map<string, Account>();
+  private messages: SentMessage[] = [];
+  private jobs = new Set<Job>();
+  private nextTaskId = 0n;
+  private random: () => number = Math.random;
+  private closed = false;
+
+  constructor(options: EmulatorOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => new Date());
+    this.keywords = options.keywords ?? DEFAULT_KEYWORDS;
+    this.sqlPatterns = compilePatterns(
+      options.sqlInjectionPatterns ?? DEFAULT_SQL_INJECTION_PATTERNS,
+    );
+    this.autoReplies = options.autoReplies ?? [];
+    this.reset();
+  }
+
+  reset(): void {
+    this.clearJobs();
+    this.accountsByName = new Map();
+    for (const config of this.options.accounts ?? []) {
+      this.accountsByName.set(String(config.account), toAccount(config));
+    }
+    this.messages = [];
+    const first = this.options.firstTaskId ?? DEFAULT_FIRST_TASK_ID;
+    if (!/^\d+$/.test(String(first)))
+      throw new TypeError('[sms] [emulator] firstTaskId must be digits');
+    this.nextTaskId = BigInt(first);
+    this.random = seededRandom(this.options.seed ?? 1);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clearJobs();
+  }
+
+  // ---- accounts -------------------------------------------------------------------
+
+  private find(ref: AccountRef): Account | undefined {
+    if (ref.account !== undefined && ref.account !== '')
+      return this.accountsByName.get(ref.account);
+    if (ref.userId !== undefined && ref.userId !== '') {
+      for (const account of this.accountsByName.values()) {
+        if (account.userId === String(ref.userId)) return account;
+      }
+    }
+    return undefined;
+  }
+
+  private require(ref: AccountRef): Account {
+    const account = this.find(ref);
+    if (!account) {
+      throw new Error(
+        `[sms] [emulator] unknown account ${JSON.stringify(ref.account ?? ref.userId ?? '')}`,
+      );
+    }
+    return account;
+  }
+
+  accountState(name: string): AccountState {
+    return accountState(this.require({ account: name }));
+  }
+
+  allAccounts(): AccountState[] {
+    return [...this.accountsByName.values()].map(accountState);
+  }
+
+  setAccount(update: AccountUpdate): AccountState {
+    if (!update || typeof update.account !== 'string' || update.account === '') {
+      throw new TypeError('[sms] [emulator] setAccount needs an account name');
+    }
+    let account = this.accountsByName.get(update.account);
+    const created = !account;
+    if (!account) {
+      if (update.password === undefined) {
+        throw new TypeError('[sms] [emulator] a new account needs a password');
+      }
+      const balance = update.balance ?? (update.topUp !== undefined ? 0 : undefined);
+      account = toAccount({
+        userId: update.userId ?? '',
+        account: update.account,
+        password: update.password,
+        ...(balance === undefined ? {} : { balance }),
+      });
+      this.accountsByName.set(update.account, account);
+    }
+    if (update.userId !== undefined) account.userId = String(update.userId);
+    if (update.password !== undefined) account.password = String(update.password);
+    if (update.payType !== undefined) account.payType = update.payType;
+    if (update.reportsAllowed !== undefined) account.reportsAllowed = update.reportsAllowed;
+    if (update.balance !== undefined && !created) {
+      account.recharged += Math.max(0, update.balance - account.balance);
+      account.balance = update.balance;
+    }
+    if (update.topUp !== undefined) {
+      account.balance += update.topUp;
+      account.recharged += update.topUp;
+    }
+    return accountState(account);
+  }
+
+  sent(filter?: AccountRef): SentMessage[] {
+    if (!filter || (!filter.account && !filter.userId)) return this.messages.map((m) => ({ ...m }));
+    const account = this.find(filter);
+    return this.messages
+      .filter((message) => account !== undefined && message.account === account.account)
+      .map((m) => ({ ...m }));
+  }
+
+  pendingReports(name: string): StatusReportRecord[] {
+    return this.require({ account: name }).reports.map((r) => ({ ...r }));
+  }
+
+  pendingReplies(name: string): ReplyRecord[] {
+    return this.require({ account: name }).replies.map((r) => ({ ...r }));
+  }
+
+  // ---- injection ------------------------------------------------------------------
+
+  private receiveTime(value: Date | string | undefined): string {
+    if (value === undefined || value === '') return formatShanghai(this.now());
+    if (value instanceof Date) return formatShanghai(value);
+    return String(value);
+  }
+
+  injectReply(input: InjectReplyInput): ReplyRecord {
+    const account = this.require(input);
+    const last = this.lastMessageTo(account.account, input.mobile);
+    const reply: ReplyRecord = {
+      account: account.account,
+      mobile: String(input.mobile),
+      taskId: input.taskId ?? last?.taskId ?? '',
+      content: String(input.content),
+      receiveTime: this.receiveTime(input.receiveTime),
+      extNo: input.extNo ?? last?.extNo ?? '',
+    };
+    account.replies.push(reply);
+    return { ...reply };
+  }
+
+  injectReport(input: InjectReportInput): StatusReportRecord {
+    const account = this.require(input);
+    const status = Number(input.status) === 20 ? 20 : 10;
+    const report: StatusReportRecord = {
+      account: account.account,
+      mobile: String(input.mobile),
+      taskId: String(input.taskId),
+      status,
+      receiveTime: this.receiveTime(input.receiveTime),
+      errorCode: input.errorCode ?? (status === 10 ? this.deliveredCode() : this.failCode()),
+      extNo: input.extNo ?? '',
+    };
+    account.reports.push(report);
+    return { ...report };
+  }
+
+  private lastMessageTo(account: string, mobile: string): SentMessage | undefined {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const message = this.messages[i]!;
+      if (message.account === account && message.mobiles.includes(mobile)) return message;
+    }
+    return undefined;
+  }
+
+  // ---- timers ---------------------------------------------------------------------
+
+  /** Runs `run` after `delayMs` of real time (at once when 0); timers never hold the process. */
+  private later(delayMs: number, run: () => void): void {
+    if (this.closed) return;
+    if (!(delayMs > 0)) {
+      run();
+      return;
+    }
+    const job: Job = { due: Date.now() + delayMs, run, timer: undefined };
+    this.jobs.add(job);
+    this.arm(job);
+  }
+
+  private arm(job: Job): void {
+    const remaining = job.due - Date.now();
+    job.timer = setTimeout(
+      () => {
+        if (job.due - Date.now() > 0) {
+          this.arm(job);
+          return;
+        }
+        this.jobs.delete(job);
+        job.run();
+      },
+      Math.min(Math.max(remaining, 0), MAX_TIMER_MS),
+    );
+    job.timer.unref();
+  }
+
+  private clearJobs(): void {
+    for (const job of this.jobs) clearTimeout(job.timer);
+    this.jobs.clear();
+  }
+
+  flush(): void {
+    // Jobs may schedule more jobs (a scheduled send schedules its reports): run until none are left.
+    for (let rounds = 0; this.jobs.size > 0 && rounds < 1_000_000; rounds++) {
+      let next: Job | undefined;
+      for (const job of this.jobs) if (!next || job.due < next.due) next = job;
+      if (!next) break;
+      clearTimeout(next.timer);
+      this.jobs.delete(next);
+      next.run();
+    }
+  }
+
+  // ---- delivery -------------------------------------------------------------------
+
+  private deliveredCode(): string {
+    return this.options.report?.deliveredCode ?? 'DELIVRD';
+  }
+
+  private failCode(): string {
+    return this.options.report?.errorCode ?? 'UNDELIV';
+  }
+
+  private deliver(message: SentMessage, account: Account): void {
+    message.delivered = true;
+    const report = this.options.report ?? {};
+    const failMobiles = new Set(report.failMobiles ?? []);
+    for (const mobile of message.mobiles) {
+      let status: 10 | 20 = 10;
+      let errorCode = this.deliveredCode();
+      if (failMobiles.has(mobile)) {
+        status = 20;
+        errorCode = report.failErrorCode ?? this.failCode();
+      } else if ((report.failRate ?? 0) > 0 && this.random() < (report.failRate ?? 0)) {
+        status = 20;
+        errorCode = this.failCode();
+      }
+      this.later(report.delayMs ?? 0, () => {
+        account.reports.push({
+          account: account.account,
+          mobile,
+          taskId: message.taskId,
+          status,
+          receiveTime: formatShanghai(this.now()),
+          errorCode,
+          extNo: message.extNo,
+        });
+      });
+      for (const rule of this.autoReplies) {
+        if (rule.mobile !== undefined && normalizeMobile(rule.mobile) !== mobile) continue;
+        if (rule.contains !== undefined && !message.content.includes(rule.contains)) continue;
+        this.later(rule.delayMs ?? 0, () => {
+          account.replies.push({
+            account: account.account,
+            mobile,
+            taskId: message.taskId,
+            content: rule.reply,
+            receiveTime: formatShanghai(this.now()),
+            extNo: message.extNo,
+          });
+        });
+      }
+    }
+  }
+
+  // ---- the endpoints --------------------------------------------------------------
+
+  private authenticate(params: Params): Auth {
+    const name = (params.get('account') ?? '').trim();
+    const password = params.get('password') ?? '';
+    if (name === '' || password === '') return { ok: false, missing: true };
+    const account = this.accountsByName.get(name);
+    if (!account || account.password !== password) return { ok: false, missing: false };
+    const userId = (params.get('userid') ?? '').trim();
+    // An empty userid is fine (account + password suffice); a wrong one is not.
+    if (userId !== '' && userId !== account.userId) return { ok: false, missing: false };
+    return { ok: true, account };
+  }
+
+  /** The XML answer of one request to sms.aspx / smsGBK.aspx / statusApi.aspx / callApi.aspx. */
+  handle(
+    kind: EndpointKind,
+    params: Params,
+    context: { charset: EmulatorCharset; path: string },
+  ): string {
+    const action = (params.get('action') ?? '').trim().toLowerCase();
+    if (kind === 'status') return this.queryReports(action, params);
+    if (kind === 'call') return this.queryReplies(action, params);
+    switch (action) {
+      case 'send':
+        return this.send(params, context);
+      case 'overage':
+        return this.overage(params);
+      case 'checkkeyword':
+        return this.checkKeyword(params);
+      case 'changespwd':
+        return this.changePassword(params);
+      default:
+        return xml.genericFailure(PlatformMessage.otherError);
+    }
+  }
+
+  private blockedWords(content: string): string[] {
+    const lower = content.toLowerCase();
+    return this.keywords.filter((word) => word !== '' && lower.includes(word.toLowerCase()));
+  }
+
+  private send(params: Params, context: { charset: EmulatorCharset; path: string }): string {
+    const auth = this.authenticate(params);
+    if (!auth.ok) {
+      return xml.sendFailure(
+        auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
+      );
+    }
+    const account = auth.account;
+    const content = params.get('content') ?? '';
+    const mobileParam = (params.get('mobile') ?? '').trim();
+    if (this.sqlPatterns.some((pattern) => pattern.test(content))) {
+      return xml.sendFailure(PlatformMessage.sqlInjection);
+    }
+    if (mobileParam === '') return xml.sendFailure(PlatformMessage.mobileEmpty);
+    if (content.trim() === '') return xml.sendFailure(PlatformMessage.contentEmpty);
+    const words = this.blockedWords(content);
+    if (words.length > 0) return xml.sendFailure(illegalKeywordMessage(words));
+    if (this.options.requireSignature && !hasSignature(content)) {
+      return xml.sendFailure(PlatformMessage.signatureRequired);
+    }
+    const extNo = (params.get('extno') ?? '').trim();
+    if (!EXT_NO.test(extNo)) return xml.sendFailure(PlatformMessage.otherError);
+    const sendTime = (params.get('sendtime') ?? '').trim();
+    const now = this.now();
+    let deliverAt = now;
+    if (sendTime !== '') {
+      const parsed = parseShanghai(sendTime);
+      if (!parsed) return xml.sendFailure(PlatformMessage.otherError);
+      if (parsed.getTime() > now.getTime()) deliverAt = parsed;
+    }
+    // The list separator is a half-width comma; entries that are not numbers are dropped.
+    const mobiles: string[] = [];
+    const invalidMobiles: string[] = [];
+    for (const entry of mobileParam.split(',')) {
+      const trimmed = entry.trim();
+      if (trimmed === '') continue;
+      const mobile = normalizeMobile(trimmed);
+      if (isValidMobile(mobile)) mobiles.push(mobile);
+      else invalidMobiles.push(trimmed);
+    }
+    if (mobiles.length === 0) return xml.sendFailure(PlatformMessage.mobileEmpty);
+    const segments = countSegments(content);
+    const cost = segments * mobiles.length;
+    if (account.payType === 'prepaid' && cost > account.balance) {
+      return xml.sendFailure(PlatformMessage.insufficientBalance);
+    }
+    account.balance -= cost;
+    account.sentPoints += cost;
+    const taskId = String(this.nextTaskId++);
+    const message: SentMessage = {
+      taskId,
+      userId: account.userId,
+      account: account.account,
+      mobiles,
+      invalidMobiles,
+      content,
+      segments,
+      cost,
+      extNo,
+      sendTime,
+      deliverAt,
+      delivered: false,
+      charset: context.charset,
+      path: context.path,
+      submittedAt: now,
+    };
+    this.messages.push(message);
+    this.later(deliverAt.getTime() - now.getTime(), () => this.deliver(message, account));
+    return xml.sendSuccess({
+      message: this.options.successMessage ?? PlatformMessage.ok,
+      remainPoint: account.balance,
+      taskId,
+      successCounts: mobiles.length,
+    });
+  }
+
+  private overage(params: Params): string {
+    const auth = this.authenticate(params);
+    if (!auth.ok) {
+      return xml.overageFailure(
+        auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
+      );
+    }
+    const { account } = auth;
+    const sendTotal = account.payType === 'prepaid' ? account.recharged : account.sentPoints;
+    return xml.overageSuccess(account.payType, account.balance, sendTotal);
+  }
+
+  private checkKeyword(params: Params): string {
+    const auth = this.authenticate(params);
+    if (!auth.ok) {
+      return xml.messageOnly(
+        auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
+      );
+    }
+    const words = this.blockedWords(params.get('content') ?? '');
+    if (words.length === 0) return xml.messageOnly(PlatformMessage.keywordClean);
+    return xml.messageOnly(
+      this.options.checkKeywordWords
+        ? illegalKeywordMessage(words)
+        : PlatformMessage.illegalKeyword,
+    );
+  }
+
+  private changePassword(params: Params): string {
+    const auth = this.authenticate(params);
+    if (!auth.ok) {
+      return xml.passwordFailure(
+        auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
+      );
+    }
+    const newPassword = params.get('newpwd') ?? '';
+    const again = params.get('renewpwd') ?? '';
+    if (newPassword === '') return xml.passwordFailure(PlatformMessage.authMissing);
+    if (newPassword !== again) return xml.passwordFailure(PlatformMessage.passwordMismatch);
+    auth.account.password = newPassword;
+    return xml.passwordChanged();
+  }
+
+  private pullAuth(action: string, params: Params): Account | string {
+    const auth = this.authenticate(params);
+    if (!auth.ok) return xml.pullError(auth.missing ? 1 : 2);
+    if (action !== 'query') return xml.pullError(4);
+    return auth.account;
+  }
+
+  private queryReports(action: string, params: Params): string {
+    const account = this.pullAuth(action, params);
+    if (typeof account === 'string') return account;
+    if (!account.reportsAllowed) return xml.pullError(3);
+    const raw = (params.get('statusnum') ?? '').trim();
+    if (raw !== '' && !/^\d+$/.test(raw)) return xml.pullError(4);
+    const asked = raw === '' ? DEFAULT_STATUS_NUM : Number(raw);
+    const count = asked > 0 ? asked : DEFAULT_STATUS_NUM;
+    // Pull-once: whatever is in this answer leaves the queue for good.
+    return xml.statusBoxes(account.reports.splice(0, count));
+  }
+
+  private queryReplies(action: string, params: Params): string {
+    const account = this.pullAuth(action, params);
+    if (typeof account === 'string') return account;
+    return xml.callBoxes(account.replies.splice(0));
+  }
+}
