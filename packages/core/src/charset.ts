@@ -5,16 +5,17 @@ import { validationError, type SmsAction } from './errors.js';
 /** The two wire charsets: `sms.aspx` speaks UTF-8, `smsGBK.aspx` speaks GBK (GB2312). */
 export type Charset = 'utf-8' | 'gbk';
 
-const UNRESERVED = /[A-Za-z0-9\-_.~]/;
-const HEX = '0123456789ABCDEF';
+/** Percent-encoded form of every byte: unreserved ASCII stays as it is. */
+const BYTE_ENCODING: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
+  const char = String.fromCharCode(byte);
+  return /[A-Za-z0-9\-_.~]/.test(char)
+    ? char
+    : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+});
 
 function percentEncodeBytes(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) {
-    const char = String.fromCharCode(byte);
-    if (byte < 0x80 && UNRESERVED.test(char)) out += char;
-    else out += `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
-  }
+  for (const byte of bytes) out += BYTE_ENCODING[byte];
   return out;
 }
 
@@ -37,7 +38,14 @@ export function encodeFormValue(
   field = 'value',
   action?: SmsAction,
 ): string {
-  if (charset === 'utf-8') return percentEncodeBytes(Buffer.from(value, 'utf8'));
+  // encodeURIComponent leaves only `!'()*` beyond the unreserved set: harmless in a form.
+  if (charset === 'utf-8') {
+    try {
+      return encodeURIComponent(value);
+    } catch {
+      throw validationError(field, `${field} is not valid Unicode (a lone surrogate)`, action);
+    }
+  }
   const bytes = iconv.encode(value, 'gbk');
   if (bytes.includes(0x3f) && iconv.decode(bytes, 'gbk') !== value) {
     const bad = findGbkUnencodable(value);

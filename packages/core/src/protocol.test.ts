@@ -292,3 +292,11 @@ describe('pull responses', () => {
     expect(report?.receivedAt).toEqual(fetchedAt);
   });
 });
+
+describe('malformed text', () => {
+  it('rejects a lone surrogate as VALIDATION instead of crashing', () => {
+    expect(() =>
+      buildSendRequest(creds, { mobiles: ['13800138000'], content: 'a\ud800b' }),
+    ).toThrow(/lone surrogate/);
+  });
+});

@@ -65,6 +65,37 @@ function request(
   return { path, body: encodeForm(fields, charset, action), contentType: FORM, charset };
 }
 
+/** Encoded `action=…&userid=…&account=…&password=…`, memoised per credentials object. */
+const credentialPrefixes = new WeakMap<Credentials, Map<string, string>>();
+
+function withCredentials(
+  action: string,
+  credentials: Credentials,
+  rest: Array<[string, string]>,
+  charset: Charset,
+  smsAction: SmsAction,
+): Buffer {
+  let byAction = credentialPrefixes.get(credentials);
+  if (!byAction) {
+    byAction = new Map();
+    credentialPrefixes.set(credentials, byAction);
+  }
+  const key = `${charset}:${action}`;
+  let prefix = byAction.get(key);
+  if (prefix === undefined) {
+    prefix = encodeForm(
+      [['action', action], ...credentialFields(credentials)],
+      charset,
+      smsAction,
+    ).toString('latin1');
+    byAction.set(key, prefix);
+  }
+  return Buffer.from(
+    `${prefix}&${encodeForm(rest, charset, smsAction).toString('latin1')}`,
+    'latin1',
+  );
+}
+
 /** Validated, normalised send parameters (what will go on the wire). */
 export interface PreparedSend {
   mobiles: string[];
@@ -95,11 +126,10 @@ export function buildSendRequest(
   charset: Charset = 'utf-8',
 ): WireRequest {
   const prepared = prepareSend(input);
-  return request(
-    sendPath(charset),
+  const body = withCredentials(
+    'send',
+    credentials,
     [
-      ['action', 'send'],
-      ...credentialFields(credentials),
       ['mobile', prepared.mobiles.join(',')],
       ['content', prepared.content],
       ['sendTime', prepared.sendTime],
@@ -108,6 +138,7 @@ export function buildSendRequest(
     charset,
     'send',
   );
+  return { path: sendPath(charset), body, contentType: FORM, charset };
 }
 
 export function buildBalanceRequest(
