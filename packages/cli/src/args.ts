@@ -1,0 +1,121 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { usageError } from './exit.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command takes: where the platform is, who you are, how to print. */
+export const GLOBAL_OPTIONS = {
+  'base-url': { type: 'string' },
+  userid: { type: 'string' },
+  account: { type: 'string' },
+  charset: { type: 'string' },
+  config: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export const COMMAND_OPTIONS = {
+  send: {
+    to: { type: 'string' },
+    content: { type: 'string' },
+    at: { type: 'string' },
+    ext: { type: 'string' },
+    csv: { type: 'string' },
+    'content-column': { type: 'string' },
+    'mobile-column': { type: 'string' },
+    'chunk-size': { type: 'string' },
+    concurrency: { type: 'string' },
+    results: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'skip-invalid': { type: 'boolean' },
+  },
+  balance: {},
+  check: { content: { type: 'string' } },
+  reports: {
+    watch: { type: 'boolean' },
+    out: { type: 'string' },
+    interval: { type: 'string' },
+    max: { type: 'string' },
+  },
+  replies: {
+    watch: { type: 'boolean' },
+    out: { type: 'string' },
+    interval: { type: 'string' },
+  },
+  passwd: { 'new-password-stdin': { type: 'boolean' } },
+} as const satisfies Record<string, Options>;
+
+export type CommandName = keyof typeof COMMAND_OPTIONS;
+export const COMMANDS = Object.keys(COMMAND_OPTIONS) as CommandName[];
+
+/** Parsed flags: strings and booleans by long name. */
+export type Flags = Record<string, string | boolean | undefined>;
+
+export type Parsed =
+  | { kind: 'help'; command?: CommandName | undefined }
+  | { kind: 'version' }
+  | { kind: 'command'; command: CommandName; flags: Flags; positionals: string[] };
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMAND_OPTIONS, name);
+}
+
+/** `sms <command> [options]`: the command first, options in any order after it. */
+export function parseCommandLine(argv: readonly string[]): Parsed {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    return { kind: 'help', command: topic && isCommand(topic) ? topic : undefined };
+  }
+  if (first === '--version' || first === '-v' || first === 'version') return { kind: 'version' };
+  if (!isCommand(first)) {
+    throw usageError(
+      first.startsWith('-')
+        ? `put the command first: sms <${COMMANDS.join('|')}> [options]`
+        : `unknown command "${first}" (commands: ${COMMANDS.join(', ')})`,
+    );
+  }
+  let parsed: { values: Flags; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[first] },
+      allowPositionals: true,
+      strict: true,
+    }) as { values: Flags; positionals: string[] };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw usageError(`${message.split('\n')[0]} (see: sms ${first} --help)`);
+  }
+  if (parsed.values['help']) return { kind: 'help', command: first };
+  const maxPositionals = first === 'check' ? 1 : 0;
+  if (parsed.positionals.length > maxPositionals) {
+    throw usageError(
+      `unexpected argument "${parsed.positionals[maxPositionals]}" (quote the content: --content "…")`,
+    );
+  }
+  return { kind: 'command', command: first, flags: parsed.values, positionals: parsed.positionals };
+}
+
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A positive integer flag, with bounds; usage error otherwise. */
+export function intFlag(
+  flags: Flags,
+  name: string,
+  fallback: number,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw usageError(`--${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw usageError(`--${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}

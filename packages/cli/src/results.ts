@@ -1,0 +1,84 @@
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+
+/**
+ * - `sent`: the platform accepted the chunk (taskId set)
+ * - `failed`: the platform refused it, or the connection surely failed before sending
+ * - `unknown`: the request may have reached the platform: do not resend blindly
+ * - `not_sent`: never requested (stopped after a failure, or interrupted)
+ * - `invalid`: not a valid mobile number (with --skip-invalid)
+ */
+export type ResultStatus = 'sent' | 'failed' | 'unknown' | 'not_sent' | 'invalid';
+
+export interface ResultRow {
+  mobile: string;
+  status: ResultStatus;
+  taskId?: string | undefined;
+  errorCode?: string | undefined;
+  /** 1-based chunk number (one request); empty for invalid numbers. */
+  chunk?: number | undefined;
+  detail?: string | undefined;
+}
+
+export const RESULT_COLUMNS = [
+  'mobile',
+  'status',
+  'taskId',
+  'errorCode',
+  'chunk',
+  'detail',
+] as const;
+
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function formatResultRow(row: ResultRow): string {
+  return [
+    row.mobile,
+    row.status,
+    row.taskId ?? '',
+    row.errorCode ?? '',
+    row.chunk === undefined ? '' : String(row.chunk),
+    row.detail ?? '',
+  ]
+    .map(csvCell)
+    .join(',');
+}
+
+/**
+ * The results CSV, written as the batch goes: the header at once, then the rows of each
+ * chunk as soon as it finishes, each time flushed to disk (fsync), so that a crash or
+ * Ctrl-C never leaves a row claiming less than what happened.
+ */
+export class ResultsFile {
+  readonly path: string;
+  readonly #fd: number;
+  readonly #redact: (text: string) => string;
+  #closed = false;
+
+  constructor(path: string, redact: (text: string) => string = (text) => text) {
+    this.path = path;
+    this.#redact = redact;
+    this.#fd = openSync(path, 'w', 0o644);
+    this.#append(`${RESULT_COLUMNS.join(',')}\n`);
+  }
+
+  /** Appends rows and fsyncs before returning (synchronous on purpose: nothing interleaves). */
+  write(rows: readonly ResultRow[]): void {
+    if (this.#closed || rows.length === 0) return;
+    this.#append(rows.map((row) => `${this.#redact(formatResultRow(row))}\n`).join(''));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+
+  #append(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(this.#fd, bytes, offset);
+    fsyncSync(this.#fd);
+  }
+}
