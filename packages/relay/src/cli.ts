@@ -1,0 +1,126 @@
+import { parseArgs } from 'node:util';
+import { RelayConfigError, loadConfig } from './config.js';
+import { jsonLogger } from './logger.js';
+import { createRelay, secretsOf, VERSION } from './relay.js';
+import { openStore } from './store/open.js';
+
+const USAGE = `sms-relay ${VERSION}: SMS delivery reports and replies as signed webhooks
+
+Usage:
+  sms-relay run     [--config relay.json]                 poll, store and deliver until SIGTERM
+  sms-relay status  [--config relay.json] [--json]        queue depth, dead letters, disabled targets
+  sms-relay dead    [--config relay.json] [--limit 50] [--json]   list dead-lettered deliveries
+  sms-relay replay  [--config relay.json] [--id msg_...] [--target name]   re-queue dead deliveries
+  sms-relay enable  [--config relay.json] --target name   re-enable a target disabled by a 410
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c', default: 'relay.json' },
+      id: { type: 'string' },
+      target: { type: 'string' },
+      limit: { type: 'string', default: '50' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig(values.config);
+
+  if (command === 'run') {
+    const logger = jsonLogger({ level: config.log.level, redact: secretsOf(config) });
+    const relay = createRelay(config, { logger });
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('signal received', { signal });
+      relay.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error });
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    await relay.start();
+    return -1;
+  }
+
+  const store = await openStore(config.store);
+  try {
+    await store.init();
+    const now = Date.now();
+    switch (command) {
+      case 'status': {
+        const stats = await store.stats();
+        if (values.json) process.stdout.write(`${JSON.stringify(stats)}\n`);
+        else {
+          process.stdout.write(
+            `events      ${stats.events}\npending     ${stats.pending}\ndelivered   ${stats.delivered}\n` +
+              `dead        ${stats.dead}\nquarantined ${stats.quarantined}\n` +
+              `disabled    ${stats.disabledTargets.join(', ') || '-'}\n`,
+          );
+        }
+        return 0;
+      }
+      case 'dead': {
+        const limit = Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new RelayConfigError('--limit', 'must be a positive integer');
+        const dead = await store.listDead({ limit });
+        if (values.json) process.stdout.write(`${JSON.stringify(dead)}\n`);
+        else if (dead.length === 0) process.stdout.write('no dead deliveries\n');
+        else {
+          for (const d of dead) {
+            process.stdout.write(
+              `${d.eventId}  ${d.target}  ${d.type}  ${d.account}  attempts=${d.attempts}  ${d.lastError ?? ''}  ${new Date(d.updatedAt).toISOString()}\n`,
+            );
+          }
+        }
+        return 0;
+      }
+      case 'replay': {
+        const count = await store.replay({ eventId: values.id, target: values.target, now });
+        process.stdout.write(`${count} ${count === 1 ? 'delivery' : 'deliveries'} re-queued\n`);
+        return values.id && count === 0 ? 1 : 0;
+      }
+      case 'enable': {
+        if (!values.target) throw new RelayConfigError('--target', 'is required');
+        await store.setTargetDisabled(values.target, false, now);
+        process.stdout.write(`target ${values.target} enabled\n`);
+        return 0;
+      }
+      default:
+        process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`sms-relay: ${message}\n`);
+    process.exitCode = error instanceof RelayConfigError ? 2 : 1;
+  },
+);

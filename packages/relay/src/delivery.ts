@@ -1,0 +1,291 @@
+import { webhookHeaders } from '@sms/core';
+import { Pool } from 'undici';
+import type { DeliveryConfig, TargetConfig } from './config.js';
+import type { RelayLogger } from './logger.js';
+import type { RelayMetrics } from './metrics.js';
+import type { ClaimedDelivery, DeliveryResult, Store } from './store/types.js';
+
+export interface DeliveryLoopOptions {
+  store: Store;
+  targets: readonly TargetConfig[];
+  config: DeliveryConfig;
+  logger: RelayLogger;
+  metrics: RelayMetrics;
+  /** Sent as `user-agent`. */
+  userAgent: string;
+}
+
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+/** `Retry-After` as seconds or an HTTP date → milliseconds from now. */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now: number,
+): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The delay before retry number `attempt` (1-based), with ± jitter; undefined = no retries left. */
+export function retryDelay(
+  schedule: readonly number[],
+  attempt: number,
+  jitter: number,
+): number | undefined {
+  const base = schedule[attempt - 1];
+  if (base === undefined) return undefined;
+  return Math.round(base * (1 + jitter * (2 * Math.random() - 1)));
+}
+
+interface Target {
+  config: TargetConfig;
+  pool: Pool;
+  path: string;
+}
+
+/**
+ * Claims due deliveries in batches, POSTs them concurrently, and records results in batches
+ * (one transaction per batch of results, not one per row).
+ */
+export class DeliveryLoop {
+  private readonly targets = new Map<string, Target>();
+  private readonly shutdown = new AbortController();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private inFlight = 0;
+  private readonly inFlightDone = new Set<Promise<void>>();
+  private results: DeliveryResult[] = [];
+  private flushing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(private readonly options: DeliveryLoopOptions) {
+    for (const config of options.targets) {
+      const url = new URL(config.url);
+      this.targets.set(config.name, {
+        config,
+        path: url.pathname + url.search,
+        pool: new Pool(url.origin, {
+          connections: options.config.connections,
+          connect: { timeout: Math.min(config.timeoutMs, 10_000) },
+        }),
+      });
+    }
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Something new may be due: look now rather than after the idle wait. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /**
+   * Stops claiming, waits up to `graceMs` for requests in flight, then aborts the rest
+   * (their claims expire and they are delivered again later), and records what finished.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    if (this.inFlightDone.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([Promise.all(this.inFlightDone), grace]);
+      clearTimeout(timer);
+      this.shutdown.abort();
+      await Promise.all(this.inFlightDone);
+    }
+    await this.flush();
+    await Promise.all([...this.targets.values()].map((t) => t.pool.close()));
+  }
+
+  private async run(): Promise<void> {
+    const { store, config, logger } = this.options;
+    const names = [...this.targets.keys()];
+    while (this.running) {
+      const free = config.concurrency - this.inFlight;
+      let claimedFull = false;
+      if (free > 0) {
+        try {
+          const limit = Math.min(free, config.batchSize);
+          const claimed = await store.claim({
+            limit,
+            now: Date.now(),
+            leaseMs: config.leaseMs,
+            targets: names,
+          });
+          for (const delivery of claimed) this.launch(delivery);
+          claimedFull = claimed.length === limit;
+        } catch (error) {
+          logger.error('claiming deliveries failed', { error });
+        }
+      }
+      if (!this.running) break;
+      if (claimedFull && this.inFlight < config.concurrency) continue;
+      await this.idle(free > 0 && !claimedFull ? config.idleMs : config.idleMs * 4);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private launch(delivery: ClaimedDelivery): void {
+    this.inFlight++;
+    const done: Promise<void> = this.deliver(delivery)
+      .then((result) => {
+        if (result) this.record(result);
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.inFlightDone.delete(done);
+        // Room for more: wake the loop once a good share of the window is free.
+        if (this.inFlight <= this.options.config.concurrency / 2) this.wake();
+      });
+    this.inFlightDone.add(done);
+  }
+
+  private record(result: DeliveryResult): void {
+    this.results.push(result);
+    if (this.results.length >= this.options.config.batchSize) {
+      void this.flush();
+    } else {
+      this.flushTimer ??= setTimeout(() => void this.flush(), 5);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    while (this.flushing) await this.flushing;
+    if (this.results.length === 0) return;
+    const batch = this.results;
+    this.results = [];
+    this.flushing = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.options.store.complete(batch, Date.now());
+          return;
+        } catch (error) {
+          // Unrecorded results are safe (the claims expire and the events go again), but try.
+          this.options.logger.error('recording delivery results failed', {
+            count: batch.length,
+            attempt,
+            error,
+          });
+          if (attempt >= 4 || !this.running) return;
+          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        }
+      }
+    })();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** One POST. Returns undefined when cut off by shutdown (the claim will expire). */
+  private async deliver(delivery: ClaimedDelivery): Promise<DeliveryResult | undefined> {
+    const { config: delivery_, logger, metrics, userAgent } = this.options;
+    const target = this.targets.get(delivery.target);
+    if (!target) return undefined;
+    const { config } = target;
+    const headers = webhookHeaders({
+      id: delivery.eventId,
+      timestamp: Math.floor(Date.now() / 1000),
+      body: delivery.body,
+      secrets: config.secrets,
+    });
+    headers['user-agent'] = userAgent;
+    const base = { eventId: delivery.eventId, target: delivery.target };
+    let status: number | undefined;
+    let retryAfter: number | undefined;
+    let error: string;
+    const signal = AbortSignal.any([AbortSignal.timeout(config.timeoutMs), this.shutdown.signal]);
+    try {
+      const response = await target.pool.request({
+        method: 'POST',
+        path: target.path,
+        headers,
+        body: delivery.body,
+        signal,
+      });
+      status = response.statusCode;
+      await response.body.dump({ limit: 65_536 }).catch(() => {});
+      if (status >= 200 && status < 300) {
+        metrics.delivered.inc({ target: delivery.target });
+        metrics.latency.observe(Math.max(0, Date.now() - delivery.createdAt) / 1000);
+        return { ...base, outcome: { kind: 'delivered' }, status };
+      }
+      if (status === 410) {
+        logger.warn('target answered 410 Gone: disabled until enabled again', {
+          target: delivery.target,
+        });
+        return { ...base, outcome: { kind: 'gone' }, status, error: 'HTTP 410 Gone' };
+      }
+      retryAfter = parseRetryAfter(response.headers['retry-after'], Date.now());
+      error = `HTTP ${status}`;
+    } catch (thrown) {
+      if (this.shutdown.signal.aborted) return undefined;
+      const e = thrown as Error & { code?: string };
+      error =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `timeout after ${config.timeoutMs} ms`
+          : `${e.code ?? e.name}: ${e.message}`;
+    }
+    const attempt = delivery.attempts + 1;
+    const now = Date.now();
+    let delay = retryDelay(delivery_.retrySchedule, attempt, delivery_.jitter);
+    if (delay === undefined) {
+      metrics.dead.inc({ target: delivery.target });
+      logger.warn('delivery dead-lettered', {
+        target: delivery.target,
+        id: delivery.eventId,
+        attempts: attempt,
+        error,
+      });
+      return { ...base, outcome: { kind: 'dead' }, status, error };
+    }
+    if (retryAfter !== undefined) delay = Math.max(delay, Math.min(retryAfter, MAX_RETRY_AFTER_MS));
+    metrics.retried.inc({ target: delivery.target });
+    logger.debug('delivery failed; will retry', {
+      target: delivery.target,
+      id: delivery.eventId,
+      attempt,
+      error,
+      delay,
+    });
+    return { ...base, outcome: { kind: 'retry', nextAttemptAt: now + delay }, status, error };
+  }
+}

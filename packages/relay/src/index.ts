@@ -1,0 +1,25 @@
+export {
+  createRelay,
+  secretsOf,
+  VERSION,
+  type CreateRelayOptions,
+  type Relay,
+  type RelayStatus,
+} from './relay.js';
+export {
+  DEFAULT_RETRY_SCHEDULE,
+  RelayConfigError,
+  loadConfig,
+  parseConfig,
+  type AccountConfig,
+  type DeliveryConfig,
+  type RelayConfig,
+  type StoreConfig,
+  type TargetConfig,
+} from './config.js';
+export { jsonLogger, type JsonLoggerOptions, type LogLevel, type RelayLogger } from './logger.js';
+export { RelayMetrics } from './metrics.js';
+export { openStore } from './store/open.js';
+export { postgresStore, type PostgresStoreOptions } from './store/postgres.js';
+export { sqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
+export type * from './store/types.js';

@@ -1,0 +1,267 @@
+import {
+  SmsError,
+  type SmsWebhookEventType,
+  buildRepliesRequest,
+  buildReportsRequest,
+  decodeResponse,
+  isSmsError,
+  parseRepliesResponse,
+  parseReportsResponse,
+} from '@sms/core';
+import { Pool } from 'undici';
+import type { AccountConfig } from './config.js';
+import type { RelayLogger } from './logger.js';
+import type { RelayMetrics } from './metrics.js';
+import type { AccountLock, NewEvent, Store } from './store/types.js';
+
+export interface PollerOptions {
+  account: AccountConfig;
+  store: Store;
+  /** Target names that receive this account's events of a type. */
+  targetsFor: (type: SmsWebhookEventType) => string[];
+  logger: RelayLogger;
+  metrics: RelayMetrics;
+  /** Called after a batch is committed (wakes the delivery loop). */
+  onStored: () => void;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Polls one account: holds its poll lock, pulls reports and replies, and commits each pulled
+ * batch to the store before doing anything else with it. The platform hands each record out
+ * once, so a pull in progress is never aborted: stop() waits for it.
+ */
+export class AccountPoller {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private lock: AccountLock | null = null;
+  private failures = 0;
+
+  constructor(private readonly options: PollerOptions) {
+    const url = new URL(options.account.baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, { connections: 2, connect: { timeout: 5000 } });
+  }
+
+  /** Whether this process currently holds the account's poll lock. */
+  get polling(): boolean {
+    return this.lock !== null;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    await this.lock?.release().catch(() => {});
+    this.lock = null;
+    await this.pool.close();
+  }
+
+  private async run(): Promise<void> {
+    const { account, logger } = this.options;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      let wait = account.pollIntervalMs;
+      try {
+        if (!(await this.ensureLock())) {
+          await sleep(account.pollIntervalMs, signal);
+          continue;
+        }
+        let drained = true;
+        let failed = false;
+        if (account.reports) {
+          try {
+            const count = await this.pull('reports');
+            if (count >= account.statusNum) drained = false;
+          } catch (error) {
+            failed = true;
+            this.failed('reports', error);
+          }
+        }
+        if (account.replies && !signal.aborted) {
+          try {
+            await this.pull('replies');
+          } catch (error) {
+            failed = true;
+            this.failed('replies', error);
+          }
+        }
+        if (failed) {
+          this.failures++;
+          wait = Math.min(
+            account.pollIntervalMs * 2 ** Math.min(this.failures, 10),
+            MAX_BACKOFF_MS,
+          );
+          wait = Math.round(wait * (0.8 + Math.random() * 0.4));
+        } else {
+          this.failures = 0;
+          if (!drained) wait = 0;
+        }
+      } catch (error) {
+        logger.error('poll loop error', { account: account.name, error });
+        wait = Math.min(account.pollIntervalMs * 2, MAX_BACKOFF_MS);
+      }
+      if (wait > 0) await sleep(wait, signal);
+    }
+  }
+
+  private async ensureLock(): Promise<boolean> {
+    if (this.lock) return true;
+    const lock = await this.options.store.lockAccount(this.options.account.name);
+    if (!lock) return false;
+    this.lock = lock;
+    this.options.logger.info('polling account', { account: this.options.account.name });
+    lock.lost.then(() => {
+      if (this.lock !== lock) return;
+      this.lock = null;
+      this.options.logger.warn('lost the poll lock', { account: this.options.account.name });
+    });
+    return true;
+  }
+
+  private failed(kind: 'reports' | 'replies', error: unknown): void {
+    const { account, logger, metrics } = this.options;
+    const code = isSmsError(error) ? error.code : 'STORE';
+    metrics.pollErrors.inc({ account: account.name, code });
+    logger.warn('poll failed', {
+      account: account.name,
+      kind,
+      code,
+      failures: this.failures + 1,
+      error,
+    });
+  }
+
+  /** One pull: request, raw bytes, parse (or quarantine), one transaction. Returns the count. */
+  private async pull(kind: 'reports' | 'replies'): Promise<number> {
+    const { account, store, metrics, logger } = this.options;
+    const credentials = {
+      userId: account.userId,
+      account: account.account,
+      password: account.password,
+    };
+    const action = kind === 'reports' ? 'queryReports' : 'queryReplies';
+    const wire =
+      kind === 'reports'
+        ? buildReportsRequest(credentials, { max: account.statusNum })
+        : buildRepliesRequest(credentials);
+
+    let status: number;
+    let contentType: string | undefined;
+    let bytes: Buffer;
+    try {
+      const response = await this.pool.request({
+        method: 'POST',
+        path: this.basePath + wire.path,
+        headers: { 'content-type': wire.contentType, accept: 'text/xml, application/xml, */*' },
+        body: wire.body,
+        headersTimeout: account.timeoutMs,
+        bodyTimeout: account.timeoutMs,
+      });
+      status = response.statusCode;
+      const header = response.headers['content-type'];
+      contentType = Array.isArray(header) ? header[0] : header;
+      bytes = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      throw new SmsError(`${action}: ${code || (error as Error).message}`, {
+        code: code.includes('TIMEOUT') ? 'TIMEOUT' : 'NETWORK',
+        action,
+        cause: error,
+      });
+    }
+    const fetchedAt = new Date();
+
+    const quarantine = async (why: string) => {
+      await store.quarantine({
+        account: account.name,
+        kind,
+        httpStatus: status,
+        contentType,
+        body: bytes,
+        error: why,
+        now: fetchedAt.getTime(),
+      });
+      metrics.quarantined.inc({ account: account.name, kind });
+      logger.error('quarantined an unparseable response', {
+        account: account.name,
+        kind,
+        status,
+        bytes: bytes.length,
+        reason: why,
+      });
+    };
+
+    const text = decodeResponse(bytes, contentType, wire.charset);
+    if (status < 200 || status >= 300) {
+      // An error page holds no records, but if it looks like it does, keep it.
+      if (/<(statusbox|callbox)\b/i.test(text)) await quarantine(`HTTP ${status}`);
+      throw new SmsError(`${action}: HTTP ${status}`, { code: 'HTTP', action, status });
+    }
+    let events: NewEvent[];
+    const type: SmsWebhookEventType = kind === 'reports' ? 'sms.report' : 'sms.reply';
+    const timestamp = fetchedAt.toISOString();
+    try {
+      const records =
+        kind === 'reports'
+          ? parseReportsResponse(text, fetchedAt)
+          : parseRepliesResponse(text, fetchedAt);
+      events = records.map((record) => ({
+        type,
+        body: JSON.stringify({
+          type,
+          timestamp,
+          data: { account: account.name, ...record, receivedAt: record.receivedAt.toISOString() },
+        }),
+      }));
+    } catch (error) {
+      if (isSmsError(error) && error.code === 'PROTOCOL') await quarantine(error.message);
+      throw error;
+    }
+    if (events.length === 0) return 0;
+    metrics.fetched.inc({ account: account.name, type }, events.length);
+    await this.commit(events, type, fetchedAt.getTime());
+    return events.length;
+  }
+
+  /** The records exist nowhere else now: keep trying to commit them until it works. */
+  private async commit(events: NewEvent[], type: SmsWebhookEventType, now: number): Promise<void> {
+    const { account, store, metrics, logger, targetsFor, onStored } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.insertBatch({ account: account.name, events, targets: targetsFor(type), now });
+        break;
+      } catch (error) {
+        logger.error('could not store a fetched batch; retrying', {
+          account: account.name,
+          type,
+          count: events.length,
+          attempt,
+          error,
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
+      }
+    }
+    metrics.stored.inc({ account: account.name, type }, events.length);
+    onStored();
+  }
+}

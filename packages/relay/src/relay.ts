@@ -1,0 +1,197 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SmsWebhookEventType } from '@sms/core';
+import { type RelayConfig, parseConfig } from './config.js';
+import { DeliveryLoop } from './delivery.js';
+import { type RelayLogger, jsonLogger } from './logger.js';
+import { RelayMetrics } from './metrics.js';
+import { AccountPoller } from './poller.js';
+import { openStore } from './store/open.js';
+import type { Store, StoreStats } from './store/types.js';
+
+export const VERSION = '0.1.0';
+
+export interface CreateRelayOptions {
+  /** Defaults to JSON lines on stderr at `config.log.level`, with every secret redacted. */
+  logger?: RelayLogger;
+  /** Environment for `${VAR}` substitution (default `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface RelayStatus extends StoreStats {
+  /** Accounts whose poll lock this process holds. */
+  polling: string[];
+  inFlight: number;
+}
+
+export interface Relay {
+  readonly config: RelayConfig;
+  /** Opens the store, starts the pollers, the delivery loop and the HTTP server. */
+  start(): Promise<void>;
+  /** Stops polling, lets deliveries in flight finish within the grace period, closes the store. */
+  stop(): Promise<void>;
+  /** `http://host:port` of the health/metrics server once started (null without one). */
+  readonly url: string | null;
+  status(): Promise<RelayStatus>;
+  readonly metrics: RelayMetrics;
+}
+
+/** The secret values of a config, for log redaction. */
+export function secretsOf(config: RelayConfig): string[] {
+  const values = [
+    ...config.accounts.map((a) => a.password),
+    ...config.targets.flatMap((t) => t.secrets),
+  ];
+  if ('postgres' in config.store) {
+    try {
+      const password = decodeURIComponent(new URL(config.store.postgres).password);
+      if (password) values.push(password);
+    } catch {}
+  }
+  return values;
+}
+
+/**
+ * The relay as a library: `const relay = createRelay(config); await relay.start();`.
+ * Accepts the relay.json shape (validated here, defaults filled in).
+ */
+export function createRelay(input: unknown, options: CreateRelayOptions = {}): Relay {
+  const config = parseConfig(input, options.env === undefined ? {} : { env: options.env });
+  const logger =
+    options.logger ?? jsonLogger({ level: config.log.level, redact: secretsOf(config) });
+  const metrics = new RelayMetrics();
+  let store: Store | undefined;
+  let pollers: AccountPoller[] = [];
+  let delivery: DeliveryLoop | undefined;
+  let server: Server | undefined;
+  let url: string | null = null;
+  let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  let cachedStats: { at: number; value: Promise<StoreStats> } | undefined;
+
+  const stats = (): Promise<StoreStats> => {
+    if (!store) return Promise.reject(new Error('[sms] [relay] not started'));
+    const now = Date.now();
+    if (!cachedStats || now - cachedStats.at > 1000)
+      cachedStats = { at: now, value: store.stats() };
+    return cachedStats.value;
+  };
+
+  const targetsFor = (account: string, type: SmsWebhookEventType) =>
+    config.targets
+      .filter((t) => t.accounts.includes(account) && t.events.includes(type))
+      .map((t) => t.name);
+
+  async function handle(path: string): Promise<{ status: number; type: string; body: string }> {
+    if (path === '/healthz') return { status: 200, type: 'text/plain', body: 'ok\n' };
+    if (path === '/readyz') {
+      return state === 'running'
+        ? { status: 200, type: 'text/plain', body: 'ready\n' }
+        : { status: 503, type: 'text/plain', body: `${state}\n` };
+    }
+    if (path === '/metrics') {
+      const s = await stats();
+      const polling = Object.fromEntries(
+        pollers.map((p, i) => [config.accounts[i]!.name, p.polling]),
+      );
+      return {
+        status: 200,
+        type: 'text/plain; version=0.0.4; charset=utf-8',
+        body: metrics.render({ queueDepth: s.pending, dead: s.dead, polling }),
+      };
+    }
+    return { status: 404, type: 'text/plain', body: 'not found\n' };
+  }
+
+  const relay: Relay = {
+    config,
+    metrics,
+    get url() {
+      return url;
+    },
+    async start() {
+      if (state !== 'new') throw new Error(`[sms] [relay] cannot start: ${state}`);
+      state = 'starting';
+      store = await openStore(config.store);
+      await store.init();
+      delivery = new DeliveryLoop({
+        store,
+        targets: config.targets,
+        config: config.delivery,
+        logger,
+        metrics,
+        userAgent: `sms-relay/${VERSION}`,
+      });
+      const loop = delivery;
+      pollers = config.accounts.map(
+        (account) =>
+          new AccountPoller({
+            account,
+            store: store!,
+            targetsFor: (type) => targetsFor(account.name, type),
+            logger,
+            metrics,
+            onStored: () => loop.wake(),
+          }),
+      );
+      if (config.http) {
+        server = createServer((req, res) => {
+          const path = (req.url ?? '/').split('?')[0]!;
+          handle(path).then(
+            (answer) => {
+              res.writeHead(answer.status, { 'content-type': answer.type });
+              res.end(answer.body);
+            },
+            (error: unknown) => {
+              logger.error('http handler failed', { path, error });
+              res.writeHead(500, { 'content-type': 'text/plain' });
+              res.end('error\n');
+            },
+          );
+        });
+        const http = config.http;
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(http.port, http.host, () => resolve());
+        });
+        const address = server.address() as AddressInfo;
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+      }
+      delivery.start();
+      for (const poller of pollers) poller.start();
+      state = 'running';
+      logger.info('relay started', {
+        store: store.kind,
+        accounts: config.accounts.map((a) => a.name),
+        targets: config.targets.map((t) => t.name),
+        http: url,
+      });
+    },
+    async stop() {
+      if (state === 'stopped' || state === 'stopping' || state === 'new') {
+        state = 'stopped';
+        return;
+      }
+      state = 'stopping';
+      logger.info('relay stopping', { graceMs: config.shutdownGraceMs });
+      await Promise.all(pollers.map((p) => p.stop()));
+      await delivery?.stop(config.shutdownGraceMs);
+      await store?.close();
+      if (server) {
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      state = 'stopped';
+      logger.info('relay stopped');
+    },
+    async status() {
+      const s = await stats();
+      return {
+        ...s,
+        polling: pollers.flatMap((p, i) => (p.polling ? [config.accounts[i]!.name] : [])),
+        inFlight: delivery?.inFlightCount ?? 0,
+      };
+    },
+  };
+  return relay;
+}

@@ -1,0 +1,290 @@
+import { resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { newEventId } from '../ids.js';
+import type {
+  AccountLock,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeadDelivery,
+  DeliveryResult,
+  InsertBatch,
+  QuarantineEntry,
+  Store,
+  StoreStats,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (created if missing). */
+  path: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  account TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+  event_id TEXT NOT NULL REFERENCES events(id),
+  target TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_status INTEGER,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  PRIMARY KEY (event_id, target)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS targets (
+  name TEXT PRIMARY KEY,
+  disabled_at INTEGER,
+  reason TEXT
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  content_type TEXT,
+  body BLOB NOT NULL,
+  error TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+interface ClaimRow {
+  rowid: number;
+  event_id: string;
+  target: string;
+  attempts: number;
+  type: ClaimedDelivery['type'];
+  account: string;
+  body: string;
+  created_at: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a batch is on
+ * disk when its transaction returns. One relay process per file: poll locks are held in
+ * this process only.
+ */
+/** Poll locks per database file, shared by every store on that file in this process. */
+const fileLocks = new Map<string, Set<string>>();
+
+export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const { default: Database } = await import('better-sqlite3');
+  const db: BetterSqlite3.Database = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.exec(SCHEMA);
+
+  const insertEvent = db.prepare(
+    'INSERT INTO events (id, type, account, body, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertDelivery = db.prepare(
+    'INSERT INTO deliveries (event_id, target, next_attempt_at, updated_at) VALUES (?, ?, ?, ?)',
+  );
+  const insertBatch = db.transaction((batch: InsertBatch): string[] => {
+    const ids: string[] = [];
+    for (const event of batch.events) {
+      const id = newEventId(batch.now);
+      insertEvent.run(id, event.type, batch.account, event.body, batch.now);
+      for (const target of batch.targets) insertDelivery.run(id, target, batch.now, batch.now);
+      ids.push(id);
+    }
+    return ids;
+  });
+
+  const selectDue = db.prepare(`
+    SELECT d.rowid AS rowid, d.event_id, d.target, d.attempts, e.type, e.account, e.body, e.created_at
+    FROM deliveries d JOIN events e ON e.id = d.event_id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+      AND d.target NOT IN (SELECT name FROM targets WHERE disabled_at IS NOT NULL)
+      AND (@only IS NULL OR d.target IN (SELECT value FROM json_each(@only)))
+    ORDER BY d.next_attempt_at LIMIT @limit`);
+  const lease = db.prepare('UPDATE deliveries SET next_attempt_at = ? WHERE rowid = ?');
+  const claim = db.transaction((options: ClaimOptions) => {
+    const { limit, now, leaseMs, targets } = options;
+    const only = targets === undefined ? null : JSON.stringify(targets);
+    const rows = selectDue.all({ only, now, limit }) as ClaimRow[];
+    for (const row of rows) lease.run(now + leaseMs, row.rowid);
+    return rows;
+  });
+
+  const markDelivered = db.prepare(
+    `UPDATE deliveries SET status = 'delivered', last_status = ?, last_error = NULL,
+       updated_at = ?, delivered_at = ? WHERE event_id = ? AND target = ? AND status = 'pending'`,
+  );
+  const markRetry = db.prepare(
+    `UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?,
+       last_error = ?, updated_at = ? WHERE event_id = ? AND target = ? AND status = 'pending'`,
+  );
+  const markDead = db.prepare(
+    `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, last_status = ?,
+       last_error = ?, updated_at = ? WHERE event_id = ? AND target = ? AND status = 'pending'`,
+  );
+  const markGone = db.prepare(
+    `UPDATE deliveries SET next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?
+     WHERE event_id = ? AND target = ? AND status = 'pending'`,
+  );
+  const upsertTarget = db.prepare(
+    `INSERT INTO targets (name, disabled_at, reason) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
+  );
+  const complete = db.transaction((results: readonly DeliveryResult[], now: number) => {
+    for (const r of results) {
+      const status = r.status ?? null;
+      const error = r.error ?? null;
+      switch (r.outcome.kind) {
+        case 'delivered':
+          markDelivered.run(status, now, now, r.eventId, r.target);
+          break;
+        case 'retry':
+          markRetry.run(r.outcome.nextAttemptAt, status, error, now, r.eventId, r.target);
+          break;
+        case 'dead':
+          markDead.run(status, error, now, r.eventId, r.target);
+          break;
+        case 'gone':
+          // The attempt does not count: the delivery waits, due, for the target to come back.
+          markGone.run(now, status, error, now, r.eventId, r.target);
+          upsertTarget.run(r.target, now, error ?? 'HTTP 410 Gone');
+          break;
+      }
+    }
+  });
+
+  const replayAll = db.prepare(
+    `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
+     WHERE status = 'dead' AND (? IS NULL OR event_id = ?) AND (? IS NULL OR target = ?)`,
+  );
+  const selectDead = db.prepare(`
+    SELECT d.event_id, d.target, e.type, e.account, d.attempts, d.last_status, d.last_error,
+           e.created_at, d.updated_at
+    FROM deliveries d JOIN events e ON e.id = d.event_id
+    WHERE d.status = 'dead' ORDER BY d.updated_at DESC LIMIT ?`);
+  const insertQuarantine = db.prepare(
+    `INSERT INTO quarantine (account, kind, http_status, content_type, body, error, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const countByStatus = db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status');
+  const countOne = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+  const disabledTargets = db.prepare(
+    'SELECT name FROM targets WHERE disabled_at IS NOT NULL ORDER BY name',
+  );
+
+  const fileKey = resolve(options.path);
+  let locked = fileLocks.get(fileKey);
+  if (!locked) {
+    locked = new Set();
+    fileLocks.set(fileKey, locked);
+  }
+  const held = new Set<string>();
+  let closed = false;
+
+  return {
+    kind: 'sqlite',
+    async init() {},
+    async insertBatch(batch) {
+      return insertBatch.immediate(batch);
+    },
+    async quarantine(entry: QuarantineEntry) {
+      insertQuarantine.run(
+        entry.account,
+        entry.kind,
+        entry.httpStatus,
+        entry.contentType ?? null,
+        entry.body,
+        entry.error,
+        entry.now,
+      );
+    },
+    async claim(options) {
+      const rows = claim.immediate(options);
+      return rows.map(
+        (row): ClaimedDelivery => ({
+          eventId: row.event_id,
+          target: row.target,
+          type: row.type,
+          account: row.account,
+          body: row.body,
+          attempts: row.attempts,
+          createdAt: row.created_at,
+        }),
+      );
+    },
+    async complete(results, now) {
+      if (results.length > 0) complete.immediate(results, now);
+    },
+    async replay({ eventId, target, now }) {
+      const e = eventId ?? null;
+      const t = target ?? null;
+      return replayAll.run(now, now, e, e, t, t).changes;
+    },
+    async listDead({ limit }) {
+      const rows = selectDead.all(limit) as Array<{
+        event_id: string;
+        target: string;
+        type: DeadDelivery['type'];
+        account: string;
+        attempts: number;
+        last_status: number | null;
+        last_error: string | null;
+        created_at: number;
+        updated_at: number;
+      }>;
+      return rows.map((row) => ({
+        eventId: row.event_id,
+        target: row.target,
+        type: row.type,
+        account: row.account,
+        attempts: row.attempts,
+        lastStatus: row.last_status,
+        lastError: row.last_error,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      }));
+    },
+    async setTargetDisabled(target, disabled, now, reason) {
+      upsertTarget.run(target, disabled ? now : null, disabled ? (reason ?? null) : null);
+    },
+    async stats(): Promise<StoreStats> {
+      const counts: Record<string, number> = {};
+      for (const row of countByStatus.all() as Array<{ status: string; n: number }>) {
+        counts[row.status] = row.n;
+      }
+      return {
+        pending: counts['pending'] ?? 0,
+        delivered: counts['delivered'] ?? 0,
+        dead: counts['dead'] ?? 0,
+        events: countOne('SELECT COUNT(*) AS n FROM events'),
+        quarantined: countOne('SELECT COUNT(*) AS n FROM quarantine'),
+        disabledTargets: (disabledTargets.all() as Array<{ name: string }>).map((r) => r.name),
+      };
+    },
+    async lockAccount(account): Promise<AccountLock | null> {
+      if (closed || locked.has(account)) return null;
+      locked.add(account);
+      held.add(account);
+      return {
+        lost: new Promise<void>(() => {}),
+        async release() {
+          if (held.delete(account)) locked.delete(account);
+        },
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const account of held) locked.delete(account);
+      held.clear();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import type { SmsWebhookEventType } from '@sms/core';
+
+/** One event to store: its JSON body is frozen at insert so every retry signs the same bytes. */
+export interface NewEvent {
+  type: SmsWebhookEventType;
+  /** The webhook body, serialised once. */
+  body: string;
+}
+
+export interface InsertBatch {
+  account: string;
+  events: readonly NewEvent[];
+  /** Names of the targets that get a delivery row for each event. */
+  targets: readonly string[];
+  /** Milliseconds since the epoch. */
+  now: number;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  now: number;
+  leaseMs: number;
+  /** Only these targets (the ones this process knows); default all. */
+  targets?: readonly string[] | undefined;
+}
+
+/** A delivery handed to the delivery loop; leased until `leaseUntil`. */
+export interface ClaimedDelivery {
+  /** The event's `webhook-id`. */
+  eventId: string;
+  target: string;
+  type: SmsWebhookEventType;
+  account: string;
+  body: string;
+  /** Failed attempts so far. */
+  attempts: number;
+  /** When the event was stored (ms). */
+  createdAt: number;
+}
+
+export type DeliveryOutcome =
+  /** 2xx: done. */
+  | { kind: 'delivered' }
+  /** Failed: try again at `nextAttemptAt`. */
+  | { kind: 'retry'; nextAttemptAt: number }
+  /** Failed for the last time: dead-lettered until replayed. */
+  | { kind: 'dead' }
+  /** 410 Gone: the target is disabled; the delivery waits for it to be enabled again. */
+  | { kind: 'gone' };
+
+export interface DeliveryResult {
+  eventId: string;
+  target: string;
+  outcome: DeliveryOutcome;
+  /** HTTP status, if a response arrived. */
+  status?: number | undefined;
+  /** Why it failed (no secrets, no bodies). */
+  error?: string | undefined;
+}
+
+export interface DeadDelivery {
+  eventId: string;
+  target: string;
+  type: SmsWebhookEventType;
+  account: string;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StoreStats {
+  /** Deliveries waiting (due now or later, including leased ones). */
+  pending: number;
+  delivered: number;
+  dead: number;
+  events: number;
+  quarantined: number;
+  disabledTargets: string[];
+}
+
+export interface QuarantineEntry {
+  account: string;
+  /** Which pull produced the bytes. */
+  kind: 'reports' | 'replies';
+  httpStatus: number;
+  contentType: string | undefined;
+  /** The raw response bytes, exactly as received. */
+  body: Buffer;
+  error: string;
+  now: number;
+}
+
+/** A held poll lock for one account; `lost` resolves if the lock is lost (connection died). */
+export interface AccountLock {
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * Where the relay keeps every event it fetched until each target has it. Two
+ * implementations: `sqliteStore` (one process) and `postgresStore` (several replicas).
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates tables if needed. */
+  init(): Promise<void>;
+  /**
+   * Stores one fetched batch in ONE transaction: an event row per record (with a new
+   * `webhook-id`) and a delivery row per event and target. Returns the new ids.
+   */
+  insertBatch(batch: InsertBatch): Promise<string[]>;
+  /** Keeps the raw bytes of a pull response that could not be parsed. */
+  quarantine(entry: QuarantineEntry): Promise<void>;
+  /**
+   * Leases up to `limit` due deliveries to enabled targets (until `now + leaseMs`) so no
+   * other claimer gets them meanwhile; a crashed holder's lease simply expires.
+   */
+  claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Records a batch of delivery results in one transaction. */
+  complete(results: readonly DeliveryResult[], now: number): Promise<void>;
+  /** Re-queues dead deliveries (all, or one event's) with their original ids. Returns how many. */
+  replay(options: { eventId?: string; target?: string; now: number }): Promise<number>;
+  listDead(options: { limit: number }): Promise<DeadDelivery[]>;
+  /** Disables a target (after a 410) or enables it again. */
+  setTargetDisabled(target: string, disabled: boolean, now: number, reason?: string): Promise<void>;
+  stats(): Promise<StoreStats>;
+  /** Takes the poll lock of an account, or returns null if another process holds it. */
+  lockAccount(account: string): Promise<AccountLock | null>;
+  close(): Promise<void>;
+}
