@@ -1,0 +1,250 @@
+import {
+  type SendResult,
+  type SmsClient,
+  SmsClient as Client,
+  type SmsClientOptions,
+} from '@sms/core';
+import packageJson from '../package.json' with { type: 'json' };
+import { SmsTransportError, toTransportError } from './errors.js';
+import {
+  applySignature,
+  flattenAddresses,
+  htmlToText,
+  parseSendTimeHeader,
+  partitionRecipients,
+  readHeader,
+} from './mapping.js';
+
+/** The header that schedules a message: `YYYY-MM-DD HH:mm:ss` (Asia/Shanghai) or ISO 8601 with a zone. */
+export const SEND_TIME_HEADER = 'X-SMS-Send-Time';
+/** The header that sets the extension sub-number (`extno`, 1 to 10 digits). */
+export const EXT_NO_HEADER = 'X-SMS-Ext-No';
+
+interface TransportOnlyOptions {
+  /** Prepended as `【signature】` when the content carries no `【…】` signature. */
+  signature?: string;
+  /** Numbers per platform request (default 1000); longer lists are sent in several requests. */
+  chunkSize?: number;
+  /** Requests in flight at once when a list is chunked (default 4). */
+  concurrency?: number;
+}
+
+/** Options of `SmsTransport`: the `@sms/core` client options, or an existing `client`. */
+export type SmsTransportOptions = TransportOnlyOptions &
+  (SmsClientOptions | { /** A client you own: `close()` leaves it open. */ client: SmsClient });
+
+/** What `sendMail()` resolves to. */
+export interface SmsSentMessageInfo {
+  envelope: { from: string | false; to: string[] };
+  /** The platform's task ID (of the first request, if the list was chunked). */
+  messageId: string;
+  /** Every task ID, one per request. */
+  taskIds: string[];
+  /** Normalised numbers the platform accepted. */
+  accepted: string[];
+  /** Entries that were not sent: not mobile numbers, or in a request the platform refused. */
+  rejected: string[];
+  /** One error per refused request, each naming its numbers in `rejected`. */
+  rejectedErrors: SmsTransportError[];
+  /** Numbers whose request may or may not have been sent (`UNKNOWN_OUTCOME`): check reports, do not resend blindly. */
+  pending: string[];
+  /** The platform's answer, e.g. `ok (taskID 9007199254740993, successCounts 2, remainPoint 998)`. */
+  response: string;
+  /** Messages the platform accepted (`successCounts`, summed). */
+  successCounts: number;
+  /** Balance after the last accepted request. */
+  remainPoint: number;
+}
+
+/**
+ * The structural slice of Nodemailer's `MailMessage` this transport reads, so the package's
+ * types do not depend on a Nodemailer or `@types/nodemailer` version.
+ */
+export interface SmsMailMessage {
+  data: { envelope?: unknown };
+  message: { getEnvelope(): { from?: string | false; to?: string[] } };
+  normalize(callback: (err: Error | null | undefined, data?: object) => void): void;
+}
+
+type Callback<T> = (err: Error | null, result?: T) => void;
+
+/**
+ * A Nodemailer transport that sends each message as an SMS:
+ * `nodemailer.createTransport(new SmsTransport({ baseUrl, account, password }))`.
+ */
+export class SmsTransport {
+  /** Transport name, shown in Nodemailer's logs. */
+  readonly name = 'SmsTransport';
+  /** This package's version. */
+  readonly version: string = packageJson.version;
+  /** The `@sms/core` client used for every request. */
+  readonly client: SmsClient;
+  private readonly ownsClient: boolean;
+  private readonly signature: string | undefined;
+  private readonly chunkSize: number | undefined;
+  private readonly concurrency: number | undefined;
+
+  constructor(options: SmsTransportOptions) {
+    if (options == null || typeof options !== 'object') {
+      throw new SmsTransportError('[sms] SmsTransport needs options', {
+        code: 'ECONFIG',
+        command: 'send',
+      });
+    }
+    if ('client' in options && options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else {
+      try {
+        this.client = new Client(options as SmsClientOptions);
+      } catch (error) {
+        throw toTransportError(error, 'send');
+      }
+      this.ownsClient = true;
+    }
+    this.signature = options.signature;
+    this.chunkSize = options.chunkSize;
+    this.concurrency = options.concurrency;
+  }
+
+  /** Called by Nodemailer's `sendMail()`. Never throws: every failure goes to `callback`. */
+  send(mail: SmsMailMessage, callback: Callback<SmsSentMessageInfo>): void {
+    // Read before normalize(): it replaces data.envelope with the one it computes.
+    const customEnvelope = mail.data.envelope as { to?: unknown } | undefined;
+    let computed: { from?: string | false; to?: string[] };
+    try {
+      computed = mail.message.getEnvelope();
+    } catch (error) {
+      callback(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    mail.normalize((err, data) => {
+      if (err || !data) {
+        callback(err ?? new Error('[sms] the message could not be read'));
+        return;
+      }
+      this.deliver(customEnvelope, computed, data as Record<string, unknown>).then(
+        (info) => callback(null, info),
+        (error: unknown) => callback(toTransportError(error, 'send')),
+      );
+    });
+  }
+
+  private async deliver(
+    customEnvelope: { to?: unknown } | undefined,
+    computed: { from?: string | false },
+    data: Record<string, unknown>,
+  ): Promise<SmsSentMessageInfo> {
+    // A bare number has no `@`, so Nodemailer's own envelope drops it: read the parsed
+    // to/cc/bcc fields instead, unless the caller set an envelope on purpose.
+    const entries =
+      customEnvelope?.to != null
+        ? flattenAddresses(customEnvelope.to)
+        : [
+            ...flattenAddresses(data.to),
+            ...flattenAddresses(data.cc),
+            ...flattenAddresses(data.bcc),
+          ];
+    const { accepted: valid, rejected } = partitionRecipients(entries);
+    if (valid.length === 0) {
+      throw new SmsTransportError(
+        rejected.length > 0
+          ? `[sms] no valid mobile number among the recipients: ${rejected.slice(0, 5).join(', ')}`
+          : '[sms] no recipients defined',
+        { code: 'EENVELOPE', command: 'send', rejected },
+      );
+    }
+
+    const content = this.contentOf(data);
+    const sendTimeHeader = readHeader(data.headers, SEND_TIME_HEADER);
+    const extNo = readHeader(data.headers, EXT_NO_HEADER);
+
+    const batch = await this.client.sendBatch({
+      mobiles: valid,
+      content,
+      sendTime: sendTimeHeader === undefined ? undefined : parseSendTimeHeader(sendTimeHeader),
+      extNo,
+      chunkSize: this.chunkSize,
+      concurrency: this.concurrency,
+    });
+
+    const pending: string[] = [];
+    const rejectedErrors: SmsTransportError[] = [];
+    const refused = [...rejected, ...batch.invalid];
+    for (const failure of batch.failures) {
+      if (failure.error.outcomeUnknown) {
+        pending.push(...failure.mobiles);
+      } else {
+        refused.push(...failure.mobiles);
+        rejectedErrors.push(toTransportError(failure.error, 'send', { rejected: failure.mobiles }));
+      }
+    }
+    for (const chunk of batch.notSent) refused.push(...chunk.mobiles);
+
+    if (batch.results.length === 0) {
+      const first = batch.failures[0];
+      throw toTransportError(first?.error ?? new Error('nothing was sent'), 'send', {
+        rejected: refused,
+        pending,
+      });
+    }
+
+    const results: SendResult[] = batch.results.map((chunk) => chunk.result);
+    const accepted = batch.results.flatMap((chunk) => chunk.mobiles);
+    const last = results[results.length - 1]!;
+    const taskIds = results.map((result) => result.taskId);
+    return {
+      envelope: { from: computed.from ?? false, to: accepted },
+      messageId: taskIds[0]!,
+      taskIds,
+      accepted,
+      rejected: refused,
+      rejectedErrors,
+      pending,
+      response: `${last.message} (taskID ${taskIds.join(',')}, successCounts ${batch.successCounts}, remainPoint ${last.remainPoint})`,
+      successCounts: batch.successCounts,
+      remainPoint: last.remainPoint,
+    };
+  }
+
+  private contentOf(data: Record<string, unknown>): string {
+    const text = typeof data.text === 'string' ? data.text.trim() : '';
+    const html = typeof data.html === 'string' ? htmlToText(data.html) : '';
+    const content = text !== '' ? text : html;
+    if (content === '') {
+      throw new SmsTransportError('[sms] the message has no text (or html) to send', {
+        code: 'EMESSAGE',
+        command: 'send',
+      });
+    }
+    return applySignature(content, this.signature);
+  }
+
+  /** Checks the account with a balance query. Resolves `true`, or calls back with `(null, true)`. */
+  verify(): Promise<true>;
+  verify(callback: (err: Error | null, success?: true) => void): void;
+  verify(callback?: (err: Error | null, success?: true) => void): Promise<true> | undefined {
+    const check = this.client.balance().then(
+      () => true as const,
+      (error: unknown) => {
+        throw toTransportError(error, 'verify');
+      },
+    );
+    if (!callback) return check;
+    check.then(
+      (ok) => callback(null, ok),
+      (error: Error) => callback(error),
+    );
+    return undefined;
+  }
+
+  /** Closes the client's connections, unless the client was passed in. */
+  close(): Promise<void> {
+    return this.ownsClient ? this.client.close() : Promise.resolve();
+  }
+}
+
+/** `nodemailer.createTransport(smsTransport({ baseUrl, account, password, signature }))`. */
+export function smsTransport(options: SmsTransportOptions): SmsTransport {
+  return new SmsTransport(options);
+}
