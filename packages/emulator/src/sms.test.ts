@@ -176,12 +176,13 @@ describe.each(paths)('%s endpoint %s', (charset, path) => {
   });
 
   it('send: 其他错误 for an unparseable sendTime or a bad extno', async () => {
-    for (const fields of [
+    const cases: Array<Record<string, string>> = [
       { sendTime: 'tomorrow' },
       { sendTime: '2026-02-30 10:00:00' },
       { extno: '12a' },
       { extno: '12345678901' },
-    ]) {
+    ];
+    for (const fields of cases) {
       const res = await send({ mobile: '13800138000', content: '【签名】hi', ...fields });
       expect(tag(res.text, 'message')).toBe('其他错误');
     }
@@ -194,11 +195,12 @@ describe.each(paths)('%s endpoint %s', (charset, path) => {
 
   it('auth: 用户名或密码不能为空 for an empty account or password, on every action', async () => {
     for (const action of ['send', 'overage', 'changespwd']) {
-      for (const creds of [
+      const cases: Array<Record<string, string>> = [
         { account: '', password: 'secret' },
         { account: 'demo', password: '' },
         {},
-      ]) {
+      ];
+      for (const creds of cases) {
         const res = await post(
           emulator.url,
           path,

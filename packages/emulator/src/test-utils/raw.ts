@@ -104,7 +104,7 @@ export function post(
   return raw(baseUrl, { path, body: form(fields, charset) });
 }
 
-function unescape(text: string): string {
+function unescapeXml(text: string): string {
   return text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -116,7 +116,7 @@ function unescape(text: string): string {
 /** The text of the first `<name>` element (tolerant of spaces inside tags); undefined if absent. */
 export function tag(xml: string, name: string): string | undefined {
   const match = new RegExp(`<\\s*${name}\\s*>([\\s\\S]*?)<\\s*/\\s*${name}\\s*>`).exec(xml);
-  return match ? unescape(match[1]!) : undefined;
+  return match ? unescapeXml(match[1]!) : undefined;
 }
 
 /** Every `<box>` element as a record of its leaf children. */
@@ -125,7 +125,7 @@ export function boxes(xml: string, box: 'statusbox' | 'callbox'): Array<Record<s
   for (const match of xml.matchAll(new RegExp(`<${box}>([\\s\\S]*?)</${box}>`, 'g'))) {
     const record: Record<string, string> = {};
     for (const leaf of match[1]!.matchAll(/<(\w+)>([\s\S]*?)<\/\1>/g)) {
-      record[leaf[1]!] = unescape(leaf[2]!);
+      record[leaf[1]!] = unescapeXml(leaf[2]!);
     }
     out.push(record);
   }
@@ -140,11 +140,14 @@ export function isReturnSms(xml: string): boolean {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error('waitFor: timed out');
     await sleep(20);
   }

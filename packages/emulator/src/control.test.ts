@@ -1,0 +1,176 @@
+/** The JSON control API under /__emulator/, driven over raw HTTP. */
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from './index.js';
+import { boxes, post, raw, tag } from './test-utils/raw.js';
+
+const auth = { userid: '12', account: 'demo', password: 'secret' };
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator({
+    accounts: [{ userId: '12', account: 'demo', password: 'secret', balance: 50 }],
+  });
+});
+afterAll(() => emulator.close());
+afterEach(() => emulator.reset());
+
+async function control(method: string, route: string, body?: unknown) {
+  const res = await raw(emulator.url, {
+    method,
+    path: `/__emulator/${route}`,
+    ...(body === undefined
+      ? {}
+      : { body: Buffer.from(JSON.stringify(body), 'utf8'), contentType: 'application/json' }),
+  });
+  expect(res.contentType).toBe('application/json; charset=utf-8');
+  return { status: res.status, json: JSON.parse(res.text) as unknown };
+}
+
+it('GET messages lists what was sent, optionally for one account', async () => {
+  await post(emulator.url, '/sms.aspx', {
+    action: 'send',
+    ...auth,
+    mobile: '13800138000',
+    content: '【签名】你好',
+  });
+  const all = await control('GET', 'messages');
+  expect(all.status).toBe(200);
+  expect(all.json).toEqual([
+    expect.objectContaining({
+      account: 'demo',
+      mobiles: ['13800138000'],
+      content: '【签名】你好',
+      taskId: expect.stringMatching(/^\d+$/),
+    }),
+  ]);
+  expect((await control('GET', 'messages?account=demo')).json).toHaveLength(1);
+  expect((await control('GET', 'messages?account=other')).json).toHaveLength(0);
+});
+
+it('GET requests shows raw requests with secrets redacted', async () => {
+  await post(emulator.url, '/sms.aspx', { action: 'overage', ...auth });
+  const { json } = await control('GET', 'requests');
+  const [request] = json as Array<{ params: Record<string, string>; action: string; path: string }>;
+  expect(request).toMatchObject({
+    action: 'overage',
+    path: '/sms.aspx',
+    params: { account: 'demo', password: '***' },
+  });
+  expect(JSON.stringify(json)).not.toContain('secret');
+});
+
+it('GET/POST accounts reads, creates and updates accounts', async () => {
+  expect((await control('GET', 'accounts')).json).toEqual([
+    expect.objectContaining({ account: 'demo', balance: 50, payType: 'prepaid' }),
+  ]);
+  expect((await control('GET', 'accounts/demo')).json).toMatchObject({ userId: '12', balance: 50 });
+  expect((await control('GET', 'accounts/ghost')).status).toBe(404);
+
+  const topped = await control('POST', 'accounts', {
+    account: 'demo',
+    topUp: 25,
+    reportsAllowed: false,
+  });
+  expect(topped.json).toMatchObject({ balance: 75, recharged: 75, reportsAllowed: false });
+  const barred = await post(emulator.url, '/statusApi.aspx', { action: 'query', ...auth });
+  expect(tag(barred.text, 'error')).toBe('3');
+
+  const created = await control('POST', 'accounts', [
+    { userId: '', account: 'new', password: 'pw', payType: 'postpaid', balance: 0 },
+  ]);
+  expect(created.json).toEqual([
+    expect.objectContaining({ account: 'new', payType: 'postpaid', balance: 0 }),
+  ]);
+  const res = await post(emulator.url, '/sms.aspx', {
+    action: 'overage',
+    userid: '',
+    account: 'new',
+    password: 'pw',
+  });
+  expect(tag(res.text, 'payinfo')).toBe('后付费');
+  expect((await control('POST', 'accounts', { account: 'nopw' })).status).toBe(400);
+});
+
+it('POST reports and POST replies inject into the pull-once queues; GET peeks', async () => {
+  const injected = await control('POST', 'reports', [
+    {
+      account: 'demo',
+      mobile: '13800138000',
+      taskId: '9007199254740993',
+      status: 20,
+      errorCode: 'REJECTD',
+    },
+  ]);
+  expect(injected.json).toEqual([
+    expect.objectContaining({ taskId: '9007199254740993', status: 20 }),
+  ]);
+  await control('POST', 'replies', {
+    account: 'demo',
+    mobile: '13800138000',
+    content: '好的',
+    extNo: '01',
+  });
+  expect((await control('GET', 'reports?account=demo')).json).toHaveLength(1);
+  expect((await control('GET', 'replies?account=demo')).json).toHaveLength(1);
+  expect((await control('GET', 'reports')).status).toBe(400);
+
+  const reports = boxes(
+    (await post(emulator.url, '/statusApi.aspx', { action: 'query', ...auth })).text,
+    'statusbox',
+  );
+  expect(reports).toEqual([
+    expect.objectContaining({ taskid: '9007199254740993', status: '20', errorcode: 'REJECTD' }),
+  ]);
+  const replies = boxes(
+    (await post(emulator.url, '/callApi.aspx', { action: 'query', ...auth })).text,
+    'callbox',
+  );
+  expect(replies).toEqual([expect.objectContaining({ content: '好的', extno: '01' })]);
+  expect((await control('GET', 'replies?account=demo')).json).toHaveLength(0);
+  expect(
+    (await control('POST', 'replies', { account: 'ghost', mobile: '1', content: 'x' })).status,
+  ).toBe(404);
+});
+
+it('POST/GET/DELETE fault sets, reads and clears a fault', async () => {
+  const set = await control('POST', 'fault', { type: 'html500', path: '/sms.aspx', times: 2 });
+  expect(set.json).toMatchObject({ type: 'html500', times: 2 });
+  expect((await post(emulator.url, '/sms.aspx', { action: 'overage', ...auth })).status).toBe(500);
+  expect((await control('GET', 'fault')).json).toMatchObject({ times: 1 });
+  await control('DELETE', 'fault');
+  expect((await control('GET', 'fault')).json).toBeNull();
+  expect((await post(emulator.url, '/sms.aspx', { action: 'overage', ...auth })).status).toBe(200);
+  expect((await control('POST', 'fault', { type: 'nope' })).status).toBe(400);
+  await control('POST', 'fault', { type: 'html500' });
+  await control('POST', 'fault', null);
+  expect((await control('GET', 'fault')).json).toBeNull();
+});
+
+it('POST flush runs pending timers; POST reset restores the start', async () => {
+  await post(emulator.url, '/sms.aspx', {
+    action: 'send',
+    ...auth,
+    mobile: '13800138000',
+    content: '【签名】hi',
+    sendTime: '2099-01-01 00:00:00',
+  });
+  expect(emulator.account('demo').pendingReports).toBe(0);
+  await control('POST', 'flush');
+  expect(emulator.account('demo').pendingReports).toBe(1);
+  expect(emulator.account('demo').balance).toBe(49);
+  expect((await control('POST', 'reset')).json).toEqual({ ok: true });
+  expect(emulator.account('demo')).toMatchObject({ balance: 50, pendingReports: 0 });
+  expect(emulator.sent()).toHaveLength(0);
+});
+
+it('answers 404 for unknown routes and 400 for bad JSON', async () => {
+  expect((await control('GET', 'nothing')).status).toBe(404);
+  const bad = await raw(emulator.url, {
+    method: 'POST',
+    path: '/__emulator/replies',
+    body: '{nope',
+    contentType: 'application/json',
+  });
+  expect(bad.status).toBe(400);
+  expect(JSON.parse(bad.text)).toEqual({ error: 'body is not JSON' });
+});
