@@ -57,11 +57,25 @@ export class RecordDispatcher {
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       if (attempt > 1) {
         if (signal.aborted) {
-          return this.#deadLetter({ kind, record, handler, error: lastError, attempt: attempt - 1, reason: 'shutdown' });
+          return this.#deadLetter({
+            kind,
+            record,
+            handler,
+            error: lastError,
+            attempt: attempt - 1,
+            reason: 'shutdown',
+          });
         }
         await abortableDelay(this.#delay(attempt - 1), signal);
         if (signal.aborted) {
-          return this.#deadLetter({ kind, record, handler, error: lastError, attempt: attempt - 1, reason: 'shutdown' });
+          return this.#deadLetter({
+            kind,
+            record,
+            handler,
+            error: lastError,
+            attempt: attempt - 1,
+            reason: 'shutdown',
+          });
         }
       }
       const ctx: SmsHandlerContext = { kind, client: this.#options.client, attempt };
@@ -75,7 +89,14 @@ export class RecordDispatcher {
         );
       }
     }
-    return this.#deadLetter({ kind, record, handler, error: lastError, attempt: this.#attempts, reason: 'exhausted' });
+    return this.#deadLetter({
+      kind,
+      record,
+      handler,
+      error: lastError,
+      attempt: this.#attempts,
+      reason: 'exhausted',
+    });
   }
 
   #delay(retry: number): number {

@@ -44,7 +44,9 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
   ) {
-    this.#logger = new Logger(context.name === undefined ? 'SmsModule' : `SmsModule:${context.name}`);
+    this.#logger = new Logger(
+      context.name === undefined ? 'SmsModule' : `SmsModule:${context.name}`,
+    );
   }
 
   /** The client this module provides (after any `overrideProvider`). */
@@ -73,7 +75,10 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
     const sinks = [...(handlers.get('dead-letter') ?? [])];
     if (polling.onDeadLetter) {
       const onDeadLetter = polling.onDeadLetter;
-      sinks.unshift({ name: 'polling.onDeadLetter', call: (letter) => onDeadLetter(letter as never) });
+      sinks.unshift({
+        name: 'polling.onDeadLetter',
+        call: (letter) => onDeadLetter(letter as never),
+      });
     }
     const dispatcher = new RecordDispatcher({
       client: this.context.name,
@@ -124,7 +129,9 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
                 )
               : await this.client.fetchReplies();
         } catch (error) {
-          this.#logger.warn(`fetching ${kind}s failed: ${describeError(error)}`);
+          this.#logger.warn(
+            `fetching ${kind === 'report' ? 'reports' : 'replies'} failed: ${describeError(error)}`,
+          );
           continue;
         }
         // Pull-once: from here on these records exist only in this process.

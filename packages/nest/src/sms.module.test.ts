@@ -56,7 +56,10 @@ describe('SmsModule.forRoot', () => {
     @Module({ providers: [Notifier], exports: [Notifier] })
     class FeatureModule {}
     const moduleRef = await Test.createTestingModule({
-      imports: [SmsModule.forRoot({ ...clientOptions(emulator, ALPHA), isGlobal: true }), FeatureModule],
+      imports: [
+        SmsModule.forRoot({ ...clientOptions(emulator, ALPHA), isGlobal: true }),
+        FeatureModule,
+      ],
     }).compile();
     const notifier = moduleRef.get(Notifier);
     await notifier.notify('13800138001');

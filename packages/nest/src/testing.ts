@@ -6,7 +6,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { type AccountConfig, type Emulator, type EmulatorOptions, startEmulator } from '@sms/emulator';
+import {
+  type AccountConfig,
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from '@sms/emulator';
 import { SMS_MODULE_CONTEXT, type SmsModuleContext } from './constants.js';
 import type {
   SmsClientOptions,
@@ -66,6 +71,7 @@ class SmsEmulatorCloser implements OnApplicationShutdown {
  * closed at shutdown. Needs `@sms/emulator` installed (a dev dependency).
  */
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: a Nest module is a class with static factories
 export class SmsTestingModule {
   static forRoot(options: SmsTestingModuleOptions = {}): DynamicModule {
     const accounts = options.emulator?.accounts ?? [SMS_TEST_ACCOUNT];

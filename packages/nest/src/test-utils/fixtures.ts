@@ -39,3 +39,15 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<v
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Handle types present now in greater number than in `baseline`. */
+export function handlesBeyond(baseline: string[]): string[] {
+  const remaining = [...baseline];
+  const extra: string[] = [];
+  for (const type of openHandles()) {
+    const index = remaining.indexOf(type);
+    if (index >= 0) remaining.splice(index, 1);
+    else extra.push(type);
+  }
+  return extra;
+}

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { type Emulator, startEmulator } from '@sms/emulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Boots the compiled (CommonJS, tsc) app exactly as `pnpm start` does, against a real emulator.
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const account = { userId: '12', account: 'demo', password: 'secret', balance: 100 };
+
+let emulator: Emulator;
+let app: ChildProcess;
+let url: string;
+let output = '';
+
+beforeAll(async () => {
+  emulator = await startEmulator({ port: 0, accounts: [account] });
+  app = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH,
+      SMS_BASE_URL: emulator.url,
+      SMS_USER_ID: account.userId,
+      SMS_ACCOUNT: account.account,
+      SMS_PASSWORD: account.password,
+      SMS_POLL_INTERVAL_MS: '50',
+      PORT: '0',
+      NO_COLOR: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  app.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  url = await new Promise<string>((resolve, reject) => {
+    app.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    app.once('exit', (code) =>
+      reject(new Error(`app exited (${code}) before listening:\n${output}`)),
+    );
+  });
+});
+
+afterAll(async () => {
+  if (app && app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
+  await emulator?.close();
+});
+
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('examples/nest-app (compiled CJS) against the emulator', () => {
+  it('sends an SMS through POST /sms', async () => {
+    const response = await fetch(`${url}/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mobile: '13800138000', content: '【示例】验证码 1234' }),
+    });
+    expect(response.status).toBe(201);
+    const result = (await response.json()) as { taskId: string; successCounts: number };
+    expect(result.successCounts).toBe(1);
+    expect(emulator.sent({ account: 'demo' }).map((m) => m.taskId)).toEqual([result.taskId]);
+  });
+
+  it('maps a platform refusal to 400 with the code', async () => {
+    const response = await fetch(`${url}/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mobile: '13800138000', content: '【示例】六合彩' }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('ILLEGAL_KEYWORD');
+  });
+
+  it('shows the balance', async () => {
+    const balance = (await (await fetch(`${url}/sms/balance`)).json()) as { overage: number };
+    expect(balance).toMatchObject({ payType: 'prepaid', overage: 99 });
+  });
+
+  it('receives the delivery report and a reply in the decorated handlers', async () => {
+    emulator.injectReply({ account: 'demo', mobile: '13800138000', content: '收到，谢谢' });
+    type Inbox = { reports: Array<{ status: string }>; replies: Array<{ content: string }> };
+    const inbox = await eventually(
+      async () => (await (await fetch(`${url}/sms/inbox`)).json()) as Inbox,
+      (value) => value.reports.length === 1 && value.replies.length === 1,
+    );
+    expect(inbox.reports[0]?.status).toBe('delivered');
+    expect(inbox.replies[0]?.content).toBe('收到，谢谢');
+    expect(emulator.account('demo')).toMatchObject({ pendingReports: 0, pendingReplies: 0 });
+  });
+
+  it('reports health up, then down when the platform breaks', async () => {
+    const up = await fetch(`${url}/health`);
+    expect(up.status).toBe(200);
+    emulator.setFault({ type: 'html500' });
+    try {
+      const down = await fetch(`${url}/health`);
+      expect(down.status).toBe(503);
+    } finally {
+      emulator.setFault(null);
+    }
+  });
+
+  it('shuts down on SIGTERM: pollers stop and the process exits', async () => {
+    const started = Date.now();
+    const exited = once(app, 'exit');
+    app.kill('SIGTERM');
+    await exited;
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(app.signalCode ?? app.exitCode).toBe('SIGTERM');
+    const requests = emulator.requests().length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emulator.requests().length).toBe(requests);
+    expect(output).not.toContain(account.password);
+    expect(output).not.toContain('dead letter');
+    expect(output).toContain('reply from 13800138000');
+  });
+});
