@@ -1,0 +1,364 @@
+import { join } from 'node:path';
+import type { Emulator } from '@sms/emulator';
+import Database from 'better-sqlite3';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateWebhookSecret } from '@sms/core';
+import { type Relay, createRelay } from './relay.js';
+import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
+import { PASSWORD, emulator, memoryLogger, report, secret, tempDir } from './test-utils/setup.js';
+
+const FAST = { retrySchedule: [50, 100, 200], jitter: 0, idleMs: 20, timeoutMs: 2000 };
+
+describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
+  let platform: Emulator;
+  let tmp: ReturnType<typeof tempDir>;
+  const relays: Relay[] = [];
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    platform = await emulator([
+      { userId: '', account: 'barred', password: 'barred-pass', reportsAllowed: false },
+    ]);
+    tmp = tempDir();
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+    platform.reset();
+  });
+  afterAll(async () => {
+    await platform.close();
+    tmp.cleanup();
+  });
+
+  let dbCount = 0;
+  function config(targets: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
+    return {
+      store: { sqlite: join(tmp.dir, `relay-${++dbCount}.db`) },
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: platform.url,
+          userId: '12',
+          account: 'demo',
+          password: PASSWORD,
+          pollIntervalMs: 50,
+        },
+      ],
+      targets,
+      delivery: FAST,
+      http: { port: 0, host: '127.0.0.1' },
+      ...extra,
+    };
+  }
+  async function receiver(respond?: Parameters<typeof startReceiver>[0]['respond']) {
+    const r = await startReceiver({ secret, ...(respond ? { respond } : {}) });
+    receivers.push(r);
+    return r;
+  }
+  async function start(input: ReturnType<typeof config>, logger = memoryLogger()) {
+    const relay = createRelay(input, { logger });
+    relays.push(relay);
+    await relay.start();
+    return { relay, logger };
+  }
+
+  it('delivers reports and replies, signed for every rotated secret, verified by standardwebhooks', async () => {
+    const next = generateWebhookSecret();
+    const rx = await receiver();
+    const cfg = config([{ name: 'app', url: rx.url, secret: [secret, next] }]);
+    const { relay, logger } = await start(cfg);
+    const reports = Array.from({ length: 30 }, (_, i) => report(i % 3 === 0 ? 20 : 10));
+    for (const r of reports) platform.injectReport(r);
+    platform.injectReply({
+      account: 'demo',
+      mobile: '13800138000',
+      content: '退订 回复',
+      extNo: '01',
+    });
+    await waitFor(() => rx.verified().length >= 31, 10_000, '31 webhooks');
+
+    const events = rx.verified().map((r) => r.event!);
+    expect(rx.received.length).toBe(31);
+    const reply = events.find((e) => e.type === 'sms.reply');
+    expect(reply?.data).toMatchObject({
+      account: 'main',
+      mobile: '13800138000',
+      content: '退订 回复',
+      extNo: '01',
+    });
+    const first = events.find(
+      (e) => e.type === 'sms.report' && e.data['mobile'] === reports[0]!.mobile,
+    );
+    expect(first?.data).toMatchObject({
+      account: 'main',
+      taskId: reports[0]!.taskId,
+      status: 'failed',
+      statusCode: 20,
+      errorCode: 'UNDELIV',
+    });
+    expect(Number.isNaN(Date.parse(String(first?.data['receivedAt'])))).toBe(false);
+    expect(Number.isNaN(Date.parse(first!.timestamp))).toBe(false);
+    const sample = rx.received[0]!;
+    expect(sample.headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+    expect(
+      new Webhook(next).verify(sample.body, sample.headers as Record<string, string>),
+    ).toBeTruthy();
+    expect(new Set(rx.received.map((r) => r.id)).size).toBe(31);
+
+    // Independent read: every delivery row is delivered, ids match what the receiver saw.
+    const db = new Database(cfg.store.sqlite, { readonly: true });
+    const rows = () =>
+      db.prepare('SELECT event_id, status FROM deliveries').all() as Array<{
+        event_id: string;
+        status: string;
+      }>;
+    await waitFor(() => rows().every((r) => r.status === 'delivered'), 2000, 'acknowledgements');
+    expect(
+      rows()
+        .map((r) => r.event_id)
+        .sort(),
+    ).toEqual(rx.received.map((r) => r.id).sort());
+    db.close();
+
+    const health = await fetch(`${relay.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await fetch(`${relay.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /sms_relay_events_fetched_total\{account="main",type="sms.report"\} 30/,
+    );
+    expect(metrics).toMatch(/sms_relay_events_stored_total\{account="main",type="sms.reply"\} 1/);
+    expect(metrics).toMatch(/sms_relay_deliveries_delivered_total\{target="app"\} 31/);
+    expect(metrics).toMatch(/sms_relay_delivery_latency_seconds_count 31/);
+    expect(metrics).toMatch(/sms_relay_queue_depth 0/);
+    expect(metrics).toMatch(/sms_relay_polling\{account="main"\} 1/);
+    expect(logger.lines.join('')).not.toContain(PASSWORD);
+    expect(logger.lines.join('')).not.toContain(secret);
+    for (const line of logger.lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('routes by event type and account', async () => {
+    const reportsOnly = await receiver();
+    const repliesOnly = await receiver();
+    await start(
+      config([
+        { name: 'reports', url: reportsOnly.url, secret, events: ['sms.report'] },
+        {
+          name: 'replies',
+          url: repliesOnly.url,
+          secret,
+          events: ['sms.reply'],
+          accounts: ['main'],
+        },
+      ]),
+    );
+    platform.injectReport(report());
+    platform.injectReply({ account: 'demo', mobile: '13800138001', content: 'hi' });
+    await waitFor(() => reportsOnly.received.length === 1 && repliesOnly.received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reportsOnly.verified().map((r) => r.event!.type)).toEqual(['sms.report']);
+    expect(repliesOnly.verified().map((r) => r.event!.type)).toEqual(['sms.reply']);
+  });
+
+  it('keeps retrying while the receiver is down, and everything arrives once it is up', async () => {
+    const rx = await receiver();
+    const port = rx.port;
+    await rx.close();
+    const cfg = config([{ name: 'app', url: `http://127.0.0.1:${port}/hooks/sms`, secret }], {
+      delivery: {
+        ...FAST,
+        retrySchedule: [50, 100, 200, 300, 300, 300, 300, 300, 300, 300, 300, 300],
+      },
+    });
+    const { relay } = await start(cfg);
+    for (let i = 0; i < 20; i++) platform.injectReport(report());
+    await waitFor(() => relay.metrics.retried.values.size > 0, 10_000, 'retries');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const back = await startReceiver({ secret, port });
+    receivers.push(back);
+    await waitFor(
+      () => new Set(back.verified().map((r) => r.id)).size === 20,
+      15_000,
+      '20 webhooks after recovery',
+    );
+    expect((await relay.status()).pending).toBe(0);
+  });
+
+  it('a 410 disables the target; other targets keep receiving; enabling resumes', async () => {
+    let goneStatus = 410;
+    const gone = await receiver(() => ({ status: goneStatus }));
+    const ok = await receiver();
+    const cfg = config([
+      { name: 'gone', url: gone.url, secret },
+      { name: 'ok', url: ok.url, secret },
+    ]);
+    const { relay } = await start(cfg);
+    platform.injectReport(report());
+    await waitFor(() => gone.received.length === 1 && ok.received.length === 1);
+    await waitFor(async () => (await relay.status()).disabledTargets.includes('gone'));
+    for (let i = 0; i < 3; i++) platform.injectReport(report());
+    await waitFor(() => ok.received.length === 4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(gone.received.length).toBe(1);
+
+    await relay.stop();
+    goneStatus = 200;
+    const { runCli } = await import('./test-utils/cli.js');
+    const cfgPath = await runCli.writeConfig(tmp.dir, cfg);
+    expect((await runCli(['status', '--config', cfgPath, '--json'])).stdout).toContain(
+      '"disabledTargets":["gone"]',
+    );
+    expect((await runCli(['enable', '--config', cfgPath, '--target', 'gone'])).code).toBe(0);
+    await start(cfg);
+    await waitFor(
+      () => new Set(gone.verified().map((r) => r.id)).size === 4,
+      5000,
+      'resumed deliveries',
+    );
+    expect(ok.received.length).toBe(4);
+  });
+
+  it('honours Retry-After', async () => {
+    let calls = 0;
+    const rx = await receiver(() =>
+      ++calls === 1 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 },
+    );
+    await start(
+      config([{ name: 'app', url: rx.url, secret }], {
+        delivery: { ...FAST, retrySchedule: [10] },
+      }),
+    );
+    platform.injectReport(report());
+    await waitFor(() => rx.received.length === 2, 5000);
+    const gap = rx.received[1]!.at - rx.received[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(rx.received[1]!.id).toBe(rx.received[0]!.id);
+  });
+
+  it('dead-letters after the last attempt; replay re-delivers with the same webhook-id', async () => {
+    let status = 500;
+    const rx = await receiver(() => ({ status }));
+    const cfg = config([{ name: 'app', url: rx.url, secret }], {
+      delivery: { ...FAST, retrySchedule: [20, 20] },
+    });
+    const { relay } = await start(cfg);
+    platform.injectReport(report());
+    await waitFor(async () => (await relay.status()).dead === 1, 5000, 'dead letter');
+    expect(rx.received).toHaveLength(3);
+    const id = rx.received[0]!.id;
+    expect(rx.received.every((r) => r.id === id)).toBe(true);
+    expect(await (await fetch(`${relay.url}/metrics`)).text()).toMatch(/sms_relay_dead_letters 1/);
+
+    await relay.stop();
+    status = 200;
+    const { runCli } = await import('./test-utils/cli.js');
+    const cfgPath = await runCli.writeConfig(tmp.dir, cfg);
+    const dead = await runCli(['dead', '--config', cfgPath, '--json']);
+    expect(JSON.parse(dead.stdout)).toMatchObject([
+      { eventId: id, target: 'app', attempts: 3, lastError: 'HTTP 500' },
+    ]);
+    const replayed = await runCli(['replay', '--config', cfgPath, '--id', id]);
+    expect(replayed.stdout).toContain('1 delivery re-queued');
+    const again = await start(cfg);
+    await waitFor(() => rx.received.length === 4, 5000);
+    expect(rx.received[3]!.id).toBe(id);
+    expect(rx.received[3]!.event).not.toBeNull();
+    expect((await again.relay.status()).dead).toBe(0);
+  });
+
+  it('finishes deliveries in flight on stop, then closes the store', async () => {
+    const rx = await receiver(() => ({ status: 200, delayMs: 400 }));
+    const cfg = config([{ name: 'app', url: rx.url, secret }]);
+    const { relay } = await start(cfg);
+    for (let i = 0; i < 5; i++) platform.injectReport(report());
+    await waitFor(() => rx.received.length === 5);
+    await relay.stop();
+    const db = new Database(cfg.store.sqlite, { readonly: true });
+    const statuses = db.prepare('SELECT status FROM deliveries').all() as Array<{ status: string }>;
+    db.close();
+    expect(statuses.map((s) => s.status)).toEqual(Array(5).fill('delivered'));
+    await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('keeps other accounts running through wrong passwords, barred accounts and an unreachable platform', async () => {
+    const rx = await receiver();
+    const logger = memoryLogger(['wrong-password-1', 'barred-pass']);
+    const base = config([{ name: 'app', url: rx.url, secret }]);
+    const { relay } = await start(
+      {
+        ...base,
+        accounts: [
+          ...base.accounts,
+          {
+            name: 'wrong',
+            baseUrl: platform.url,
+            account: 'demo',
+            password: 'wrong-password-1',
+            pollIntervalMs: 50,
+          },
+          {
+            name: 'barred',
+            baseUrl: platform.url,
+            account: 'barred',
+            password: 'barred-pass',
+            pollIntervalMs: 50,
+            replies: false,
+          },
+          {
+            name: 'offline',
+            baseUrl: 'http://127.0.0.1:9',
+            account: 'x',
+            password: 'wrong-password-1',
+            pollIntervalMs: 50,
+          },
+        ],
+      },
+      logger,
+    );
+    await waitFor(
+      () => {
+        const text = logger.lines.join('');
+        return (
+          text.includes('AUTH_FAILED') &&
+          text.includes('REPORTS_NOT_PERMITTED') &&
+          text.includes('"account":"offline"')
+        );
+      },
+      5000,
+      'three kinds of poll errors',
+    );
+    platform.injectReport(report());
+    await waitFor(() => rx.verified().length === 1);
+    const text = logger.lines.join('');
+    expect(text).not.toContain('wrong-password-1');
+    expect(text).not.toContain('barred-pass');
+    expect(text).toContain('用户名或密码错误');
+    const metrics = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /sms_relay_poll_errors_total\{account="wrong",code="AUTH_FAILED"\} \d+/,
+    );
+    expect(metrics).toMatch(/sms_relay_poll_errors_total\{account="offline",code="NETWORK"\} \d+/);
+  });
+
+  it('quarantines the raw bytes of a response it cannot parse', async () => {
+    const rx = await receiver();
+    const cfg = config([{ name: 'app', url: rx.url, secret }]);
+    platform.injectReport(report());
+    platform.setFault({ type: 'malformed', path: '/statusApi.aspx', times: 1 });
+    const { relay } = await start(cfg);
+    await waitFor(async () => (await relay.status()).quarantined === 1, 5000, 'quarantine');
+    const db = new Database(cfg.store.sqlite, { readonly: true });
+    const row = db.prepare('SELECT account, kind, http_status, body FROM quarantine').get() as {
+      account: string;
+      kind: string;
+      http_status: number;
+      body: Buffer;
+    };
+    db.close();
+    expect(row).toMatchObject({ account: 'main', kind: 'reports', http_status: 200 });
+    expect(row.body.length).toBeGreaterThan(0);
+    expect(row.body.toString('utf8')).toContain('<');
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateWebhookSecret } from '@sms/core';
+import { type Emulator, startEmulator } from '@sms/emulator';
+import { type RelayLogger, jsonLogger } from '../logger.js';
+
+export const PASSWORD = 'p@ss-w0rd-secret';
+
+export async function emulator(
+  extra: Parameters<typeof startEmulator>[0]['accounts'] = [],
+): Promise<Emulator> {
+  return startEmulator({
+    accounts: [{ userId: '12', account: 'demo', password: PASSWORD, balance: 100_000 }, ...extra],
+  });
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-relay-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A logger that keeps its lines, for asserting on them. */
+export function memoryLogger(redact: string[] = []): RelayLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return Object.assign(jsonLogger({ level: 'debug', redact, write: (line) => lines.push(line) }), {
+    lines,
+  });
+}
+
+export const secret = generateWebhookSecret();
+
+let n = 0;
+/** A unique report input for the demo account. */
+export function report(status: 10 | 20 = 10) {
+  n++;
+  return {
+    account: 'demo',
+    mobile: `138${String(n).padStart(8, '0')}`,
+    taskId: String(9_007_199_254_740_993n + BigInt(n)),
+    status,
+  };
+}
