@@ -57,7 +57,7 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     receivers.push(r);
     return r;
   }
-  async function start(input: ReturnType<typeof config>, logger = memoryLogger()) {
+  async function start(input: unknown, logger = memoryLogger()) {
     const relay = createRelay(input, { logger });
     relays.push(relay);
     await relay.start();
