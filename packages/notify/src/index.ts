@@ -1,0 +1,9 @@
+export {
+  SmsChannelError,
+  createSmsChannel,
+  type SmsChannel,
+  type SmsChannelClient,
+  type SmsChannelMessage,
+  type SmsChannelOptions,
+  type SmsChannelResult,
+} from './channel.js';
