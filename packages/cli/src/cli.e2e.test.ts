@@ -29,11 +29,21 @@ beforeEach(() => emulator.reset());
 
 const env = () => platformEnv(emulator.url);
 const run = (args: string[], extra: Record<string, string | undefined> = {}, input?: string) =>
-  runCli(args, { env: { ...env(), ...extra }, cwd: dir.path, ...(input !== undefined ? { input } : {}) });
+  runCli(args, {
+    env: { ...env(), ...extra },
+    cwd: dir.path,
+    ...(input !== undefined ? { input } : {}),
+  });
 
 describe('sms send', () => {
   it('sends to two numbers and prints the taskId the platform recorded', async () => {
-    const result = await run(['send', '--to', '13800138000,+86 139-0013-9000', '--content', '【Acme】Your code is 1234']);
+    const result = await run([
+      'send',
+      '--to',
+      '13800138000,+86 139-0013-9000',
+      '--content',
+      '【Acme】Your code is 1234',
+    ]);
     expect(result.code).toBe(0);
     const [sent] = emulator.sent();
     expect(sent!.mobiles).toEqual(['13800138000', '13900139000']);
@@ -45,11 +55,29 @@ describe('sms send', () => {
   });
 
   it('prints one JSON document with --json, the taskId as a string', async () => {
-    const result = await run(['send', '--json', '--to', '13800138000', '--content', '【Acme】hi', '--at', '2026-12-01 09:00:00', '--ext', '01']);
+    const result = await run([
+      'send',
+      '--json',
+      '--to',
+      '13800138000',
+      '--content',
+      '【Acme】hi',
+      '--at',
+      '2026-12-01 09:00:00',
+      '--ext',
+      '01',
+    ]);
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout);
     const [sent] = emulator.sent();
-    expect(doc).toMatchObject({ ok: true, taskId: sent!.taskId, successCounts: 1, numbers: 1, segments: 1, sendTime: '2026-12-01 09:00:00' });
+    expect(doc).toMatchObject({
+      ok: true,
+      taskId: sent!.taskId,
+      successCounts: 1,
+      numbers: 1,
+      segments: 1,
+      sendTime: '2026-12-01 09:00:00',
+    });
     expect(sent!.sendTime).toBe('2026-12-01 09:00:00');
     expect(sent!.extNo).toBe('01');
   });
@@ -77,14 +105,27 @@ describe('sms send', () => {
   });
 
   it('exits 3 when the platform refuses, with the words it names', async () => {
-    const result = await run(['send', '--json', '--to', '13800138000', '--content', '【Acme】赌博']);
+    const result = await run([
+      'send',
+      '--json',
+      '--to',
+      '13800138000',
+      '--content',
+      '【Acme】赌博',
+    ]);
     expect(result.code).toBe(3);
     const doc = JSON.parse(result.stdout);
-    expect(doc).toMatchObject({ ok: false, exitCode: 3, error: { code: 'ILLEGAL_KEYWORD', words: ['赌博'] } });
+    expect(doc).toMatchObject({
+      ok: false,
+      exitCode: 3,
+      error: { code: 'ILLEGAL_KEYWORD', words: ['赌博'] },
+    });
   });
 
   it('exits 3 on a wrong password and never prints the password', async () => {
-    const result = await run(['send', '--to', '13800138000', '--content', '【Acme】hi'], { SMS_PASSWORD: 'Wrong-Pa55word' });
+    const result = await run(['send', '--to', '13800138000', '--content', '【Acme】hi'], {
+      SMS_PASSWORD: 'Wrong-Pa55word',
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('AUTH_FAILED');
     expect(result.stdout + result.stderr).not.toContain('Wrong-Pa55word');
@@ -92,7 +133,9 @@ describe('sms send', () => {
 
   it('exits 4 when nothing listens on the port', async () => {
     const port = await closedPort();
-    const result = await run(['send', '--to', '13800138000', '--content', '【Acme】hi'], { SMS_BASE_URL: `http://127.0.0.1:${port}` });
+    const result = await run(['send', '--to', '13800138000', '--content', '【Acme】hi'], {
+      SMS_BASE_URL: `http://127.0.0.1:${port}`,
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('NETWORK');
   });
@@ -117,14 +160,35 @@ describe('sms send', () => {
 
   it('dry-run counts numbers, segments and points without a request', async () => {
     const content = `【Acme】${'长'.repeat(80)}`; // 86 characters: 2 segments
-    const result = await run(['send', '--json', '--dry-run', '--to', '13800138000,13900139000,13700137000', '--content', content]);
+    const result = await run([
+      'send',
+      '--json',
+      '--dry-run',
+      '--to',
+      '13800138000,13900139000,13700137000',
+      '--content',
+      content,
+    ]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ dryRun: true, numbers: 3, points: 6, requests: 1, groups: [{ segments: 2, length: 86 }] });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      dryRun: true,
+      numbers: 3,
+      points: 6,
+      requests: 1,
+      groups: [{ segments: 2, length: 86 }],
+    });
     expect(emulator.requests()).toHaveLength(0);
   });
 
   it('warns on stderr when the content has no signature', async () => {
-    const result = await run(['send', '--dry-run', '--to', '13800138000', '--content', 'no signature here']);
+    const result = await run([
+      'send',
+      '--dry-run',
+      '--to',
+      '13800138000',
+      '--content',
+      'no signature here',
+    ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('signature');
   });
@@ -137,7 +201,11 @@ describe('sms balance / check', () => {
     expect(human.stdout).toMatch(/pay type\s+prepaid/);
     expect(human.stdout).toMatch(/balance\s+10000 points/);
     const json = JSON.parse((await run(['balance', '--json'])).stdout);
-    expect(json).toMatchObject({ ok: true, payType: 'prepaid', overage: emulator.account(ACCOUNT.account).balance });
+    expect(json).toMatchObject({
+      ok: true,
+      payType: 'prepaid',
+      overage: emulator.account(ACCOUNT.account).balance,
+    });
   });
 
   it('check exits 0 on clean text and 3 on blocked text', async () => {
@@ -162,9 +230,16 @@ describe('sms reports / replies (no --watch)', () => {
     expect(first.stdout).toContain('delivered');
     expect(first.stderr).toMatch(/consumed/);
     const { readFile } = await import('node:fs/promises');
-    const lines = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.mobile).sort()).toEqual(['13800138000', '13900139000']);
-    expect(lines[0]).toMatchObject({ type: 'report', status: 'delivered', taskId: emulator.sent()[0]!.taskId });
+    expect(lines[0]).toMatchObject({
+      type: 'report',
+      status: 'delivered',
+      taskId: emulator.sent()[0]!.taskId,
+    });
     // Pull-once: the platform has nothing left.
     const second = await run(['reports', '--json']);
     expect(JSON.parse(second.stdout)).toMatchObject({ ok: true, count: 0, reports: [] });
@@ -174,7 +249,10 @@ describe('sms reports / replies (no --watch)', () => {
     emulator.injectReply({ account: ACCOUNT.account, mobile: '13800138000', content: '退订' });
     const result = await run(['replies', '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ count: 1, replies: [{ type: 'reply', mobile: '13800138000', content: '退订' }] });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      count: 1,
+      replies: [{ type: 'reply', mobile: '13800138000', content: '退订' }],
+    });
   });
 
   it('exits 3 when the account may not read reports', async () => {
@@ -190,7 +268,15 @@ describe('credentials and config', () => {
     const { path, cleanup } = await tempDir();
     try {
       const file = join(path, 'sms.config.json');
-      await writeFile(file, JSON.stringify({ baseUrl: emulator.url, userId: ACCOUNT.userId, account: ACCOUNT.account, password: ACCOUNT.password }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          baseUrl: emulator.url,
+          userId: ACCOUNT.userId,
+          account: ACCOUNT.account,
+          password: ACCOUNT.password,
+        }),
+      );
       await chmod(file, 0o600);
       const result = await runCli(['balance', '--json'], { env: cleanEnv(), cwd: path });
       expect(result.code).toBe(0);
@@ -204,22 +290,55 @@ describe('credentials and config', () => {
 
   it('--config points at a file; env beats the file and flags beat env', async () => {
     const file = join(dir.path, 'other.json');
-    await writeFile(file, JSON.stringify({ baseUrl: 'http://127.0.0.1:1', account: 'nobody', password: ACCOUNT.password }), { mode: 0o600 });
+    await writeFile(
+      file,
+      JSON.stringify({
+        baseUrl: 'http://127.0.0.1:1',
+        account: 'nobody',
+        password: ACCOUNT.password,
+      }),
+      { mode: 0o600 },
+    );
     const viaEnv = await runCli(['balance', '--config', file], {
-      env: cleanEnv({ SMS_BASE_URL: emulator.url, SMS_ACCOUNT: ACCOUNT.account, SMS_USERID: ACCOUNT.userId }),
+      env: cleanEnv({
+        SMS_BASE_URL: emulator.url,
+        SMS_ACCOUNT: ACCOUNT.account,
+        SMS_USERID: ACCOUNT.userId,
+      }),
       cwd: dir.path,
     });
     expect(viaEnv.code).toBe(0);
-    const viaFlags = await runCli(['balance', '--config', file, '--base-url', emulator.url, '--account', ACCOUNT.account, '--userid', ACCOUNT.userId], {
-      env: cleanEnv({ SMS_ACCOUNT: 'nobody-either' }),
-      cwd: dir.path,
-    });
+    const viaFlags = await runCli(
+      [
+        'balance',
+        '--config',
+        file,
+        '--base-url',
+        emulator.url,
+        '--account',
+        ACCOUNT.account,
+        '--userid',
+        ACCOUNT.userId,
+      ],
+      {
+        env: cleanEnv({ SMS_ACCOUNT: 'nobody-either' }),
+        cwd: dir.path,
+      },
+    );
     expect(viaFlags.code).toBe(0);
   });
 
   it('warns when a config file with a password is readable by others', async () => {
     const file = join(dir.path, 'open.json');
-    await writeFile(file, JSON.stringify({ baseUrl: emulator.url, userId: ACCOUNT.userId, account: ACCOUNT.account, password: ACCOUNT.password }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        baseUrl: emulator.url,
+        userId: ACCOUNT.userId,
+        account: ACCOUNT.account,
+        password: ACCOUNT.password,
+      }),
+    );
     await chmod(file, 0o644);
     const result = await runCli(['balance', '--config', file], { env: cleanEnv(), cwd: dir.path });
     expect(result.code).toBe(0);
@@ -230,21 +349,43 @@ describe('credentials and config', () => {
     const noPassword = await run(['balance'], { SMS_PASSWORD: undefined });
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr).toContain('SMS_PASSWORD');
-    const piped = await run(['balance', '--json', '--password-stdin'], { SMS_PASSWORD: undefined }, `${ACCOUNT.password}\n`);
+    const piped = await run(
+      ['balance', '--json', '--password-stdin'],
+      { SMS_PASSWORD: undefined },
+      `${ACCOUNT.password}\n`,
+    );
     expect(piped.code).toBe(0);
     expect(piped.stdout).not.toContain(ACCOUNT.password);
   });
 
   it('exits 2 on a missing base URL, an unknown config key and a URL with credentials', async () => {
-    expect((await runCli(['balance'], { env: cleanEnv({ SMS_ACCOUNT: 'a', SMS_PASSWORD: 'pppp' }), cwd: dir.path })).code).toBe(2);
+    expect(
+      (
+        await runCli(['balance'], {
+          env: cleanEnv({ SMS_ACCOUNT: 'a', SMS_PASSWORD: 'pppp' }),
+          cwd: dir.path,
+        })
+      ).code,
+    ).toBe(2);
     const file = join(dir.path, 'typo.json');
     await writeFile(file, JSON.stringify({ baseURL: emulator.url }));
     const typo = await run(['balance', '--config', file]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('baseURL');
-    const creds = await run(['balance', '--base-url', `http://acme:${ACCOUNT.password}@127.0.0.1:1`]);
+    const creds = await run([
+      'balance',
+      '--base-url',
+      `http://acme:${ACCOUNT.password}@127.0.0.1:1`,
+    ]);
     expect(creds.code).toBe(2);
     expect(creds.stderr).not.toContain(ACCOUNT.password);
+  });
+
+  it('--version prints the package version', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    const result = await runCli(['--version'], { env: cleanEnv(), cwd: dir.path });
+    expect(result.stdout.trim()).toBe(pkg.version);
   });
 
   it('help and examples never carry a real password', async () => {
@@ -273,11 +414,19 @@ describe('sms passwd', () => {
   });
 
   it('takes both passwords from stdin (current first) and refuses an empty new one', async () => {
-    const both = await run(['passwd', '--password-stdin', '--new-password-stdin', '--json'], { SMS_PASSWORD: undefined }, `${ACCOUNT.password}\nAn0ther-Pa55\n`);
+    const both = await run(
+      ['passwd', '--password-stdin', '--new-password-stdin', '--json'],
+      { SMS_PASSWORD: undefined },
+      `${ACCOUNT.password}\nAn0ther-Pa55\n`,
+    );
     expect(both.code).toBe(0);
     expect(JSON.parse(both.stdout).ok).toBe(true);
     expect(emulator.account(ACCOUNT.account).password).toBe('An0ther-Pa55');
-    const empty = await run(['passwd', '--new-password-stdin'], { SMS_PASSWORD: 'An0ther-Pa55' }, '\n');
+    const empty = await run(
+      ['passwd', '--new-password-stdin'],
+      { SMS_PASSWORD: 'An0ther-Pa55' },
+      '\n',
+    );
     expect(empty.code).toBe(2);
   });
 });

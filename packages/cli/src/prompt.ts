@@ -18,7 +18,6 @@ export function promptHidden(
     return Promise.reject(new CliError('cannot prompt: stdin is not a terminal'));
   }
   const setRawMode = input.setRawMode.bind(input);
-  output.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = (error?: Error) => {
@@ -45,7 +44,9 @@ export function promptHidden(
         else if (char >= ' ') value += char;
       }
     };
+    // Raw mode before the question appears: nothing typed after it can be echoed.
     setRawMode(true);
+    output.write(question);
     input.setEncoding('utf8');
     input.on('data', onData);
     input.resume();

@@ -9,8 +9,11 @@ import { ExitCode, exitCodeFor } from './exit.js';
 import { helpText } from './help.js';
 import { Output, shouldColor } from './output.js';
 
-/** The version printed by `sms --version` (kept in step with package.json by the release). */
-export const VERSION = '0.1.0';
+declare const __SMS_CLI_VERSION__: string | undefined;
+
+/** The version printed by `sms --version`: package.json's, stamped in at build time. */
+export const VERSION: string =
+  typeof __SMS_CLI_VERSION__ === 'string' ? __SMS_CLI_VERSION__ : '0.0.0-dev';
 
 const COMMANDS: Record<CommandName, (ctx: Context) => Promise<number>> = {
   send: sendCommand,

@@ -13,10 +13,15 @@ export const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../dist/cli
 export const ACCOUNT = { userId: '1001', account: 'acme', password: 'S3cret-Pa55' } as const;
 
 export function assertBuilt(): void {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm --filter @sms/cli build\` (the test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(
+      `${BIN} is missing: run \`pnpm --filter @sms/cli build\` (the test script does)`,
+    );
 }
 
-export async function startPlatform(options: Partial<Parameters<typeof startEmulator>[0]> = {}): Promise<Emulator> {
+export async function startPlatform(
+  options: Partial<Parameters<typeof startEmulator>[0]> = {},
+): Promise<Emulator> {
   return startEmulator({ port: 0, accounts: [{ ...ACCOUNT, balance: 10_000 }], ...options });
 }
 
@@ -27,7 +32,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export function platformEnv(url: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function platformEnv(
+  url: string,
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
   return cleanEnv({
     SMS_BASE_URL: url,
     SMS_USERID: ACCOUNT.userId,
@@ -51,7 +59,10 @@ export interface SpawnOptions {
 }
 
 /** Starts `node dist/cli.js …`; `done` resolves when it exits. */
-export function spawnCli(args: string[], options: SpawnOptions): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string; stderr: () => string } {
+export function spawnCli(
+  args: string[],
+  options: SpawnOptions,
+): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: options.env,
     cwd: options.cwd ?? process.cwd(),
@@ -79,7 +90,11 @@ export function runCli(args: string[], options: SpawnOptions): Promise<CliResult
 }
 
 /** Polls until `check` returns a truthy value (or fails after `timeoutMs`). */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,0 +1,309 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Emulator } from '@sms/emulator';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ACCOUNT,
+  assertBuilt,
+  mobiles,
+  platformEnv,
+  readResults,
+  runCli,
+  spawnCli,
+  startPlatform,
+  tempDir,
+  waitFor,
+} from './test-utils/harness.js';
+
+let emulator: Emulator;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+
+beforeAll(async () => {
+  assertBuilt();
+  emulator = await startPlatform({ keywords: ['赌博'] });
+  dir = await tempDir();
+});
+afterAll(async () => {
+  await emulator?.close();
+  await dir?.cleanup();
+});
+beforeEach(() => emulator.reset());
+
+const run = (args: string[]) => runCli(args, { env: platformEnv(emulator.url), cwd: dir.path });
+
+async function csvFile(name: string, text: string): Promise<string> {
+  const path = join(dir.path, name);
+  await writeFile(path, text);
+  return path;
+}
+
+/** Every number the platform accepted, with the taskId it got. */
+function platformTasks(): Map<string, string[]> {
+  const byMobile = new Map<string, string[]>();
+  for (const message of emulator.sent()) {
+    for (const mobile of message.mobiles)
+      byMobile.set(mobile, [...(byMobile.get(mobile) ?? []), message.taskId]);
+  }
+  return byMobile;
+}
+
+describe('sms send --csv', () => {
+  it('fills the template per row, groups identical texts into one request each, and writes the results file', async () => {
+    const csv = await csvFile(
+      'customers.csv',
+      '\uFEFFmobile,name,city\r\n13800000001,Li,Beijing\r\n13800000002,Wang,Shanghai\r\n13800000003,Li,Beijing\r\n"138-0000-0004","Li",Beijing\r\n',
+    );
+    const results = join(dir.path, 'results.csv');
+    const result = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      '【Acme】Hi {name} in {city}',
+      '--results',
+      results,
+    ]);
+    expect(result.code).toBe(0);
+    const sent = emulator.sent();
+    expect(sent.map((m) => [m.content, m.mobiles])).toEqual([
+      ['【Acme】Hi Li in Beijing', ['13800000001', '13800000003', '13800000004']],
+      ['【Acme】Hi Wang in Shanghai', ['13800000002']],
+    ]);
+    const rows = await readResults(results);
+    expect(rows).toHaveLength(4);
+    const tasks = platformTasks();
+    for (const row of rows) {
+      expect(row['status']).toBe('sent');
+      expect([row['taskId']]).toEqual(tasks.get(row['mobile']!));
+    }
+  });
+
+  it('takes the first column when there is no mobile column, and no header at all', async () => {
+    const csv = await csvFile('plain.csv', '13800000011\n13800000012\n');
+    const result = await run(['send', '--json', '--csv', csv, '--content', '【Acme】hello']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, numbers: 2, sent: 2 });
+    expect(emulator.sent()[0]!.mobiles).toEqual(['13800000011', '13800000012']);
+  });
+
+  it('takes each row text from --content-column', async () => {
+    const csv = await csvFile(
+      'texts.csv',
+      'phone,text,code\n13800000021,【Acme】code {code},1111\n13800000022,【Acme】code {code},2222\n',
+    );
+    const result = await run(['send', '--csv', csv, '--content-column', 'text']);
+    expect(result.code).toBe(0);
+    expect(
+      emulator
+        .sent()
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(['【Acme】code 1111', '【Acme】code 2222']);
+  });
+
+  it('exits 2 on a template field the CSV lacks and on invalid numbers, sending nothing', async () => {
+    const csv = await csvFile('bad.csv', 'mobile,name\n13800000031,Li\n12345,Bad\n');
+    const missing = await run(['send', '--csv', csv, '--content', '【Acme】Hi {nickname}']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nickname');
+    const invalid = await run(['send', '--csv', csv, '--content', '【Acme】Hi {name}']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('line 2');
+    expect(emulator.requests()).toHaveLength(0);
+  });
+
+  it('--skip-invalid sends to the others and lists the invalid ones in the results', async () => {
+    const csv = await csvFile('mixed.csv', 'mobile\n13800000041\n12345\n13800000042\n');
+    const results = join(dir.path, 'mixed-results.csv');
+    const result = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      '【Acme】hi',
+      '--skip-invalid',
+      '--results',
+      results,
+    ]);
+    expect(result.code).toBe(0);
+    const rows = await readResults(results);
+    expect(rows.map((r) => [r['mobile'], r['status']])).toEqual([
+      ['12345', 'invalid'],
+      ['13800000041', 'sent'],
+      ['13800000042', 'sent'],
+    ]);
+  });
+
+  it('dry-run shows numbers, segments and points per text, without a request', async () => {
+    const csv = await csvFile(
+      'dry.csv',
+      `mobile,name\n${mobiles(5)
+        .map((m, i) => `${m},${i < 3 ? 'Li' : 'Wang'}`)
+        .join('\n')}\n`,
+    );
+    const result = await run([
+      'send',
+      '--json',
+      '--dry-run',
+      '--csv',
+      csv,
+      '--content',
+      `【Acme】{name} ${'x'.repeat(70)}`,
+      '--chunk-size',
+      '2',
+    ]);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc).toMatchObject({ dryRun: true, numbers: 5, requests: 3, points: 10 });
+    expect(
+      doc.groups.map((g: { numbers: number; segments: number }) => [g.numbers, g.segments]),
+    ).toEqual([
+      [3, 2],
+      [2, 2],
+    ]);
+    const human = await run(['send', '--dry-run', '--csv', csv, '--content', '【Acme】{name}']);
+    expect(human.stdout).toMatch(/points\s+5/);
+    expect(emulator.requests()).toHaveLength(0);
+  });
+
+  it('chunks by --chunk-size, and after a refusal sends no more: the rest is not_sent (exit 3)', async () => {
+    const numbers = mobiles(10, 13800000100);
+    const csv = await csvFile('chunks.csv', `mobile\n${numbers.join('\n')}\n`);
+    // Enough balance for two chunks of 3, not for the third.
+    emulator.setAccount({ account: ACCOUNT.account, balance: 7 });
+    const results = join(dir.path, 'chunks-results.csv');
+    const result = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      '【Acme】hi',
+      '--chunk-size',
+      '3',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain('INSUFFICIENT_BALANCE');
+    const rows = await readResults(results);
+    expect(rows.map((r) => r['status'])).toEqual([
+      'sent',
+      'sent',
+      'sent',
+      'sent',
+      'sent',
+      'sent',
+      'failed',
+      'failed',
+      'failed',
+      'not_sent',
+    ]);
+    expect(rows[6]).toMatchObject({ errorCode: 'INSUFFICIENT_BALANCE', chunk: '3' });
+    expect(emulator.sent().map((m) => m.mobiles.length)).toEqual([3, 3]);
+  });
+
+  it('marks a chunk whose connection was reset after handling as unknown (exit 5)', async () => {
+    const csv = await csvFile('reset.csv', `mobile\n${mobiles(4, 13800000200).join('\n')}\n`);
+    emulator.setFault({ type: 'reset', action: 'send', times: 1 });
+    const results = join(dir.path, 'reset-results.csv');
+    const result = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      '【Acme】hi',
+      '--chunk-size',
+      '2',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(result.code).toBe(5);
+    const rows = await readResults(results);
+    expect(rows.map((r) => r['status'])).toEqual(['unknown', 'unknown', 'not_sent', 'not_sent']);
+    // It was in fact sent: "unknown" is the honest answer, "failed" would invite a double send.
+    expect(emulator.sent()[0]!.mobiles).toEqual(rows.slice(0, 2).map((r) => r['mobile']));
+  });
+});
+
+describe('Ctrl-C during a batch', () => {
+  const numbers = mobiles(12, 13800000300);
+
+  async function startSlowBatch(name: string) {
+    const csv = await csvFile(`${name}.csv`, `mobile\n${numbers.join('\n')}\n`);
+    const results = join(dir.path, `${name}-results.csv`);
+    emulator.setFault({ type: 'latency', ms: 400, action: 'send' });
+    const cli = spawnCli(
+      [
+        'send',
+        '--csv',
+        csv,
+        '--content',
+        '【Acme】hi',
+        '--chunk-size',
+        '2',
+        '--concurrency',
+        '1',
+        '--results',
+        results,
+      ],
+      {
+        env: platformEnv(emulator.url),
+        cwd: dir.path,
+      },
+    );
+    // Interrupt once the first chunk is on disk (the second is then in flight).
+    await waitFor(
+      async () => (await readFile(results, 'utf8').catch(() => '')).includes(',sent,'),
+      'the first chunk in the results',
+    );
+    return { cli, results };
+  }
+
+  /** Every number once; `sent` rows match what the platform recorded, `not_sent` rows never reached it. */
+  async function checkConsistent(results: string) {
+    const rows = await readResults(results);
+    expect(rows.map((r) => r['mobile']).sort()).toEqual([...numbers].sort());
+    const tasks = platformTasks();
+    for (const row of rows) {
+      if (row['status'] === 'sent') expect(tasks.get(row['mobile']!)).toEqual([row['taskId']]);
+      if (row['status'] === 'not_sent') expect(tasks.has(row['mobile']!)).toBe(false);
+    }
+    return rows;
+  }
+
+  it('first Ctrl-C: finishes the chunk in flight, lists the rest as not_sent, exits 130', async () => {
+    const { cli, results } = await startSlowBatch('sigint');
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Interrupted');
+    const rows = await checkConsistent(results);
+    const statuses = rows.map((r) => r['status']);
+    expect(statuses).not.toContain('unknown');
+    expect(statuses.filter((s) => s === 'sent').length).toBeGreaterThanOrEqual(4);
+    expect(statuses).toContain('not_sent');
+    expect(emulator.sent().length * 2).toBe(statuses.filter((s) => s === 'sent').length);
+  });
+
+  it('second Ctrl-C: quits at once, the chunk in flight is unknown', async () => {
+    const { cli, results } = await startSlowBatch('sigint2');
+    cli.child.kill('SIGINT');
+    await waitFor(() => cli.stderr().includes('Interrupted'), 'the first interrupt to be seen');
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    expect(result.code).toBe(130);
+    const rows = await checkConsistent(results);
+    const unknown = rows.filter((r) => r['status'] === 'unknown');
+    expect(unknown).toHaveLength(2);
+    expect(unknown[0]).toMatchObject({ errorCode: 'INTERRUPTED' });
+    // The platform handles the abandoned request after its latency: it did go out.
+    await waitFor(
+      () => platformTasks().has(unknown[0]!['mobile']!),
+      'the abandoned chunk to reach the platform',
+    );
+  });
+});
