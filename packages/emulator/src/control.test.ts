@@ -174,3 +174,18 @@ it('answers 404 for unknown routes and 400 for bad JSON', async () => {
   expect(bad.status).toBe(400);
   expect(JSON.parse(bad.text)).toEqual({ error: 'body is not JSON' });
 });
+
+it('requests() keeps only the last maxRecordedRequests', async () => {
+  const small = await startEmulator({
+    accounts: [{ userId: '12', account: 'demo', password: 'secret' }],
+    maxRecordedRequests: 3,
+  });
+  try {
+    for (const action of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) {
+      await post(small.url, '/sms.aspx', { action, ...auth });
+    }
+    expect(small.requests().map((request) => request.action)).toEqual(['e', 'f', 'g']);
+  } finally {
+    await small.close();
+  }
+});

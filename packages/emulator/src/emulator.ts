@@ -3,6 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { decodeForm, encodeText } from '@sms/core';
 import { handleControl } from './control.js';
+import { isMultipart, parseMultipart } from './multipart.js';
 import { type EndpointKind, Platform } from './platform.js';
 import type {
   Emulator,
@@ -99,6 +100,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   let fault: Fault | null = null;
   let faultRemaining = Number.POSITIVE_INFINITY;
   let requests: RecordedRequest[] = [];
+  const maxRequests = Math.max(1, options.maxRecordedRequests ?? 10_000);
   const sleeps = new Set<NodeJS.Timeout>();
 
   function setFault(next: Fault | null): void {
@@ -140,8 +142,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const contentType = req.headers['content-type'] ?? '';
     // Like ASP.NET's Request[name]: the query string first, then the form body.
     const params = new Map(decodeForm(query, endpoint.charset));
-    if (body.length > 0 && isForm(contentType)) {
-      for (const [name, value] of decodeForm(body, endpoint.charset)) {
+    const bodyFields = !body.length
+      ? undefined
+      : isMultipart(contentType)
+        ? parseMultipart(body, contentType, endpoint.charset)
+        : isForm(contentType)
+          ? decodeForm(body, endpoint.charset)
+          : undefined;
+    if (bodyFields) {
+      for (const [name, value] of bodyFields) {
         if (!params.has(name)) params.set(name, value);
       }
     }
@@ -151,6 +160,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     for (const [name, value] of params) {
       redacted[name] = SECRET_PARAMS.has(name) && value !== '' ? '***' : value;
     }
+    // Bounded: a benchmark or a long-lived CLI must not grow without end.
+    if (requests.length >= maxRequests * 2) requests = requests.slice(-maxRequests);
     requests.push({
       at: new Date(),
       method: req.method ?? 'GET',
@@ -200,7 +211,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     url: '',
     port: 0,
     sent: (filter) => platform.sent(filter),
-    requests: () => requests.map((request) => ({ ...request, params: { ...request.params } })),
+    requests: () =>
+      requests
+        .slice(-maxRequests)
+        .map((request) => ({ ...request, params: { ...request.params } })),
     account: (name) => platform.accountState(name),
     accounts: () => platform.allAccounts(),
     setAccount: (update) => platform.setAccount(update),

@@ -245,11 +245,18 @@ export class Platform {
   }
 
   sent(filter?: AccountRef): SentMessage[] {
-    if (!filter || (!filter.account && !filter.userId)) return this.messages.map((m) => ({ ...m }));
+    const copy = (m: SentMessage): SentMessage => ({
+      ...m,
+      mobiles: [...m.mobiles],
+      invalidMobiles: [...m.invalidMobiles],
+      deliverAt: new Date(m.deliverAt),
+      submittedAt: new Date(m.submittedAt),
+    });
+    if (!filter || (!filter.account && !filter.userId)) return this.messages.map(copy);
     const account = this.find(filter);
     return this.messages
       .filter((message) => account !== undefined && message.account === account.account)
-      .map((m) => ({ ...m }));
+      .map(copy);
   }
 
   pendingReports(name: string): StatusReportRecord[] {

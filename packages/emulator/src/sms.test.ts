@@ -4,7 +4,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from './index.js';
-import { type Charset, encodeValue, form, isReturnSms, post, raw, tag } from './test-utils/raw.js';
+import {
+  type Charset,
+  encodeValue,
+  form,
+  isReturnSms,
+  multipart,
+  post,
+  raw,
+  tag,
+} from './test-utils/raw.js';
 
 let emulator: Emulator;
 
@@ -400,6 +409,17 @@ describe.each(paths)('%s endpoint %s', (charset, path) => {
     const res = await raw(emulator.url, { path: path.toUpperCase(), body });
     expect(tag(res.text, 'returnstatus')).toBe('Success');
     expect(emulator.sent()[0]).toMatchObject({ content: '【签名】大小写', extNo: '7' });
+  });
+
+  it('reads a multipart/form-data body (as PHP curl sends an array)', async () => {
+    const content = '【签名】多部分 a=b&c\r\n第二行';
+    const { body, contentType } = multipart(
+      { action: 'send', ...auth, mobile: '13800138000', content },
+      charset,
+    );
+    const res = await raw(emulator.url, { path, body, contentType });
+    expect(tag(res.text, 'returnstatus')).toBe('Success');
+    expect(emulator.sent()[0]?.content).toBe(content);
   });
 
   it('decodes + as a space and keeps %2B as a plus', async () => {

@@ -100,6 +100,8 @@ export interface EmulatorOptions {
   firstTaskId?: string;
   /** The `message` of a successful send. Default `ok` (some platforms say `操作成功`). */
   successMessage?: string;
+  /** How many requests `requests()` keeps (the most recent). Default 10000. */
+  maxRecordedRequests?: number;
   /** Name the blocked words on `checkkeyword` too (`包含非法字符：词`). Default `false` (plain `包含非法字符`). */
   checkKeywordWords?: boolean;
 }
@@ -232,7 +234,7 @@ export interface Emulator {
   readonly port: number;
   /** Messages accepted so far (optionally for one account), oldest first. */
   sent(filter?: AccountRef): SentMessage[];
-  /** Every request to a platform endpoint so far, oldest first. */
+  /** Requests to the platform endpoints, oldest first (the last `maxRecordedRequests`). */
   requests(): RecordedRequest[];
   /** One account's state; throws for an unknown account. */
   account(name: string): AccountState;

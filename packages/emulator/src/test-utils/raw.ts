@@ -152,3 +152,25 @@ export async function waitFor<T>(
     await sleep(20);
   }
 }
+
+/** A `multipart/form-data` body (as PHP's curl sends an array), values in `charset`. */
+export function multipart(
+  fields: Record<string, string>,
+  charset: Charset = 'utf-8',
+): { body: Buffer; contentType: string } {
+  const boundary = '----smsEmulatorBoundary7MA4YWxk';
+  const parts = Object.entries(fields).map(([name, value]) =>
+    Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`,
+        'latin1',
+      ),
+      charset === 'gbk' ? iconv.encode(value, 'gbk') : Buffer.from(value, 'utf8'),
+      Buffer.from('\r\n', 'latin1'),
+    ]),
+  );
+  return {
+    body: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`, 'latin1')]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
+}
