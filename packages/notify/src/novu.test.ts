@@ -84,21 +84,23 @@ describe('Novu delivery events from @sms/webhook-relay reports', () => {
     emulator.flush();
     const reports = await client.fetchReports();
     expect(reports).toHaveLength(2);
+    const events = reports.map(asWebhook);
     const body = [
-      ...reports.map(asWebhook),
+      ...events,
       { type: 'sms.reply', data: { taskId: ok.id, mobile: '13800138000', content: 'TD' } },
     ];
 
     expect(provider.getMessageId(body).sort()).toEqual([ok.id, ko.id].sort());
 
     const delivered = provider.parseEventBody(body, ok.id!);
-    const report = reports.find((r) => r.taskId === ok.id)!;
+    const index = reports.findIndex((r) => r.taskId === ok.id);
+    const report = reports[index]!;
     expect(delivered).toEqual({
       status: SmsEventStatusEnum.DELIVERED,
       date: report.receivedAt.toISOString(),
       externalId: ok.id,
       response: 'DELIVRD',
-      row: JSON.stringify(asWebhook(report)),
+      row: JSON.stringify(events[index]),
     });
     const failed = provider.parseEventBody(body, ko.id!);
     expect(failed?.status).toBe(SmsEventStatusEnum.FAILED);
