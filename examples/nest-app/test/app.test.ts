@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type Emulator, startEmulator } from '@sms/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -122,5 +123,18 @@ describe('examples/nest-app (compiled CJS) against the emulator', () => {
     expect(output).not.toContain(account.password);
     expect(output).not.toContain('dead letter');
     expect(output).toContain('reply from 13800138000');
+  });
+});
+
+describe('an ESM Nest program', () => {
+  it('loads @sms/nest, @sms/nest/health and @sms/nest/testing as ESM and works', async () => {
+    const script = fileURLToPath(new URL('./fixtures/esm-app.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual({
+      sameToken: true,
+      successCounts: 1,
+      replies: ['esm reply'],
+      health: { sms: { status: 'up', payType: 'prepaid', overage: 999, sendTotal: 1000 } },
+    });
   });
 });

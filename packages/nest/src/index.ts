@@ -16,7 +16,6 @@ export type {
   SmsPollingOptions,
   SmsRecordKind,
 } from './options.js';
-export { SmsClientHost } from './sms-client-host.js';
 export {
   createSmsClient,
   SmsModule,

@@ -285,3 +285,21 @@ describe('overrideProvider recipe', () => {
     await moduleRef.close();
   });
 });
+
+describe('backlog', () => {
+  it('fetches again at once when a report batch is full (maxReports)', async () => {
+    const moduleRef = await pollingModule({ reports: true, intervalMs: 60_000, maxReports: 2 });
+    const sender = new SmsClient(clientOptions(emulator, ALPHA));
+    const mobiles = ['13800138001', '13800138002', '13800138003', '13800138004', '13800138005'];
+    await sender.send({ mobiles, content: '【测试】batch' });
+    await sender.close();
+    expect(emulator.account('alpha').pendingReports).toBe(5);
+    await moduleRef.init();
+    const inbox = moduleRef.get(Inbox);
+    // Three requests (2 + 2 + 1) well before the 60 s interval.
+    await waitFor(() => inbox.reports.length === 5, 3000);
+    const queries = emulator.requests().filter((r) => r.path.toLowerCase().includes('status'));
+    expect(queries.map((r) => r.params['statusnum'])).toEqual(['2', '2', '2']);
+    await moduleRef.close();
+  });
+});

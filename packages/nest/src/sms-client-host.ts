@@ -24,6 +24,8 @@ import {
 import type { SmsModuleOptions, SmsRecordKind } from './options.js';
 
 const DEFAULT_INTERVAL_MS = 10_000;
+/** The platform's default `statusNum`: a batch this large may mean more reports are waiting. */
+const PLATFORM_STATUS_NUM = 4000;
 
 /**
  * One per `SmsModule` instance: runs the opt-in pollers and, at shutdown, stops them and
@@ -115,6 +117,8 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
     intervalMs: number,
   ): Promise<void> {
     const signal = this.#abort.signal;
+    const maxReports = this.options.polling?.maxReports ?? PLATFORM_STATUS_NUM;
+    let backlog = false;
     while (!signal.aborted) {
       for (const kind of kinds) {
         if (signal.aborted) break;
@@ -138,8 +142,11 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
         for (const record of records) {
           await dispatcher.dispatch(kind, record, handlers.get(kind) ?? []);
         }
+        if (kind === 'report' && records.length >= maxReports) backlog = true;
       }
-      await abortableDelay(intervalMs, signal);
+      // A full batch of reports means more are waiting: fetch again without pausing.
+      if (backlog) backlog = false;
+      else await abortableDelay(intervalMs, signal);
     }
   }
 

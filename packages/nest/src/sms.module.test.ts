@@ -174,6 +174,6 @@ describe('SmsModule.forRootAsync', () => {
           }),
         ],
       }).compile(),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ code: 'VALIDATION', field: 'baseUrl' });
   });
 });
