@@ -13,24 +13,47 @@ import type {
   FaultType,
   RecordedRequest,
 } from './types.js';
-import { aspNetErrorPage, malform, notFoundPage } from './xml.js';
+import {
+  aspNetErrorPage,
+  malformJson,
+  malformXml,
+  notFoundPage,
+  renderJson,
+  renderXml,
+} from './answers.js';
 
 interface Endpoint {
   kind: EndpointKind;
   charset: EmulatorCharset;
+  /** The v2 family: timestamp + sign instead of the password. */
+  signed: boolean;
+  format: 'xml' | 'json';
 }
+
+const defineEndpoint = (
+  kind: EndpointKind,
+  charset: EmulatorCharset,
+  signed = false,
+  format: 'xml' | 'json' = 'xml',
+): Endpoint => ({ kind, charset, signed, format });
 
 /** ASP.NET paths are case-insensitive: keys are lower-case. */
 const ENDPOINTS: Record<string, Endpoint> = {
-  '/sms.aspx': { kind: 'sms', charset: 'utf-8' },
-  '/smsgbk.aspx': { kind: 'sms', charset: 'gbk' },
-  '/statusapi.aspx': { kind: 'status', charset: 'utf-8' },
-  '/callapi.aspx': { kind: 'call', charset: 'utf-8' },
+  '/sms.aspx': defineEndpoint('sms', 'utf-8'),
+  '/smsgbk.aspx': defineEndpoint('sms', 'gbk'),
+  '/statusapi.aspx': defineEndpoint('status', 'utf-8'),
+  '/callapi.aspx': defineEndpoint('call', 'utf-8'),
+  // Platform variants: the same actions answered as JSON, and the signed v2 family.
+  '/smsjson.aspx': defineEndpoint('sms', 'utf-8', false, 'json'),
+  '/v2sms.aspx': defineEndpoint('sms', 'utf-8', true),
+  '/v2smsgbk.aspx': defineEndpoint('sms', 'gbk', true),
+  '/v2statusapi.aspx': defineEndpoint('status', 'utf-8', true),
+  '/v2callapi.aspx': defineEndpoint('call', 'utf-8', true),
 };
 
 const FAULT_TYPES: readonly FaultType[] = ['latency', 'html500', 'malformed', 'reset', 'truncate'];
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
-const SECRET_PARAMS = new Set(['password', 'newpwd', 'renewpwd']);
+const SECRET_PARAMS = new Set(['password', 'newpwd', 'renewpwd', 'sign']);
 export const CONTROL_PREFIX = '/__emulator/';
 
 /** Checks a fault given by a user (or JSON) and copies it. */
@@ -81,8 +104,9 @@ function isForm(contentType: string): boolean {
   );
 }
 
-function xmlContentType(charset: EmulatorCharset): string {
-  return charset === 'gbk' ? 'text/xml; charset=gb2312' : 'text/xml; charset=utf-8';
+function contentTypeOf(endpoint: Endpoint): string {
+  if (endpoint.format === 'json') return 'application/json; charset=utf-8';
+  return endpoint.charset === 'gbk' ? 'text/xml; charset=gb2312' : 'text/xml; charset=utf-8';
 }
 
 function urlHost(host: string): string {
@@ -188,15 +212,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return;
     }
 
-    const answer = platform.handle(endpoint.kind, params, { charset: endpoint.charset, path });
-    const headers = { 'Content-Type': xmlContentType(endpoint.charset) };
+    const answer = platform.handle(endpoint.kind, params, {
+      charset: endpoint.charset,
+      path,
+      signed: endpoint.signed,
+    });
+    const headers = { 'Content-Type': contentTypeOf(endpoint) };
 
     if (applied?.type === 'reset') {
       // The request was handled (a send is recorded and billed); the answer never leaves.
       req.socket.resetAndDestroy();
       return;
     }
-    const text = applied?.type === 'malformed' ? (applied.body ?? malform(answer)) : answer;
+    const json = endpoint.format === 'json';
+    let text = json ? renderJson(answer) : renderXml(answer);
+    if (applied?.type === 'malformed')
+      text = applied.body ?? (json ? malformJson(text) : malformXml(text));
     const bytes = encodeText(text, endpoint.charset);
     if (applied?.type === 'truncate') {
       res.writeHead(200, { ...headers, 'Content-Length': bytes.length + 64 });

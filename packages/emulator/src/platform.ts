@@ -2,6 +2,7 @@
  * The platform's state and the semantics of every action, without HTTP: accounts and
  * balances, the messages accepted, the pull-once queues and the timers that fill them.
  */
+import { createHash } from 'node:crypto';
 import {
   PlatformMessage,
   countSegments,
@@ -27,7 +28,8 @@ import type {
   SentMessage,
   StatusReportRecord,
 } from './types.js';
-import * as xml from './xml.js';
+import * as answer from './answers.js';
+import type { Answer } from './answers.js';
 
 export const DEFAULT_KEYWORDS: readonly string[] = ['赌博', '六合彩', '代开发票'];
 
@@ -102,6 +104,13 @@ interface Job {
 export type Params = ReadonlyMap<string, string>;
 
 export type EndpointKind = 'sms' | 'status' | 'call';
+
+/** Where a request arrived: its charset and path, and whether it uses the signed v2 auth. */
+export interface RequestContext {
+  charset: EmulatorCharset;
+  path: string;
+  signed: boolean;
+}
 
 function toAccount(config: AccountConfig): Account {
   const balance = config.balance ?? DEFAULT_BALANCE;
@@ -415,7 +424,12 @@ export class Platform {
 
   // ---- the endpoints --------------------------------------------------------------
 
-  private authenticate(params: Params): Auth {
+  /**
+   * account + password, or for the signed v2 endpoints userid (or account) + timestamp +
+   * sign = md5(account + password + timestamp), no password on the wire.
+   */
+  private authenticate(params: Params, signed: boolean): Auth {
+    if (signed) return this.authenticateSigned(params);
     const name = (params.get('account') ?? '').trim();
     const password = params.get('password') ?? '';
     if (name === '' || password === '') return { ok: false, missing: true };
@@ -427,26 +441,41 @@ export class Platform {
     return { ok: true, account };
   }
 
+  private authenticateSigned(params: Params): Auth {
+    const name = (params.get('account') ?? '').trim();
+    const userId = (params.get('userid') ?? '').trim();
+    const timestamp = (params.get('timestamp') ?? '').trim();
+    const sign = (params.get('sign') ?? '').trim().toLowerCase();
+    if ((name === '' && userId === '') || timestamp === '' || sign === '') {
+      return { ok: false, missing: true };
+    }
+    const account = name !== '' ? this.accountsByName.get(name) : this.find({ userId });
+    if (!account || (userId !== '' && userId !== account.userId))
+      return { ok: false, missing: false };
+    const expected = createHash('md5')
+      .update(account.account + account.password + timestamp, 'utf8')
+      .digest('hex');
+    if (sign !== expected) return { ok: false, missing: false };
+    return { ok: true, account };
+  }
+
   /** The XML answer of one request to sms.aspx / smsGBK.aspx / statusApi.aspx / callApi.aspx. */
-  handle(
-    kind: EndpointKind,
-    params: Params,
-    context: { charset: EmulatorCharset; path: string },
-  ): string {
+  handle(kind: EndpointKind, params: Params, context: RequestContext): Answer {
     const action = (params.get('action') ?? '').trim().toLowerCase();
-    if (kind === 'status') return this.queryReports(action, params);
-    if (kind === 'call') return this.queryReplies(action, params);
+    const { signed } = context;
+    if (kind === 'status') return this.queryReports(action, params, signed);
+    if (kind === 'call') return this.queryReplies(action, params, signed);
     switch (action) {
       case 'send':
         return this.send(params, context);
       case 'overage':
-        return this.overage(params);
+        return this.overage(params, signed);
       case 'checkkeyword':
-        return this.checkKeyword(params);
+        return this.checkKeyword(params, signed);
       case 'changespwd':
-        return this.changePassword(params);
+        return this.changePassword(params, signed);
       default:
-        return xml.genericFailure(PlatformMessage.otherError);
+        return answer.genericFailure(PlatformMessage.otherError);
     }
   }
 
@@ -455,10 +484,10 @@ export class Platform {
     return this.keywords.filter((word) => word !== '' && lower.includes(word.toLowerCase()));
   }
 
-  private send(params: Params, context: { charset: EmulatorCharset; path: string }): string {
-    const auth = this.authenticate(params);
+  private send(params: Params, context: RequestContext): Answer {
+    const auth = this.authenticate(params, context.signed);
     if (!auth.ok) {
-      return xml.sendFailure(
+      return answer.sendFailure(
         auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
       );
     }
@@ -466,23 +495,23 @@ export class Platform {
     const content = params.get('content') ?? '';
     const mobileParam = (params.get('mobile') ?? '').trim();
     if (this.sqlPatterns.some((pattern) => pattern.test(content))) {
-      return xml.sendFailure(PlatformMessage.sqlInjection);
+      return answer.sendFailure(PlatformMessage.sqlInjection);
     }
-    if (mobileParam === '') return xml.sendFailure(PlatformMessage.mobileEmpty);
-    if (content.trim() === '') return xml.sendFailure(PlatformMessage.contentEmpty);
+    if (mobileParam === '') return answer.sendFailure(PlatformMessage.mobileEmpty);
+    if (content.trim() === '') return answer.sendFailure(PlatformMessage.contentEmpty);
     const words = this.blockedWords(content);
-    if (words.length > 0) return xml.sendFailure(illegalKeywordMessage(words));
+    if (words.length > 0) return answer.sendFailure(illegalKeywordMessage(words));
     if (this.options.requireSignature && !hasSignature(content)) {
-      return xml.sendFailure(PlatformMessage.signatureRequired);
+      return answer.sendFailure(PlatformMessage.signatureRequired);
     }
     const extNo = (params.get('extno') ?? '').trim();
-    if (!EXT_NO.test(extNo)) return xml.sendFailure(PlatformMessage.otherError);
+    if (!EXT_NO.test(extNo)) return answer.sendFailure(PlatformMessage.otherError);
     const sendTime = (params.get('sendtime') ?? '').trim();
     const now = this.now();
     let deliverAt = now;
     if (sendTime !== '') {
       const parsed = parseShanghai(sendTime);
-      if (!parsed) return xml.sendFailure(PlatformMessage.otherError);
+      if (!parsed) return answer.sendFailure(PlatformMessage.otherError);
       if (parsed.getTime() > now.getTime()) deliverAt = parsed;
     }
     // The list separator is a half-width comma; entries that are not numbers are dropped.
@@ -495,11 +524,11 @@ export class Platform {
       if (isValidMobile(mobile)) mobiles.push(mobile);
       else invalidMobiles.push(trimmed);
     }
-    if (mobiles.length === 0) return xml.sendFailure(PlatformMessage.mobileEmpty);
+    if (mobiles.length === 0) return answer.sendFailure(PlatformMessage.mobileEmpty);
     const segments = countSegments(content);
     const cost = segments * mobiles.length;
     if (account.payType === 'prepaid' && cost > account.balance) {
-      return xml.sendFailure(PlatformMessage.insufficientBalance);
+      return answer.sendFailure(PlatformMessage.insufficientBalance);
     }
     account.balance -= cost;
     account.sentPoints += cost;
@@ -523,7 +552,7 @@ export class Platform {
     };
     this.messages.push(message);
     this.later(deliverAt.getTime() - now.getTime(), () => this.deliver(message, account));
-    return xml.sendSuccess({
+    return answer.sendSuccess({
       message: this.options.successMessage ?? PlatformMessage.ok,
       remainPoint: account.balance,
       taskId,
@@ -531,71 +560,71 @@ export class Platform {
     });
   }
 
-  private overage(params: Params): string {
-    const auth = this.authenticate(params);
+  private overage(params: Params, signed: boolean): Answer {
+    const auth = this.authenticate(params, signed);
     if (!auth.ok) {
-      return xml.overageFailure(
+      return answer.overageFailure(
         auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
       );
     }
     const { account } = auth;
     const sendTotal = account.payType === 'prepaid' ? account.recharged : account.sentPoints;
-    return xml.overageSuccess(account.payType, account.balance, sendTotal);
+    return answer.overageSuccess(account.payType, account.balance, sendTotal);
   }
 
-  private checkKeyword(params: Params): string {
-    const auth = this.authenticate(params);
+  private checkKeyword(params: Params, signed: boolean): Answer {
+    const auth = this.authenticate(params, signed);
     if (!auth.ok) {
-      return xml.messageOnly(
+      return answer.messageOnly(
         auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
       );
     }
     const words = this.blockedWords(params.get('content') ?? '');
-    if (words.length === 0) return xml.messageOnly(PlatformMessage.keywordClean);
-    return xml.messageOnly(
+    if (words.length === 0) return answer.messageOnly(PlatformMessage.keywordClean);
+    return answer.messageOnly(
       this.options.checkKeywordWords
         ? illegalKeywordMessage(words)
         : PlatformMessage.illegalKeyword,
     );
   }
 
-  private changePassword(params: Params): string {
-    const auth = this.authenticate(params);
+  private changePassword(params: Params, signed: boolean): Answer {
+    const auth = this.authenticate(params, signed);
     if (!auth.ok) {
-      return xml.passwordFailure(
+      return answer.passwordFailure(
         auth.missing ? PlatformMessage.authMissing : PlatformMessage.authFailed,
       );
     }
     const newPassword = params.get('newpwd') ?? '';
     const again = params.get('renewpwd') ?? '';
-    if (newPassword === '') return xml.passwordFailure(PlatformMessage.authMissing);
-    if (newPassword !== again) return xml.passwordFailure(PlatformMessage.passwordMismatch);
+    if (newPassword === '') return answer.passwordFailure(PlatformMessage.authMissing);
+    if (newPassword !== again) return answer.passwordFailure(PlatformMessage.passwordMismatch);
     auth.account.password = newPassword;
-    return xml.passwordChanged();
+    return answer.passwordChanged();
   }
 
-  private pullAuth(action: string, params: Params): Account | string {
-    const auth = this.authenticate(params);
-    if (!auth.ok) return xml.pullError(auth.missing ? 1 : 2);
-    if (action !== 'query') return xml.pullError(4);
+  private pullAuth(action: string, params: Params, signed: boolean): Account | Answer {
+    const auth = this.authenticate(params, signed);
+    if (!auth.ok) return answer.pullError(auth.missing ? 1 : 2);
+    if (action !== 'query') return answer.pullError(4);
     return auth.account;
   }
 
-  private queryReports(action: string, params: Params): string {
-    const account = this.pullAuth(action, params);
-    if (typeof account === 'string') return account;
-    if (!account.reportsAllowed) return xml.pullError(3);
+  private queryReports(action: string, params: Params, signed: boolean): Answer {
+    const account = this.pullAuth(action, params, signed);
+    if ('kind' in account) return account;
+    if (!account.reportsAllowed) return answer.pullError(3);
     const raw = (params.get('statusnum') ?? '').trim();
-    if (raw !== '' && !/^\d+$/.test(raw)) return xml.pullError(4);
+    if (raw !== '' && !/^\d+$/.test(raw)) return answer.pullError(4);
     const asked = raw === '' ? DEFAULT_STATUS_NUM : Number(raw);
     const count = asked > 0 ? asked : DEFAULT_STATUS_NUM;
     // Pull-once: whatever is in this answer leaves the queue for good.
-    return xml.statusBoxes(account.reports.splice(0, count));
+    return answer.statusBoxes(account.reports.splice(0, count));
   }
 
-  private queryReplies(action: string, params: Params): string {
-    const account = this.pullAuth(action, params);
-    if (typeof account === 'string') return account;
-    return xml.callBoxes(account.replies.splice(0));
+  private queryReplies(action: string, params: Params, signed: boolean): Answer {
+    const account = this.pullAuth(action, params, signed);
+    if ('kind' in account) return account;
+    return answer.callBoxes(account.replies.splice(0));
   }
 }
