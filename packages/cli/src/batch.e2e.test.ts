@@ -163,6 +163,27 @@ describe('sms send --csv', () => {
     ]);
     const human = await run(['send', '--dry-run', '--csv', csv, '--content', '【Acme】{name}']);
     expect(human.stdout).toMatch(/points\s+5/);
+    const withInvalid = await csvFile('dry-invalid.csv', 'mobile\n13800000051\n12345\n');
+    const flagged = await run([
+      'send',
+      '--dry-run',
+      '--csv',
+      withInvalid,
+      '--content',
+      '【Acme】hi',
+    ]);
+    expect(flagged.code).toBe(2);
+    expect(flagged.stdout).toMatch(/numbers\s+1, 1 invalid \(12345\)/);
+    const skipped = await run([
+      'send',
+      '--dry-run',
+      '--skip-invalid',
+      '--csv',
+      withInvalid,
+      '--content',
+      '【Acme】hi',
+    ]);
+    expect(skipped.code).toBe(0);
     expect(emulator.requests()).toHaveLength(0);
   });
 

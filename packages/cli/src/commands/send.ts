@@ -103,7 +103,8 @@ export async function sendCommand(ctx: Context): Promise<number> {
   }
   const render = csv !== undefined ? contentFor(template, contentColumn) : () => template!;
   const plan = planBatch(recipients, render, chunkSize);
-  if (plan.invalid.length > 0 && !(flags['skip-invalid'] && csv !== undefined)) {
+  const skipInvalid = flags['skip-invalid'] === true && csv !== undefined;
+  if (plan.invalid.length > 0 && !skipInvalid && !flags['dry-run']) {
     const shown = plan.invalid
       .slice(0, 5)
       .map((r) => (csv !== undefined ? `line ${r.line}: "${r.raw}"` : `"${r.raw}"`));
@@ -112,7 +113,8 @@ export async function sendCommand(ctx: Context): Promise<number> {
       `invalid mobile number(s): ${shown.join(', ')}${more}${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}`,
     );
   }
-  if (plan.numbers === 0) throw usageError('no valid mobile number to send to');
+  if (plan.numbers === 0 && !flags['dry-run'])
+    throw usageError('no valid mobile number to send to');
   for (const group of plan.groups) {
     if (group.content.trim() === '') throw usageError(`the text for ${group.mobiles[0]} is empty`);
   }
@@ -133,7 +135,16 @@ export async function sendCommand(ctx: Context): Promise<number> {
     }
   }
 
-  if (flags['dry-run']) return dryRun(ctx, plan, chunkSize, { sendTime, extNo });
+  if (flags['dry-run']) {
+    dryRun(ctx, plan, chunkSize, { sendTime, extNo });
+    if (plan.invalid.length > 0 && !skipInvalid) {
+      ctx.output.note(
+        `${plan.invalid.length} invalid number(s): a real send would stop here${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}.`,
+      );
+      return ExitCode.USAGE;
+    }
+    return ExitCode.OK;
+  }
   const options = { sendTime, extNo };
   if (csv === undefined && plan.chunks.length === 1 && stringFlag(flags, 'results') === undefined) {
     return sendOne(ctx, plan.chunks[0]!, plan, options);
@@ -143,7 +154,7 @@ export async function sendCommand(ctx: Context): Promise<number> {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendOptions): number {
+function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendOptions): void {
   const { output } = ctx;
   if (output.json) {
     output.printJson({
@@ -164,13 +175,20 @@ function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendO
         content: g.content,
       })),
     });
-    return ExitCode.OK;
+    return;
   }
   const p = output.out;
   const pairs: [string, string][] = [
     [
       'numbers',
-      `${plan.numbers}${plan.invalid.length ? `, ${plan.invalid.length} invalid skipped` : ''}${plan.duplicates ? `, ${plan.duplicates} duplicates removed` : ''}`,
+      `${plan.numbers}${
+        plan.invalid.length
+          ? `, ${plan.invalid.length} invalid (${plan.invalid
+              .slice(0, 3)
+              .map((r) => r.raw)
+              .join(', ')}${plan.invalid.length > 3 ? ', …' : ''})`
+          : ''
+      }${plan.duplicates ? `, ${plan.duplicates} duplicates removed` : ''}`,
     ],
   ];
   if (plan.groups.length === 1) {
@@ -209,7 +227,6 @@ function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendO
       text += `… and ${plan.groups.length - shown.length} more texts\n`;
   }
   output.print(text);
-  return ExitCode.OK;
 }
 
 /** A send that failed in a way that may still have gone out exits 5, whatever the code. */
