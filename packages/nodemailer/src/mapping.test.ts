@@ -7,6 +7,8 @@ import {
   parseSendTimeHeader,
   partitionRecipients,
   readHeader,
+  recipientEntries,
+  splitAddressList,
 } from './mapping.js';
 
 describe('partitionRecipients', () => {
@@ -48,6 +50,28 @@ describe('partitionRecipients', () => {
       '13800138000@example.com',
       '1380013800x',
       '12800138000',
+    ]);
+  });
+});
+
+describe('recipientEntries', () => {
+  it('splits lists outside quotes and angle brackets and keeps the bracketed address', () => {
+    expect(
+      splitAddressList('13800138000, "Zhang, San" <13800138001>，李四 <13800138002@sms>; '),
+    ).toEqual(['13800138000', '13800138001', '13800138002@sms']);
+    expect(
+      recipientEntries([
+        '13800138000',
+        { name: '王五', address: '13800138003' },
+        ['13800138004, 13800138005'],
+        null,
+        false,
+      ]),
+    ).toEqual([
+      '13800138000',
+      { name: '王五', address: '13800138003' },
+      '13800138004',
+      '13800138005',
     ]);
   });
 });

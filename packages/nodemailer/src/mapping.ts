@@ -54,13 +54,47 @@ function addressText(entry: string | ParsedAddress | null | undefined): string {
   return typeof entry.name === 'string' ? entry.name : '';
 }
 
-/** Flattens Nodemailer's address fields: a value, an array, or nested arrays of either. */
-export function flattenAddresses(value: unknown): Array<string | ParsedAddress> {
+/**
+ * Recipients as the caller wrote them in `to`/`cc`/`bcc`/`envelope.to`: a string (a comma
+ * list), an `{ name, address }` object, or arrays of either. Read before Nodemailer's address
+ * parser, which folds a bare `13800138000, ` into the display name of the next `Name <addr>`.
+ */
+export function recipientEntries(value: unknown): Array<string | ParsedAddress> {
   if (value == null || value === false) return [];
-  if (Array.isArray(value)) return value.flatMap(flattenAddresses);
-  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(recipientEntries);
+  if (typeof value === 'string') return splitAddressList(value);
   if (typeof value === 'object') return [value as ParsedAddress];
   return [];
+}
+
+/**
+ * Splits `13800138000, "Zhang, San" <13800138001>，李四 <13800138002@sms>` on commas and
+ * semicolons (half- or full-width) outside quotes and angle brackets, and keeps the part in
+ * `<…>` of each entry (the whole entry when there is none).
+ */
+export function splitAddressList(list: string): string[] {
+  const entries: string[] = [];
+  let current = '';
+  let quoted = false;
+  let angled = false;
+  for (const char of list) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && char === '<') angled = true;
+    else if (!quoted && char === '>') angled = false;
+    if (!quoted && !angled && (char === ',' || char === '，' || char === ';' || char === '；')) {
+      entries.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  entries.push(current);
+  return entries
+    .map((entry) => {
+      const bracket = /<([^<>]*)>\s*$/.exec(entry);
+      return (bracket ? bracket[1]! : entry).trim();
+    })
+    .filter((entry) => entry !== '');
 }
 
 const ENTITIES: Record<string, string> = {

@@ -81,6 +81,17 @@ describe.each(MAILERS)('sendMail through the real nodemailer ($major)', ({ lib }
     mailer.close();
   });
 
+  it('keeps a bare number written before a display-name address in the same list', async () => {
+    // Nodemailer's address parser folds "13800138000, 张三" into one display name.
+    const mailer = transporter({}, lib);
+    const info = await mailer.sendMail({
+      to: '13800138000, 张三 <13800138001@sms>, "Li, Si" <13800138002>, someone@example.com',
+      text: 'hi',
+    });
+    expect(emulator.sent()[0]!.mobiles).toEqual(['13800138000', '13800138001', '13800138002']);
+    expect(info.rejected).toEqual(['someone@example.com']);
+  });
+
   it('puts invalid recipients in rejected and still sends to the valid ones', async () => {
     const mailer = transporter({}, lib);
     const info = await mailer.sendMail({

@@ -8,11 +8,12 @@ import packageJson from '../package.json' with { type: 'json' };
 import { SmsTransportError, toTransportError } from './errors.js';
 import {
   applySignature,
-  flattenAddresses,
   htmlToText,
   parseSendTimeHeader,
+  type ParsedAddress,
   partitionRecipients,
   readHeader,
+  recipientEntries,
 } from './mapping.js';
 
 /** The header that schedules a message: `YYYY-MM-DD HH:mm:ss` (Asia/Shanghai) or ISO 8601 with a zone. */
@@ -61,7 +62,7 @@ export interface SmsSentMessageInfo {
  * types do not depend on a Nodemailer or `@types/nodemailer` version.
  */
 export interface SmsMailMessage {
-  data: { envelope?: unknown };
+  data: { to?: unknown; cc?: unknown; bcc?: unknown; envelope?: unknown };
   message: { getEnvelope(): { from?: string | false; to?: string[] } };
   normalize(callback: (err: Error | null | undefined, data?: object) => void): void;
 }
@@ -109,8 +110,14 @@ export class SmsTransport {
 
   /** Called by Nodemailer's `sendMail()`. Never throws: every failure goes to `callback`. */
   send(mail: SmsMailMessage, callback: Callback<SmsSentMessageInfo>): void {
-    // Read before normalize(): it replaces data.envelope with the one it computes.
-    const customEnvelope = mail.data.envelope as { to?: unknown } | undefined;
+    // Read before normalize(): it replaces the address fields with parsed ones (where a bare
+    // number ends up in a display name) and data.envelope with the one it computes (where
+    // a bare number, having no `@`, is dropped). An explicit envelope wins, as in Nodemailer.
+    const envelopeTo = (mail.data.envelope as { to?: unknown } | undefined)?.to;
+    const entries =
+      envelopeTo != null
+        ? recipientEntries(envelopeTo)
+        : [mail.data.to, mail.data.cc, mail.data.bcc].flatMap(recipientEntries);
     let computed: { from?: string | false; to?: string[] };
     try {
       computed = mail.message.getEnvelope();
@@ -123,7 +130,7 @@ export class SmsTransport {
         callback(err ?? new Error('[sms] the message could not be read'));
         return;
       }
-      this.deliver(customEnvelope, computed, data as Record<string, unknown>).then(
+      this.deliver(entries, computed, data as Record<string, unknown>).then(
         (info) => callback(null, info),
         (error: unknown) => callback(toTransportError(error, 'send')),
       );
@@ -131,20 +138,10 @@ export class SmsTransport {
   }
 
   private async deliver(
-    customEnvelope: { to?: unknown } | undefined,
+    entries: Array<string | ParsedAddress>,
     computed: { from?: string | false },
     data: Record<string, unknown>,
   ): Promise<SmsSentMessageInfo> {
-    // A bare number has no `@`, so Nodemailer's own envelope drops it: read the parsed
-    // to/cc/bcc fields instead, unless the caller set an envelope on purpose.
-    const entries =
-      customEnvelope?.to != null
-        ? flattenAddresses(customEnvelope.to)
-        : [
-            ...flattenAddresses(data.to),
-            ...flattenAddresses(data.cc),
-            ...flattenAddresses(data.bcc),
-          ];
     const { accepted: valid, rejected } = partitionRecipients(entries);
     if (valid.length === 0) {
       throw new SmsTransportError(
