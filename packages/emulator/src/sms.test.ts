@@ -491,32 +491,25 @@ describe('options', () => {
       requireSignature: true,
     });
     try {
-      const unsigned = await post(strict.url, '/sms.aspx', {
+      const creds = {
         action: 'send',
         userid: '1',
         account: 'a',
         password: 'p',
         mobile: '13800138000',
-        content: '验证码 1234',
-      });
-      expect(tag(unsigned.text, 'returnstatus')).toBe('Faild');
-      expect(tag(unsigned.text, 'message')).toBe('需要签名');
-      for (const content of ['【签名】验证码 1234', '验证码 1234【签名】']) {
-        const signed = await post(
-          strict.url,
-          '/smsGBK.aspx',
-          {
-            action: 'send',
-            userid: '1',
-            account: 'a',
-            password: 'p',
-            mobile: '13800138000',
-            content,
-          },
-          'gbk',
-        );
-        expect(tag(signed.text, 'returnstatus')).toBe('Success');
+      };
+      for (const [charset, path] of paths) {
+        for (const content of ['验证码 1234', '验证码【签名】1234', '【签名验证码 1234']) {
+          const unsigned = await post(strict.url, path, { ...creds, content }, charset);
+          expect(tag(unsigned.text, 'returnstatus')).toBe('Faild');
+          expect(tag(unsigned.text, 'message')).toBe('需要签名');
+        }
+        for (const content of ['【签名】验证码 1234', '验证码 1234【签名】']) {
+          const signed = await post(strict.url, path, { ...creds, content }, charset);
+          expect(tag(signed.text, 'returnstatus')).toBe('Success');
+        }
       }
+      expect(strict.sent()).toHaveLength(4);
     } finally {
       await strict.close();
     }

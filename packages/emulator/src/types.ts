@@ -221,7 +221,7 @@ export interface RecordedRequest {
   /** Lower-cased `action`. */
   action: string;
   contentType: string;
-  /** Decoded parameters with lower-cased names; `password`, `newpwd` and `renewpwd` show as `***`. */
+  /** Decoded parameters with lower-cased names; `password`, `newpwd`, `renewpwd` and `sign` show as `***`. */
   params: Record<string, string>;
   /** The fault applied to it, if any. */
   fault: FaultType | undefined;
