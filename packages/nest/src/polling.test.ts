@@ -303,3 +303,32 @@ describe('backlog', () => {
     await moduleRef.close();
   });
 });
+
+describe('misconfiguration warnings', () => {
+  it('warns about handlers that can never be called', async () => {
+    const warnings: string[] = [];
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
+    });
+    @Injectable()
+    class Orphans {
+      @OnSmsReport()
+      onReport() {}
+      @OnSmsReply('nobody')
+      onReply() {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [SmsModule.forRoot(clientOptions(emulator, ALPHA))],
+      providers: [Orphans],
+    }).compile();
+    await moduleRef.init();
+    expect(warnings).toContain(
+      '@OnSmsReport() handlers exist but polling.reports is off: they receive nothing',
+    );
+    expect(warnings).toContain(
+      "SMS handlers exist for client 'nobody' but no SmsModule is named 'nobody'",
+    );
+    expect(emulator.requests()).toHaveLength(0);
+    await moduleRef.close();
+  });
+});

@@ -24,6 +24,10 @@ import {
 import type { SmsModuleOptions, SmsRecordKind } from './options.js';
 
 const DEFAULT_INTERVAL_MS = 10_000;
+const LABELS = {
+  report: { option: 'reports', decorator: '@OnSmsReport' },
+  reply: { option: 'replies', decorator: '@OnSmsReply' },
+} as const;
 /** The platform's default `statusNum`: a batch this large may mean more reports are waiting. */
 const PLATFORM_STATUS_NUM = 4000;
 
@@ -57,17 +61,31 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   onApplicationBootstrap(): void {
-    const polling = this.options.polling;
-    if (!polling || (!polling.reports && !polling.replies)) return;
-    const handlers = this.#discover();
+    const polling = this.options.polling ?? {};
+    const { handlers, unknownClients, first } = this.#discover();
+    if (first) {
+      for (const name of unknownClients) {
+        this.#logger.warn(
+          `SMS handlers exist for client '${name}' but no SmsModule is named '${name}'`,
+        );
+      }
+    }
     const kinds: SmsRecordKind[] = [];
     for (const kind of ['report', 'reply'] as const) {
-      const enabled = kind === 'report' ? polling.reports : polling.replies;
-      if (!enabled) continue;
-      if ((handlers.get(kind) ?? []).length === 0) {
+      const label = LABELS[kind];
+      const count = (handlers.get(kind) ?? []).length;
+      if (!polling[label.option]) {
+        if (count > 0) {
+          this.#logger.warn(
+            `${label.decorator}(${this.#nameArg()}) handlers exist but polling.${label.option} is off: they receive nothing`,
+          );
+        }
+        continue;
+      }
+      if (count === 0) {
         // Polling without a handler would pull records off the platform and lose them.
         this.#logger.warn(
-          `polling.${kind === 'report' ? 'reports' : 'replies'} is on but no @OnSms${kind === 'report' ? 'Report' : 'Reply'}(${this.#nameArg()}) handler exists: not polling ${kind}s`,
+          `polling.${label.option} is on but no ${label.decorator}(${this.#nameArg()}) handler exists: not polling ${label.option}`,
         );
         continue;
       }
@@ -150,10 +168,20 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  #discover(): Map<SmsHandlerKind, BoundHandler[]> {
+  #discover(): {
+    handlers: Map<SmsHandlerKind, BoundHandler[]>;
+    unknownClients: Set<string>;
+    first: boolean;
+  } {
     const found = new Map<SmsHandlerKind, BoundHandler[]>();
     const seen = new Set<object>();
-    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    const providers = this.discovery.getProviders();
+    const contexts = providers
+      .filter((wrapper) => wrapper.token === SMS_MODULE_CONTEXT)
+      .map((wrapper) => wrapper.instance as SmsModuleContext);
+    const knownClients = new Set(contexts.map((context) => context.name));
+    const unknownClients = new Set<string>();
+    const wrappers = [...providers, ...this.discovery.getControllers()];
     for (const wrapper of wrappers) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object' || seen.has(instance)) continue;
@@ -176,6 +204,9 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
           continue;
         }
         for (const entry of metadata) {
+          if (entry.client !== undefined && !knownClients.has(entry.client)) {
+            unknownClients.add(entry.client);
+          }
           if (entry.client !== this.context.name) continue;
           const list = found.get(entry.kind) ?? [];
           list.push({
@@ -186,7 +217,7 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
         }
       }
     }
-    return found;
+    return { handlers: found, unknownClients, first: contexts[0] === this.context };
   }
 
   #nameArg(): string {
