@@ -14,6 +14,7 @@ const valid = () => ({
       baseUrl: 'http://127.0.0.1:8080',
       userId: '12',
       account: 'demo',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
       password: '${SMS_PASSWORD}',
       charset: 'utf-8',
       pollIntervalMs: 5000,
@@ -24,6 +25,7 @@ const valid = () => ({
     {
       name: 'app',
       url: 'https://example.test/hooks/sms',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
       secret: '${WEBHOOK_SECRET}',
       events: ['sms.report', 'sms.reply'],
       accounts: ['main'],
@@ -50,6 +52,7 @@ describe('config', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
   it('reads the issue example, substitutes ${ENV} and fills in defaults', () => {
     const config = parseConfig(valid(), { env, baseDir: '/srv/relay' });
     expect(config.store).toEqual({ sqlite: '/srv/relay/relay.db' });
@@ -83,38 +86,37 @@ describe('config', () => {
   });
 
   it('names the bad field, and never echoes a secret', () => {
-    const cases: Array<[(c: ReturnType<typeof valid>) => unknown, string]> = [
-      (c) => ({ ...c, store: {} }),
-      (c) => ({ ...c, accounts: [] }),
-      (c) => ({ ...c, accounts: [{ ...c.accounts[0], baseUrl: 'ftp://x' }] }),
-      (c) => ({ ...c, accounts: [{ ...c.accounts[0], charset: 'latin1' }] }),
-      (c) => ({ ...c, accounts: [{ ...c.accounts[0], statusNum: 0 }] }),
-      (c) => ({ ...c, accounts: [c.accounts[0], c.accounts[0]] }),
-      (c) => ({ ...c, targets: [{ ...c.targets[0], secret: 'hunter2-secret' }] }),
-      (c) => ({ ...c, targets: [{ ...c.targets[0], url: 'not a url' }] }),
-      (c) => ({ ...c, targets: [{ ...c.targets[0], events: ['sms.sent'] }] }),
-      (c) => ({ ...c, targets: [{ ...c.targets[0], accounts: ['nope'] }] }),
-      (c) => ({ ...c, delivery: { retrySchedule: ['soon'] } }),
-      (c) => ({ ...c, http: { port: 70000 } }),
-      (c) => ({ ...c, extra: true }),
-    ].map((make, i) => [
-      make,
+    type Config = ReturnType<typeof valid>;
+    const cases: Array<[(c: Config) => unknown, string]> = [
+      [(c) => ({ ...c, store: {} }), 'store'],
+      [(c) => ({ ...c, accounts: [] }), 'accounts'],
       [
-        'store',
-        'accounts',
+        (c) => ({ ...c, accounts: [{ ...c.accounts[0], baseUrl: 'ftp://x' }] }),
         'accounts[0].baseUrl',
+      ],
+      [
+        (c) => ({ ...c, accounts: [{ ...c.accounts[0], charset: 'latin1' }] }),
         'accounts[0].charset',
-        'accounts[0].statusNum',
-        'accounts[1].name',
+      ],
+      [(c) => ({ ...c, accounts: [{ ...c.accounts[0], statusNum: 0 }] }), 'accounts[0].statusNum'],
+      [(c) => ({ ...c, accounts: [c.accounts[0], c.accounts[0]] }), 'accounts[1].name'],
+      [
+        (c) => ({ ...c, targets: [{ ...c.targets[0], secret: 'hunter2-secret' }] }),
         'targets[0].secret',
-        'targets[0].url',
+      ],
+      [(c) => ({ ...c, targets: [{ ...c.targets[0], url: 'not a url' }] }), 'targets[0].url'],
+      [
+        (c) => ({ ...c, targets: [{ ...c.targets[0], events: ['sms.sent'] }] }),
         'targets[0].events[0]',
+      ],
+      [
+        (c) => ({ ...c, targets: [{ ...c.targets[0], accounts: ['nope'] }] }),
         'targets[0].accounts[0]',
-        'delivery.retrySchedule[0]',
-        'http.port',
-        'extra',
-      ][i]!,
-    ]);
+      ],
+      [(c) => ({ ...c, delivery: { retrySchedule: ['soon'] } }), 'delivery.retrySchedule[0]'],
+      [(c) => ({ ...c, http: { port: 70000 } }), 'http.port'],
+      [(c) => ({ ...c, extra: true }), 'extra'],
+    ];
     for (const [make, field] of cases) expect(fieldOf(make(valid()))).toBe(field);
     expect(fieldOf(valid(), { WEBHOOK_SECRET: SECRET })).toBe('accounts[0].password');
   });

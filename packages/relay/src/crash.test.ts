@@ -39,12 +39,14 @@ it('survives SIGKILL at random moments: every report and reply arrives, signed',
           baseUrl: gate.url,
           userId: '12',
           account: 'demo',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
           password: '${SMS_PASSWORD}',
           pollIntervalMs: 100,
           statusNum: 300,
           timeoutMs: 2000,
         },
       ],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
       targets: [{ name: 'app', url: rx.url, secret: '${WEBHOOK_SECRET}' }],
       delivery: {
         timeoutMs: 1000,
