@@ -253,10 +253,10 @@ describe('sms send --csv', () => {
 describe('Ctrl-C during a batch', () => {
   const numbers = mobiles(12, 13800000300);
 
-  async function startSlowBatch(name: string) {
+  async function startSlowBatch(name: string, latencyMs = 400) {
     const csv = await csvFile(`${name}.csv`, `mobile\n${numbers.join('\n')}\n`);
     const results = join(dir.path, `${name}-results.csv`);
-    emulator.setFault({ type: 'latency', ms: 400, action: 'send' });
+    emulator.setFault({ type: 'latency', ms: latencyMs, action: 'send' });
     const cli = spawnCli(
       [
         'send',
@@ -311,20 +311,19 @@ describe('Ctrl-C during a batch', () => {
   });
 
   it('second Ctrl-C: quits at once, the chunk in flight is unknown', async () => {
-    const { cli, results } = await startSlowBatch('sigint2');
+    const { cli, results } = await startSlowBatch('sigint2', 2500);
     cli.child.kill('SIGINT');
     await waitFor(() => cli.stderr().includes('Interrupted'), 'the first interrupt to be seen');
+    const second = Date.now();
     cli.child.kill('SIGINT');
     const result = await cli.done;
     expect(result.code).toBe(130);
+    // It did not wait for the 2.5 s request it abandoned.
+    expect(Date.now() - second).toBeLessThan(1500);
     const rows = await checkConsistent(results);
     const unknown = rows.filter((r) => r['status'] === 'unknown');
     expect(unknown).toHaveLength(2);
     expect(unknown[0]).toMatchObject({ errorCode: 'INTERRUPTED' });
-    // The platform handles the abandoned request after its latency: it did go out.
-    await waitFor(
-      () => platformTasks().has(unknown[0]!['mobile']!),
-      'the abandoned chunk to reach the platform',
-    );
+    // Whether the abandoned request got through is exactly what nobody knows: no assertion on it.
   });
 });

@@ -18,4 +18,6 @@ const code = await run(process.argv.slice(2), {
     return () => listeners.delete(listener);
   },
 });
+// An interrupted batch may have abandoned requests in flight: do not wait for them.
+if (code === 130) process.exit(code);
 process.exitCode = code;

@@ -59,7 +59,7 @@ export class ResultsFile {
   constructor(path: string, redact: (text: string) => string = (text) => text) {
     this.path = path;
     this.#redact = redact;
-    this.#fd = openSync(path, 'w', 0o644);
+    this.#fd = openSync(path, 'w', 0o600);
     this.#append(`${RESULT_COLUMNS.join(',')}\n`);
   }
 

@@ -39,6 +39,7 @@ export async function run(argv: readonly string[], io: RunIO): Promise<number> {
   });
   output.addSecret(io.env['SMS_PASSWORD']);
   let dispose: (() => Promise<void>) | undefined;
+  let code: number = ExitCode.INTERNAL;
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.kind === 'help') {
@@ -51,15 +52,17 @@ export async function run(argv: readonly string[], io: RunIO): Promise<number> {
     }
     const ctx = createContext(parsed.command, parsed.flags, parsed.positionals, output, io);
     dispose = ctx.dispose;
-    return await COMMANDS[parsed.command](ctx);
+    code = await COMMANDS[parsed.command](ctx);
+    return code;
   } catch (error) {
-    const code = exitCodeFor(error);
+    code = exitCodeFor(error);
     output.error(error, code);
     if (code === ExitCode.INTERNAL && error instanceof Error && io.env['SMS_DEBUG']) {
       output.note(error.stack ?? '');
     }
     return code;
   } finally {
-    await dispose?.().catch(() => {});
+    // Interrupted: do not wait for abandoned requests to drain (the caller exits at once).
+    if (code !== ExitCode.INTERRUPTED) await dispose?.().catch(() => {});
   }
 }

@@ -18,7 +18,7 @@ class JsonlAppender {
   readonly #fd: number;
   constructor(readonly path: string) {
     try {
-      this.#fd = openSync(path, 'a', 0o644);
+      this.#fd = openSync(path, 'a', 0o600);
     } catch (error) {
       throw new CliError(`cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
     }
