@@ -227,6 +227,21 @@ describe.each(MAILERS)('sendMail through the real nodemailer ($major)', ({ lib }
   });
 });
 
+describe('GBK accounts', () => {
+  it('sends through smsGBK.aspx, and refuses with EMESSAGE what GBK cannot carry', async () => {
+    const mailer = transporter({ charset: 'gbk' });
+    await mailer.sendMail({ to: '13800138000', text: '您好，世界' });
+    const [sent] = emulator.sent();
+    expect(sent!.charset).toBe('gbk');
+    expect(sent!.content).toBe('【测试】您好，世界');
+
+    const error = await failure(mailer.sendMail({ to: '13800138000', text: '表情 😀' }));
+    expect(error.code).toBe('EMESSAGE');
+    expect((error.cause as SmsError).code).toBe('VALIDATION');
+    expect(emulator.sent()).toHaveLength(1);
+  });
+});
+
 describe('verify', () => {
   it('resolves true with a balance query (promise form, as transporter.verify() calls it)', async () => {
     const mailer = transporter();
