@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { TEST_DATABASE_URL } from '../test-utils/setup.js';
 import { testStore } from '../test-utils/store-suite.js';
 import { postgresStore } from './postgres.js';
-
-export const TEST_DATABASE_URL =
-  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 testStore('postgres', async () => {
   const schema = `relay_test_${randomBytes(6).toString('hex')}`;

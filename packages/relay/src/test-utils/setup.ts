@@ -41,3 +41,6 @@ export function report(status: 10 | 20 = 10) {
     status,
   };
 }
+
+export const TEST_DATABASE_URL =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
