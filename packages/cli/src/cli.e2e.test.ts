@@ -150,6 +150,24 @@ describe('sms send', () => {
     expect(emulator.sent()).toHaveLength(1);
   });
 
+  it('a timeout: exit 4 for a read (nothing changed), exit 5 for a send (it may have gone out)', async () => {
+    emulator.setFault({ type: 'latency', ms: 3000 });
+    const read = await run(['balance', '--timeout', '300']);
+    expect(read.code).toBe(4);
+    expect(read.stderr).toContain('TIMEOUT');
+    const send = await run([
+      'send',
+      '--to',
+      '13800138000',
+      '--content',
+      '【Acme】hi',
+      '--timeout',
+      '300',
+    ]);
+    expect(send.code).toBe(5);
+    expect(send.stderr).toMatch(/do not resend blindly/i);
+  });
+
   it('exits 5 on a truncated answer to a send, too', async () => {
     emulator.setFault({ type: 'truncate', action: 'send', times: 1 });
     const result = await run(['send', '--json', '--to', '13800138000', '--content', '【Acme】hi']);

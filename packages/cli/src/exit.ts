@@ -108,7 +108,8 @@ export function describeError(error: unknown): {
     const hint = HINTS[error.code];
     return {
       code: error.code,
-      message: error.message.replace(/^\[sms\] /, ''),
+      // Core's messages start with `[sms] ` and may end with ` [CODE]`: we print the code already.
+      message: error.message.replace(/^\[sms\] /, '').replace(` [${error.code}]`, ''),
       ...(hint ? { hint } : {}),
       details,
     };

@@ -291,7 +291,7 @@ async function sendOne(
         ],
         ['taskId', result.taskId],
         ['accepted', String(result.successCounts)],
-        ['segments', `${group.segments} per message, ${plan.points} points`],
+        ['segments', `${group.segments} per message, ${plural(plan.points, 'point')}`],
         ['balance', `${result.remainPoint} points left`],
       ],
       p,
