@@ -13,6 +13,7 @@ export type {
   SmsHandlerRetryOptions,
   SmsModuleExtras,
   SmsModuleOptions,
+  SmsOptionsFactory,
   SmsPollingOptions,
   SmsRecordKind,
 } from './options.js';
@@ -28,4 +29,5 @@ export {
   SmsWebhookGuard,
   SmsWebhookModule,
   type SmsWebhookModuleOptions,
+  type SmsWebhookOptionsFactory,
 } from './webhook.js';

@@ -1,7 +1,6 @@
-import type { Reply, SmsClient, StatusReport } from '@sms/core';
+import type { Reply, SmsClientOptions, StatusReport } from '@sms/core';
 
-/** The options of `@sms/core`'s `new SmsClient(...)`. */
-export type SmsClientOptions = ConstructorParameters<typeof SmsClient>[0];
+export type { SmsClientOptions };
 
 /** Which pull queue a record came from. */
 export type SmsRecordKind = 'report' | 'reply';
@@ -73,4 +72,9 @@ export interface SmsHandlerContext {
   client: string | undefined;
   /** 1 on the first call, 2 on the first retry, ... */
   attempt: number;
+}
+
+/** What a `forRootAsync({ useClass })` / `useExisting` class implements. */
+export interface SmsOptionsFactory {
+  createSmsOptions(): SmsModuleOptions | Promise<SmsModuleOptions>;
 }

@@ -6,7 +6,7 @@ import { type Emulator, startEmulator } from '@sms/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getSmsClientToken } from './constants.js';
 import { InjectSmsClient } from './decorators.js';
-import type { SmsModuleOptions } from './options.js';
+import type { SmsModuleOptions, SmsOptionsFactory } from './options.js';
 import { SmsModule } from './sms.module.js';
 import { ALPHA, BETA, clientOptions } from './test-utils/fixtures.js';
 
@@ -115,7 +115,7 @@ describe('named clients', () => {
 });
 
 @Injectable()
-class SmsConfigFactory {
+class SmsConfigFactory implements SmsOptionsFactory {
   createSmsOptions(): SmsModuleOptions {
     return clientOptions(emulator, ALPHA);
   }

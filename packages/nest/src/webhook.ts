@@ -29,6 +29,11 @@ export interface SmsWebhookModuleOptions {
   toleranceSeconds?: number;
 }
 
+/** What a `SmsWebhookModule.forRootAsync({ useClass })` / `useExisting` class implements. */
+export interface SmsWebhookOptionsFactory {
+  createSmsWebhookOptions(): SmsWebhookModuleOptions | Promise<SmsWebhookModuleOptions>;
+}
+
 export const {
   ConfigurableModuleClass: SmsWebhookConfigurableModule,
   OPTIONS_TYPE: SMS_WEBHOOK_OPTIONS_TYPE,
