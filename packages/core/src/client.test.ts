@@ -272,3 +272,50 @@ describe('SmsClient over HTTP', () => {
     expect(served).toBeGreaterThan(1);
   });
 });
+
+describe('pull-once records survive an early break', () => {
+  it('hands the rest of a fetched batch to the next fetch instead of dropping it', async () => {
+    let served = 0;
+    handler = (_req, _body, res) => {
+      served++;
+      const box = (mobile: string) =>
+        `<statusbox><mobile>${mobile}</mobile><taskid>1</taskid><status>10</status><receivetime>2026-01-01 08:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox>`;
+      res.end(
+        served === 1
+          ? `<returnsms>${box('13800000001')}${box('13800000002')}${box('13800000003')}</returnsms>`
+          : '<returnsms/>',
+      );
+    };
+    const sms = client();
+    for await (const report of sms.reports({ intervalMs: 10 })) {
+      expect(report.mobile).toBe('13800000001');
+      break;
+    }
+    expect((await sms.fetchReports()).map((r) => r.mobile)).toEqual(['13800000002', '13800000003']);
+    expect(served).toBe(1);
+    expect(await sms.fetchReports()).toEqual([]);
+  });
+});
+
+describe('sendBatch stopOnFailure', () => {
+  it('starts no chunk after the first failure and says which were never sent', async () => {
+    handler = (_req, _body, res) =>
+      res.end(
+        '<returnsms><returnstatus>Faild</returnstatus><message>对不起，您当前要发送的量大于您当前余额</message></returnsms>',
+      );
+    const started: number[] = [];
+    const mobiles = Array.from({ length: 30 }, (_, i) => `1390013${String(9000 + i)}`);
+    const outcome = await client().sendBatch({
+      mobiles,
+      content: 'x',
+      chunkSize: 10,
+      concurrency: 1,
+      stopOnFailure: true,
+      onChunkStart: (chunk) => started.push(chunk.index),
+    });
+    expect(started).toEqual([0]);
+    expect(outcome.failures.map((f) => f.error.code)).toEqual(['INSUFFICIENT_BALANCE']);
+    expect(outcome.notSent.map((c) => c.index)).toEqual([1, 2]);
+    expect(requests).toHaveLength(1);
+  });
+});

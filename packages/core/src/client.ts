@@ -77,8 +77,12 @@ export interface SendBatchInput extends Omit<SendInput, 'mobiles'> {
   chunkSize?: number;
   /** Requests in flight at once (default 4). */
   concurrency?: number;
+  /** Called just before a chunk's request is made (it may reach the platform from then on). */
+  onChunkStart?: (chunk: BatchChunk) => void;
   /** Called after each chunk finishes. */
   onProgress?: (progress: BatchProgress) => void;
+  /** Start no new chunk after the first failure (default false: send every chunk). */
+  stopOnFailure?: boolean;
   /** Stops starting new chunks; chunks already sent are reported. */
   signal?: AbortSignal;
 }
@@ -111,7 +115,7 @@ export interface SendBatchResult {
   results: BatchChunkSuccess[];
   /** Chunks that failed; `error.code === 'UNKNOWN_OUTCOME'` means it may have been sent. */
   failures: BatchChunkFailure[];
-  /** Chunks never attempted (the signal fired). */
+  /** Chunks never attempted (the signal fired, or `stopOnFailure` after a failure). */
   notSent: BatchChunk[];
   /** Numbers dropped before sending because they are not valid mobile numbers. */
   invalid: string[];
@@ -142,6 +146,9 @@ export class SmsClient {
   private readonly retry: RetryPolicy;
   private readonly logger: SmsLogger | undefined;
   private closed = false;
+  /** Records fetched by an iterator whose consumer stopped early: handed out by the next fetch. */
+  private readonly carriedReports: StatusReport[] = [];
+  private readonly carriedReplies: Reply[] = [];
 
   constructor(options: SmsClientOptions) {
     if (!options || typeof options.baseUrl !== 'string') {
@@ -219,12 +226,15 @@ export class SmsClient {
    * returns is the only copy, so store it before doing anything else with it.
    */
   async fetchReports(options: FetchReportsOptions = {}): Promise<StatusReport[]> {
+    if (this.carriedReports.length > 0)
+      return this.carriedReports.splice(0, options.max ?? Number.POSITIVE_INFINITY);
     const wire = buildReportsRequest(this.credentials, options);
     return this.call('queryReports', wire, (text) => parseReportsResponse(text));
   }
 
   /** Pulls replies (上行). Pull-once, like reports. */
   async fetchReplies(): Promise<Reply[]> {
+    if (this.carriedReplies.length > 0) return this.carriedReplies.splice(0);
     return this.call('queryReplies', buildRepliesRequest(this.credentials), (text) =>
       parseRepliesResponse(text),
     );
@@ -238,19 +248,21 @@ export class SmsClient {
     return result;
   }
 
-  /** Polls delivery reports and yields each once. Drains quickly while reports are waiting. */
+  /**
+   * Polls delivery reports and yields each once. Drains quickly while reports are waiting.
+   * Leaving the loop early keeps the rest of the fetched batch in this client: the next
+   * `reports()` or `fetchReports()` hands it out before asking the platform again.
+   */
   reports(options: PollOptions = {}): AsyncGenerator<StatusReport> {
     const max = options.max;
-    return this.poll(
-      () => this.fetchReports(max === undefined ? {} : { max }),
-      max ?? 4000,
-      options,
-    );
+    const fetch = () => this.fetchReports(max === undefined ? {} : { max });
+    return this.poll(fetch, this.carriedReports, max ?? 4000, options);
   }
 
-  /** Polls replies and yields each once. */
+  /** Polls replies and yields each once; like `reports()`, nothing fetched is dropped on `break`. */
   replies(options: PollOptions = {}): AsyncGenerator<Reply> {
-    return this.poll(() => this.fetchReplies(), Number.POSITIVE_INFINITY, options);
+    const fetch = () => this.fetchReplies();
+    return this.poll(fetch, this.carriedReplies, Number.POSITIVE_INFINITY, options);
   }
 
   /**
@@ -288,10 +300,11 @@ export class SmsClient {
     const worker = async () => {
       while (next < chunks.length) {
         const chunk = chunks[next++]!;
-        if (input.signal?.aborted) {
+        if (input.signal?.aborted || (input.stopOnFailure && outcome.failures.length > 0)) {
           outcome.notSent.push(chunk);
           continue;
         }
+        input.onChunkStart?.(chunk);
         let done: BatchChunkSuccess | BatchChunkFailure;
         try {
           const result = await this.send({
@@ -341,6 +354,7 @@ export class SmsClient {
 
   private async *poll<T>(
     fetch: () => Promise<T[]>,
+    carried: T[],
     fullBatch: number,
     options: PollOptions,
   ): AsyncGenerator<T> {
@@ -356,7 +370,13 @@ export class SmsClient {
         await sleep(intervalMs, signal);
         continue;
       }
-      for (const record of batch) yield record;
+      let index = 0;
+      try {
+        for (; index < batch.length; index++) yield batch[index]!;
+      } finally {
+        // The consumer left mid-batch (break/throw at a yield): record `index` was delivered.
+        if (index < batch.length) carried.unshift(...batch.slice(index + 1));
+      }
       if (batch.length < fullBatch) await sleep(intervalMs, signal);
     }
   }
