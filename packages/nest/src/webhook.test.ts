@@ -1,5 +1,6 @@
 import { Controller, HttpCode, type INestApplication, Post, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { generateWebhookSecret, webhookHeaders } from '@sms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +199,39 @@ describe('without rawBody: true', () => {
       expect(await response.json()).toEqual({ type: 'sms.reply', mobile: '13800138000' });
     } finally {
       await real.close();
+    }
+  });
+});
+
+describe('on the Fastify adapter', () => {
+  it('accepts a signed request and rejects a forged one', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [SmsWebhookModule.forRoot({ secret })],
+      controllers: [WebhookController],
+    }).compile();
+    const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+      rawBody: true,
+      logger: false,
+    });
+    await fastify.listen(0, '127.0.0.1');
+    try {
+      const base = await fastify.getUrl();
+      const body = JSON.stringify(event);
+      const ok = await fetch(`${base}/webhooks/sms`, {
+        method: 'POST',
+        headers: signed(body),
+        body,
+      });
+      expect(ok.status).toBe(204);
+      expect(received.at(-1)).toEqual(event);
+      const forged = await fetch(`${base}/webhooks/sms`, {
+        method: 'POST',
+        headers: signed(body, { secret: generateWebhookSecret() }),
+        body,
+      });
+      expect(forged.status).toBe(401);
+    } finally {
+      await fastify.close();
     }
   });
 });
