@@ -67,7 +67,11 @@ export interface SmsMailMessage {
   normalize(callback: (err: Error | null | undefined, data?: object) => void): void;
 }
 
-type Callback<T> = (err: Error | null, result?: T) => void;
+/**
+ * Typed the way both Nodemailer's own types (`result?: T`) and `@types/nodemailer`
+ * (`info: T`) accept; on failure it is called with the error alone.
+ */
+type SendCallback = (err: Error | null, info: SmsSentMessageInfo) => void;
 
 /**
  * A Nodemailer transport that sends each message as an SMS:
@@ -109,7 +113,8 @@ export class SmsTransport {
   }
 
   /** Called by Nodemailer's `sendMail()`. Never throws: every failure goes to `callback`. */
-  send(mail: SmsMailMessage, callback: Callback<SmsSentMessageInfo>): void {
+  send(mail: SmsMailMessage, callback: SendCallback): void {
+    const fail = callback as (err: Error) => void;
     // Read before normalize(): it replaces the address fields with parsed ones (where a bare
     // number ends up in a display name) and data.envelope with the one it computes (where
     // a bare number, having no `@`, is dropped). An explicit envelope wins, as in Nodemailer.
@@ -122,17 +127,17 @@ export class SmsTransport {
     try {
       computed = mail.message.getEnvelope();
     } catch (error) {
-      callback(error instanceof Error ? error : new Error(String(error)));
+      fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
     mail.normalize((err, data) => {
       if (err || !data) {
-        callback(err ?? new Error('[sms] the message could not be read'));
+        fail(err ?? new Error('[sms] the message could not be read'));
         return;
       }
       this.deliver(entries, computed, data as Record<string, unknown>).then(
         (info) => callback(null, info),
-        (error: unknown) => callback(toTransportError(error, 'send')),
+        (error: unknown) => fail(toTransportError(error, 'send')),
       );
     });
   }
@@ -219,8 +224,8 @@ export class SmsTransport {
 
   /** Checks the account with a balance query. Resolves `true`, or calls back with `(null, true)`. */
   verify(): Promise<true>;
-  verify(callback: (err: Error | null, success?: true) => void): void;
-  verify(callback?: (err: Error | null, success?: true) => void): Promise<true> | undefined {
+  verify(callback: (err: Error | null, success: true) => void): void;
+  verify(callback?: (err: Error | null, success: true) => void): Promise<true> | undefined {
     const check = this.client.balance().then(
       () => true as const,
       (error: unknown) => {
@@ -230,7 +235,7 @@ export class SmsTransport {
     if (!callback) return check;
     check.then(
       (ok) => callback(null, ok),
-      (error: Error) => callback(error),
+      (error: Error) => (callback as (err: Error) => void)(error),
     );
     return undefined;
   }
