@@ -18,6 +18,16 @@ export interface DispatchLogger {
   warn(message: string): void;
 }
 
+interface InFlight {
+  kind: SmsRecordKind;
+  record: StatusReport | Reply;
+  handler: BoundHandler;
+  /** The call under way (0 before the first). */
+  attempt: number;
+  /** Dead-lettered by `abandon()`: whatever the handler does later is ignored. */
+  abandoned: boolean;
+}
+
 export interface DispatcherOptions {
   client: string | undefined;
   retry?: SmsHandlerRetryOptions | undefined;
@@ -34,6 +44,7 @@ export class RecordDispatcher {
   readonly #attempts: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #inFlight = new Set<InFlight>();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -48,55 +59,67 @@ export class RecordDispatcher {
     record: StatusReport | Reply,
     handlers: BoundHandler[],
   ): Promise<void> {
-    await Promise.all(handlers.map((handler) => this.#deliver(kind, record, handler)));
+    await Promise.all(
+      handlers.map(async (handler) => {
+        const entry: InFlight = { kind, record, handler, attempt: 0, abandoned: false };
+        this.#inFlight.add(entry);
+        try {
+          await this.#deliver(entry);
+        } finally {
+          this.#inFlight.delete(entry);
+        }
+      }),
+    );
   }
 
-  async #deliver(kind: SmsRecordKind, record: StatusReport | Reply, handler: BoundHandler) {
+  /**
+   * Gives up on every delivery still running (a handler that never settles at shutdown) and
+   * on `queued` records not yet started: each goes to the dead-letter hooks, reason `shutdown`.
+   */
+  async abandon(
+    queued: Array<{ kind: SmsRecordKind; record: StatusReport | Reply }>,
+    handlers: (kind: SmsRecordKind) => BoundHandler[],
+  ): Promise<void> {
+    const error = new Error('[sms] [nest] handler still running when the shutdown timeout expired');
+    const running = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const entry of running) {
+      entry.abandoned = true;
+      await this.#deadLetter({ ...entry, error, reason: 'shutdown' });
+    }
+    for (const { kind, record } of queued) {
+      for (const handler of handlers(kind)) {
+        await this.#deadLetter({ kind, record, handler, error, attempt: 0, reason: 'shutdown' });
+      }
+    }
+  }
+
+  async #deliver(entry: InFlight): Promise<void> {
+    const { kind, record, handler } = entry;
     const { signal } = this.#options;
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       if (attempt > 1) {
+        if (!signal.aborted) await abortableDelay(this.#delay(attempt - 1), signal);
+        if (entry.abandoned) return;
         if (signal.aborted) {
-          return this.#deadLetter({
-            kind,
-            record,
-            handler,
-            error: lastError,
-            attempt: attempt - 1,
-            reason: 'shutdown',
-          });
-        }
-        await abortableDelay(this.#delay(attempt - 1), signal);
-        if (signal.aborted) {
-          return this.#deadLetter({
-            kind,
-            record,
-            handler,
-            error: lastError,
-            attempt: attempt - 1,
-            reason: 'shutdown',
-          });
+          return this.#deadLetter({ ...entry, error: lastError, reason: 'shutdown' });
         }
       }
+      entry.attempt = attempt;
       const ctx: SmsHandlerContext = { kind, client: this.#options.client, attempt };
       try {
         await handler.call(record, ctx);
         return;
       } catch (error) {
         lastError = error;
+        if (entry.abandoned) return;
         this.#options.logger.warn(
           `[sms] [nest] ${handler.name} threw on ${kind} (attempt ${attempt}/${this.#attempts}): ${describe(error)}`,
         );
       }
     }
-    return this.#deadLetter({
-      kind,
-      record,
-      handler,
-      error: lastError,
-      attempt: this.#attempts,
-      reason: 'exhausted',
-    });
+    return this.#deadLetter({ ...entry, error: lastError, reason: 'exhausted' });
   }
 
   #delay(retry: number): number {

@@ -42,6 +42,11 @@ export interface SmsPollingOptions {
   intervalMs?: number;
   /** `statusNum`: the most reports fetched per request. Default: the platform's (4000). */
   maxReports?: number;
+  /**
+   * At shutdown, how long to wait for handlers still running before their records (and
+   * those queued behind them) are dead-lettered with reason `shutdown`. Default 10000 ms.
+   */
+  shutdownTimeoutMs?: number;
   /** How a handler that throws is retried. */
   retry?: SmsHandlerRetryOptions;
   /**

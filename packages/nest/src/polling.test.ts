@@ -40,6 +40,7 @@ class Inbox {
     const count = (this.calls.get(reply.content) ?? 0) + 1;
     this.calls.set(reply.content, count);
     if (reply.content === 'always fails') throw new Error('database down');
+    if (reply.content === 'hangs') await new Promise(() => {});
     if (reply.content === 'fails once' && count === 1) throw new Error('transient');
     this.replies.push({ reply, ctx });
   }
@@ -170,6 +171,28 @@ describe('polling', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(inbox.dead).toHaveLength(1);
     expect(inbox.dead[0]).toMatchObject({ reason: 'shutdown', attempts: 1 });
+  });
+
+  it('dead-letters a hung record and those queued behind it after shutdownTimeoutMs', async () => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const moduleRef = await pollingModule({
+      replies: true,
+      intervalMs: 30,
+      shutdownTimeoutMs: 100,
+    });
+    const inbox = moduleRef.get(Inbox);
+    emulator.injectReply({ account: 'alpha', mobile: '13800138001', content: 'hangs' });
+    emulator.injectReply({ account: 'alpha', mobile: '13800138002', content: 'queued' });
+    await moduleRef.init();
+    await waitFor(() => inbox.calls.get('hangs') === 1);
+    const started = Date.now();
+    await moduleRef.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(inbox.dead.map((l) => [l.record.mobile, l.reason, l.attempts])).toEqual([
+      ['13800138001', 'shutdown', 1],
+      ['13800138002', 'shutdown', 0],
+    ]);
+    expect(inbox.calls.get('queued')).toBeUndefined();
   });
 
   it('does not pull records when no handler exists for them (they would be lost)', async () => {

@@ -41,6 +41,10 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
   readonly #logger: Logger;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
+  #dispatcher: RecordDispatcher | undefined;
+  #handlers = new Map<SmsHandlerKind, BoundHandler[]>();
+  /** Fetched records not yet handed to the dispatcher (pull-once: they exist only here). */
+  #queued: Array<{ kind: SmsRecordKind; record: StatusReport | Reply }> = [];
   #shutdown: Promise<void> | undefined;
 
   constructor(
@@ -107,7 +111,9 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
       deadLetterSinks: sinks,
       logger: this.#logger,
     });
-    this.#loop = this.#run(kinds, handlers, dispatcher, polling.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.#dispatcher = dispatcher;
+    this.#handlers = handlers;
+    this.#loop = this.#run(kinds, dispatcher, polling.intervalMs ?? DEFAULT_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -118,7 +124,17 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
       this.#abort.abort();
-      await this.#loop;
+      if (
+        this.#loop &&
+        !(await settlesWithin(this.#loop, this.options.polling?.shutdownTimeoutMs ?? 10_000))
+      ) {
+        const queued = this.#queued;
+        this.#queued = [];
+        this.#logger.error(
+          'handlers still running at shutdown: dead-lettering their records and the ones queued behind them',
+        );
+        await this.#dispatcher?.abandon(queued, (kind) => this.#handlers.get(kind) ?? []);
+      }
       try {
         await this.client.close();
       } catch (error) {
@@ -130,10 +146,10 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
 
   async #run(
     kinds: SmsRecordKind[],
-    handlers: Map<SmsHandlerKind, BoundHandler[]>,
     dispatcher: RecordDispatcher,
     intervalMs: number,
   ): Promise<void> {
+    const handlers = this.#handlers;
     const signal = this.#abort.signal;
     const maxReports = this.options.polling?.maxReports ?? PLATFORM_STATUS_NUM;
     let backlog = false;
@@ -157,8 +173,9 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
           continue;
         }
         // Pull-once: from here on these records exist only in this process.
-        for (const record of records) {
-          await dispatcher.dispatch(kind, record, handlers.get(kind) ?? []);
+        this.#queued = records.map((record) => ({ kind, record }));
+        for (let next = this.#queued.shift(); next; next = this.#queued.shift()) {
+          await dispatcher.dispatch(kind, next.record, handlers.get(kind) ?? []);
         }
         if (kind === 'report' && records.length >= maxReports) backlog = true;
       }
@@ -222,5 +239,18 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
 
   #nameArg(): string {
     return this.context.name === undefined ? '' : `'${this.context.name}'`;
+  }
+}
+
+/** True when `promise` settles within `ms`; the timer never outlives the wait. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
