@@ -167,9 +167,7 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
                 )
               : await this.client.fetchReplies();
         } catch (error) {
-          this.#logger.warn(
-            `fetching ${kind === 'report' ? 'reports' : 'replies'} failed: ${describeError(error)}`,
-          );
+          this.#logger.warn(`fetching ${LABELS[kind].option} failed: ${describeError(error)}`);
           continue;
         }
         // Pull-once: from here on these records exist only in this process.
