@@ -26,14 +26,20 @@ beforeAll(async () => {
   });
   options = { baseUrl: emulator.url, ...ACCOUNT };
 });
-afterEach(() => emulator.reset());
+const opened: SmsTransport[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((transport) => transport.close()));
+  emulator.reset();
+});
 afterAll(() => emulator.close());
 
 function transporter(
   extra: Partial<ConstructorParameters<typeof SmsTransport>[0]> = {},
   lib: typeof nodemailer = nodemailer,
 ) {
-  return lib.createTransport(new SmsTransport({ ...options, signature: '测试', ...extra }));
+  const transport = new SmsTransport({ ...options, signature: '测试', ...extra });
+  opened.push(transport);
+  return lib.createTransport(transport);
 }
 
 async function failure(promise: Promise<unknown>): Promise<SmsTransportError> {
@@ -275,6 +281,7 @@ describe('construction and close', () => {
 
   it('has the name and version Nodemailer logs', () => {
     const transport = new SmsTransport(options);
+    opened.push(transport);
     expect(transport.name).toBe('SmsTransport');
     expect(transport.version).toMatch(/^\d+\.\d+\.\d+/);
   });
