@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { webhookHeaders } from '@sms/core';
 import { Pool } from 'undici';
 import type { DeliveryConfig, TargetConfig } from './config.js';
@@ -64,6 +65,8 @@ export class DeliveryLoop {
   private woken = false;
 
   constructor(private readonly options: DeliveryLoopOptions) {
+    // Every request in flight listens to this one signal.
+    setMaxListeners(0, this.shutdown.signal);
     for (const config of options.targets) {
       const url = new URL(config.url);
       this.targets.set(config.name, {
@@ -180,7 +183,7 @@ export class DeliveryLoop {
     if (this.results.length >= this.options.config.batchSize) {
       void this.flush();
     } else {
-      this.flushTimer ??= setTimeout(() => void this.flush(), 5);
+      this.flushTimer ??= setTimeout(() => void this.flush(), 10);
     }
   }
 
@@ -232,14 +235,16 @@ export class DeliveryLoop {
     let status: number | undefined;
     let retryAfter: number | undefined;
     let error: string;
-    const signal = AbortSignal.any([AbortSignal.timeout(config.timeoutMs), this.shutdown.signal]);
     try {
       const response = await target.pool.request({
         method: 'POST',
         path: target.path,
         headers,
         body: delivery.body,
-        signal,
+        // Applied to the response headers, then to each gap in the body.
+        headersTimeout: config.timeoutMs,
+        bodyTimeout: config.timeoutMs,
+        signal: this.shutdown.signal,
       });
       status = response.statusCode;
       await response.body.dump({ limit: 65_536 }).catch(() => {});
@@ -260,7 +265,7 @@ export class DeliveryLoop {
       if (this.shutdown.signal.aborted) return undefined;
       const e = thrown as Error & { code?: string };
       error =
-        e.name === 'TimeoutError' || e.name === 'AbortError'
+        e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
           ? `timeout after ${config.timeoutMs} ms`
           : `${e.code ?? e.name}: ${e.message}`;
     }

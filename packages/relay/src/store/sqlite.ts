@@ -84,6 +84,21 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
 
+  /**
+   * Leases and acknowledgements commit without an fsync of their own (WAL + NORMAL still
+   * survives a process crash; only a power cut could roll them back, which means a
+   * redelivery, never a loss). Fetched batches, quarantine and replays commit with FULL,
+   * whose fsync also covers every earlier WAL frame.
+   */
+  const bookkeeping = <T>(work: () => T): T => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      return work();
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+  };
+
   const insertEvent = db.prepare(
     'INSERT INTO events (id, type, account, body, created_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -206,7 +221,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       );
     },
     async claim(options) {
-      const rows = claim.immediate(options);
+      const rows = bookkeeping(() => claim.immediate(options));
       return rows.map(
         (row): ClaimedDelivery => ({
           eventId: row.event_id,
@@ -220,7 +235,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       );
     },
     async complete(results, now) {
-      if (results.length > 0) complete.immediate(results, now);
+      if (results.length > 0) bookkeeping(() => complete.immediate(results, now));
     },
     async replay({ eventId, target, now }) {
       const e = eventId ?? null;

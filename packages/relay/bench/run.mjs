@@ -1,0 +1,167 @@
+// End-to-end benchmark: emulator -> sms-relay (child process, from dist) -> local receiver.
+// Prints events/s for a burst (from the reports being available, so including the wait for
+// the next poll, and from the first webhook to the last) and the report-available-to-webhook latency (p50/p99) under a
+// steady flow, on SQLite and on PostgreSQL. Run `pnpm build` first (turbo's bench does).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateWebhookSecret } from '@sms/core';
+import { startEmulator } from '@sms/emulator';
+import pg from 'pg';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BURST = Number(process.env.BENCH_BURST ?? 20_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const POLL_MS = 1000;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function receiver() {
+  const arrivals = new Map();
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const { data } = JSON.parse(Buffer.concat(chunks).toString());
+      const key = `${data.mobile}:${data.taskId}`;
+      if (!arrivals.has(key)) arrivals.set(key, performance.now());
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks`,
+    arrivals,
+    close: () => server.close(),
+  };
+}
+
+function startRelay(configPath) {
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const started = new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      if (log.includes('"relay started"')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`relay exited ${code}: ${log}`)));
+  });
+  return { child, started };
+}
+
+async function waitFor(check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('bench timed out');
+    await sleep(5);
+  }
+}
+
+let counter = 0;
+function inject(platform, injected, n) {
+  for (let i = 0; i < n; i++) {
+    counter++;
+    const mobile = `13${String(counter).padStart(9, '0')}`;
+    const taskId = String(8_000_000_000_000_000n + BigInt(counter));
+    platform.injectReport({ account: 'demo', mobile, taskId, status: 10 });
+    injected.set(`${mobile}:${taskId}`, performance.now());
+  }
+}
+
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+
+async function run(name, store) {
+  const platform = await startEmulator({
+    accounts: [{ userId: '12', account: 'demo', password: 'bench-pass' }],
+  });
+  const rx = await receiver();
+  const dir = mkdtempSync(join(tmpdir(), 'sms-relay-bench-'));
+  const configPath = join(dir, 'relay.json');
+  const secret = generateWebhookSecret();
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      store: typeof store === 'string' ? { sqlite: join(dir, store) } : store,
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: platform.url,
+          userId: '12',
+          account: 'demo',
+          password: 'bench-pass',
+          pollIntervalMs: POLL_MS,
+          statusNum: 4000,
+        },
+      ],
+      targets: [{ name: 'app', url: rx.url, secret }],
+      delivery: { concurrency: 256, batchSize: 1000, connections: 128, idleMs: 20 },
+      http: null,
+      log: { level: 'info' },
+    }),
+  );
+  const relay = startRelay(configPath);
+  await relay.started;
+
+  // Burst: BURST reports become available at once.
+  const burst = new Map();
+  const t0 = performance.now();
+  inject(platform, burst, BURST);
+  await waitFor(() => rx.arrivals.size >= BURST, 120_000);
+  const burstSeconds = (performance.now() - t0) / 1000;
+  const times = [...burst.keys()].map((key) => rx.arrivals.get(key)).sort((a, b) => a - b);
+  const flowSeconds = (times[times.length - 1] - times[0]) / 1000;
+
+  // Steady flow: RATE reports/s for SECONDS; latency from injection to arrival.
+  const steady = new Map();
+  const start = performance.now();
+  for (let tick = 0; tick < SECONDS * 20; tick++) {
+    inject(platform, steady, RATE / 20);
+    const next = start + (tick + 1) * 50;
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  await waitFor(() => rx.arrivals.size >= BURST + steady.size, 60_000);
+  const latencies = [...steady].map(([key, at]) => rx.arrivals.get(key) - at).sort((a, b) => a - b);
+
+  relay.child.kill('SIGTERM');
+  await new Promise((resolve) => relay.child.on('exit', resolve));
+  rx.close();
+  await platform.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    store: name,
+    burst: BURST,
+    'burst s': burstSeconds.toFixed(2),
+    'events/s': Math.round(BURST / burstSeconds),
+    'events/s after 1st': Math.round((BURST - 1) / flowSeconds),
+    steady: `${RATE}/s x ${SECONDS}s`,
+    'p50 ms': Math.round(percentile(latencies, 50)),
+    'p99 ms': Math.round(percentile(latencies, 99)),
+    'poll ms': POLL_MS,
+  };
+}
+
+const rows = [];
+rows.push(await run('sqlite', 'relay.db'));
+if (process.env.BENCH_ONLY === 'sqlite') {
+  console.table(rows);
+  process.exit(0);
+}
+const schema = `relay_bench_${randomBytes(4).toString('hex')}`;
+try {
+  rows.push(await run('postgres', { postgres: DATABASE_URL, schema }));
+} finally {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+console.table(rows);
