@@ -17,6 +17,8 @@ import {
   parseReportsResponse,
   parseSendResponse,
   prepareSend,
+  resolveWire,
+  type WireOptions,
 } from './protocol.js';
 import { type RetryOptions, type RetryPolicy, backoffDelay, retryPolicy, sleep } from './retry.js';
 import { TransportFailure, exchange, responseText, transportError } from './transport.js';
@@ -42,6 +44,13 @@ export interface SmsClientOptions {
   password: string;
   /** `utf-8` uses `sms.aspx`, `gbk` uses `smsGBK.aspx` (default `utf-8`). */
   charset?: Charset;
+  /**
+   * `password` (default), or `signed` for platforms with the v2 endpoints (`v2sms.aspx`, …):
+   * each request carries `timestamp` + `sign` = MD5(account + password + timestamp) instead.
+   */
+  auth?: 'password' | 'signed';
+  /** `xml` (default), or `json` where the platform offers `smsJson.aspx`. Reports and replies stay XML. */
+  format?: 'xml' | 'json';
   /** Time to wait for the response headers, then for each body chunk (default 15000 ms). */
   timeoutMs?: number;
   /** Connect timeout (default 5000 ms). */
@@ -137,6 +146,7 @@ const CHANGES_STATE: Record<SmsAction, boolean> = {
 /** The client of the platform's HTTP interface. One instance per account; reuse it. */
 export class SmsClient {
   readonly charset: Charset;
+  private readonly wire: WireOptions;
   private credentials: Credentials;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -176,10 +186,13 @@ export class SmsClient {
       account: options.account,
       password: options.password,
     };
-    this.charset = options.charset ?? 'utf-8';
-    if (this.charset !== 'utf-8' && this.charset !== 'gbk') {
-      throw validationError('charset', "charset must be 'utf-8' or 'gbk'");
-    }
+    const wire = resolveWire({
+      charset: options.charset ?? 'utf-8',
+      auth: options.auth ?? 'password',
+      format: options.format ?? 'xml',
+    });
+    this.wire = wire;
+    this.charset = wire.charset;
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
@@ -202,7 +215,7 @@ export class SmsClient {
 
   /** Sends one message to one or more numbers in one request. Never retried once it may have left. */
   async send(input: SendInput): Promise<SendResult> {
-    const wire = buildSendRequest(this.credentials, input, this.charset);
+    const wire = buildSendRequest(this.credentials, input, this.wire);
     return this.call('send', wire, parseSendResponse);
   }
 
@@ -210,14 +223,14 @@ export class SmsClient {
   async balance(): Promise<BalanceResult> {
     return this.call(
       'overage',
-      buildBalanceRequest(this.credentials, this.charset),
+      buildBalanceRequest(this.credentials, this.wire),
       parseBalanceResponse,
     );
   }
 
   /** Asks the platform whether content contains blocked words. */
   async checkKeyword(content: string): Promise<CheckKeywordResult> {
-    const wire = buildCheckKeywordRequest(this.credentials, content, this.charset);
+    const wire = buildCheckKeywordRequest(this.credentials, content, this.wire);
     return this.call('checkkeyword', wire, parseCheckKeywordResponse);
   }
 
@@ -228,21 +241,21 @@ export class SmsClient {
   async fetchReports(options: FetchReportsOptions = {}): Promise<StatusReport[]> {
     if (this.carriedReports.length > 0)
       return this.carriedReports.splice(0, options.max ?? Number.POSITIVE_INFINITY);
-    const wire = buildReportsRequest(this.credentials, options);
+    const wire = buildReportsRequest(this.credentials, options, this.wire);
     return this.call('queryReports', wire, (text) => parseReportsResponse(text));
   }
 
   /** Pulls replies (上行). Pull-once, like reports. */
   async fetchReplies(): Promise<Reply[]> {
     if (this.carriedReplies.length > 0) return this.carriedReplies.splice(0);
-    return this.call('queryReplies', buildRepliesRequest(this.credentials), (text) =>
+    return this.call('queryReplies', buildRepliesRequest(this.credentials, this.wire), (text) =>
       parseRepliesResponse(text),
     );
   }
 
   /** Changes the account's password; on success this client uses the new one. */
   async changePassword(newPassword: string): Promise<ChangePasswordResult> {
-    const wire = buildChangePasswordRequest(this.credentials, newPassword, this.charset);
+    const wire = buildChangePasswordRequest(this.credentials, newPassword, this.wire);
     const result = await this.call('changespwd', wire, parseChangePasswordResponse);
     this.credentials = { ...this.credentials, password: newPassword };
     return result;

@@ -77,8 +77,13 @@ export {
   parseReportsResponse,
   parseSendResponse,
   prepareSend,
+  readFields,
   readReturnSms,
+  resolveWire,
+  signRequest,
+  signTimestamp,
   type PreparedSend,
+  type WireOptions,
 } from './protocol.js';
 export { readXml, type XmlElement } from './xml.js';
 export {

@@ -300,3 +300,32 @@ describe('malformed text', () => {
     ).toThrow(/lone surrogate/);
   });
 });
+
+describe('variants', () => {
+  it('reads smsJson.aspx answers, a bare 19-digit taskID kept exact', async () => {
+    const { parseSendResponse: parse } = await import('./protocol.js');
+    expect(
+      parse(
+        '{"returnstatus":"Success","message":"ok","remainpoint":7,"taskID":1234567890123456789,"successCounts":"1"}',
+      ),
+    ).toEqual({ taskId: '1234567890123456789', successCounts: 1, remainPoint: 7, message: 'ok' });
+    expect(() => parse('{"returnstatus":"Faild","message":"用户名或密码错误"}')).toThrow(
+      expect.objectContaining({ code: 'AUTH_FAILED' }),
+    );
+    expect(() => parse('{"returnstatus":')).toThrow(expect.objectContaining({ code: 'PROTOCOL' }));
+  });
+
+  it('signs v2 requests with MD5(account + password + timestamp) in Shanghai time', async () => {
+    const { createHash } = await import('node:crypto');
+    const now = () => new Date('2026-11-25T16:00:01Z');
+    const wire = buildReportsRequest(creds, {}, { auth: 'signed', now });
+    expect(wire.path).toBe('/v2statusApi.aspx');
+    const form = decodeForm(wire.body, 'utf-8');
+    expect(form.get('timestamp')).toBe('20261126000001');
+    expect(form.get('sign')).toBe(
+      createHash('md5').update(`demoS3CRET-PW20261126000001`).digest('hex'),
+    );
+    expect(form.has('password')).toBe(false);
+    expect(wire.body.toString()).not.toContain('S3CRET');
+  });
+});

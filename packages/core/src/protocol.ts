@@ -2,6 +2,7 @@
  * The protocol without I/O: typed requests to `{ path, body, contentType }`, response
  * text to typed results or `SmsError`s. `SmsClient` is a thin shell around these.
  */
+import { createHash } from 'node:crypto';
 import { type Charset, encodeForm } from './charset.js';
 import { SmsError, type SmsAction, validationError } from './errors.js';
 import {
@@ -12,7 +13,7 @@ import {
   pullErrorByNumber,
 } from './messages.js';
 import { parseMobiles } from './mobile.js';
-import { parseShanghai, toSendTime } from './time.js';
+import { formatShanghai, parseShanghai, toSendTime } from './time.js';
 import type {
   BalanceResult,
   ChangePasswordResult,
@@ -40,60 +41,143 @@ const EXCERPT_LENGTH = 200;
 export const Paths = {
   utf8: '/sms.aspx',
   gbk: '/smsGBK.aspx',
+  json: '/smsJson.aspx',
   reports: '/statusApi.aspx',
   replies: '/callApi.aspx',
 } as const;
 
-function sendPath(charset: Charset): string {
-  return charset === 'gbk' ? Paths.gbk : Paths.utf8;
+/** How requests go on the wire. A bare `Charset` is shorthand for `{ charset }`. */
+export interface WireOptions {
+  /** `utf-8` (default) posts to `sms.aspx`, `gbk` to `smsGBK.aspx`. */
+  charset?: Charset;
+  /**
+   * `password` (default) sends the password in the form. `signed` uses the v2 endpoints
+   * (`v2sms.aspx`, …): `timestamp` + `sign` = MD5(account + password + timestamp), so the
+   * password never travels.
+   */
+  auth?: 'password' | 'signed';
+  /** `xml` (default), or `json` for platforms that offer `smsJson.aspx` (send-family actions only). */
+  format?: 'xml' | 'json';
+  /** The clock behind the signed `timestamp` (default: now). */
+  now?: () => Date;
 }
 
-function credentialFields(credentials: Credentials): Array<[string, string]> {
-  return [
-    ['userid', credentials.userId],
-    ['account', credentials.account],
-    ['password', credentials.password],
-  ];
+interface ResolvedWire {
+  charset: Charset;
+  auth: 'password' | 'signed';
+  format: 'xml' | 'json';
+  now: () => Date;
 }
 
-function request(
-  path: string,
-  fields: Array<[string, string]>,
-  charset: Charset,
-  action: SmsAction,
-): WireRequest {
-  return { path, body: encodeForm(fields, charset, action), contentType: FORM, charset };
+const wireCache = new Map<Charset, ResolvedWire>();
+
+/** Fills in defaults and refuses combinations no platform offers. */
+export function resolveWire(spec: Charset | WireOptions = 'utf-8'): ResolvedWire {
+  if (typeof spec === 'string') {
+    let cached = wireCache.get(spec);
+    if (!cached) {
+      cached = resolveWire({ charset: spec });
+      wireCache.set(spec, cached);
+    }
+    return cached;
+  }
+  const resolved: ResolvedWire = {
+    charset: spec.charset ?? 'utf-8',
+    auth: spec.auth ?? 'password',
+    format: spec.format ?? 'xml',
+    now: spec.now ?? (() => new Date()),
+  };
+  if (resolved.charset !== 'utf-8' && resolved.charset !== 'gbk') {
+    throw validationError('charset', "charset must be 'utf-8' or 'gbk'");
+  }
+  if (resolved.auth !== 'password' && resolved.auth !== 'signed') {
+    throw validationError('auth', "auth must be 'password' or 'signed'");
+  }
+  if (resolved.format !== 'xml' && resolved.format !== 'json') {
+    throw validationError('format', "format must be 'xml' or 'json'");
+  }
+  if (resolved.format === 'json' && (resolved.charset === 'gbk' || resolved.auth === 'signed')) {
+    throw validationError(
+      'format',
+      "format 'json' (smsJson.aspx) is UTF-8 with password auth only",
+    );
+  }
+  return resolved;
+}
+
+function sendFamilyPath(wire: ResolvedWire): string {
+  const path =
+    wire.format === 'json' ? Paths.json : wire.charset === 'gbk' ? Paths.gbk : Paths.utf8;
+  return wire.auth === 'signed' ? `/v2${path.slice(1)}` : path;
+}
+
+function pullPath(path: string, wire: ResolvedWire): string {
+  return wire.auth === 'signed' ? `/v2${path.slice(1)}` : path;
+}
+
+/** `yyyyMMddHHmmss` in Asia/Shanghai time, for the signed endpoints. */
+export function signTimestamp(date: Date): string {
+  return formatShanghai(date).replace(/[- :]/g, '');
+}
+
+/** The v2 `sign`: lower-case hex MD5 of account + password + timestamp. */
+export function signRequest(credentials: Credentials, timestamp: string): string {
+  return createHash('md5')
+    .update(credentials.account + credentials.password + timestamp, 'utf8')
+    .digest('hex');
 }
 
 /** Encoded `action=…&userid=…&account=…&password=…`, memoised per credentials object. */
 const credentialPrefixes = new WeakMap<Credentials, Map<string, string>>();
 
-function withCredentials(
+function authPrefix(
   action: string,
   credentials: Credentials,
-  rest: Array<[string, string]>,
-  charset: Charset,
+  wire: ResolvedWire,
   smsAction: SmsAction,
-): Buffer {
+): string {
+  const identity: Array<[string, string]> = [
+    ['action', action],
+    ['userid', credentials.userId],
+    ['account', credentials.account],
+  ];
+  if (wire.auth === 'signed') {
+    const timestamp = signTimestamp(wire.now());
+    identity.push(['timestamp', timestamp], ['sign', signRequest(credentials, timestamp)]);
+    return encodeForm(identity, wire.charset, smsAction).toString('latin1');
+  }
   let byAction = credentialPrefixes.get(credentials);
   if (!byAction) {
     byAction = new Map();
     credentialPrefixes.set(credentials, byAction);
   }
-  const key = `${charset}:${action}`;
+  const key = `${wire.charset}:${action}`;
   let prefix = byAction.get(key);
   if (prefix === undefined) {
-    prefix = encodeForm(
-      [['action', action], ...credentialFields(credentials)],
-      charset,
-      smsAction,
-    ).toString('latin1');
+    identity.push(['password', credentials.password]);
+    prefix = encodeForm(identity, wire.charset, smsAction).toString('latin1');
     byAction.set(key, prefix);
   }
-  return Buffer.from(
-    `${prefix}&${encodeForm(rest, charset, smsAction).toString('latin1')}`,
-    'latin1',
-  );
+  return prefix;
+}
+
+function formRequest(
+  path: string,
+  action: string,
+  smsAction: SmsAction,
+  credentials: Credentials,
+  rest: Array<[string, string]>,
+  wire: ResolvedWire,
+): WireRequest {
+  const prefix = authPrefix(action, credentials, wire, smsAction);
+  const body =
+    rest.length === 0
+      ? Buffer.from(prefix, 'latin1')
+      : Buffer.from(
+          `${prefix}&${encodeForm(rest, wire.charset, smsAction).toString('latin1')}`,
+          'latin1',
+        );
+  return { path, body, contentType: FORM, charset: wire.charset };
 }
 
 /** Validated, normalised send parameters (what will go on the wire). */
@@ -123,10 +207,13 @@ export function prepareSend(input: SendInput): PreparedSend {
 export function buildSendRequest(
   credentials: Credentials,
   input: SendInput,
-  charset: Charset = 'utf-8',
+  options?: Charset | WireOptions,
 ): WireRequest {
   const prepared = prepareSend(input);
-  const body = withCredentials(
+  const wire = resolveWire(options);
+  return formRequest(
+    sendFamilyPath(wire),
+    'send',
     'send',
     credentials,
     [
@@ -135,83 +222,95 @@ export function buildSendRequest(
       ['sendTime', prepared.sendTime],
       ['extno', prepared.extNo],
     ],
-    charset,
-    'send',
+    wire,
   );
-  return { path: sendPath(charset), body, contentType: FORM, charset };
 }
 
 export function buildBalanceRequest(
   credentials: Credentials,
-  charset: Charset = 'utf-8',
+  options?: Charset | WireOptions,
 ): WireRequest {
-  return request(
-    sendPath(charset),
-    [['action', 'overage'], ...credentialFields(credentials)],
-    charset,
-    'overage',
-  );
+  const wire = resolveWire(options);
+  return formRequest(sendFamilyPath(wire), 'overage', 'overage', credentials, [], wire);
 }
 
 export function buildCheckKeywordRequest(
   credentials: Credentials,
   content: string,
-  charset: Charset = 'utf-8',
+  options?: Charset | WireOptions,
 ): WireRequest {
   if (typeof content !== 'string' || content.trim() === '') {
     throw validationError('content', 'content is empty', 'checkkeyword');
   }
-  return request(
-    sendPath(charset),
-    [['action', 'checkkeyword'], ...credentialFields(credentials), ['content', content]],
-    charset,
+  const wire = resolveWire(options);
+  const path = sendFamilyPath(wire);
+  return formRequest(
+    path,
     'checkkeyword',
+    'checkkeyword',
+    credentials,
+    [['content', content]],
+    wire,
   );
 }
 
 export function buildChangePasswordRequest(
   credentials: Credentials,
   newPassword: string,
-  charset: Charset = 'utf-8',
+  options?: Charset | WireOptions,
 ): WireRequest {
   if (typeof newPassword !== 'string' || newPassword === '') {
     throw validationError('newPassword', 'the new password is empty', 'changespwd');
   }
-  return request(
-    sendPath(charset),
-    [
-      ['action', 'changespwd'],
-      ...credentialFields(credentials),
-      ['newpwd', newPassword],
-      ['renewpwd', newPassword],
-    ],
-    charset,
-    'changespwd',
-  );
+  const wire = resolveWire(options);
+  const fields: Array<[string, string]> = [
+    ['newpwd', newPassword],
+    ['renewpwd', newPassword],
+  ];
+  return formRequest(sendFamilyPath(wire), 'changespwd', 'changespwd', credentials, fields, wire);
 }
 
-/** `statusApi.aspx`: `max` becomes `statusNum` (the platform's default is 4000). */
+/** `statusApi.aspx`: `max` becomes `statusNum` (the platform's default is 4000). Always UTF-8 XML. */
 export function buildReportsRequest(
   credentials: Credentials,
   options: { max?: number } = {},
+  wireOptions?: WireOptions,
 ): WireRequest {
-  const fields: Array<[string, string]> = [['action', 'query'], ...credentialFields(credentials)];
+  const fields: Array<[string, string]> = [];
   if (options.max !== undefined) {
     if (!Number.isInteger(options.max) || options.max < 1) {
       throw validationError('max', 'max must be a positive integer', 'queryReports');
     }
     fields.push(['statusNum', String(options.max)]);
   }
-  return request(Paths.reports, fields, 'utf-8', 'queryReports');
+  const wire = resolveWire({ ...pullWire(wireOptions) });
+  return formRequest(
+    pullPath(Paths.reports, wire),
+    'query',
+    'queryReports',
+    credentials,
+    fields,
+    wire,
+  );
 }
 
-export function buildRepliesRequest(credentials: Credentials): WireRequest {
-  return request(
-    Paths.replies,
-    [['action', 'query'], ...credentialFields(credentials)],
-    'utf-8',
-    'queryReplies',
-  );
+/** `callApi.aspx`. Always UTF-8 XML. */
+export function buildRepliesRequest(
+  credentials: Credentials,
+  wireOptions?: WireOptions,
+): WireRequest {
+  const wire = resolveWire({ ...pullWire(wireOptions) });
+  return formRequest(pullPath(Paths.replies, wire), 'query', 'queryReplies', credentials, [], wire);
+}
+
+/** The pull endpoints have one charset and one format: only the auth style carries over. */
+function pullWire(options: WireOptions | undefined): WireOptions {
+  return {
+    charset: 'utf-8',
+    format: 'xml',
+    auth: options?.auth ?? 'password',
+    ...(options?.now ? { now: options.now } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -230,6 +329,34 @@ function protocolError(action: SmsAction, why: string, text: string, cause?: unk
     excerpt: excerptOf(text),
     cause,
   });
+}
+
+/**
+ * The flat answer of a send-family action: `<returnsms>`'s leaf elements, or the keys of a
+ * `smsJson.aspx` JSON object, lower-cased, every value a string.
+ */
+export function readFields(text: string, action: SmsAction): Record<string, string> {
+  if (text.trimStart().startsWith('{')) return readJsonFields(text, action);
+  return leafFields(readReturnSms(text, action));
+}
+
+function readJsonFields(text: string, action: SmsAction): Record<string, string> {
+  let parsed: unknown;
+  try {
+    // Numbers are read from the raw text so a 16+ digit taskID stays exact.
+    parsed = JSON.parse(text.replace(/:\s*(-?\d{16,})\s*([,}])/g, ':"$1"$2'));
+  } catch (error) {
+    throw protocolError(action, 'malformed JSON response', text, error);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw protocolError(action, 'the JSON answer is not an object', text);
+  }
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value === null || typeof value !== 'object')
+      fields[key.toLowerCase()] = String(value ?? '').trim();
+  }
+  return fields;
 }
 
 /** Parses a body into its `<returnsms>` root, or throws a `PROTOCOL` error. */
@@ -279,8 +406,7 @@ function toNumber(text: string | undefined): number {
 }
 
 export function parseSendResponse(text: string): SendResult {
-  const root = readReturnSms(text, 'send');
-  const fields = leafFields(root);
+  const fields = readFields(text, 'send');
   const message = fields['message'] ?? '';
   const status = fields['returnstatus'];
   const ok = isSuccessStatus(status) || (status === undefined && isOkMessage(message));
@@ -303,8 +429,7 @@ function isOkMessage(message: string): boolean {
 }
 
 export function parseBalanceResponse(text: string): BalanceResult {
-  const root = readReturnSms(text, 'overage');
-  const fields = leafFields(root);
+  const fields = readFields(text, 'overage');
   const status = fields['returnstatus'];
   const message = fields['message'] ?? '';
   if (!isSuccessStatus(status) && !(status === undefined && 'overage' in fields)) {
@@ -326,8 +451,7 @@ export function parseBalanceResponse(text: string): BalanceResult {
 }
 
 export function parseCheckKeywordResponse(text: string): CheckKeywordResult {
-  const root = readReturnSms(text, 'checkkeyword');
-  const fields = leafFields(root);
+  const fields = readFields(text, 'checkkeyword');
   const message = fields['message'] ?? '';
   if (message === PlatformMessage.keywordClean) return { blocked: false, words: [], message };
   const { code, words } = codeForMessage(message);
@@ -339,8 +463,7 @@ export function parseCheckKeywordResponse(text: string): CheckKeywordResult {
 }
 
 export function parseChangePasswordResponse(text: string): ChangePasswordResult {
-  const root = readReturnSms(text, 'changespwd');
-  const fields = leafFields(root);
+  const fields = readFields(text, 'changespwd');
   const message = fields['message'] ?? '';
   if (isSuccessStatus(fields['returnstatus']) || message === PlatformMessage.passwordChanged)
     return { message };
