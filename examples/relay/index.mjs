@@ -1,0 +1,67 @@
+// emulator -> sms-relay -> a local receiver that checks each signature with @sms/core.
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { SmsClient, generateWebhookSecret, verifyWebhook } from '@sms/core';
+import { startEmulator } from '@sms/emulator';
+import { createRelay, loadConfig } from '@sms/webhook-relay';
+
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const cleanDb = () => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(here(`relay.db${suffix}`), { force: true });
+};
+cleanDb();
+
+const password = 'demo-password';
+const emulator = await startEmulator({ accounts: [{ userId: '12', account: 'demo', password }] });
+
+const secret = generateWebhookSecret();
+const received = [];
+const receiver = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const event = verifyWebhook({
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+      secrets: secret,
+    });
+    console.log(`webhook ${req.headers['webhook-id']}: ${event.type}`, event.data);
+    received.push(event);
+    res.writeHead(204).end();
+  });
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+
+const config = loadConfig(here('relay.json'), {
+  SMS_BASE_URL: emulator.url,
+  SMS_PASSWORD: password,
+  WEBHOOK_URL: `http://127.0.0.1:${receiver.address().port}/hooks/sms`,
+  WEBHOOK_SECRET: secret,
+});
+const relay = createRelay({ ...config, http: { port: 0, host: '127.0.0.1' } });
+await relay.start();
+
+const sms = new SmsClient({ baseUrl: emulator.url, userId: '12', account: 'demo', password });
+const { taskId } = await sms.send({ mobiles: ['13800138000'], content: '【示例】验证码 1234' });
+emulator.injectReply({ account: 'demo', mobile: '13800138000', content: '收到，谢谢' });
+console.log(`sent task ${taskId}; waiting for its report and the reply as webhooks…`);
+
+const deadline = Date.now() + 15_000;
+while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+console.log(
+  (await (await fetch(`${relay.url}/metrics`)).text())
+    .split('\n')
+    .filter((l) => l.startsWith('sms_relay_deliveries_delivered_total'))
+    .join('\n'),
+);
+
+await relay.stop();
+await sms.close();
+await emulator.close();
+receiver.close();
+cleanDb();
+if (received.length < 2) {
+  console.error('expected a report and a reply');
+  process.exit(1);
+}
