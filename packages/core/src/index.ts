@@ -56,6 +56,7 @@ export {
 export {
   MULTI_SEGMENT_LENGTH,
   SINGLE_SEGMENT_LENGTH,
+  applySignature,
   contentLength,
   countSegments,
   hasSignature,

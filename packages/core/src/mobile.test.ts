@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SmsError } from './errors.js';
 import { normalizeMobile, parseMobiles, partitionMobiles } from './mobile.js';
-import { contentLength, countSegments, hasSignature } from './segments.js';
+import { applySignature, contentLength, countSegments, hasSignature } from './segments.js';
 import { formatShanghai, parseShanghai, toSendTime } from './time.js';
 
 describe('mobile numbers', () => {
@@ -61,5 +61,15 @@ describe('Asia/Shanghai wall clock', () => {
     expect(toSendTime(new Date('2026-12-01T01:00:00Z'))).toBe('2026-12-01 09:00:00');
     expect(toSendTime('2026-12-01 9:00')).toBe('2026-12-01 09:00:00');
     expect(() => toSendTime('next tuesday')).toThrow(SmsError);
+  });
+});
+
+describe('applySignature', () => {
+  it('prepends a signature only when the content has none', () => {
+    expect(applySignature('验证码 1234', '商城')).toBe('【商城】验证码 1234');
+    expect(applySignature('验证码 1234', '【商城】')).toBe('【商城】验证码 1234');
+    expect(applySignature('【别家】验证码 1234', '商城')).toBe('【别家】验证码 1234');
+    expect(applySignature('验证码 1234【别家】', '商城')).toBe('验证码 1234【别家】');
+    expect(applySignature('验证码 1234', undefined)).toBe('验证码 1234');
   });
 });

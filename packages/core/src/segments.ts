@@ -23,3 +23,10 @@ const SIGNATURE = /^【[^【】]+】|【[^【】]+】$/;
 export function hasSignature(content: string): boolean {
   return SIGNATURE.test(content.trim());
 }
+
+/** Prepends `【signature】` (given with or without brackets) unless content already carries one. */
+export function applySignature(content: string, signature: string | undefined): string {
+  if (!signature || hasSignature(content)) return content;
+  const mark = /^【[^【】]+】$/.test(signature) ? signature : `【${signature}】`;
+  return mark + content;
+}

@@ -14,8 +14,8 @@ export {
   type NodemailerErrorCode,
   type SmsTransportErrorOptions,
 } from './errors.js';
+export { applySignature } from '@sms/core';
 export {
-  applySignature,
   htmlToText,
   partitionRecipients,
   type RecipientPartition,

@@ -2,7 +2,6 @@ import { SmsError } from '@sms/core';
 import { describe, expect, it } from 'vitest';
 import { nodemailerCode, toTransportError } from './errors.js';
 import {
-  applySignature,
   htmlToText,
   parseSendTimeHeader,
   partitionRecipients,
@@ -92,16 +91,6 @@ describe('htmlToText', () => {
     expect(htmlToText('<a href="https://e.cn">https://e.cn</a> <a href="tel:10086">call</a>')).toBe(
       'https://e.cn call',
     );
-  });
-});
-
-describe('applySignature', () => {
-  it('prepends a signature only when the content has none', () => {
-    expect(applySignature('验证码 1234', '商城')).toBe('【商城】验证码 1234');
-    expect(applySignature('验证码 1234', '【商城】')).toBe('【商城】验证码 1234');
-    expect(applySignature('【别家】验证码 1234', '商城')).toBe('【别家】验证码 1234');
-    expect(applySignature('验证码 1234【别家】', '商城')).toBe('验证码 1234【别家】');
-    expect(applySignature('验证码 1234', undefined)).toBe('验证码 1234');
   });
 });
 

@@ -1,4 +1,4 @@
-import { hasSignature, isValidMobile, normalizeMobile } from '@sms/core';
+import { isValidMobile, normalizeMobile } from '@sms/core';
 
 /** An address as Nodemailer hands it over after `mail.normalize()`. */
 export interface ParsedAddress {
@@ -166,13 +166,6 @@ export function htmlToText(html: string): string {
     .map((line) => line.replace(/[ \t\f\v\u00a0]+/g, ' ').trim())
     .filter((line) => line !== '')
     .join('\n');
-}
-
-/** Prepends `【signature】` unless the content already carries a `【…】` signature. */
-export function applySignature(content: string, signature: string | undefined): string {
-  if (!signature || hasSignature(content)) return content;
-  const mark = /^【[^【】]+】$/.test(signature) ? signature : `【${signature}】`;
-  return mark + content;
 }
 
 /** Reads a header from Nodemailer's `headers` (an object or a `{ key, value }` list), case-insensitively. */

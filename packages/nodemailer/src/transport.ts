@@ -1,4 +1,5 @@
 import {
+  applySignature,
   type SendResult,
   type SmsClient,
   SmsClient as Client,
@@ -7,7 +8,6 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import { SmsTransportError, toTransportError } from './errors.js';
 import {
-  applySignature,
   htmlToText,
   parseSendTimeHeader,
   type ParsedAddress,

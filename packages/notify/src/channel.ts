@@ -2,7 +2,7 @@ import {
   type SendBatchInput,
   type SendBatchResult,
   type SmsError,
-  hasSignature,
+  applySignature,
   parseMobiles,
 } from '@sms/core';
 
@@ -76,11 +76,6 @@ export class SmsChannelError extends Error {
   }
 }
 
-function withSignature(text: string, signature: string | undefined): string {
-  if (!signature || hasSignature(text)) return text;
-  return /^【[^【】]+】$/.test(signature) ? signature + text : `【${signature}】${text}`;
-}
-
 function tagged<T>(error: T, id: string | undefined): T {
   if (id !== undefined && error !== null && typeof error === 'object') {
     Object.defineProperty(error, 'notificationId', {
@@ -106,7 +101,7 @@ export function createSmsChannel(
       const id = message?.id;
       try {
         const mobiles = parseMobiles(message.to);
-        const content = withSignature(
+        const content = applySignature(
           typeof message.text === 'string' ? message.text.trim() : '',
           options.signature,
         );
