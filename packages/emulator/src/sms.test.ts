@@ -2,6 +2,7 @@
  * sms.aspx and smsGBK.aspx, every action and every message of the interface text,
  * with raw requests built by hand.
  */
+import iconv from 'iconv-lite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from './index.js';
 import {
@@ -418,6 +419,15 @@ describe.each(paths)('%s endpoint %s', (charset, path) => {
       charset,
     );
     const res = await raw(emulator.url, { path, body, contentType });
+    expect(tag(res.text, 'returnstatus')).toBe('Success');
+    expect(emulator.sent()[0]?.content).toBe(content);
+  });
+
+  it('reads raw, unencoded charset bytes in a form body (as old clients send them)', async () => {
+    const content = '【签名】原始字节';
+    const text = `action=send&userid=12&account=demo&password=secret&mobile=13800138000&content=${content}`;
+    const body = charset === 'gbk' ? iconv.encode(text, 'gbk') : Buffer.from(text, 'utf8');
+    const res = await raw(emulator.url, { path, body });
     expect(tag(res.text, 'returnstatus')).toBe('Success');
     expect(emulator.sent()[0]?.content).toBe(content);
   });
