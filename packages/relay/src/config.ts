@@ -68,6 +68,8 @@ export interface RelayConfig {
   delivery: DeliveryConfig;
   /** How long SIGTERM waits for deliveries in flight (default 10000 ms). */
   shutdownGraceMs: number;
+  /** Fully delivered events older than this are deleted (default 7 days; 0 keeps them). */
+  retentionMs: number;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
 }
 
@@ -93,7 +95,7 @@ export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [
 
 const EVENT_TYPES: readonly SmsWebhookEventType[] = ['sms.report', 'sms.reply'];
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Replaces `${NAME}` in every string value with the environment variable. */
 function substitute(
@@ -157,10 +159,13 @@ function boolean(value: unknown, field: string, fallback: boolean): boolean {
 function duration(value: unknown, field: string): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
   if (typeof value === 'string') {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
     if (match) return Number(match[1]) * UNITS[match[2]!]!;
   }
-  throw new RelayConfigError(field, 'must be milliseconds or a duration like "5s", "5m", "2h"');
+  throw new RelayConfigError(
+    field,
+    'must be milliseconds or a duration like "5s", "5m", "2h", "7d"',
+  );
 }
 
 function httpUrl(value: unknown, field: string): string {
@@ -369,6 +374,8 @@ export function parseConfig(
     'http',
     'delivery',
     'shutdownGraceMs',
+    'retention',
+    'retentionMs',
     'log',
     '$schema',
   ]);
@@ -383,6 +390,12 @@ export function parseConfig(
     http,
     delivery,
     shutdownGraceMs: integer(root['shutdownGraceMs'], 'shutdownGraceMs', 10_000, 0),
+    retentionMs:
+      root['retentionMs'] !== undefined
+        ? duration(root['retentionMs'], 'retentionMs')
+        : root['retention'] !== undefined
+          ? duration(root['retention'], 'retention')
+          : 7 * 86_400_000,
     log: { level },
   };
 }

@@ -342,6 +342,39 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     expect(metrics).toMatch(/sms_relay_poll_errors_total\{account="offline",code="NETWORK"\} \d+/);
   });
 
+  it('times out a slow receiver and retries the same webhook-id', async () => {
+    let calls = 0;
+    const rx = await receiver(() =>
+      ++calls === 1 ? { status: 200, delayMs: 1500 } : { status: 200 },
+    );
+    await start(
+      config([{ name: 'app', url: rx.url, secret, timeoutMs: 300 }], {
+        delivery: { ...FAST, retrySchedule: [10] },
+      }),
+    );
+    platform.injectReport(report());
+    await waitFor(() => rx.received.length === 2, 5000, 'a retry after the timeout');
+    expect(rx.received[1]!.at - rx.received[0]!.at).toBeGreaterThanOrEqual(290);
+    expect(rx.received[1]!.id).toBe(rx.received[0]!.id);
+  });
+
+  it('prunes delivered events after the retention period, keeps dead ones', async () => {
+    const rx = await receiver((r) => ({ status: r.event?.type === 'sms.reply' ? 500 : 204 }));
+    const cfg = config([{ name: 'app', url: rx.url, secret }], {
+      retention: '1ms',
+      delivery: { ...FAST, retrySchedule: [] },
+    });
+    await start(cfg);
+    for (let i = 0; i < 3; i++) platform.injectReport(report());
+    platform.injectReply({ account: 'demo', mobile: '13800138009', content: 'x' });
+    await waitFor(() => rx.received.length === 4);
+    const db = new Database(cfg.store.sqlite, { readonly: true });
+    const rows = () => db.prepare('SELECT type FROM events').all() as Array<{ type: string }>;
+    await waitFor(() => rows().length === 1, 5000, 'pruning');
+    expect(rows()).toEqual([{ type: 'sms.reply' }]);
+    db.close();
+  });
+
   it('quarantines the raw bytes of a response it cannot parse', async () => {
     const rx = await receiver();
     const cfg = config([{ name: 'app', url: rx.url, secret }]);

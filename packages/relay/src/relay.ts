@@ -67,6 +67,23 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
   let url: string | null = null;
   let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   let cachedStats: { at: number; value: Promise<StoreStats> } | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Promise<void> | undefined;
+
+  async function prune(): Promise<void> {
+    if (!store || config.retentionMs <= 0) return;
+    let total = 0;
+    try {
+      for (;;) {
+        const removed = await store.prune({ before: Date.now() - config.retentionMs, limit: 5000 });
+        total += removed;
+        if (removed < 5000 || state !== 'running') break;
+      }
+      if (total > 0) logger.info('pruned delivered events', { count: total });
+    } catch (error) {
+      logger.warn('pruning failed', { error });
+    }
+  }
 
   const stats = (): Promise<StoreStats> => {
     if (!store) return Promise.reject(new Error('[sms] [relay] not started'));
@@ -160,6 +177,17 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       delivery.start();
       for (const poller of pollers) poller.start();
       state = 'running';
+      if (config.retentionMs > 0) {
+        pruneTimer = setInterval(
+          () => {
+            pruning ??= prune().finally(() => {
+              pruning = undefined;
+            });
+          },
+          Math.max(1000, Math.min(config.retentionMs / 10, 3_600_000)),
+        );
+        pruneTimer.unref();
+      }
       logger.info('relay started', {
         store: store.kind,
         accounts: config.accounts.map((a) => a.name),
@@ -174,6 +202,8 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       }
       state = 'stopping';
       logger.info('relay stopping', { graceMs: config.shutdownGraceMs });
+      clearInterval(pruneTimer);
+      await pruning;
       await Promise.all(pollers.map((p) => p.stop()));
       await delivery?.stop(config.shutdownGraceMs);
       await store?.close();

@@ -80,6 +80,33 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   // An idle client that dies must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const lockClients = new Set<pg.Client>();
+  const waiting = new Map<string, { client: pg.Client; lost: Promise<void> }>();
+
+  /** The dedicated connection an account's poll lock is (or will be) held on. */
+  async function sessionFor(account: string) {
+    const existing = waiting.get(account);
+    if (existing) return existing;
+    const client: pg.Client = new pgModule.Client({ connectionString: options.connectionString });
+    let onLost: () => void = () => {};
+    const lost = new Promise<void>((resolve) => {
+      onLost = resolve;
+    });
+    const session = { client, lost };
+    const die = () => {
+      onLost();
+      if (waiting.get(account) === session) waiting.delete(account);
+    };
+    client.on('error', die);
+    client.on('end', die);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    waiting.set(account, session);
+    return session;
+  }
   let closed = false;
 
   async function tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -283,39 +310,47 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       };
     },
     async lockAccount(account): Promise<AccountLock | null> {
-      // A dedicated connection: a session-level advisory lock lives exactly as long as it.
-      const client: pg.Client = new pgModule.Client({ connectionString: options.connectionString });
-      let onLost: () => void = () => {};
-      const lost = new Promise<void>((resolve) => {
-        onLost = resolve;
-      });
-      client.on('error', () => onLost());
-      client.on('end', () => onLost());
-      await client.connect();
-      const key = `sms-relay:${schema}:${account}`;
-      const { rows } = await client.query(
+      if (closed) return null;
+      // A session-level advisory lock lives exactly as long as its connection: a holder that
+      // dies drops it. A waiting replica keeps its session and simply tries again next time.
+      const session = await sessionFor(account);
+      const { rows } = await session.client.query(
         'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
-        [key],
+        [`sms-relay:${schema}:${account}`],
       );
-      if (!rows[0]?.ok) {
-        await client.end().catch(() => {});
-        return null;
-      }
-      lockClients.add(client);
+      if (!rows[0]?.ok) return null;
+      waiting.delete(account);
+      lockClients.add(session.client);
       return {
-        lost,
+        lost: session.lost,
         async release() {
-          if (!lockClients.delete(client)) return;
-          // Closing the session releases the lock.
-          await client.end().catch(() => {});
+          if (!lockClients.delete(session.client)) return;
+          await session.client.end().catch(() => {});
         },
       };
+    },
+    async prune({ before, limit }) {
+      const result = await pool.query(
+        `WITH old AS (
+           SELECT e.id FROM ${s}.events e
+           WHERE e.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
+           LIMIT $2
+         ), gone AS (
+           DELETE FROM ${s}.deliveries WHERE event_id IN (SELECT id FROM old)
+         )
+         DELETE FROM ${s}.events WHERE id IN (SELECT id FROM old)`,
+        [before, limit],
+      );
+      return result.rowCount ?? 0;
     },
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...lockClients].map((client) => client.end().catch(() => {})));
+      const clients = [...lockClients, ...[...waiting.values()].map((w) => w.client)];
       lockClients.clear();
+      waiting.clear();
+      await Promise.all(clients.map((client) => client.end().catch(() => {})));
       await pool.end();
     },
   };

@@ -194,6 +194,22 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     'SELECT name FROM targets WHERE disabled_at IS NOT NULL ORDER BY name',
   );
 
+  const selectPrunable = db.prepare(`
+    SELECT e.id FROM events e
+    WHERE e.created_at < ?
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
+    LIMIT ?`);
+  const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE event_id = ?');
+  const deleteEvent = db.prepare('DELETE FROM events WHERE id = ?');
+  const prune = db.transaction((before: number, limit: number) => {
+    const ids = (selectPrunable.all(before, limit) as Array<{ id: string }>).map((r) => r.id);
+    for (const id of ids) {
+      deleteDeliveries.run(id);
+      deleteEvent.run(id);
+    }
+    return ids.length;
+  });
+
   const fileKey = resolve(options.path);
   let locked = fileLocks.get(fileKey);
   if (!locked) {
@@ -282,6 +298,9 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
         quarantined: countOne('SELECT COUNT(*) AS n FROM quarantine'),
         disabledTargets: (disabledTargets.all() as Array<{ name: string }>).map((r) => r.name),
       };
+    },
+    async prune({ before, limit }) {
+      return bookkeeping(() => prune.immediate(before, limit));
     },
     async lockAccount(account): Promise<AccountLock | null> {
       if (closed || locked.has(account)) return null;

@@ -126,6 +126,11 @@ export interface Store {
   /** Disables a target (after a 410) or enables it again. */
   setTargetDisabled(target: string, disabled: boolean, now: number, reason?: string): Promise<void>;
   stats(): Promise<StoreStats>;
+  /**
+   * Deletes up to `limit` events stored before `before` whose deliveries are all delivered
+   * (dead and pending ones are kept). Returns how many events went.
+   */
+  prune(options: { before: number; limit: number }): Promise<number>;
   /** Takes the poll lock of an account, or returns null if another process holds it. */
   lockAccount(account: string): Promise<AccountLock | null>;
   close(): Promise<void>;

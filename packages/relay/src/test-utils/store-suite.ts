@@ -252,6 +252,40 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       });
     });
 
+    it('prunes old events once every delivery of theirs is delivered', async () => {
+      const [done, pending, other] = await store.insertBatch({
+        account: 'm',
+        events: [event(1), event(2), event(3)],
+        targets: ['t', 'u'],
+        now: 100,
+      });
+      await store.insertBatch({ account: 'm', events: [event(4)], targets: [], now: 100 });
+      const results = [done!, pending!, other!].flatMap((id) =>
+        ['t', 'u'].map((target) => ({
+          eventId: id,
+          target,
+          outcome: { kind: 'delivered' as const },
+        })),
+      );
+      await store.complete(
+        results.filter((r) => !(r.eventId === pending && r.target === 'u')),
+        150,
+      );
+      expect(await store.prune({ before: 101, limit: 1 })).toBe(1);
+      expect(await store.prune({ before: 101, limit: 100 })).toBe(2);
+      const left = await h.raw(`SELECT id FROM ${h.t('events')}`);
+      expect(left.map((r) => r['id'])).toEqual([pending]);
+      expect(
+        await h.raw(`SELECT target FROM ${h.t('deliveries')} WHERE event_id = '${done}'`),
+      ).toEqual([]);
+      expect(
+        await h.raw(`SELECT target, status FROM ${h.t('deliveries')} ORDER BY target`),
+      ).toEqual([
+        { target: 't', status: 'delivered' },
+        { target: 'u', status: 'pending' },
+      ]);
+    });
+
     it('quarantines raw bytes exactly as received', async () => {
       const body = Buffer.from([0x3c, 0x72, 0xc4, 0xe3, 0xba, 0xc3, 0x00, 0xff, 0x3e]);
       await store.quarantine({
