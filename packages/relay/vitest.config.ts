@@ -9,5 +9,5 @@ export default defineConfig({
   ...sharedConfig,
   resolve: { ...sharedConfig.resolve, conditions },
   ssr: { ...sharedConfig.ssr, resolve: { ...sharedConfig.ssr?.resolve, conditions } },
-  test: { ...sharedConfig.test, fileParallelism: true },
+  test: { ...sharedConfig.test, globalSetup: ['./src/test-utils/global-setup.ts'] },
 });

@@ -3,9 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** The CLI as built by `global-setup.ts`. */
+export const CLI = fileURLToPath(
+  new URL('../../node_modules/.cache/sms-relay-test/cli.js', import.meta.url),
+);
 
-/** Runs the built `sms-relay` CLI (the package's `test` script builds first). */
+/** Runs the built `sms-relay` CLI. */
 export function runCli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
