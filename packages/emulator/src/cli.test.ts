@@ -106,7 +106,7 @@ it('serves the accounts of --account/--balance, prints its URL, never the passwo
   expect(running.output()).not.toContain('s3cr');
   const { code, ms } = await stopped(running, 'SIGTERM');
   expect(code).toBe(0);
-  expect(ms).toBeLessThan(3000);
+  expect(ms).toBeLessThan(5000);
 });
 
 it('reads --config JSON, and stops promptly on SIGINT with timers pending', async () => {
@@ -154,7 +154,7 @@ it('reads --config JSON, and stops promptly on SIGINT with timers pending', asyn
   expect(boxes(reports.text, 'statusbox')).toHaveLength(0);
   const { code, ms } = await stopped(running, 'SIGINT');
   expect(code).toBe(0);
-  expect(ms).toBeLessThan(3000);
+  expect(ms).toBeLessThan(5000);
 });
 
 it('serves 12:demo:secret when no account is given, and exposes the control API', async () => {

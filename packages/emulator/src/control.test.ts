@@ -189,3 +189,22 @@ it('requests() keeps only the last maxRecordedRequests', async () => {
     await small.close();
   }
 });
+
+it('POST accounts refuses bad numbers and pay types without changing anything', async () => {
+  for (const update of [
+    { account: 'demo', topUp: 'lots' },
+    { account: 'demo', balance: null },
+    { account: 'demo', password: 'changed', payType: 'free' },
+  ]) {
+    const res = await control('POST', 'accounts', update);
+    expect(res.status).toBe(400);
+  }
+  expect(emulator.account('demo')).toMatchObject({
+    balance: 50,
+    password: 'secret',
+    payType: 'prepaid',
+  });
+  expect((await control('POST', 'accounts', { account: 'demo', topUp: '5' })).json).toMatchObject({
+    balance: 55,
+  });
+});

@@ -112,13 +112,33 @@ export interface RequestContext {
   signed: boolean;
 }
 
+/** Numbers and pay types from JSON (config files, the control API) are checked, not trusted. */
+function points(value: unknown, field: string): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number)) {
+    throw new TypeError(`[sms] [emulator] ${field} must be a number`);
+  }
+  return number;
+}
+
+function payTypeOf(value: unknown): PayType {
+  if (value !== 'prepaid' && value !== 'postpaid') {
+    throw new TypeError("[sms] [emulator] payType must be 'prepaid' or 'postpaid'");
+  }
+  return value;
+}
+
 function toAccount(config: AccountConfig): Account {
-  const balance = config.balance ?? DEFAULT_BALANCE;
+  if (!config || typeof config !== 'object' || !config.account || config.password === undefined) {
+    throw new TypeError('[sms] [emulator] an account needs { userId, account, password }');
+  }
+  const balance =
+    config.balance === undefined ? DEFAULT_BALANCE : points(config.balance, 'balance');
   return {
     userId: String(config.userId ?? ''),
     account: String(config.account),
     password: String(config.password),
-    payType: config.payType ?? 'prepaid',
+    payType: config.payType === undefined ? 'prepaid' : payTypeOf(config.payType),
     balance,
     recharged: balance,
     sentPoints: 0,
@@ -223,32 +243,35 @@ export class Platform {
     if (!update || typeof update.account !== 'string' || update.account === '') {
       throw new TypeError('[sms] [emulator] setAccount needs an account name');
     }
+    // Check everything before changing anything.
+    const payType = update.payType === undefined ? undefined : payTypeOf(update.payType);
+    const balance = update.balance === undefined ? undefined : points(update.balance, 'balance');
+    const topUp = update.topUp === undefined ? undefined : points(update.topUp, 'topUp');
     let account = this.accountsByName.get(update.account);
-    const created = !account;
     if (!account) {
       if (update.password === undefined) {
         throw new TypeError('[sms] [emulator] a new account needs a password');
       }
-      const balance = update.balance ?? (update.topUp !== undefined ? 0 : undefined);
+      const start = balance ?? (topUp === undefined ? DEFAULT_BALANCE : 0);
       account = toAccount({
         userId: update.userId ?? '',
         account: update.account,
         password: update.password,
-        ...(balance === undefined ? {} : { balance }),
+        balance: start,
       });
       this.accountsByName.set(update.account, account);
+    } else if (balance !== undefined) {
+      account.recharged += Math.max(0, balance - account.balance);
+      account.balance = balance;
     }
     if (update.userId !== undefined) account.userId = String(update.userId);
     if (update.password !== undefined) account.password = String(update.password);
-    if (update.payType !== undefined) account.payType = update.payType;
-    if (update.reportsAllowed !== undefined) account.reportsAllowed = update.reportsAllowed;
-    if (update.balance !== undefined && !created) {
-      account.recharged += Math.max(0, update.balance - account.balance);
-      account.balance = update.balance;
-    }
-    if (update.topUp !== undefined) {
-      account.balance += update.topUp;
-      account.recharged += update.topUp;
+    if (payType !== undefined) account.payType = payType;
+    if (update.reportsAllowed !== undefined)
+      account.reportsAllowed = Boolean(update.reportsAllowed);
+    if (topUp !== undefined) {
+      account.balance += topUp;
+      account.recharged += topUp;
     }
     return accountState(account);
   }
