@@ -98,7 +98,7 @@ export class DeliveryLoop {
 
   /**
    * Stops claiming, waits up to `graceMs` for requests in flight, then aborts the rest
-   * (their claims expire and they are delivered again later), and records what finished.
+   * (released: due again at once, for the next process), and records every result.
    */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
@@ -218,7 +218,7 @@ export class DeliveryLoop {
     }
   }
 
-  /** One POST. Returns undefined when cut off by shutdown (the claim will expire). */
+  /** One POST and what became of it. */
   private async deliver(delivery: ClaimedDelivery): Promise<DeliveryResult | undefined> {
     const { config: delivery_, logger, metrics, userAgent } = this.options;
     const target = this.targets.get(delivery.target);
@@ -262,7 +262,9 @@ export class DeliveryLoop {
       retryAfter = parseRetryAfter(response.headers['retry-after'], Date.now());
       error = `HTTP ${status}`;
     } catch (thrown) {
-      if (this.shutdown.signal.aborted) return undefined;
+      if (this.shutdown.signal.aborted) {
+        return { ...base, outcome: { kind: 'release' }, error: 'cut off by shutdown' };
+      }
       const e = thrown as Error & { code?: string };
       error =
         e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'

@@ -282,6 +282,33 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
   });
 
+  it('after the grace period, releases deliveries still in flight so they are due at once', async () => {
+    const rx = await receiver(() => ({ status: 200, delayMs: 3000 }));
+    const cfg = config([{ name: 'app', url: rx.url, secret }], { shutdownGraceMs: 200 });
+    const { relay } = await start(cfg);
+    platform.injectReport(report());
+    await waitFor(() => rx.received.length === 1);
+    const before = Date.now();
+    await relay.stop();
+    expect(Date.now() - before).toBeLessThan(2000);
+    const db = new Database(cfg.store.sqlite, { readonly: true });
+    const row = db
+      .prepare('SELECT status, attempts, next_attempt_at, last_error FROM deliveries')
+      .get() as {
+      status: string;
+      attempts: number;
+      next_attempt_at: number;
+      last_error: string;
+    };
+    db.close();
+    expect(row).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      last_error: 'cut off by shutdown',
+    });
+    expect(row.next_attempt_at).toBeLessThanOrEqual(Date.now());
+  });
+
   it('keeps other accounts running through wrong passwords, barred accounts and an unreachable platform', async () => {
     const rx = await receiver();
     const logger = memoryLogger(['wrong-password-1', 'barred-pass']);

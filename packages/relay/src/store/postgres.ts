@@ -224,7 +224,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
           `UPDATE ${s}.deliveries d SET
              status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
              attempts = d.attempts + CASE WHEN v.kind IN ('retry', 'dead') THEN 1 ELSE 0 END,
-             next_attempt_at = CASE v.kind WHEN 'retry' THEN v.next WHEN 'gone' THEN $7 ELSE d.next_attempt_at END,
+             next_attempt_at = CASE v.kind WHEN 'retry' THEN v.next WHEN 'gone' THEN $7 WHEN 'release' THEN $7 ELSE d.next_attempt_at END,
              last_status = v.code,
              last_error = CASE WHEN v.kind = 'delivered' THEN NULL ELSE v.err END,
              delivered_at = CASE WHEN v.kind = 'delivered' THEN $7 ELSE d.delivered_at END,

@@ -166,6 +166,9 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
         case 'dead':
           markDead.run(status, error, now, r.eventId, r.target);
           break;
+        case 'release':
+          markGone.run(now, status, error, now, r.eventId, r.target);
+          break;
         case 'gone':
           // The attempt does not count: the delivery waits, due, for the target to come back.
           markGone.run(now, status, error, now, r.eventId, r.target);

@@ -46,7 +46,9 @@ export type DeliveryOutcome =
   /** Failed for the last time: dead-lettered until replayed. */
   | { kind: 'dead' }
   /** 410 Gone: the target is disabled; the delivery waits for it to be enabled again. */
-  | { kind: 'gone' };
+  | { kind: 'gone' }
+  /** Not attempted after all (shutdown cut it off): due again now, the attempt not counted. */
+  | { kind: 'release' };
 
 export interface DeliveryResult {
   eventId: string;

@@ -128,10 +128,10 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       expect(new Set(all).size).toBe(200);
     });
 
-    it('records a batch of results: delivered, retry, dead', async () => {
-      const [a, b, c] = await store.insertBatch({
+    it('records a batch of results: delivered, retry, dead, release', async () => {
+      const [a, b, c, d] = await store.insertBatch({
         account: 'main',
-        events: [event(1), event(2), event(3)],
+        events: [event(1), event(2), event(3), event(4)],
         targets: ['t'],
         now: 10,
       });
@@ -147,6 +147,7 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
             error: 'HTTP 500',
           },
           { eventId: c!, target: 't', outcome: { kind: 'dead' }, error: 'timeout' },
+          { eventId: d!, target: 't', outcome: { kind: 'release' } },
         ],
         20,
       );
@@ -164,8 +165,15 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       });
       expect(Number(byId.get(b)?.['next_attempt_at'])).toBe(5000);
       expect(byId.get(c)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'timeout' });
+      expect(byId.get(d)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(Number(byId.get(d)?.['next_attempt_at'])).toBe(20);
       const claimed = await store.claim({ limit: 10, now: 5000, leaseMs: 1000 });
-      expect(claimed.map((d) => [d.eventId, d.attempts])).toEqual([[b, 1]]);
+      expect(claimed.map((x) => [x.eventId, x.attempts]).sort()).toEqual(
+        [
+          [b, 1],
+          [d, 0],
+        ].sort(),
+      );
     });
 
     it('a gone target is disabled, its deliveries wait, and enabling resumes them', async () => {
