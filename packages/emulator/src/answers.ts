@@ -3,13 +3,13 @@
  * (or as JSON for the `smsJson.aspx` variant).
  */
 import { PULL_ERRORS, PayInfo, PlatformMessage, ReturnStatus } from '@sms/core';
-import type { PayType, ReplyRecord, StatusReportRecord } from './types.js';
+import type { PayType, Quirks, ReplyRecord, StatusReportRecord } from './types.js';
 
 /** An answer before it is written: the children of `<returnsms>` in order. */
 export type Answer =
   | { kind: 'fields'; fields: ReadonlyArray<readonly [string, string]> }
-  | { kind: 'statusboxes'; reports: readonly StatusReportRecord[] }
-  | { kind: 'callboxes'; replies: readonly ReplyRecord[] }
+  | { kind: 'statusboxes'; reports: readonly StatusReportRecord[]; userId: string }
+  | { kind: 'callboxes'; replies: readonly ReplyRecord[]; userId: string }
   | { kind: 'errorstatus'; error: number; remark: string };
 
 const fields = (...pairs: Array<readonly [string, string | number]>): Answer => ({
@@ -94,12 +94,12 @@ export function pullError(error: 1 | 2 | 3 | 4): Answer {
   return { kind: 'errorstatus', error, remark: entry?.remark ?? '' };
 }
 
-export function statusBoxes(reports: readonly StatusReportRecord[]): Answer {
-  return { kind: 'statusboxes', reports };
+export function statusBoxes(reports: readonly StatusReportRecord[], userId: string): Answer {
+  return { kind: 'statusboxes', reports, userId };
 }
 
-export function callBoxes(replies: readonly ReplyRecord[]): Answer {
-  return { kind: 'callboxes', replies };
+export function callBoxes(replies: readonly ReplyRecord[], userId: string): Answer {
+  return { kind: 'callboxes', replies, userId };
 }
 
 function reportFields(report: StatusReportRecord): Array<[string, string]> {
@@ -127,6 +127,7 @@ function replyFields(reply: ReplyRecord): Array<[string, string]> {
 
 /** Real servers declare utf-8 even in the GB2312 bytes of smsGBK.aspx; the header carries the truth. */
 const DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>';
+const SINGLE_QUOTED_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>";
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -140,35 +141,102 @@ export function escapeXml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
 
-function elements(pairs: ReadonlyArray<readonly [string, string]>): string {
-  let out = '';
-  for (const [name, value] of pairs) out += `<${name}>${escapeXml(value)}</${name}>`;
+const ALL_QUIRKS: Required<Quirks> = {
+  whitespace: true,
+  singleQuotes: true,
+  spacedTags: true,
+  extraChildren: true,
+  selfClosingEmpty: true,
+  sendStylePullErrors: true,
+  shortPayInfo: true,
+  bom: true,
+};
+
+export function normalizeQuirks(quirks: Quirks | boolean | null | undefined): Quirks {
+  if (quirks === true) return { ...ALL_QUIRKS };
+  if (!quirks || typeof quirks !== 'object') return {};
+  const out: Quirks = {};
+  for (const key of Object.keys(ALL_QUIRKS) as Array<keyof Quirks>) {
+    if (quirks[key] !== undefined) out[key] = Boolean(quirks[key]);
+  }
   return out;
 }
 
-/** `<?xml …?>` then `<returnsms>…</returnsms>`, as in the interface text. */
-export function renderXml(answer: Answer): string {
+function writer(quirks: Quirks) {
+  const newline = quirks.whitespace ? '\r\n' : '';
+  const indent = (depth: number) => (quirks.whitespace ? '  '.repeat(depth) : '');
+  return {
+    newline,
+    elements(pairs: ReadonlyArray<readonly [string, string]>, depth: number): string {
+      let out = '';
+      for (const [name, value] of pairs) {
+        if (quirks.spacedTags && name === 'checkCounts' && value === '') {
+          // Exactly as the interface text prints it (not well-formed XML).
+          out += `${indent(depth)}< checkCounts > </ checkCounts >${newline}`;
+          continue;
+        }
+        const close = quirks.spacedTags ? `</${name} >` : `</${name}>`;
+        out += `${indent(depth)}<${name}>${escapeXml(value)}${close}${newline}`;
+      }
+      return out;
+    },
+    box(name: string, pairs: ReadonlyArray<readonly [string, string]>): string {
+      return `${indent(1)}<${name}>${newline}${this.elements(pairs, 2)}${indent(1)}</${name}>${newline}`;
+    },
+  };
+}
+
+/** `<?xml …?>` then `<returnsms>…</returnsms>`, as in the interface text (or with quirks). */
+export function renderXml(answer: Answer, quirks: Quirks = {}): string {
+  const write = writer(quirks);
   let inner: string;
   switch (answer.kind) {
-    case 'fields':
-      inner = elements(answer.fields);
+    case 'fields': {
+      const fields = quirks.shortPayInfo
+        ? answer.fields.map(([name, value]) =>
+            name === 'payinfo'
+              ? ([name, value.replace(/费$/, '')] as const)
+              : ([name, value] as const),
+          )
+        : answer.fields;
+      inner = write.elements(fields, 1);
       break;
+    }
     case 'statusboxes':
-      inner = answer.reports
-        .map((r) => `<statusbox>${elements(reportFields(r))}</statusbox>`)
-        .join('');
+    case 'callboxes': {
+      const extra: Array<[string, string]> = quirks.extraChildren
+        ? [['userid', answer.userId]]
+        : [];
+      inner =
+        answer.kind === 'statusboxes'
+          ? answer.reports
+              .map((r) => write.box('statusbox', [...extra, ...reportFields(r)]))
+              .join('')
+          : answer.replies.map((r) => write.box('callbox', [...extra, ...replyFields(r)])).join('');
       break;
-    case 'callboxes':
-      inner = answer.replies.map((r) => `<callbox>${elements(replyFields(r))}</callbox>`).join('');
-      break;
+    }
     case 'errorstatus':
-      inner = `<errorstatus>${elements([
-        ['error', String(answer.error)],
-        ['remark', answer.remark],
-      ])}</errorstatus>`;
+      inner = quirks.sendStylePullErrors
+        ? write.elements(
+            [
+              ['returnstatus', ReturnStatus.failed],
+              ['message', answer.remark],
+            ],
+            1,
+          )
+        : write.box('errorstatus', [
+            ['error', String(answer.error)],
+            ['remark', answer.remark],
+          ]);
       break;
   }
-  return `${DECLARATION}\n<returnsms>${inner}</returnsms>`;
+  const declaration = quirks.singleQuotes ? SINGLE_QUOTED_DECLARATION : DECLARATION;
+  const root =
+    inner === '' && quirks.selfClosingEmpty
+      ? '<returnsms/>'
+      : `<returnsms>${write.newline}${inner}</returnsms>`;
+  const head = quirks.whitespace ? `${declaration}\r\n\r\n` : `${declaration}\n`;
+  return `${quirks.bom ? '\uFEFF' : ''}${head}${root}`;
 }
 
 /** Breaks well-formed XML: the root never closes and a closing tag does not match its opening. */

@@ -1,9 +1,10 @@
 /** The JSON control API under `/__emulator/`: the same powers as the programmatic handle. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Emulator, Fault } from './types.js';
+import type { Emulator, Fault, Quirks } from './types.js';
 
 export interface ControlContext {
   getFault: () => Fault | null;
+  getQuirks: () => Quirks;
   readBody: (req: IncomingMessage) => Promise<Buffer>;
 }
 
@@ -99,6 +100,11 @@ export async function handleControl(
       case 'DELETE fault':
         emulator.setFault(null);
         return reply(res, 200, null);
+      case 'GET quirks':
+        return reply(res, 200, context.getQuirks());
+      case 'POST quirks':
+        emulator.setQuirks((await jsonBody(req, context)) as Quirks | boolean | null);
+        return reply(res, 200, context.getQuirks());
       case 'POST flush':
         emulator.flush();
         return reply(res, 200, { ok: true });

@@ -17,6 +17,7 @@ import {
   aspNetErrorPage,
   malformJson,
   malformXml,
+  normalizeQuirks,
   notFoundPage,
   renderJson,
   renderXml,
@@ -138,6 +139,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   let fault: Fault | null = null;
   let faultRemaining = Number.POSITIVE_INFINITY;
   let requests: RecordedRequest[] = [];
+  let quirks = normalizeQuirks(options.quirks);
   const maxRequests = Math.max(1, options.maxRecordedRequests ?? 10_000);
   const sleeps = new Set<NodeJS.Timeout>();
 
@@ -239,7 +241,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return;
     }
     const json = endpoint.format === 'json';
-    let text = json ? renderJson(answer) : renderXml(answer);
+    let text = json
+      ? renderJson(answer)
+      : renderXml(answer, { ...quirks, bom: quirks.bom === true && endpoint.charset === 'utf-8' });
     if (applied?.type === 'malformed')
       text = applied.body ?? (json ? malformJson(text) : malformXml(text));
     const bytes = encodeText(text, endpoint.charset);
@@ -269,10 +273,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     pendingReplies: (name) => platform.pendingReplies(name),
     flush: () => platform.flush(),
     setFault,
+    setQuirks(next) {
+      quirks = normalizeQuirks(next === null ? options.quirks : next);
+    },
     reset() {
       platform.reset();
       requests = [];
       setFault(null);
+      quirks = normalizeQuirks(options.quirks);
     },
     close: () => close(),
   };
@@ -284,6 +292,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const query = mark === -1 ? '' : target.slice(mark + 1);
     if (path.startsWith(CONTROL_PREFIX)) {
       await handleControl(req, res, path.slice(CONTROL_PREFIX.length), query, emulator, {
+        getQuirks: () => ({ ...quirks }),
         getFault: () =>
           fault
             ? { ...fault, ...(Number.isFinite(faultRemaining) ? { times: faultRemaining } : {}) }

@@ -18,6 +18,7 @@ export type {
   InjectReplyInput,
   InjectReportInput,
   PayType,
+  Quirks,
   RecordedRequest,
   ReplyRecord,
   ReportOptions,

@@ -642,12 +642,12 @@ export class Platform {
     const asked = raw === '' ? DEFAULT_STATUS_NUM : Number(raw);
     const count = asked > 0 ? asked : DEFAULT_STATUS_NUM;
     // Pull-once: whatever is in this answer leaves the queue for good.
-    return answer.statusBoxes(account.reports.splice(0, count));
+    return answer.statusBoxes(account.reports.splice(0, count), account.userId);
   }
 
   private queryReplies(action: string, params: Params, signed: boolean): Answer {
     const account = this.pullAuth(action, params, signed);
     if ('kind' in account) return account;
-    return answer.callBoxes(account.replies.splice(0));
+    return answer.callBoxes(account.replies.splice(0), account.userId);
   }
 }

@@ -72,6 +72,29 @@ export interface Fault {
   body?: string;
 }
 
+/**
+ * What real servers send besides the clean shape of the interface text, to test end to
+ * end that a client tolerates it. `true` turns every quirk on.
+ */
+export interface Quirks {
+  /** CRLF and indentation between elements and before the root. */
+  whitespace?: boolean;
+  /** A single-quoted declaration: `<?xml version='1.0' encoding='utf-8'?>`. */
+  singleQuotes?: boolean;
+  /** `< checkCounts > </ checkCounts >` as in the interface text, and `</name >` closing tags. */
+  spacedTags?: boolean;
+  /** An extra `<userid>` child in each statusbox and callbox. */
+  extraChildren?: boolean;
+  /** `<returnsms/>` for an answer with nothing in it (no reports, no replies). */
+  selfClosingEmpty?: boolean;
+  /** Pull-endpoint failures in the send style (`Faild` + `message`) instead of `<errorstatus>`. */
+  sendStylePullErrors?: boolean;
+  /** `预付` / `后付` instead of `预付费` / `后付费`. */
+  shortPayInfo?: boolean;
+  /** A UTF-8 byte order mark before the declaration (UTF-8 endpoints only). */
+  bom?: boolean;
+}
+
 export interface EmulatorOptions {
   /** TCP port; 0 (default) picks a free one. */
   port?: number;
@@ -100,6 +123,8 @@ export interface EmulatorOptions {
   firstTaskId?: string;
   /** The `message` of a successful send. Default `ok` (some platforms say `操作成功`). */
   successMessage?: string;
+  /** Wild-server XML (see `Quirks`); `true` = all of them. Default: none (the interface text's shape). */
+  quirks?: Quirks | boolean;
   /** How many requests `requests()` keeps (the most recent). Default 10000. */
   maxRecordedRequests?: number;
   /** Name the blocked words on `checkkeyword` too (`包含非法字符：词`). Default `false` (plain `包含非法字符`). */
@@ -252,9 +277,11 @@ export interface Emulator {
   pendingReplies(name: string): ReplyRecord[];
   /** Runs every pending timer now: scheduled sends, delayed reports and auto-replies. */
   flush(): void;
+  /** Switches the XML quirks at run time (`null`: back to the `quirks` option). */
+  setQuirks(quirks: Quirks | boolean | null): void;
   /** Sets (or with `null` clears) the fault applied to matching requests. */
   setFault(fault: Fault | null): void;
-  /** Back to the starting state: accounts, queues, messages, requests, timers, fault, task IDs. */
+  /** Back to the starting state: accounts, queues, messages, requests, timers, fault, quirks, task IDs. */
   reset(): void;
   /** Stops listening, drops open connections and clears every timer. */
   close(): Promise<void>;

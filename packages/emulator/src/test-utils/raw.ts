@@ -122,9 +122,9 @@ export function tag(xml: string, name: string): string | undefined {
 /** Every `<box>` element as a record of its leaf children. */
 export function boxes(xml: string, box: 'statusbox' | 'callbox'): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = [];
-  for (const match of xml.matchAll(new RegExp(`<${box}>([\\s\\S]*?)</${box}>`, 'g'))) {
+  for (const match of xml.matchAll(new RegExp(`<${box}>([\\s\\S]*?)</${box}\\s*>`, 'g'))) {
     const record: Record<string, string> = {};
-    for (const leaf of match[1]!.matchAll(/<(\w+)>([\s\S]*?)<\/\1>/g)) {
+    for (const leaf of match[1]!.matchAll(/<\s*(\w+)\s*>([^<]*)<\s*\/\s*\1\s*>/g)) {
       record[leaf[1]!] = unescapeXml(leaf[2]!);
     }
     out.push(record);
