@@ -166,6 +166,7 @@ it('serves 12:demo:secret when no account is given, and exposes the control API'
     '--keyword',
     'x',
     '--require-signature',
+    '--quirks',
   ]);
   const res = await post(running.url, '/sms.aspx', {
     action: 'send',
@@ -176,6 +177,7 @@ it('serves 12:demo:secret when no account is given, and exposes the control API'
     content: 'no signature',
   });
   expect(tag(res.text, 'message')).toBe('需要签名');
+  expect(res.text).toContain('</message >');
   const accounts = (await (await fetch(`${running.url}/__emulator/accounts`)).json()) as Array<{
     balance: number;
   }>;

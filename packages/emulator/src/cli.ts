@@ -17,6 +17,7 @@ const USAGE = `Usage: sms-emulator [options]
   --fail-rate <0..1>     share of numbers whose report fails (default 0)
   --keyword <word>       a blocked word (repeatable; replaces the default list)
   --require-signature    refuse content without a 【签名】 (需要签名)
+  --quirks               answer wild-server XML (CRLF, single quotes, spaced tags, 预付, …)
   --help                 this text
 `;
 
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
         'fail-rate': { type: 'string' },
         keyword: { type: 'string', multiple: true },
         'require-signature': { type: 'boolean' },
+        quirks: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
   }
   if (Array.isArray(flags.keyword)) options.keywords = flags.keyword;
   if (flags['require-signature']) options.requireSignature = true;
+  if (flags.quirks) options.quirks = true;
 
   let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
