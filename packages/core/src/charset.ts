@@ -70,7 +70,11 @@ export function encodeForm(
   return Buffer.from(parts.join('&'), 'latin1');
 }
 
-function percentDecodeBytes(text: string): Buffer {
+/**
+ * Percent-decodes to bytes. `raw` text holds one byte per char (a body read as latin1);
+ * otherwise a character beyond ASCII is written in `charset`, as a browser would send it.
+ */
+function percentDecodeBytes(text: string, raw: boolean, charset: Charset): Buffer {
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -79,10 +83,12 @@ function percentDecodeBytes(text: string): Buffer {
       i += 2;
     } else if (code === 0x2b /* + */) {
       bytes.push(0x20);
-    } else if (code < 0x80) {
+    } else if (code < 0x80 || (raw && code < 0x100)) {
       bytes.push(code);
     } else {
-      bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+      const char = String.fromCodePoint(text.codePointAt(i) ?? code);
+      if (char.length === 2) i++;
+      bytes.push(...encodeText(char, charset));
     }
   }
   return Buffer.from(bytes);
@@ -90,18 +96,24 @@ function percentDecodeBytes(text: string): Buffer {
 
 /**
  * Parses a query string or form body, percent-decoding each value as bytes of `charset`.
- * Names are lower-cased (ASP.NET treats them case-insensitively); the first value wins.
+ * Bytes are read as they are (unencoded non-ASCII bytes included); a string's non-ASCII
+ * characters are taken as text. Names are lower-cased (ASP.NET treats them
+ * case-insensitively); the first value wins.
  */
 export function decodeForm(input: string | Uint8Array, charset: Charset): Map<string, string> {
-  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  const raw = typeof input !== 'string';
+  const text = raw ? Buffer.from(input).toString('latin1') : input;
   const fields = new Map<string, string>();
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
     const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
-    const name = decodeBytes(percentDecodeBytes(rawName), charset).trim().toLowerCase();
-    if (!fields.has(name)) fields.set(name, decodeBytes(percentDecodeBytes(rawValue), charset));
+    const name = decodeBytes(percentDecodeBytes(rawName, raw, charset), charset)
+      .trim()
+      .toLowerCase();
+    if (!fields.has(name))
+      fields.set(name, decodeBytes(percentDecodeBytes(rawValue, raw, charset), charset));
   }
   return fields;
 }

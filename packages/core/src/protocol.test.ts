@@ -329,3 +329,19 @@ describe('variants', () => {
     expect(wire.body.toString()).not.toContain('S3CRET');
   });
 });
+
+describe('decodeForm', () => {
+  it('reads unencoded non-ASCII bytes of a body byte for byte (regression: they were double-encoded)', () => {
+    expect(decodeForm(Buffer.from('content=中文&x=1', 'utf8'), 'utf-8').get('content')).toBe(
+      '中文',
+    );
+    expect(
+      decodeForm(Buffer.concat([Buffer.from('content='), Buffer.from([0xc4, 0xe3])]), 'gbk').get(
+        'content',
+      ),
+    ).toBe('你');
+    expect(decodeForm('content=中文😀', 'gbk').get('content')).toBe('中文?');
+    expect(decodeForm('content=中文😀', 'utf-8').get('content')).toBe('中文😀');
+    expect(decodeForm('a=%E4%BD%A0+b&A=ignored', 'utf-8').get('a')).toBe('你 b');
+  });
+});
