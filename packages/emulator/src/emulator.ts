@@ -81,20 +81,6 @@ export function normalizeFault(fault: unknown): Fault | null {
   return out;
 }
 
-/**
- * Percent-encodes raw (unencoded) bytes >= 0x80 so that `decodeForm` reads them as bytes of
- * the endpoint's charset: old clients write `content=中文` straight into the body, and
- * ASP.NET decodes those bytes with the request encoding.
- */
-function escapeRawBytes(body: Buffer): Buffer {
-  if (!body.some((byte) => byte >= 0x80)) return body;
-  let out = '';
-  for (const byte of body) {
-    out += byte >= 0x80 ? `%${byte.toString(16).toUpperCase()}` : String.fromCharCode(byte);
-  }
-  return Buffer.from(out, 'latin1');
-}
-
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -181,13 +167,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const body = await readBody(req);
     const contentType = req.headers['content-type'] ?? '';
     // Like ASP.NET's Request[name]: the query string first, then the form body.
-    const params = new Map(decodeForm(query, endpoint.charset));
+    const params = new Map(decodeForm(Buffer.from(query, 'latin1'), endpoint.charset));
     const bodyFields = !body.length
       ? undefined
       : isMultipart(contentType)
         ? parseMultipart(body, contentType, endpoint.charset)
         : isForm(contentType)
-          ? decodeForm(escapeRawBytes(body), endpoint.charset)
+          ? decodeForm(body, endpoint.charset)
           : undefined;
     if (bodyFields) {
       for (const [name, value] of bodyFields) {
