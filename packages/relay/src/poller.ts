@@ -80,6 +80,7 @@ export class AccountPoller {
     const { account, logger } = this.options;
     const signal = this.stopping.signal;
     while (!signal.aborted) {
+      const cycleStart = Date.now();
       let wait = account.pollIntervalMs;
       try {
         if (!(await this.ensureLock())) {
@@ -120,6 +121,9 @@ export class AccountPoller {
         logger.error('poll loop error', { account: account.name, error });
         wait = Math.min(account.pollIntervalMs * 2, MAX_BACKOFF_MS);
       }
+      // Polls start every interval (not an interval after the last one ended), so a record
+      // waits at most one interval for its pull.
+      if (this.failures === 0 && wait > 0) wait -= Date.now() - cycleStart;
       if (wait > 0) await sleep(wait, signal);
     }
   }
