@@ -16,6 +16,8 @@ export interface CreateRelayOptions {
   logger?: RelayLogger;
   /** Environment for `${VAR}` substitution (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /** Your own `Store` implementation instead of the one `config.store` names. Closed by `stop()`. */
+  store?: Store;
 }
 
 export interface RelayStatus extends StoreStats {
@@ -128,7 +130,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     async start() {
       if (state !== 'new') throw new Error(`[sms] [relay] cannot start: ${state}`);
       state = 'starting';
-      store = await openStore(config.store);
+      store = options.store ?? (await openStore(config.store));
       await store.init();
       delivery = new DeliveryLoop({
         store,
