@@ -194,6 +194,7 @@ export class DeliveryLoop {
   private async run(): Promise<void> {
     const { store, config, logger } = this.options;
     const names = [...this.targets.keys()];
+    let failures = 0;
     while (this.running) {
       const free = config.concurrency - this.inFlight;
       let claimedFull = false;
@@ -208,8 +209,12 @@ export class DeliveryLoop {
           });
           for (const delivery of claimed) this.launch(delivery);
           claimedFull = claimed.length === limit;
+          failures = 0;
         } catch (error) {
-          logger.error('claiming deliveries failed', { error });
+          failures++;
+          logger.error('claiming deliveries failed', { error, failures });
+          await this.idle(Math.min(config.idleMs * 2 ** failures, 10_000));
+          continue;
         }
       }
       if (!this.running) break;
@@ -239,9 +244,14 @@ export class DeliveryLoop {
   private launch(delivery: ClaimedDelivery): void {
     this.inFlight++;
     const done: Promise<void> = this.deliver(delivery)
-      .then((result) => {
-        if (result) this.record(result);
-      })
+      .then(
+        (result) => {
+          if (result) this.record(result);
+        },
+        // Unexpected: the claim expires and the delivery is tried again.
+        (error: unknown) =>
+          this.options.logger.error('delivery crashed', { id: delivery.eventId, error }),
+      )
       .finally(() => {
         this.inFlight--;
         this.inFlightDone.delete(done);

@@ -255,6 +255,18 @@ export class AccountPoller {
         await store.insertBatch({ account: account.name, events, targets: targetsFor(type), now });
         break;
       } catch (error) {
+        if (this.stopping.signal.aborted && attempt >= 10) {
+          // Shutting down and the store is gone: these records exist nowhere else, so the
+          // log is their last copy (it holds numbers and reply texts, but no secrets).
+          logger.error('could not store a fetched batch before shutdown; the events follow', {
+            account: account.name,
+            type,
+            count: events.length,
+            error,
+            events: events.map((event) => JSON.parse(event.body) as unknown),
+          });
+          return;
+        }
         logger.error('could not store a fetched batch; retrying', {
           account: account.name,
           type,
