@@ -46,6 +46,19 @@ export function partitionMobiles(input: string | readonly string[]): MobileParti
   const valid: string[] = [];
   const invalid: string[] = [];
   const seen = new Set<string>();
+  // Fast path: an array of numbers that are already clean.
+  if (
+    typeof input !== 'string' &&
+    input.every((entry) => typeof entry === 'string' && MOBILE.test(entry))
+  ) {
+    for (const mobile of input) {
+      if (!seen.has(mobile)) {
+        seen.add(mobile);
+        valid.push(mobile);
+      }
+    }
+    return { valid, invalid };
+  }
   for (const entry of rawEntries(input)) {
     const mobile = normalizeMobile(entry);
     if (!isValidMobile(mobile)) invalid.push(entry);

@@ -17,7 +17,7 @@ export class XmlReadError extends Error {
 }
 
 const TOKEN =
-  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<![^>]*>|<\s*(\/)?\s*([A-Za-z_][\w:.-]*)((?:\s+[^<>]*?)?)\s*(\/)?\s*>/g;
+  /<\s*(\/)?\s*([A-Za-z_][\w:.-]*)((?:\s+[^<>]*?)?)\s*(\/)?\s*>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<![^>]*>/g;
 
 const ENTITY = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(lt|gt|amp|quot|apos));/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -45,7 +45,7 @@ export function readXml(source: string): XmlElement {
     const current = stack[stack.length - 1];
     if (current && match.index > last) current.text += source.slice(last, match.index);
     last = TOKEN.lastIndex;
-    const [, cdata, closing, rawName, , selfClosing] = match;
+    const [, closing, rawName, , selfClosing, cdata] = match;
     if (cdata !== undefined) {
       if (current) current.text += cdata;
       continue;
