@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { RelayConfigError, loadConfig } from './config.js';
+import { RelayConfigError, loadConfig, loadStoreConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createRelay, secretsOf, VERSION } from './relay.js';
 import { openStore } from './store/open.js';
@@ -37,9 +37,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const config = loadConfig(values.config);
-
   if (command === 'run') {
+    const config = loadConfig(values.config);
     const logger = jsonLogger({ level: config.log.level, redact: secretsOf(config) });
     const relay = createRelay(config, { logger });
     let stopping = false;
@@ -61,7 +60,11 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
-  const store = await openStore(config.store);
+  if (!['status', 'dead', 'replay', 'enable'].includes(command)) {
+    process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+    return 2;
+  }
+  const store = await openStore(loadStoreConfig(values.config));
   try {
     await store.init();
     const now = Date.now();

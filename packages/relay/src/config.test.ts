@@ -125,9 +125,17 @@ describe('config', () => {
     const path = join(tmp.dir, 'bad.json');
     writeFileSync(
       path,
-      JSON.stringify({ ...valid(), targets: [{ ...valid().targets[0], url: 'nope' }] }),
+      JSON.stringify({
+        ...valid(),
+        store: { sqlite: join(tmp.dir, 'cli.db') },
+        targets: [{ ...valid().targets[0], url: 'nope' }],
+      }),
     );
-    const result = await runCli(['status', '--config', path], env);
+    // `status` reads only the store: no passwords needed in its environment.
+    const status = await runCli(['status', '--config', path, '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ pending: 0, dead: 0 });
+    const result = await runCli(['run', '--config', path], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('targets[0].url');
     expect(result.stderr).not.toContain('hunter2-secret');

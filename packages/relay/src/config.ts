@@ -277,23 +277,12 @@ function parseTarget(
   };
 }
 
-/**
- * Validates a parsed relay.json and fills in defaults. `${ENV}` references are replaced
- * from `env`; relative SQLite paths are resolved against `baseDir`.
- */
-export function parseConfig(
-  input: unknown,
-  options: { env?: Record<string, string | undefined>; baseDir?: string } = {},
-): RelayConfig {
-  const root = object(substitute(input, options.env ?? process.env, ''), '(root)');
-
-  const storeValue = object(root['store'], 'store');
-  let store: StoreConfig;
+function parseStore(value: unknown, baseDir = '.'): StoreConfig {
+  const storeValue = object(value, 'store');
   if (storeValue['sqlite'] !== undefined) {
-    store = {
-      sqlite: resolve(options.baseDir ?? '.', string(storeValue['sqlite'], 'store.sqlite')),
-    };
-  } else if (storeValue['postgres'] !== undefined) {
+    return { sqlite: resolve(baseDir, string(storeValue['sqlite'], 'store.sqlite')) };
+  }
+  if (storeValue['postgres'] !== undefined) {
     const url = string(storeValue['postgres'], 'store.postgres');
     if (!/^postgres(ql)?:\/\//.test(url)) {
       throw new RelayConfigError('store.postgres', 'must be a postgres:// URL');
@@ -305,10 +294,22 @@ export function parseConfig(
     ) {
       throw new RelayConfigError('store.schema', 'must be a lower-case SQL identifier');
     }
-    store = schema === undefined ? { postgres: url } : { postgres: url, schema };
-  } else {
-    throw new RelayConfigError('store', 'needs "sqlite" (a file path) or "postgres" (a URL)');
+    return schema === undefined ? { postgres: url } : { postgres: url, schema };
   }
+  throw new RelayConfigError('store', 'needs "sqlite" (a file path) or "postgres" (a URL)');
+}
+
+/**
+ * Validates a parsed relay.json and fills in defaults. `${ENV}` references are replaced
+ * from `env`; relative SQLite paths are resolved against `baseDir`.
+ */
+export function parseConfig(
+  input: unknown,
+  options: { env?: Record<string, string | undefined>; baseDir?: string } = {},
+): RelayConfig {
+  const root = object(substitute(input, options.env ?? process.env, ''), '(root)');
+
+  const store = parseStore(root['store'], options.baseDir);
 
   if (!Array.isArray(root['accounts']) || root['accounts'].length === 0) {
     throw new RelayConfigError('accounts', 'must be a non-empty array');
@@ -400,22 +401,36 @@ export function parseConfig(
   };
 }
 
-/** Reads and validates a relay.json file. */
-export function loadConfig(
-  path: string,
-  env: Record<string, string | undefined> = process.env,
-): RelayConfig {
+function readJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new RelayConfigError('(file)', `cannot read ${path}: ${(error as Error).message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new RelayConfigError('(file)', `${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseConfig(json, { env, baseDir: dirname(resolve(path)) });
+}
+
+/** Reads and validates a relay.json file. */
+export function loadConfig(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): RelayConfig {
+  return parseConfig(readJson(path), { env, baseDir: dirname(resolve(path)) });
+}
+
+/**
+ * Reads only the `store` of a relay.json file: what `status`, `dead`, `replay` and `enable`
+ * need, so operators can run them without the accounts' passwords in their environment.
+ */
+export function loadStoreConfig(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): StoreConfig {
+  const root = object(readJson(path), '(root)');
+  return parseStore(substitute(root['store'], env, 'store'), dirname(resolve(path)));
 }

@@ -10,6 +10,7 @@ export {
   DEFAULT_RETRY_SCHEDULE,
   RelayConfigError,
   loadConfig,
+  loadStoreConfig,
   parseConfig,
   type AccountConfig,
   type DeliveryConfig,
