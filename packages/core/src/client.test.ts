@@ -319,3 +319,18 @@ describe('sendBatch stopOnFailure', () => {
     expect(requests).toHaveLength(1);
   });
 });
+
+describe('raw answers on failure', () => {
+  it('keeps the bytes of an unparseable pull on the error, outside toJSON', async () => {
+    const body = '<returnsms><statusbox><mobile>13800138000</mobile><status>10';
+    handler = (_req, _body, res) => {
+      res.setHeader('content-type', 'text/xml; charset=utf-8');
+      res.end(body);
+    };
+    const error = await expectCode(client().fetchReports(), 'PROTOCOL');
+    expect(error.response?.body.toString()).toBe(body);
+    expect(error.response?.status).toBe(200);
+    expect(error.response?.contentType).toBe('text/xml; charset=utf-8');
+    expect(error.toJSON()).not.toHaveProperty('response');
+  });
+});

@@ -417,8 +417,14 @@ export class SmsClient {
           status: response.status,
           ms: Math.round(performance.now() - started),
         });
-        const text = responseText(response, wire, action);
-        return parse(text);
+        try {
+          return parse(responseText(response, wire, action));
+        } catch (error) {
+          if (error instanceof SmsError && (error.code === 'HTTP' || error.code === 'PROTOCOL')) {
+            error.response = { ...response, receivedAt: new Date() };
+          }
+          throw error;
+        }
       } catch (thrown) {
         const error =
           thrown instanceof TransportFailure

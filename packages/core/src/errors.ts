@@ -19,6 +19,14 @@ export type SmsAction =
   | 'queryReports'
   | 'queryReplies';
 
+/** The answer a failed call received, kept whole for consumers that must not lose it. */
+export interface SmsRawResponse {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+  receivedAt: Date;
+}
+
 export interface SmsErrorOptions {
   code: SmsErrorCode;
   action?: SmsAction | undefined;
@@ -48,6 +56,11 @@ export class SmsError extends Error {
   readonly excerpt: string | undefined;
   readonly words: string[];
   readonly field: string | undefined;
+  /**
+   * The raw answer, on `HTTP` and `PROTOCOL` errors of `SmsClient` calls. For a pull it may
+   * hold records that exist nowhere else: keep the bytes (the relay quarantines them).
+   */
+  response: SmsRawResponse | undefined;
 
   constructor(message: string, options: SmsErrorOptions) {
     super(`[sms] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -58,6 +71,7 @@ export class SmsError extends Error {
     this.excerpt = options.excerpt;
     this.words = options.words ?? [];
     this.field = options.field;
+    this.response = undefined;
   }
 
   /** True when the platform itself refused the request (it answered, and said no). */

@@ -18,6 +18,7 @@ export {
   type SmsAction,
   type SmsErrorCode,
   type SmsErrorOptions,
+  type SmsRawResponse,
 } from './errors.js';
 export type { SmsLogger } from './logger.js';
 export type { RetryOptions } from './retry.js';
