@@ -13,6 +13,8 @@ export interface AccountConfig {
   account: string;
   password: string;
   charset: 'utf-8' | 'gbk';
+  /** `password` (default), or `signed` for platforms with the v2 endpoints (no password on the wire). */
+  auth: 'password' | 'signed';
   /** Wait between polls that found nothing new (default 5000 ms). */
   pollIntervalMs: number;
   /** Reports per pull (`statusNum`, default 4000). */
@@ -202,6 +204,10 @@ function parseAccount(value: unknown, field: string): AccountConfig {
   if (charset !== 'utf-8' && charset !== 'gbk') {
     throw new RelayConfigError(`${field}.charset`, 'must be "utf-8" or "gbk"');
   }
+  const auth = a['auth'] ?? 'password';
+  if (auth !== 'password' && auth !== 'signed') {
+    throw new RelayConfigError(`${field}.auth`, 'must be "password" or "signed"');
+  }
   const userId = a['userId'] ?? '';
   if (typeof userId !== 'string') throw new RelayConfigError(`${field}.userId`, 'must be a string');
   return {
@@ -211,6 +217,7 @@ function parseAccount(value: unknown, field: string): AccountConfig {
     account: string(a['account'], `${field}.account`),
     password: string(a['password'], `${field}.password`),
     charset,
+    auth,
     pollIntervalMs: integer(a['pollIntervalMs'], `${field}.pollIntervalMs`, 5000, 10),
     statusNum: integer(a['statusNum'], `${field}.statusNum`, 4000, 1),
     reports: boolean(a['reports'], `${field}.reports`, true),

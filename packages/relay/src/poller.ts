@@ -1,14 +1,12 @@
 import {
-  SmsError,
+  type Reply,
+  SmsClient,
+  type SmsRawResponse,
   type SmsWebhookEventType,
-  buildRepliesRequest,
-  buildReportsRequest,
+  type StatusReport,
   decodeResponse,
   isSmsError,
-  parseRepliesResponse,
-  parseReportsResponse,
 } from '@sms/core';
-import { Pool } from 'undici';
 import type { AccountConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
@@ -46,17 +44,26 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * once, so a pull in progress is never aborted: stop() waits for it.
  */
 export class AccountPoller {
-  private readonly pool: Pool;
-  private readonly basePath: string;
+  private readonly client: SmsClient;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private lock: AccountLock | null = null;
   private failures = 0;
 
   constructor(private readonly options: PollerOptions) {
-    const url = new URL(options.account.baseUrl);
-    this.basePath = url.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(url.origin, { connections: 2, connect: { timeout: 5000 } });
+    const { account } = options;
+    this.client = new SmsClient({
+      baseUrl: account.baseUrl,
+      userId: account.userId,
+      account: account.account,
+      password: account.password,
+      charset: account.charset,
+      auth: account.auth,
+      timeoutMs: account.timeoutMs,
+      connections: 2,
+      // The poll loop backs off and retries on its own schedule.
+      retry: false,
+    });
   }
 
   /** Whether this process currently holds the account's poll lock. */
@@ -73,7 +80,7 @@ export class AccountPoller {
     await this.loop;
     await this.lock?.release().catch(() => {});
     this.lock = null;
-    await this.pool.close();
+    await this.client.close();
   }
 
   private async run(): Promise<void> {
@@ -155,96 +162,72 @@ export class AccountPoller {
     });
   }
 
-  /** One pull: request, raw bytes, parse (or quarantine), one transaction. Returns the count. */
+  /**
+   * One pull through core's client (which never repeats a pull that may have reached the
+   * platform), then one transaction. An answer that cannot be read is quarantined as raw
+   * bytes: it may hold records the platform will not hand out again. Returns the count.
+   */
   private async pull(kind: 'reports' | 'replies'): Promise<number> {
-    const { account, store, metrics, logger } = this.options;
-    const credentials = {
-      userId: account.userId,
-      account: account.account,
-      password: account.password,
-    };
-    const action = kind === 'reports' ? 'queryReports' : 'queryReplies';
-    const wire =
-      kind === 'reports'
-        ? buildReportsRequest(credentials, { max: account.statusNum })
-        : buildRepliesRequest(credentials);
-
-    let status: number;
-    let contentType: string | undefined;
-    let bytes: Buffer;
+    const { account, metrics } = this.options;
+    let records: Array<StatusReport | Reply>;
     try {
-      const response = await this.pool.request({
-        method: 'POST',
-        path: this.basePath + wire.path,
-        headers: { 'content-type': wire.contentType, accept: 'text/xml, application/xml, */*' },
-        body: wire.body,
-        headersTimeout: account.timeoutMs,
-        bodyTimeout: account.timeoutMs,
-      });
-      status = response.statusCode;
-      const header = response.headers['content-type'];
-      contentType = Array.isArray(header) ? header[0] : header;
-      bytes = Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? '';
-      throw new SmsError(`${action}: ${code || (error as Error).message}`, {
-        code: code.includes('TIMEOUT') ? 'TIMEOUT' : 'NETWORK',
-        action,
-        cause: error,
-      });
-    }
-    const fetchedAt = new Date();
-
-    const quarantine = async (why: string) => {
-      await store.quarantine({
-        account: account.name,
-        kind,
-        httpStatus: status,
-        contentType,
-        body: bytes,
-        error: why,
-        now: fetchedAt.getTime(),
-      });
-      metrics.quarantined.inc({ account: account.name, kind });
-      logger.error('quarantined an unparseable response', {
-        account: account.name,
-        kind,
-        status,
-        bytes: bytes.length,
-        reason: why,
-      });
-    };
-
-    const text = decodeResponse(bytes, contentType, wire.charset);
-    if (status < 200 || status >= 300) {
-      // An error page holds no records, but if it looks like it does, keep it.
-      if (/<(statusbox|callbox)\b/i.test(text)) await quarantine(`HTTP ${status}`);
-      throw new SmsError(`${action}: HTTP ${status}`, { code: 'HTTP', action, status });
-    }
-    let events: NewEvent[];
-    const type: SmsWebhookEventType = kind === 'reports' ? 'sms.report' : 'sms.reply';
-    const timestamp = fetchedAt.toISOString();
-    try {
-      const records =
+      records =
         kind === 'reports'
-          ? parseReportsResponse(text, fetchedAt)
-          : parseRepliesResponse(text, fetchedAt);
-      events = records.map((record) => ({
-        type,
-        body: JSON.stringify({
-          type,
-          timestamp,
-          data: { account: account.name, ...record, receivedAt: record.receivedAt.toISOString() },
-        }),
-      }));
+          ? await this.client.fetchReports({ max: account.statusNum })
+          : await this.client.fetchReplies();
     } catch (error) {
-      if (isSmsError(error) && error.code === 'PROTOCOL') await quarantine(error.message);
+      if (isSmsError(error) && error.response && this.worthKeeping(error.code, error.response)) {
+        await this.quarantine(kind, error.response, error.message);
+      }
       throw error;
     }
-    if (events.length === 0) return 0;
+    if (records.length === 0) return 0;
+    const fetchedAt = new Date();
+    const type: SmsWebhookEventType = kind === 'reports' ? 'sms.report' : 'sms.reply';
+    const timestamp = fetchedAt.toISOString();
+    const events: NewEvent[] = records.map((record) => ({
+      type,
+      body: JSON.stringify({
+        type,
+        timestamp,
+        data: { account: account.name, ...record, receivedAt: record.receivedAt.toISOString() },
+      }),
+    }));
     metrics.fetched.inc({ account: account.name, type }, events.length);
     await this.commit(events, type, fetchedAt.getTime());
     return events.length;
+  }
+
+  /** Unreadable XML is kept; an HTTP error page only if it looks like it holds records. */
+  private worthKeeping(code: string, response: SmsRawResponse): boolean {
+    if (code === 'PROTOCOL') return true;
+    const text = decodeResponse(response.body, response.contentType, 'utf-8');
+    return /<(statusbox|callbox)\b/i.test(text);
+  }
+
+  private async quarantine(
+    kind: 'reports' | 'replies',
+    response: SmsRawResponse,
+    why: string,
+  ): Promise<void> {
+    const { account, store, metrics, logger } = this.options;
+    await store.quarantine({
+      account: account.name,
+      kind,
+      httpStatus: response.status,
+      contentType: response.contentType,
+      body: response.body,
+      error: why,
+      now: response.receivedAt.getTime(),
+    });
+    metrics.quarantined.inc({ account: account.name, kind });
+    logger.error('quarantined an unparseable response', {
+      account: account.name,
+      kind,
+      status: response.status,
+      bytes: response.body.length,
+      reason: why,
+    });
   }
 
   /** The records exist nowhere else now: keep trying to commit them until it works. */

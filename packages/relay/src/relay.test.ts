@@ -402,6 +402,18 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     db.close();
   });
 
+  it('polls the signed v2 endpoints when auth is signed: no password on the wire', async () => {
+    const rx = await receiver();
+    const cfg = config([{ name: 'app', url: rx.url, secret }]);
+    cfg.accounts[0] = { ...cfg.accounts[0]!, auth: 'signed' } as (typeof cfg.accounts)[0];
+    platform.injectReport(report());
+    await start(cfg);
+    await waitFor(() => rx.verified().length === 1, 5000, 'signed delivery');
+    const pulls = platform.requests().filter((r) => r.path.startsWith('/v2'));
+    expect(pulls.length).toBeGreaterThan(0);
+    expect(pulls.every((r) => !Object.keys(r.params).includes('password'))).toBe(true);
+  });
+
   it('quarantines the raw bytes of a response it cannot parse', async () => {
     const rx = await receiver();
     const cfg = config([{ name: 'app', url: rx.url, secret }]);
