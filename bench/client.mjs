@@ -36,7 +36,12 @@ async function measure(run, concurrency) {
 }
 
 const pool = new Pool(origin, { connections: 64, pipelining: 1 });
-const client = new SmsClient({ baseUrl: origin, userId: '12', account: 'demo', password: 'secret' });
+const client = new SmsClient({
+  baseUrl: origin,
+  userId: '12',
+  account: 'demo',
+  password: 'secret',
+});
 const contenders = {
   'raw undici Pool': async () => {
     const { body } = await pool.request({
@@ -63,7 +68,8 @@ const rows = [];
 for (const concurrency of CONCURRENCY) {
   const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(contenders)) samples[name].push(await measure(run, concurrency));
+    for (const [name, run] of Object.entries(contenders))
+      samples[name].push(await measure(run, concurrency));
   }
   const raw = median(samples['raw undici Pool']);
   const sms = median(samples['SmsClient.send']);
@@ -78,5 +84,7 @@ for (const concurrency of CONCURRENCY) {
 await pool.close();
 await client.close();
 server.kill();
-console.log(`\nClient throughput: median of ${ROUNDS} alternating ${DURATION_MS} ms rounds, server in a child process on 127.0.0.1`);
+console.log(
+  `\nClient throughput: median of ${ROUNDS} alternating ${DURATION_MS} ms rounds, server in a child process on 127.0.0.1`,
+);
 console.table(rows);

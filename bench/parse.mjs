@@ -30,8 +30,14 @@ const core = time(() => {
 const fxp = time(() => {
   if (bare.parse(xml).returnsms.statusbox.length !== 4000) throw new Error('wrong count');
 });
-console.log(`\nParsing a 4000-report answer (${(xml.length / 1024).toFixed(0)} KiB), median of ${ROUNDS}`);
+console.log(
+  `\nParsing a 4000-report answer (${(xml.length / 1024).toFixed(0)} KiB), median of ${ROUNDS}`,
+);
 console.table([
-  { parser: 'bare fast-xml-parser (parseTagValue: false)', 'ms': fxp.toFixed(1), 'vs bare': '1.00x' },
-  { parser: '@sms/core parseReportsResponse (typed records)', 'ms': core.toFixed(1), 'vs bare': `${(core / fxp).toFixed(2)}x` },
+  { parser: 'bare fast-xml-parser (parseTagValue: false)', ms: fxp.toFixed(1), 'vs bare': '1.00x' },
+  {
+    parser: '@sms/core parseReportsResponse (typed records)',
+    ms: core.toFixed(1),
+    'vs bare': `${(core / fxp).toFixed(2)}x`,
+  },
 ]);

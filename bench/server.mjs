@@ -7,7 +7,10 @@ const body = Buffer.from(
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length });
+    res.writeHead(200, {
+      'content-type': 'text/xml; charset=utf-8',
+      'content-length': body.length,
+    });
     res.end(body);
   });
 });

@@ -72,6 +72,7 @@ const relay = createRelay(
         baseUrl: emulator.url,
         userId: '12',
         account: 'demo',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: relay config substitution
         password: '${SMS_PASSWORD}',
         pollIntervalMs: 300,
       },
@@ -80,6 +81,7 @@ const relay = createRelay(
       {
         name: 'app',
         url: receiverUrl,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: relay config substitution
         secret: '${WEBHOOK_SECRET}',
         events: ['sms.report', 'sms.reply'],
       },

@@ -7,7 +7,12 @@ const emulator = await startEmulator({
   accounts: [{ userId: '12', account: 'demo', password: 'secret', balance: 100 }],
   report: { delayMs: 500 },
 });
-const sms = new SmsClient({ baseUrl: emulator.url, userId: '12', account: 'demo', password: 'secret' });
+const sms = new SmsClient({
+  baseUrl: emulator.url,
+  userId: '12',
+  account: 'demo',
+  password: 'secret',
+});
 
 try {
   const sent = await sms.send({ mobiles: '138 0013 8000', content: '【示例】您的验证码是 1234' });
