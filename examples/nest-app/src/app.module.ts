@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConditionalModule, ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { SmsModule } from '@sms/nest';
 import { SmsHealthIndicator } from '@sms/nest/health';
 import { HealthController } from './health.controller';
-import { InboxService } from './inbox.service';
+import { PollingModule } from './polling.module';
 import { SmsController } from './sms.controller';
+import { WebhookModule } from './webhook.module';
+
+/** With a webhook secret, reports and replies come from @sms/webhook-relay instead of polling. */
+const viaRelay = (secret: string | undefined): boolean => Boolean(secret?.trim());
 
 @Module({
   imports: [
@@ -18,18 +22,28 @@ import { SmsController } from './sms.controller';
         userId: config.get<string>('SMS_USER_ID', ''),
         account: config.getOrThrow<string>('SMS_ACCOUNT'),
         password: config.getOrThrow<string>('SMS_PASSWORD'),
-        // Reports and replies are pull-once: fetched records exist only in this process.
-        // For durable delivery use @sms/webhook-relay and SmsWebhookGuard instead.
-        polling: {
-          reports: true,
-          replies: true,
-          intervalMs: Number(config.get('SMS_POLL_INTERVAL_MS', 5000)),
-        },
+        // Reports and replies are pull-once: fetched records exist only in this process, and
+        // whoever fetches first gets them. For durable delivery, run @sms/webhook-relay and set
+        // SMS_WEBHOOK_SECRET: the relay is then the only reader and the app stops polling.
+        polling: viaRelay(config.get<string>('SMS_WEBHOOK_SECRET'))
+          ? undefined
+          : {
+              reports: true,
+              replies: true,
+              intervalMs: Number(config.get('SMS_POLL_INTERVAL_MS', 5000)),
+            },
       }),
+    }),
+    // One reader per account: either this process polls, or the relay does and posts here.
+    ConditionalModule.registerWhen(PollingModule, (env) => !viaRelay(env['SMS_WEBHOOK_SECRET']), {
+      debug: false,
+    }),
+    ConditionalModule.registerWhen(WebhookModule, (env) => viaRelay(env['SMS_WEBHOOK_SECRET']), {
+      debug: false,
     }),
     TerminusModule,
   ],
   controllers: [SmsController, HealthController],
-  providers: [InboxService, SmsHealthIndicator],
+  providers: [SmsHealthIndicator],
 })
 export class AppModule {}

@@ -1,6 +1,5 @@
 import { BadRequestException, Body, Controller, Get, Post } from '@nestjs/common';
 import { SmsClient, SmsError } from '@sms/core';
-import { InboxService } from './inbox.service';
 
 interface SendBody {
   mobile?: string;
@@ -10,10 +9,7 @@ interface SendBody {
 @Controller('sms')
 export class SmsController {
   // The default client is injectable by its class: no decorator needed.
-  constructor(
-    private readonly sms: SmsClient,
-    private readonly inbox: InboxService,
-  ) {}
+  constructor(private readonly sms: SmsClient) {}
 
   @Post()
   async send(@Body() body: SendBody) {
@@ -32,10 +28,5 @@ export class SmsController {
   @Get('balance')
   balance() {
     return this.sms.balance();
-  }
-
-  @Get('inbox')
-  received() {
-    return { reports: this.inbox.reports, replies: this.inbox.replies };
   }
 }

@@ -1,62 +1,33 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Emulator, startEmulator } from '@sms/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type RunningApp, startApp } from './start-app';
 
-// Boots the compiled (CommonJS, tsc) app exactly as `pnpm start` does, against a real emulator.
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const account = { userId: '12', account: 'demo', password: 'secret', balance: 100 };
 
 let emulator: Emulator;
-let app: ChildProcess;
+let running: RunningApp;
 let url: string;
-let output = '';
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0, accounts: [account] });
-  app = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH,
-      SMS_BASE_URL: emulator.url,
-      SMS_USER_ID: account.userId,
-      SMS_ACCOUNT: account.account,
-      SMS_PASSWORD: account.password,
-      SMS_POLL_INTERVAL_MS: '50',
-      PORT: '0',
-      NO_COLOR: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  running = await startApp({
+    SMS_BASE_URL: emulator.url,
+    SMS_USER_ID: account.userId,
+    SMS_ACCOUNT: account.account,
+    SMS_PASSWORD: account.password,
+    SMS_POLL_INTERVAL_MS: '50',
   });
-  app.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    app.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    app.once('exit', (code) =>
-      reject(new Error(`app exited (${code}) before listening:\n${output}`)),
-    );
-  });
+  url = running.url;
 });
 
 afterAll(async () => {
-  if (app && app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
+  running?.kill();
   await emulator?.close();
 });
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('examples/nest-app (compiled CJS) against the emulator', () => {
   it('sends an SMS through POST /sms', async () => {
@@ -110,8 +81,14 @@ describe('examples/nest-app (compiled CJS) against the emulator', () => {
     }
   });
 
+  it('has no webhook route without SMS_WEBHOOK_SECRET', async () => {
+    const response = await fetch(`${url}/hooks/sms`, { method: 'POST' });
+    expect(response.status).toBe(404);
+  });
+
   it('shuts down on SIGTERM: pollers stop and the process exits', async () => {
     const started = Date.now();
+    const app = running.process;
     const exited = once(app, 'exit');
     app.kill('SIGTERM');
     await exited;
@@ -120,6 +97,7 @@ describe('examples/nest-app (compiled CJS) against the emulator', () => {
     const requests = emulator.requests().length;
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(emulator.requests().length).toBe(requests);
+    const output = running.output();
     expect(output).not.toContain(account.password);
     expect(output).not.toContain('dead letter');
     expect(output).toContain('reply from 13800138000');
