@@ -19,7 +19,7 @@ const viaRelay = (secret: string | undefined): boolean => Boolean(secret?.trim()
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
         baseUrl: config.getOrThrow<string>('SMS_BASE_URL'),
-        userId: config.get<string>('SMS_USER_ID', ''),
+        userId: config.get<string>('SMS_USERID', ''),
         account: config.getOrThrow<string>('SMS_ACCOUNT'),
         password: config.getOrThrow<string>('SMS_PASSWORD'),
         // Reports and replies are pull-once: fetched records exist only in this process, and

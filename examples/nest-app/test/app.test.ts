@@ -16,7 +16,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0, accounts: [account] });
   running = await startApp({
     SMS_BASE_URL: emulator.url,
-    SMS_USER_ID: account.userId,
+    SMS_USERID: account.userId,
     SMS_ACCOUNT: account.account,
     SMS_PASSWORD: account.password,
     SMS_POLL_INTERVAL_MS: '50',

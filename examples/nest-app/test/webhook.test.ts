@@ -32,7 +32,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0, accounts: [account] });
   running = await startApp({
     SMS_BASE_URL: emulator.url,
-    SMS_USER_ID: account.userId,
+    SMS_USERID: account.userId,
     SMS_ACCOUNT: account.account,
     SMS_PASSWORD: account.password,
     SMS_WEBHOOK_SECRET: secret,
@@ -53,7 +53,7 @@ beforeAll(async () => {
     {
       env: {
         SMS_BASE_URL: emulator.url,
-        SMS_USER_ID: account.userId,
+        SMS_USERID: account.userId,
         SMS_ACCOUNT: account.account,
         SMS_PASSWORD: account.password,
         SMS_WEBHOOK_URL: `${running.url}/hooks/sms`,
