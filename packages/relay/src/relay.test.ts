@@ -139,6 +139,22 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     for (const line of logger.lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('logs the address the HTTP server actually bound', async () => {
+    const rx = await receiver();
+    const started = (logger: { lines: string[] }) =>
+      JSON.parse(logger.lines.find((l) => l.includes('"relay started"'))!) as { http: string };
+    const wildcard = await start(
+      config([{ name: 'app', url: rx.url, secret }], { http: { port: 0, host: '0.0.0.0' } }),
+    );
+    const port = new URL(wildcard.relay.url!).port;
+    expect(started(wildcard.logger).http).toBe(`http://0.0.0.0:${port}`);
+    expect((await fetch(`${wildcard.relay.url}/healthz`)).status).toBe(200);
+    await wildcard.relay.stop();
+    const loopback = await start(config([{ name: 'app', url: rx.url, secret }]));
+    expect(started(loopback.logger).http).toBe(loopback.relay.url);
+    expect(loopback.relay.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it('routes by event type and account', async () => {
     const reportsOnly = await receiver();
     const repliesOnly = await receiver();

@@ -67,6 +67,8 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
   let delivery: DeliveryLoop | undefined;
   let server: Server | undefined;
   let url: string | null = null;
+  /** The address the server actually bound, for the startup log. */
+  let listening: string | null = null;
   let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   let cachedStats: { at: number; value: Promise<StoreStats> } | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -174,6 +176,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         });
         const address = server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        listening = `http://${host}:${address.port}`;
         url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
       }
       delivery.start();
@@ -194,7 +197,8 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         store: store.kind,
         accounts: config.accounts.map((a) => a.name),
         targets: config.targets.map((t) => t.name),
-        http: url,
+        // The address actually bound (0.0.0.0 = every interface), not a loopback alias.
+        http: listening,
       });
     },
     async stop() {
