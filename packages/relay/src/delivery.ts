@@ -131,6 +131,11 @@ export class DeliveryLoop {
   private flushTimer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /**
+   * Targets whose last delivery failed, with the failures since: a warning when a target
+   * starts failing and a note when it recovers, not a line per failed delivery at warn.
+   */
+  private readonly failing = new Map<string, number>();
 
   constructor(private readonly options: DeliveryLoopOptions) {
     for (const config of options.targets) {
@@ -329,6 +334,16 @@ export class DeliveryLoop {
       if (status >= 200 && status < 300) {
         metrics.delivered.inc({ target: delivery.target });
         metrics.latency.observe(Math.max(0, Date.now() - delivery.createdAt) / 1000);
+        const failures = this.failing.get(delivery.target);
+        if (failures !== undefined) {
+          this.failing.delete(delivery.target);
+          logger.info('target recovered: deliveries succeed again', {
+            target: delivery.target,
+            id: delivery.eventId,
+            status,
+            failures,
+          });
+        }
         return { ...base, outcome: { kind: 'delivered' }, status };
       }
       if (status === 410) {
@@ -348,6 +363,16 @@ export class DeliveryLoop {
         e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
           ? `timeout after ${config.timeoutMs} ms`
           : `${e.code ?? e.name}: ${e.message}`;
+    }
+    const failures = this.failing.get(delivery.target);
+    this.failing.set(delivery.target, (failures ?? 0) + 1);
+    if (failures === undefined) {
+      logger.warn('target failing: deliveries will be retried', {
+        target: delivery.target,
+        id: delivery.eventId,
+        status,
+        error,
+      });
     }
     const attempt = delivery.attempts + 1;
     const now = Date.now();

@@ -202,6 +202,42 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     await waitFor(async () => (await relay.status()).pending === 0, 5000, 'an empty queue');
   });
 
+  it('warns once when a target starts failing and notes its recovery, not a warning per failure', async () => {
+    let status = 500;
+    const rx = await receiver(() => ({ status }));
+    const { relay, logger } = await start(
+      config([{ name: 'app', url: rx.url, secret }], {
+        // One request at a time: the order of answers is the order of log lines.
+        delivery: { ...FAST, concurrency: 1, retrySchedule: Array(20).fill(30) },
+      }),
+    );
+    for (let i = 0; i < 5; i++) platform.injectReport(report());
+    await waitFor(() => rx.received.length >= 12, 10_000, 'a dozen failed deliveries');
+    status = 200;
+    await waitFor(async () => (await relay.status()).delivered === 5, 10_000, 'recovery');
+
+    const lines = logger.lines.map(
+      (l) => JSON.parse(l) as { level: string; msg: string; [field: string]: unknown },
+    );
+    const failing = lines.filter((l) => l.msg.startsWith('target failing'));
+    expect(failing).toHaveLength(1);
+    expect(failing[0]).toMatchObject({
+      level: 'warn',
+      target: 'app',
+      status: 500,
+      error: 'HTTP 500',
+      id: rx.received[0]!.id,
+    });
+    const recovered = lines.filter((l) => l.msg.startsWith('target recovered'));
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]).toMatchObject({ level: 'info', target: 'app', status: 200 });
+    expect(recovered[0]!['failures']).toBeGreaterThanOrEqual(12);
+    const retries = lines.filter((l) => l.msg === 'delivery failed; will retry');
+    expect(retries.length).toBeGreaterThanOrEqual(12);
+    expect(retries.every((l) => l.level === 'debug')).toBe(true);
+    expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+  });
+
   it('a 410 disables the target; other targets keep receiving; enabling resumes', async () => {
     let goneStatus = 410;
     const gone = await receiver(() => ({ status: goneStatus }));
