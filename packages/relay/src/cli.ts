@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { RelayConfigError, loadConfig, loadStoreConfig } from './config.js';
+import { RelayConfigError, loadConfig, loadStoreConfig, loadTargetNames } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createRelay, secretsOf, VERSION } from './relay.js';
 import { openStore } from './store/open.js';
@@ -103,9 +103,26 @@ async function main(argv: string[]): Promise<number> {
         return values.id && count === 0 ? 1 : 0;
       }
       case 'enable': {
-        if (!values.target) throw new RelayConfigError('--target', 'is required');
-        await store.setTargetDisabled(values.target, false, now);
-        process.stdout.write(`target ${values.target} enabled\n`);
+        const target = values.target;
+        if (!target) throw new RelayConfigError('--target', 'is required');
+        // A target named in the config, or one the store has disabled (perhaps since
+        // removed from the config): anything else is a typo, not a no-op.
+        const configured = loadTargetNames(values.config) ?? [];
+        const { disabledTargets } = await store.stats();
+        if (!configured.includes(target) && !disabledTargets.includes(target)) {
+          const known = [...new Set([...configured, ...disabledTargets])];
+          process.stderr.write(
+            `sms-relay: unknown target "${target}": not in ${values.config} nor disabled in the store` +
+              ` (known: ${known.join(', ') || 'none'})\n`,
+          );
+          return 2;
+        }
+        if (!disabledTargets.includes(target)) {
+          process.stdout.write(`target ${target} was not disabled\n`);
+          return 0;
+        }
+        await store.setTargetDisabled(target, false, now);
+        process.stdout.write(`target ${target} enabled\n`);
         return 0;
       }
       default:

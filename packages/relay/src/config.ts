@@ -434,6 +434,21 @@ export function loadConfig(
  * Reads only the `store` of a relay.json file: what `status`, `dead`, `replay` and `enable`
  * need, so operators can run them without the accounts' passwords in their environment.
  */
+/**
+ * The target names a config file lists, read without validating the rest (the CLI's
+ * maintenance commands run without the secrets in their environment); undefined if none.
+ */
+export function loadTargetNames(path: string): string[] | undefined {
+  const root = readJson(path);
+  if (root === null || typeof root !== 'object') return undefined;
+  const targets = (root as Record<string, unknown>)['targets'];
+  if (!Array.isArray(targets)) return undefined;
+  return targets.flatMap((t: unknown) => {
+    const name = t !== null && typeof t === 'object' ? (t as Record<string, unknown>)['name'] : t;
+    return typeof name === 'string' ? [name] : [];
+  });
+}
+
 export function loadStoreConfig(
   path: string,
   env: Record<string, string | undefined> = process.env,

@@ -262,7 +262,19 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     expect((await runCli(['status', '--config', cfgPath, '--json'])).stdout).toContain(
       '"disabledTargets":["gone"]',
     );
-    expect((await runCli(['enable', '--config', cfgPath, '--target', 'gone'])).code).toBe(0);
+    const typo = await runCli(['enable', '--config', cfgPath, '--target', 'nope']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown target "nope"');
+    expect(typo.stderr).toContain('known: gone, ok');
+    expect(typo.stdout).toBe('');
+    const notDisabled = await runCli(['enable', '--config', cfgPath, '--target', 'ok']);
+    expect(notDisabled).toMatchObject({ code: 0, stdout: 'target ok was not disabled\n' });
+    // Disabled in the store but gone from the config: still known, so it can be enabled.
+    const without = await runCli.writeConfig(tmp.dir, { ...cfg, targets: [cfg.targets[1]] });
+    expect(await runCli(['enable', '--config', without, '--target', 'gone'])).toMatchObject({
+      code: 0,
+      stdout: 'target gone enabled\n',
+    });
     await start(cfg);
     await waitFor(
       () => new Set(gone.verified().map((r) => r.id)).size === 4,
