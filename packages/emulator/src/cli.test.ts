@@ -203,3 +203,62 @@ it('exits 2 with the usage on a bad flag; --help prints it', async () => {
   expect(await new Promise((resolve) => help.on('exit', resolve))).toBe(0);
   expect(stdout).toContain('--account <u:a:p>');
 });
+
+/** Runs the CLI with arguments that must make it exit before listening. */
+async function refused(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [bundle, ...args]);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
+it('refuses out-of-range numeric flags with a clear message and exit 2, negative ones included', async () => {
+  const cases: Array<[string[], string]> = [
+    [['--fail-rate=-1'], '--fail-rate must be a number from 0 to 1, got "-1"'],
+    [['--fail-rate', '-1'], '--fail-rate must be a number from 0 to 1, got "-1"'],
+    [['--fail-rate', '1.5'], '--fail-rate must be a number from 0 to 1, got "1.5"'],
+    [
+      ['--report-delay', '-5'],
+      '--report-delay must be a non-negative number of milliseconds, got "-5"',
+    ],
+    [['--balance', '-0.5'], '--balance must be a non-negative number, got "-0.5"'],
+    [['--balance', 'lots'], '--balance must be a non-negative number, got "lots"'],
+    [['--port', '-1'], '--port must be a port from 0 to 65535, got "-1"'],
+    [['--port', '70000'], '--port must be a port from 0 to 65535, got "70000"'],
+    [['--port', '80.5'], '--port must be a port from 0 to 65535, got "80.5"'],
+    [['--port', ''], '--port must be a port from 0 to 65535, got ""'],
+  ];
+  const results = await Promise.all(cases.map(([args]) => refused(args)));
+  results.forEach(({ code, stderr }, i) => {
+    const [args, message] = cases[i]!;
+    expect({ args, code, stderr: stderr.split('\n')[0] }).toEqual({
+      args,
+      code: 2,
+      stderr: `sms-emulator: ${message}`,
+    });
+    expect(stderr).not.toContain('ambiguous');
+  });
+});
+
+it('accepts the bounds: --fail-rate 0 and 1, --report-delay 0, --balance 0', async () => {
+  const running = await run([
+    '--port',
+    '0',
+    '--fail-rate',
+    '1',
+    '--report-delay',
+    '0',
+    '--balance',
+    '0',
+  ]);
+  const accounts = (await (await fetch(`${running.url}/__emulator/accounts`)).json()) as Array<{
+    balance: number;
+  }>;
+  expect(accounts).toEqual([expect.objectContaining({ account: 'demo', balance: 0 })]);
+  expect((await stopped(running, 'SIGTERM')).code).toBe(0);
+});

@@ -26,11 +26,53 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function number(value: string | undefined, flag: string): number | undefined {
+interface NumberRule {
+  /** What the flag takes, for the message: "a number from 0 to 1". */
+  expected: string;
+  min: number;
+  max?: number;
+  integer?: boolean;
+}
+
+const NUMERIC_FLAGS: Record<string, NumberRule> = {
+  '--port': { expected: 'a port from 0 to 65535', min: 0, max: 65535, integer: true },
+  '--balance': { expected: 'a non-negative number', min: 0 },
+  '--report-delay': { expected: 'a non-negative number of milliseconds', min: 0 },
+  '--fail-rate': { expected: 'a number from 0 to 1', min: 0, max: 1 },
+};
+
+function number(value: string | undefined, flag: keyof typeof NUMERIC_FLAGS): number | undefined {
   if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) fail(`${flag} needs a number, got "${value}"`);
+  const rule = NUMERIC_FLAGS[flag]!;
+  const parsed = value.trim() === '' ? Number.NaN : Number(value);
+  if (
+    !Number.isFinite(parsed) ||
+    parsed < rule.min ||
+    (rule.max !== undefined && parsed > rule.max) ||
+    (rule.integer && !Number.isInteger(parsed))
+  ) {
+    fail(`${flag} must be ${rule.expected}, got "${value}"`);
+  }
   return parsed;
+}
+
+/**
+ * `--report-delay -5` as `--report-delay=-5`: parseArgs refuses a value starting with a dash
+ * as "ambiguous"; joined, the value reaches the range check and its clear message.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg in NUMERIC_FLAGS && next !== undefined && /^-(\d|\.\d|Infinity$)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** `userId:account:password`; the password may itself contain colons. */
@@ -59,6 +101,7 @@ async function main(): Promise<void> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
+      args: joinNegativeValues(process.argv.slice(2)),
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
