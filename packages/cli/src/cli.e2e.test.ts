@@ -224,6 +224,17 @@ describe('sms balance / check', () => {
       payType: 'prepaid',
       overage: emulator.account(ACCOUNT.account).balance,
     });
+    // Prepaid: the platform's sendTotal is what was recharged, and is labelled so.
+    expect(human.stdout).toMatch(new RegExp(`recharged total\\s+${json.sendTotal}\\n`));
+    expect(human.stdout).not.toContain('sent total');
+
+    emulator.setAccount({ account: ACCOUNT.account, payType: 'postpaid' });
+    const postpaid = await run(['balance']);
+    const postpaidJson = JSON.parse((await run(['balance', '--json'])).stdout);
+    expect(postpaidJson).toMatchObject({ payType: 'postpaid', sendTotal: expect.any(Number) });
+    expect(postpaid.stdout).toMatch(/pay type\s+postpaid/);
+    expect(postpaid.stdout).toMatch(new RegExp(`sent total\\s+${postpaidJson.sendTotal}\\n`));
+    expect(postpaid.stdout).not.toContain('recharged');
   });
 
   it('check exits 0 on clean text and 3 on blocked text', async () => {

@@ -15,7 +15,11 @@ export async function balanceCommand(ctx: Context): Promise<number> {
       [
         ['pay type', `${balance.payType} (${balance.payInfo})`],
         ['balance', `${balance.overage} points`],
-        ['sent total', String(balance.sendTotal)],
+        // The platform's sendTotal: points recharged on a prepaid account, sent on a postpaid one.
+        [
+          balance.payType === 'prepaid' ? 'recharged total' : 'sent total',
+          String(balance.sendTotal),
+        ],
       ],
       output.out,
     ),
