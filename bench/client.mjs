@@ -1,5 +1,6 @@
 // SmsClient.send vs raw undici Pool.request vs global fetch, same server, same run.
 // Rounds alternate between the three so background load hits each alike; the median round counts.
+// Client CPU per request (this process only) is the steadier number on a shared machine.
 import { fork } from 'node:child_process';
 import { SmsClient } from '@sms/core';
 import { Pool } from 'undici';
@@ -27,12 +28,14 @@ async function measure(run, concurrency) {
   await new Promise((r) => setTimeout(r, 300));
   const startCount = count;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   await new Promise((r) => setTimeout(r, DURATION_MS));
+  const cpu = process.cpuUsage(cpuStart);
   const done = count - startCount;
   const seconds = (performance.now() - start) / 1000;
   stop = true;
   await Promise.all(workers);
-  return done / seconds;
+  return { rps: done / seconds, cpuUs: (cpu.user + cpu.system) / done };
 }
 
 const pool = new Pool(origin, { connections: 64, pipelining: 1 });
@@ -71,14 +74,18 @@ for (const concurrency of CONCURRENCY) {
     for (const [name, run] of Object.entries(contenders))
       samples[name].push(await measure(run, concurrency));
   }
-  const raw = median(samples['raw undici Pool']);
-  const sms = median(samples['SmsClient.send']);
+  const pick = (name, key) => median(samples[name].map((sample) => sample[key]));
+  const raw = pick('raw undici Pool', 'rps');
+  const sms = pick('SmsClient.send', 'rps');
   rows.push({
     concurrency,
     'raw undici Pool req/s': Math.round(raw),
     'SmsClient.send req/s': Math.round(sms),
-    'fetch req/s': Math.round(median(samples.fetch)),
+    'fetch req/s': Math.round(pick('fetch', 'rps')),
     'SmsClient / undici': `${((sms / raw) * 100).toFixed(0)}%`,
+    'client CPU µs/req: undici': pick('raw undici Pool', 'cpuUs').toFixed(1),
+    SmsClient: pick('SmsClient.send', 'cpuUs').toFixed(1),
+    fetch: pick('fetch', 'cpuUs').toFixed(1),
   });
 }
 await pool.close();

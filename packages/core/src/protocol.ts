@@ -37,6 +37,8 @@ import {
 const FORM = 'application/x-www-form-urlencoded';
 const EXT_NO = /^\d{1,10}$/;
 const EXCERPT_LENGTH = 200;
+const JSON_START = /^\s*\{/;
+const BLANK = /^\s*$/;
 
 export const Paths = {
   utf8: '/sms.aspx',
@@ -336,7 +338,7 @@ function protocolError(action: SmsAction, why: string, text: string, cause?: unk
  * `smsJson.aspx` JSON object, lower-cased, every value a string.
  */
 export function readFields(text: string, action: SmsAction): Record<string, string> {
-  if (text.trimStart().startsWith('{')) return readJsonFields(text, action);
+  if (JSON_START.test(text)) return readJsonFields(text, action);
   return leafFields(readReturnSms(text, action));
 }
 
@@ -361,7 +363,7 @@ function readJsonFields(text: string, action: SmsAction): Record<string, string>
 
 /** Parses a body into its `<returnsms>` root, or throws a `PROTOCOL` error. */
 export function readReturnSms(text: string, action: SmsAction): XmlElement {
-  if (text.trim() === '') throw protocolError(action, 'empty response body', text);
+  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
   if (/^\s*(<!doctype\s+html|<html)/i.test(text)) {
     throw protocolError(action, 'the server answered with an HTML page', text);
   }

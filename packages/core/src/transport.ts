@@ -66,11 +66,8 @@ export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<R
         origin: options.origin,
         method: 'POST',
         path: options.basePath + wire.path,
-        headers: {
-          'content-type': wire.contentType,
-          'content-length': String(wire.body.length),
-          accept: 'text/xml, application/xml, */*',
-        },
+        // undici adds content-length for a Buffer body; every extra header costs per request.
+        headers: { 'content-type': wire.contentType },
         body: wire.body,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
