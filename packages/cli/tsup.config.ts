@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+import { commandBuild, libraryBuild } from '../../tsup.shared.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('./package.json', import.meta.url), 'utf8'),
@@ -7,21 +8,6 @@ const { version } = JSON.parse(
 const define = { __SMS_CLI_VERSION__: JSON.stringify(version) };
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
-    define,
-  },
-  {
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    target: 'node20',
-    define,
-    banner: { js: '#!/usr/bin/env node' },
-  },
+  libraryBuild(['src/index.ts'], { define }),
+  commandBuild('src/cli.ts', { define }),
 ]);

@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { commandBuild, libraryBuild } from '../../tsup.shared.ts';
 
-export default defineConfig({
-  // src/cli.ts starts with a `#!/usr/bin/env node` line, which esbuild keeps.
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export default defineConfig([libraryBuild(['src/index.ts']), commandBuild('src/cli.ts')]);

@@ -1,11 +1,6 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.shared.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/health.ts', 'src/testing.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  splitting: true,
-  target: 'node20',
-});
+export default defineConfig(
+  libraryBuild(['src/index.ts', 'src/health.ts', 'src/testing.ts'], { splitting: true }),
+);

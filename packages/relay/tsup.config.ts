@@ -1,19 +1,4 @@
 import { defineConfig } from 'tsup';
+import { commandBuild, libraryBuild } from '../../tsup.shared.ts';
 
-export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
-  },
-  {
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
-  },
-]);
+export default defineConfig([libraryBuild(['src/index.ts']), commandBuild('src/cli.ts')]);

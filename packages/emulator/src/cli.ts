@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** `sms-emulator`: the platform on a port, until SIGINT or SIGTERM. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
