@@ -2,12 +2,11 @@ import type pg from 'pg';
 import { newEventId } from '../ids.js';
 import type {
   AccountLock,
-  ClaimedDelivery,
-  DeadDelivery,
   DeliveryResult,
   Store,
   StoreStats,
 } from './types.js';
+import { claimedFromRow, deadFromRow } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`. */
@@ -202,17 +201,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
          FROM leased l JOIN ${s}.events e ON e.id = l.event_id`,
         [now, limit, now + leaseMs, targets === undefined ? null : [...targets]],
       );
-      return rows.map(
-        (row): ClaimedDelivery => ({
-          eventId: row.event_id,
-          target: row.target,
-          type: row.type,
-          account: row.account,
-          body: row.body,
-          attempts: row.attempts,
-          createdAt: Number(row.created_at),
-        }),
-      );
+      return rows.map(claimedFromRow);
     },
     async complete(results: readonly DeliveryResult[], now) {
       if (results.length === 0) return;
@@ -268,19 +257,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
          WHERE d.status = 'dead' ORDER BY d.updated_at DESC LIMIT $1`,
         [limit],
       );
-      return rows.map(
-        (row): DeadDelivery => ({
-          eventId: row.event_id,
-          target: row.target,
-          type: row.type,
-          account: row.account,
-          attempts: row.attempts,
-          lastStatus: row.last_status,
-          lastError: row.last_error,
-          createdAt: Number(row.created_at),
-          updatedAt: Number(row.updated_at),
-        }),
-      );
+      return rows.map(deadFromRow);
     },
     async setTargetDisabled(target, disabled, now, reason) {
       await pool.query(

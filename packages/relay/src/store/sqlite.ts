@@ -4,14 +4,13 @@ import { newEventId } from '../ids.js';
 import type {
   AccountLock,
   ClaimOptions,
-  ClaimedDelivery,
-  DeadDelivery,
   DeliveryResult,
   InsertBatch,
   QuarantineEntry,
   Store,
   StoreStats,
 } from './types.js';
+import { type ClaimedRow, type DeadRow, claimedFromRow, deadFromRow } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -56,15 +55,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 `;
 
-interface ClaimRow {
+interface ClaimRow extends ClaimedRow {
   rowid: number;
-  event_id: string;
-  target: string;
-  attempts: number;
-  type: ClaimedDelivery['type'];
-  account: string;
-  body: string;
-  created_at: number;
 }
 
 /**
@@ -241,17 +233,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     },
     async claim(options) {
       const rows = bookkeeping(() => claim.immediate(options));
-      return rows.map(
-        (row): ClaimedDelivery => ({
-          eventId: row.event_id,
-          target: row.target,
-          type: row.type,
-          account: row.account,
-          body: row.body,
-          attempts: row.attempts,
-          createdAt: row.created_at,
-        }),
-      );
+      return rows.map(claimedFromRow);
     },
     async complete(results, now) {
       if (results.length > 0) bookkeeping(() => complete.immediate(results, now));
@@ -262,28 +244,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       return replayAll.run(now, now, e, e, t, t).changes;
     },
     async listDead({ limit }) {
-      const rows = selectDead.all(limit) as Array<{
-        event_id: string;
-        target: string;
-        type: DeadDelivery['type'];
-        account: string;
-        attempts: number;
-        last_status: number | null;
-        last_error: string | null;
-        created_at: number;
-        updated_at: number;
-      }>;
-      return rows.map((row) => ({
-        eventId: row.event_id,
-        target: row.target,
-        type: row.type,
-        account: row.account,
-        attempts: row.attempts,
-        lastStatus: row.last_status,
-        lastError: row.last_error,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-      }));
+      return (selectDead.all(limit) as DeadRow[]).map(deadFromRow);
     },
     async setTargetDisabled(target, disabled, now, reason) {
       upsertTarget.run(target, disabled ? now : null, disabled ? (reason ?? null) : null);
