@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
-import { commandBuild, libraryBuild } from '../../tsup.shared.ts';
+import { commandBuild, libraryBuild } from '../../tsup.shared.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('./package.json', import.meta.url), 'utf8'),

@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tsup.shared.ts';
+import { libraryBuild } from '../../tsup.shared.js';
 
 export default defineConfig(
   libraryBuild(['src/index.ts', 'src/health.ts', 'src/testing.ts'], { splitting: true }),

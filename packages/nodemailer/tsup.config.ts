@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tsup.shared.ts';
+import { libraryBuild } from '../../tsup.shared.js';
 
 export default defineConfig(libraryBuild(['src/index.ts']));

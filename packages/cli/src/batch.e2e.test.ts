@@ -1,38 +1,24 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Emulator } from '@sms/emulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
-  assertBuilt,
   mobiles,
   platformEnv,
   readResults,
   runCli,
   spawnCli,
-  startPlatform,
-  tempDir,
   waitFor,
+  usePlatform,
 } from './test-utils/harness.js';
 
-let emulator: Emulator;
-let dir: Awaited<ReturnType<typeof tempDir>>;
+const platform = usePlatform({ keywords: ['赌博'] });
 
-beforeAll(async () => {
-  assertBuilt();
-  emulator = await startPlatform({ keywords: ['赌博'] });
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await emulator?.close();
-  await dir?.cleanup();
-});
-beforeEach(() => emulator.reset());
-
-const run = (args: string[]) => runCli(args, { env: platformEnv(emulator.url), cwd: dir.path });
+const run = (args: string[]) =>
+  runCli(args, { env: platformEnv(platform.emulator.url), cwd: platform.dir.path });
 
 async function csvFile(name: string, text: string): Promise<string> {
-  const path = join(dir.path, name);
+  const path = join(platform.dir.path, name);
   await writeFile(path, text);
   return path;
 }
@@ -40,7 +26,7 @@ async function csvFile(name: string, text: string): Promise<string> {
 /** Every number the platform accepted, with the taskId it got. */
 function platformTasks(): Map<string, string[]> {
   const byMobile = new Map<string, string[]>();
-  for (const message of emulator.sent()) {
+  for (const message of platform.emulator.sent()) {
     for (const mobile of message.mobiles)
       byMobile.set(mobile, [...(byMobile.get(mobile) ?? []), message.taskId]);
   }
@@ -53,7 +39,7 @@ describe('sms send --csv', () => {
       'customers.csv',
       '\uFEFFmobile,name,city\r\n13800000001,Li,Beijing\r\n13800000002,Wang,Shanghai\r\n13800000003,Li,Beijing\r\n"138-0000-0004","Li",Beijing\r\n',
     );
-    const results = join(dir.path, 'results.csv');
+    const results = join(platform.dir.path, 'results.csv');
     const result = await run([
       'send',
       '--csv',
@@ -64,7 +50,7 @@ describe('sms send --csv', () => {
       results,
     ]);
     expect(result.code).toBe(0);
-    const sent = emulator.sent();
+    const sent = platform.emulator.sent();
     expect(sent.map((m) => [m.content, m.mobiles])).toEqual([
       ['【Acme】Hi Li in Beijing', ['13800000001', '13800000003', '13800000004']],
       ['【Acme】Hi Wang in Shanghai', ['13800000002']],
@@ -83,7 +69,7 @@ describe('sms send --csv', () => {
     const result = await run(['send', '--json', '--csv', csv, '--content', '【Acme】hello']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, numbers: 2, sent: 2 });
-    expect(emulator.sent()[0]!.mobiles).toEqual(['13800000011', '13800000012']);
+    expect(platform.emulator.sent()[0]!.mobiles).toEqual(['13800000011', '13800000012']);
   });
 
   it('takes each row text from --content-column', async () => {
@@ -94,7 +80,7 @@ describe('sms send --csv', () => {
     const result = await run(['send', '--csv', csv, '--content-column', 'text']);
     expect(result.code).toBe(0);
     expect(
-      emulator
+      platform.emulator
         .sent()
         .map((m) => m.content)
         .sort(),
@@ -109,12 +95,12 @@ describe('sms send --csv', () => {
     const invalid = await run(['send', '--csv', csv, '--content', '【Acme】Hi {name}']);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('line 2');
-    expect(emulator.requests()).toHaveLength(0);
+    expect(platform.emulator.requests()).toHaveLength(0);
   });
 
   it('--skip-invalid sends to the others and lists the invalid ones in the results', async () => {
     const csv = await csvFile('mixed.csv', 'mobile\n13800000041\n12345\n13800000042\n');
-    const results = join(dir.path, 'mixed-results.csv');
+    const results = join(platform.dir.path, 'mixed-results.csv');
     const result = await run([
       'send',
       '--csv',
@@ -184,15 +170,15 @@ describe('sms send --csv', () => {
       '【Acme】hi',
     ]);
     expect(skipped.code).toBe(0);
-    expect(emulator.requests()).toHaveLength(0);
+    expect(platform.emulator.requests()).toHaveLength(0);
   });
 
   it('chunks by --chunk-size, and after a refusal sends no more: the rest is not_sent (exit 3)', async () => {
     const numbers = mobiles(10, 13800000100);
     const csv = await csvFile('chunks.csv', `mobile\n${numbers.join('\n')}\n`);
     // Enough balance for two chunks of 3, not for the third.
-    emulator.setAccount({ account: ACCOUNT.account, balance: 7 });
-    const results = join(dir.path, 'chunks-results.csv');
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 7 });
+    const results = join(platform.dir.path, 'chunks-results.csv');
     const result = await run([
       'send',
       '--csv',
@@ -222,13 +208,13 @@ describe('sms send --csv', () => {
       'not_sent',
     ]);
     expect(rows[6]).toMatchObject({ errorCode: 'INSUFFICIENT_BALANCE', chunk: '3' });
-    expect(emulator.sent().map((m) => m.mobiles.length)).toEqual([3, 3]);
+    expect(platform.emulator.sent().map((m) => m.mobiles.length)).toEqual([3, 3]);
   });
 
   it('marks a chunk whose connection was reset after handling as unknown (exit 5)', async () => {
     const csv = await csvFile('reset.csv', `mobile\n${mobiles(4, 13800000200).join('\n')}\n`);
-    emulator.setFault({ type: 'reset', action: 'send', times: 1 });
-    const results = join(dir.path, 'reset-results.csv');
+    platform.emulator.setFault({ type: 'reset', action: 'send', times: 1 });
+    const results = join(platform.dir.path, 'reset-results.csv');
     const result = await run([
       'send',
       '--csv',
@@ -246,7 +232,7 @@ describe('sms send --csv', () => {
     const rows = await readResults(results);
     expect(rows.map((r) => r['status'])).toEqual(['unknown', 'unknown', 'not_sent', 'not_sent']);
     // It was in fact sent: "unknown" is the honest answer, "failed" would invite a double send.
-    expect(emulator.sent()[0]!.mobiles).toEqual(rows.slice(0, 2).map((r) => r['mobile']));
+    expect(platform.emulator.sent()[0]!.mobiles).toEqual(rows.slice(0, 2).map((r) => r['mobile']));
   });
 });
 
@@ -255,8 +241,8 @@ describe('Ctrl-C during a batch', () => {
 
   async function startSlowBatch(name: string, latencyMs = 400) {
     const csv = await csvFile(`${name}.csv`, `mobile\n${numbers.join('\n')}\n`);
-    const results = join(dir.path, `${name}-results.csv`);
-    emulator.setFault({ type: 'latency', ms: latencyMs, action: 'send' });
+    const results = join(platform.dir.path, `${name}-results.csv`);
+    platform.emulator.setFault({ type: 'latency', ms: latencyMs, action: 'send' });
     const cli = spawnCli(
       [
         'send',
@@ -272,8 +258,8 @@ describe('Ctrl-C during a batch', () => {
         results,
       ],
       {
-        env: platformEnv(emulator.url),
-        cwd: dir.path,
+        env: platformEnv(platform.emulator.url),
+        cwd: platform.dir.path,
       },
     );
     // Interrupt once the first chunk is on disk (the second is then in flight).
@@ -307,7 +293,7 @@ describe('Ctrl-C during a batch', () => {
     expect(statuses).not.toContain('unknown');
     expect(statuses.filter((s) => s === 'sent').length).toBeGreaterThanOrEqual(4);
     expect(statuses).toContain('not_sent');
-    expect(emulator.sent().length * 2).toBe(statuses.filter((s) => s === 'sent').length);
+    expect(platform.emulator.sent().length * 2).toBe(statuses.filter((s) => s === 'sent').length);
   });
 
   it('second Ctrl-C: quits at once, the chunk in flight is unknown', async () => {

@@ -1,37 +1,23 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Emulator } from '@sms/emulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
-  assertBuilt,
   cleanEnv,
   closedPort,
   platformEnv,
   runCli,
-  startPlatform,
   tempDir,
+  usePlatform,
 } from './test-utils/harness.js';
 
-let emulator: Emulator;
-let dir: Awaited<ReturnType<typeof tempDir>>;
+const platform = usePlatform({ keywords: ['赌博'] });
 
-beforeAll(async () => {
-  assertBuilt();
-  emulator = await startPlatform({ keywords: ['赌博'] });
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await emulator?.close();
-  await dir?.cleanup();
-});
-beforeEach(() => emulator.reset());
-
-const env = () => platformEnv(emulator.url);
+const env = () => platformEnv(platform.emulator.url);
 const run = (args: string[], extra: Record<string, string | undefined> = {}, input?: string) =>
   runCli(args, {
     env: { ...env(), ...extra },
-    cwd: dir.path,
+    cwd: platform.dir.path,
     ...(input !== undefined ? { input } : {}),
   });
 
@@ -45,7 +31,7 @@ describe('sms send', () => {
       '【Acme】Your code is 1234',
     ]);
     expect(result.code).toBe(0);
-    const [sent] = emulator.sent();
+    const [sent] = platform.emulator.sent();
     expect(sent!.mobiles).toEqual(['13800138000', '13900139000']);
     expect(sent!.content).toBe('【Acme】Your code is 1234');
     expect(result.stdout).toContain(sent!.taskId);
@@ -69,7 +55,7 @@ describe('sms send', () => {
     ]);
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout);
-    const [sent] = emulator.sent();
+    const [sent] = platform.emulator.sent();
     expect(doc).toMatchObject({
       ok: true,
       taskId: sent!.taskId,
@@ -86,7 +72,7 @@ describe('sms send', () => {
     const result = await run(['send', '--to', '13800138000,12345', '--content', '【Acme】hi']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('12345');
-    expect(emulator.requests()).toHaveLength(0);
+    expect(platform.emulator.requests()).toHaveLength(0);
   });
 
   it('exits 2 on a bad --at, a bad --ext and an unknown flag', async () => {
@@ -101,7 +87,7 @@ describe('sms send', () => {
       const result = await run(args);
       expect(result.code, args.join(' ')).toBe(2);
     }
-    expect(emulator.requests()).toHaveLength(0);
+    expect(platform.emulator.requests()).toHaveLength(0);
   });
 
   it('exits 3 when the platform refuses, with the words it names', async () => {
@@ -141,17 +127,17 @@ describe('sms send', () => {
   });
 
   it('exits 5 when the connection is reset after the platform handled the send (it WAS billed)', async () => {
-    emulator.setFault({ type: 'reset', action: 'send', times: 1 });
+    platform.emulator.setFault({ type: 'reset', action: 'send', times: 1 });
     const result = await run(['send', '--to', '13800138000', '--content', '【Acme】hi']);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('UNKNOWN_OUTCOME');
     expect(result.stderr).toMatch(/do not resend blindly/i);
     // The platform did send it: exactly why the CLI must not claim failure.
-    expect(emulator.sent()).toHaveLength(1);
+    expect(platform.emulator.sent()).toHaveLength(1);
   });
 
   it('a timeout: exit 4 for a read (nothing changed), exit 5 for a send (it may have gone out)', async () => {
-    emulator.setFault({ type: 'latency', ms: 3000 });
+    platform.emulator.setFault({ type: 'latency', ms: 3000 });
     const read = await run(['balance', '--timeout', '300']);
     expect(read.code).toBe(4);
     expect(read.stderr).toContain('TIMEOUT');
@@ -169,11 +155,11 @@ describe('sms send', () => {
   });
 
   it('exits 5 on a truncated answer to a send, too', async () => {
-    emulator.setFault({ type: 'truncate', action: 'send', times: 1 });
+    platform.emulator.setFault({ type: 'truncate', action: 'send', times: 1 });
     const result = await run(['send', '--json', '--to', '13800138000', '--content', '【Acme】hi']);
     expect(result.code).toBe(5);
     expect(JSON.parse(result.stdout).ok).toBe(false);
-    expect(emulator.sent()).toHaveLength(1);
+    expect(platform.emulator.sent()).toHaveLength(1);
   });
 
   it('dry-run counts numbers, segments and points without a request', async () => {
@@ -195,7 +181,7 @@ describe('sms send', () => {
       requests: 1,
       groups: [{ segments: 2, length: 86 }],
     });
-    expect(emulator.requests()).toHaveLength(0);
+    expect(platform.emulator.requests()).toHaveLength(0);
   });
 
   it('warns on stderr when the content has no signature', async () => {
@@ -222,13 +208,13 @@ describe('sms balance / check', () => {
     expect(json).toMatchObject({
       ok: true,
       payType: 'prepaid',
-      overage: emulator.account(ACCOUNT.account).balance,
+      overage: platform.emulator.account(ACCOUNT.account).balance,
     });
     // Prepaid: the platform's sendTotal is what was recharged, and is labelled so.
     expect(human.stdout).toMatch(new RegExp(`recharged total\\s+${json.sendTotal}\\n`));
     expect(human.stdout).not.toContain('sent total');
 
-    emulator.setAccount({ account: ACCOUNT.account, payType: 'postpaid' });
+    platform.emulator.setAccount({ account: ACCOUNT.account, payType: 'postpaid' });
     const postpaid = await run(['balance']);
     const postpaidJson = JSON.parse((await run(['balance', '--json'])).stdout);
     expect(postpaidJson).toMatchObject({ payType: 'postpaid', sendTotal: expect.any(Number) });
@@ -244,15 +230,15 @@ describe('sms balance / check', () => {
     const blocked = await run(['check', '--json', '【Acme】赌博 tonight']);
     expect(blocked.code).toBe(3);
     expect(JSON.parse(blocked.stdout)).toMatchObject({ ok: true, blocked: true, signature: true });
-    expect(emulator.sent()).toHaveLength(0);
+    expect(platform.emulator.sent()).toHaveLength(0);
   });
 });
 
 describe('sms reports / replies (no --watch)', () => {
   it('prints the reports once, says they are consumed, and --out keeps a copy', async () => {
     await run(['send', '--to', '13800138000,13900139000', '--content', '【Acme】hi']);
-    emulator.flush();
-    const out = join(dir.path, 'reports-once.jsonl');
+    platform.emulator.flush();
+    const out = join(platform.dir.path, 'reports-once.jsonl');
     const first = await run(['reports', '--out', out]);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('13800138000');
@@ -267,7 +253,7 @@ describe('sms reports / replies (no --watch)', () => {
     expect(lines[0]).toMatchObject({
       type: 'report',
       status: 'delivered',
-      taskId: emulator.sent()[0]!.taskId,
+      taskId: platform.emulator.sent()[0]!.taskId,
     });
     // Pull-once: the platform has nothing left.
     const second = await run(['reports', '--json']);
@@ -275,7 +261,11 @@ describe('sms reports / replies (no --watch)', () => {
   });
 
   it('prints replies with their content', async () => {
-    emulator.injectReply({ account: ACCOUNT.account, mobile: '13800138000', content: '退订' });
+    platform.emulator.injectReply({
+      account: ACCOUNT.account,
+      mobile: '13800138000',
+      content: '退订',
+    });
     const result = await run(['replies', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -285,7 +275,7 @@ describe('sms reports / replies (no --watch)', () => {
   });
 
   it('exits 3 when the account may not read reports', async () => {
-    emulator.setAccount({ account: ACCOUNT.account, reportsAllowed: false });
+    platform.emulator.setAccount({ account: ACCOUNT.account, reportsAllowed: false });
     const result = await run(['reports']);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('REPORTS_NOT_PERMITTED');
@@ -300,7 +290,7 @@ describe('credentials and config', () => {
       await writeFile(
         file,
         JSON.stringify({
-          baseUrl: emulator.url,
+          baseUrl: platform.emulator.url,
           userId: ACCOUNT.userId,
           account: ACCOUNT.account,
           password: ACCOUNT.password,
@@ -318,7 +308,7 @@ describe('credentials and config', () => {
   });
 
   it('--config points at a file; env beats the file and flags beat env', async () => {
-    const file = join(dir.path, 'other.json');
+    const file = join(platform.dir.path, 'other.json');
     await writeFile(
       file,
       JSON.stringify({
@@ -330,11 +320,11 @@ describe('credentials and config', () => {
     );
     const viaEnv = await runCli(['balance', '--config', file], {
       env: cleanEnv({
-        SMS_BASE_URL: emulator.url,
+        SMS_BASE_URL: platform.emulator.url,
         SMS_ACCOUNT: ACCOUNT.account,
         SMS_USERID: ACCOUNT.userId,
       }),
-      cwd: dir.path,
+      cwd: platform.dir.path,
     });
     expect(viaEnv.code).toBe(0);
     const viaFlags = await runCli(
@@ -343,7 +333,7 @@ describe('credentials and config', () => {
         '--config',
         file,
         '--base-url',
-        emulator.url,
+        platform.emulator.url,
         '--account',
         ACCOUNT.account,
         '--userid',
@@ -351,25 +341,28 @@ describe('credentials and config', () => {
       ],
       {
         env: cleanEnv({ SMS_ACCOUNT: 'nobody-either' }),
-        cwd: dir.path,
+        cwd: platform.dir.path,
       },
     );
     expect(viaFlags.code).toBe(0);
   });
 
   it('warns when a config file with a password is readable by others', async () => {
-    const file = join(dir.path, 'open.json');
+    const file = join(platform.dir.path, 'open.json');
     await writeFile(
       file,
       JSON.stringify({
-        baseUrl: emulator.url,
+        baseUrl: platform.emulator.url,
         userId: ACCOUNT.userId,
         account: ACCOUNT.account,
         password: ACCOUNT.password,
       }),
     );
     await chmod(file, 0o644);
-    const result = await runCli(['balance', '--config', file], { env: cleanEnv(), cwd: dir.path });
+    const result = await runCli(['balance', '--config', file], {
+      env: cleanEnv(),
+      cwd: platform.dir.path,
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('chmod 600');
   });
@@ -392,12 +385,12 @@ describe('credentials and config', () => {
       (
         await runCli(['balance'], {
           env: cleanEnv({ SMS_ACCOUNT: 'a', SMS_PASSWORD: 'pppp' }),
-          cwd: dir.path,
+          cwd: platform.dir.path,
         })
       ).code,
     ).toBe(2);
-    const file = join(dir.path, 'typo.json');
-    await writeFile(file, JSON.stringify({ baseURL: emulator.url }));
+    const file = join(platform.dir.path, 'typo.json');
+    await writeFile(file, JSON.stringify({ baseURL: platform.emulator.url }));
     const typo = await run(['balance', '--config', file]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('baseURL');
@@ -413,16 +406,16 @@ describe('credentials and config', () => {
   it('--version prints the package version', async () => {
     const { readFile } = await import('node:fs/promises');
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-    const result = await runCli(['--version'], { env: cleanEnv(), cwd: dir.path });
+    const result = await runCli(['--version'], { env: cleanEnv(), cwd: platform.dir.path });
     expect(result.stdout.trim()).toBe(pkg.version);
   });
 
   it('help and examples never carry a real password', async () => {
-    const top = await runCli(['--help'], { env: cleanEnv(), cwd: dir.path });
+    const top = await runCli(['--help'], { env: cleanEnv(), cwd: platform.dir.path });
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes');
     for (const command of ['send', 'balance', 'check', 'reports', 'replies', 'passwd']) {
-      const help = await runCli([command, '--help'], { env: cleanEnv(), cwd: dir.path });
+      const help = await runCli([command, '--help'], { env: cleanEnv(), cwd: platform.dir.path });
       expect(help.code).toBe(0);
       expect(help.stdout).not.toMatch(/SMS_PASSWORD=\S/);
       expect(help.stdout).not.toMatch(/--password[= ]/);
@@ -437,7 +430,7 @@ describe('sms passwd', () => {
     expect(result.code).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(next);
     expect(result.stdout + result.stderr).not.toContain(ACCOUNT.password);
-    expect(emulator.account(ACCOUNT.account).password).toBe(next);
+    expect(platform.emulator.account(ACCOUNT.account).password).toBe(next);
     expect((await run(['balance'])).code).toBe(3);
     expect((await run(['balance'], { SMS_PASSWORD: next })).code).toBe(0);
   });
@@ -450,7 +443,7 @@ describe('sms passwd', () => {
     );
     expect(both.code).toBe(0);
     expect(JSON.parse(both.stdout).ok).toBe(true);
-    expect(emulator.account(ACCOUNT.account).password).toBe('An0ther-Pa55');
+    expect(platform.emulator.account(ACCOUNT.account).password).toBe('An0ther-Pa55');
     const empty = await run(
       ['passwd', '--new-password-stdin'],
       { SMS_PASSWORD: 'An0ther-Pa55' },

@@ -1,18 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Emulator } from '@sms/emulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ACCOUNT,
-  BIN,
-  assertBuilt,
-  mobiles,
-  platformEnv,
-  startPlatform,
-  tempDir,
-  waitFor,
-} from './test-utils/harness.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, BIN, mobiles, platformEnv, waitFor, usePlatform } from './test-utils/harness.js';
 
 /**
  * These tests give the CLI a real pseudo-terminal through util-linux `script`, which
@@ -54,32 +44,19 @@ function spawnTty(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
   return { child, done, output: () => output, type: (text: string) => child.stdin!.write(text) };
 }
 
-let emulator: Emulator;
-let dir: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  assertBuilt();
-  requireScript();
-  emulator = await startPlatform();
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await emulator?.close();
-  await dir?.cleanup();
-});
-beforeEach(() => emulator.reset());
+const platform = usePlatform({}, requireScript);
 
 const PROGRESS_FRAME = /\r\x1b\[2K\[[#.]+\]\s+\d+%\s+\d+\/20 numbers/g;
 
 describe('on a terminal', () => {
   it('draws a progress bar on stderr, redrawn in place, ending at 100%, then a coloured summary', async () => {
-    const csv = join(dir.path, 'twenty.csv');
+    const csv = join(platform.dir.path, 'twenty.csv');
     await writeFile(csv, `mobile\n${mobiles(20).join('\n')}\n`);
-    emulator.setFault({ type: 'latency', ms: 120, action: 'send' });
+    platform.emulator.setFault({ type: 'latency', ms: 120, action: 'send' });
     const tty = spawnTty(
       ['send', '--csv', csv, '--content', '【Acme】hi', '--chunk-size', '2', '--concurrency', '1'],
-      platformEnv(emulator.url),
-      dir.path,
+      platformEnv(platform.emulator.url),
+      platform.dir.path,
     );
     const { code, output } = await tty.done;
     expect(code).toBe(0);
@@ -90,16 +67,16 @@ describe('on a terminal', () => {
     for (const frame of frames) expect(frame.replace(/\r\x1b\[2K/, '').length).toBeLessThan(100);
     // Green "20 of 20 numbers" in the summary: colours are on for a terminal.
     expect(output).toContain('\x1b[32m20 of 20 numbers');
-    expect(emulator.sent()).toHaveLength(10);
+    expect(platform.emulator.sent()).toHaveLength(10);
   });
 
   it('NO_COLOR turns colours off but keeps the progress bar', async () => {
-    const csv = join(dir.path, 'four.csv');
+    const csv = join(platform.dir.path, 'four.csv');
     await writeFile(csv, `mobile\n${mobiles(4, 13900000000).join('\n')}\n`);
     const tty = spawnTty(
       ['send', '--csv', csv, '--content', '【Acme】hi', '--chunk-size', '1'],
-      platformEnv(emulator.url, { NO_COLOR: '1' }),
-      dir.path,
+      platformEnv(platform.emulator.url, { NO_COLOR: '1' }),
+      platform.dir.path,
     );
     const { code, output } = await tty.done;
     expect(code).toBe(0);
@@ -110,8 +87,8 @@ describe('on a terminal', () => {
   it('prompts for a missing password without echoing it', async () => {
     const tty = spawnTty(
       ['balance'],
-      platformEnv(emulator.url, { SMS_PASSWORD: undefined }),
-      dir.path,
+      platformEnv(platform.emulator.url, { SMS_PASSWORD: undefined }),
+      platform.dir.path,
     );
     await waitFor(() => tty.output().includes(`Password for ${ACCOUNT.account}:`), 'the prompt');
     tty.type(`${ACCOUNT.password}\r`);
@@ -122,7 +99,7 @@ describe('on a terminal', () => {
   });
 
   it('passwd prompts twice without echo and refuses two different passwords', async () => {
-    const mismatch = spawnTty(['passwd'], platformEnv(emulator.url), dir.path);
+    const mismatch = spawnTty(['passwd'], platformEnv(platform.emulator.url), platform.dir.path);
     await waitFor(() => mismatch.output().includes('New password:'), 'the first prompt');
     mismatch.type('First-Pa55\r');
     await waitFor(() => mismatch.output().includes('New password again:'), 'the second prompt');
@@ -131,9 +108,9 @@ describe('on a terminal', () => {
     expect(refused.code).toBe(2);
     expect(refused.output).toContain('differ');
     expect(refused.output).not.toContain('First-Pa55');
-    expect(emulator.account(ACCOUNT.account).password).toBe(ACCOUNT.password);
+    expect(platform.emulator.account(ACCOUNT.account).password).toBe(ACCOUNT.password);
 
-    const ok = spawnTty(['passwd'], platformEnv(emulator.url), dir.path);
+    const ok = spawnTty(['passwd'], platformEnv(platform.emulator.url), platform.dir.path);
     await waitFor(() => ok.output().includes('New password:'), 'the first prompt');
     ok.type('Brand-New-Pa55\r');
     await waitFor(() => ok.output().includes('New password again:'), 'the second prompt');
@@ -141,6 +118,6 @@ describe('on a terminal', () => {
     const changed = await ok.done;
     expect(changed.code).toBe(0);
     expect(changed.output).not.toContain('Brand-New-Pa55');
-    expect(emulator.account(ACCOUNT.account).password).toBe('Brand-New-Pa55');
+    expect(platform.emulator.account(ACCOUNT.account).password).toBe('Brand-New-Pa55');
   });
 });

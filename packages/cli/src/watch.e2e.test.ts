@@ -1,31 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Emulator } from '@sms/emulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
-  assertBuilt,
   platformEnv,
   runCli,
   spawnCli,
-  startPlatform,
-  tempDir,
   waitFor,
+  usePlatform,
 } from './test-utils/harness.js';
 
-let emulator: Emulator;
-let dir: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  assertBuilt();
-  emulator = await startPlatform();
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await emulator?.close();
-  await dir?.cleanup();
-});
-beforeEach(() => emulator.reset());
+const platform = usePlatform();
 
 const readJsonl = async (path: string) =>
   (await readFile(path, 'utf8').catch(() => ''))
@@ -35,21 +20,25 @@ const readJsonl = async (path: string) =>
 
 describe('--watch', () => {
   it('replies --watch prints replies as they arrive, appends them to --out, says they are consumed, stops on Ctrl-C', async () => {
-    const out = join(dir.path, 'replies.jsonl');
+    const out = join(platform.dir.path, 'replies.jsonl');
     const cli = spawnCli(['replies', '--watch', '--out', out, '--interval', '100'], {
-      env: platformEnv(emulator.url),
-      cwd: dir.path,
+      env: platformEnv(platform.emulator.url),
+      cwd: platform.dir.path,
     });
     await waitFor(() => cli.stderr().includes('CONSUMED'), 'the pull-once notice');
     expect(cli.stderr()).toContain(out);
 
-    emulator.injectReply({
+    platform.emulator.injectReply({
       account: ACCOUNT.account,
       mobile: '13800138000',
       content: '好的，收到',
     });
     await waitFor(() => cli.stdout().includes('好的，收到'), 'the first reply');
-    emulator.injectReply({ account: ACCOUNT.account, mobile: '13900139000', content: 'TD' });
+    platform.emulator.injectReply({
+      account: ACCOUNT.account,
+      mobile: '13900139000',
+      content: 'TD',
+    });
     await waitFor(() => cli.stdout().includes('13900139000'), 'the second reply');
 
     // Written to the file no later than printed.
@@ -58,7 +47,7 @@ describe('--watch', () => {
       ['reply', '13800138000', '好的，收到'],
       ['reply', '13900139000', 'TD'],
     ]);
-    expect(emulator.pendingReplies(ACCOUNT.account)).toHaveLength(0);
+    expect(platform.emulator.pendingReplies(ACCOUNT.account)).toHaveLength(0);
 
     cli.child.kill('SIGINT');
     const result = await cli.done;
@@ -67,25 +56,25 @@ describe('--watch', () => {
   });
 
   it('reports --watch --json writes one JSON line per report and appends to an existing --out file', async () => {
-    const out = join(dir.path, 'reports.jsonl');
+    const out = join(platform.dir.path, 'reports.jsonl');
     await runCli(['send', '--to', '13800138000', '--content', '【Acme】one'], {
-      env: platformEnv(emulator.url),
-      cwd: dir.path,
+      env: platformEnv(platform.emulator.url),
+      cwd: platform.dir.path,
     });
-    emulator.flush();
+    platform.emulator.flush();
     const once = await runCli(['reports', '--out', out], {
-      env: platformEnv(emulator.url),
-      cwd: dir.path,
+      env: platformEnv(platform.emulator.url),
+      cwd: platform.dir.path,
     });
     expect(once.code).toBe(0);
 
     const cli = spawnCli(['reports', '--watch', '--json', '--out', out, '--interval', '100'], {
-      env: platformEnv(emulator.url),
-      cwd: dir.path,
+      env: platformEnv(platform.emulator.url),
+      cwd: platform.dir.path,
     });
     await waitFor(() => cli.stderr().includes('CONSUMED'), 'the pull-once notice');
-    const [message] = emulator.sent();
-    emulator.injectReport({
+    const [message] = platform.emulator.sent();
+    platform.emulator.injectReport({
       account: ACCOUNT.account,
       mobile: '13800138000',
       taskId: message!.taskId,
@@ -115,13 +104,13 @@ describe('--watch', () => {
 
   it('keeps polling through a platform hiccup', async () => {
     const cli = spawnCli(['replies', '--watch', '--interval', '100'], {
-      env: platformEnv(emulator.url),
-      cwd: dir.path,
+      env: platformEnv(platform.emulator.url),
+      cwd: platform.dir.path,
     });
     await waitFor(() => cli.stderr().includes('CONSUMED'), 'the pull-once notice');
-    emulator.setFault({ type: 'html500', path: '/callApi.aspx', times: 1 });
+    platform.emulator.setFault({ type: 'html500', path: '/callApi.aspx', times: 1 });
     await waitFor(() => cli.stderr().includes('retrying'), 'the warning');
-    emulator.injectReply({
+    platform.emulator.injectReply({
       account: ACCOUNT.account,
       mobile: '13800138000',
       content: 'after the hiccup',

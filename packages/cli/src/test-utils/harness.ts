@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -102,6 +103,29 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The emulator and temp folder a test file shares: started before its tests, reset before
+ * each, closed after. Read `platform.emulator` / `platform.dir` inside tests.
+ */
+export function usePlatform(
+  options: Partial<Parameters<typeof startEmulator>[0]> = {},
+  checks: () => void = () => {},
+): { emulator: Emulator; dir: Awaited<ReturnType<typeof tempDir>> } {
+  const platform = {} as { emulator: Emulator; dir: Awaited<ReturnType<typeof tempDir>> };
+  beforeAll(async () => {
+    assertBuilt();
+    checks();
+    platform.emulator = await startPlatform(options);
+    platform.dir = await tempDir();
+  });
+  afterAll(async () => {
+    await platform.emulator?.close();
+    await platform.dir?.cleanup();
+  });
+  beforeEach(() => platform.emulator.reset());
+  return platform;
 }
 
 export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
