@@ -1,11 +1,6 @@
 import type pg from 'pg';
 import { newEventId } from '../ids.js';
-import type {
-  AccountLock,
-  DeliveryResult,
-  Store,
-  StoreStats,
-} from './types.js';
+import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
 
 export interface PostgresStoreOptions {
