@@ -1,6 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { parseRetryAfter, retryDelay } from './delivery.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateWebhookSecret } from '@sms/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryLoop, parseRetryAfter, retryDelay } from './delivery.js';
+import { newEventId } from './ids.js';
 import { jsonLogger } from './logger.js';
+import { RelayMetrics } from './metrics.js';
+import { sqliteStore } from './store/sqlite.js';
+import { type Responder, startReceiver, waitFor } from './test-utils/receiver.js';
 
 describe('retry timing', () => {
   it('reads Retry-After as seconds or an HTTP date', () => {
@@ -41,5 +49,91 @@ describe('jsonLogger', () => {
     const parsed = JSON.parse(lines[0]!);
     expect(parsed).toMatchObject({ level: 'warn', msg: 'failed', note: '[redacted]' });
     expect(parsed.error.message).toBe('login [redacted] refused');
+  });
+});
+
+describe('DeliveryLoop and leases (SQLite store, local receiver)', () => {
+  const secret = generateWebhookSecret();
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setup(respond?: Responder) {
+    const dir = mkdtempSync(join(tmpdir(), 'sms-relay-delivery-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const store = await sqliteStore({ path: join(dir, 'relay.db') });
+    cleanups.push(() => store.close());
+    const receiver = await startReceiver({ secret, ...(respond ? { respond } : {}) });
+    cleanups.push(() => receiver.close());
+    const loop = new DeliveryLoop({
+      store,
+      targets: [
+        {
+          name: 'app',
+          url: receiver.url,
+          secrets: [secret],
+          events: ['sms.report', 'sms.reply'],
+          accounts: [],
+          timeoutMs: 5000,
+        },
+      ],
+      config: {
+        timeoutMs: 5000,
+        retrySchedule: [60_000],
+        jitter: 0,
+        concurrency: 1,
+        batchSize: 10,
+        leaseMs: 300,
+        idleMs: 10,
+        connections: 1,
+      },
+      logger: jsonLogger({ level: 'error', write: () => {} }),
+      metrics: new RelayMetrics(),
+      userAgent: 'test',
+    });
+    cleanups.push(() => loop.stop(0));
+    const insert = (n: number) =>
+      store.insertBatch({
+        account: 'main',
+        events: [{ id: newEventId(), type: 'sms.report', body: JSON.stringify({ n }) }],
+        targets: ['app'],
+        now: Date.now(),
+      });
+    return { store, receiver, loop, insert };
+  }
+
+  it('records each result under the lease it claimed with', async () => {
+    const { store, receiver, loop, insert } = await setup();
+    const [id] = await insert(1);
+    loop.start();
+    await waitFor(async () => (await store.stats()).delivered === 1, 5000, 'the delivery');
+    expect(receiver.verified().map((r) => r.id)).toEqual([id]);
+    await loop.stop(1000);
+    expect(await store.stats()).toMatchObject({ delivered: 1, pending: 0 });
+  });
+
+  it('a holder whose lease expired and was taken over does not overwrite the new holder', async () => {
+    const { store, receiver, loop, insert } = await setup(() => ({
+      status: 200,
+      delayMs: 600,
+    }));
+    const [id] = await insert(1);
+    loop.start();
+    await waitFor(() => receiver.received.length === 1, 5000, 'the first request');
+    // The loop's request hangs past its 300 ms lease; another holder takes the delivery.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const [taken] = await store.claim({ limit: 10, now: Date.now(), leaseMs: 60_000 });
+    expect(taken?.eventId).toBe(id);
+    await waitFor(() => loop.inFlightCount === 0, 5000, 'the late answer');
+    await loop.stop(1000);
+    // The old holder's 200 was not recorded: the new holder's claim stands.
+    expect(await store.stats()).toMatchObject({ delivered: 0, pending: 1 });
+    expect(await store.claim({ limit: 10, now: Date.now(), leaseMs: 10 })).toEqual([]);
+    await store.complete(
+      [{ eventId: id!, target: 'app', lease: taken!.lease, outcome: { kind: 'delivered' } }],
+      Date.now(),
+    );
+    expect(await store.stats()).toMatchObject({ delivered: 1, pending: 0 });
   });
 });

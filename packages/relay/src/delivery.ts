@@ -122,6 +122,7 @@ export class DeliveryLoop {
   /** Aborts for the requests in flight, called when the grace period is over. */
   private readonly aborters = new Set<(reason: Error) => void>();
   private cutOff = false;
+  private stopping: Promise<void> | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
@@ -170,8 +171,14 @@ export class DeliveryLoop {
   /**
    * Stops claiming, waits up to `graceMs` for requests in flight, then aborts the rest
    * (released: due again at once, for the next process), and records every result.
+   * Calling it again returns the same shutdown.
    */
-  async stop(graceMs: number): Promise<void> {
+  stop(graceMs: number): Promise<void> {
+    this.stopping ??= this.shutdown(graceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.running = false;
     this.wake();
     await this.loop;
@@ -319,7 +326,8 @@ export class DeliveryLoop {
       secrets: config.secrets,
     });
     headers['user-agent'] = userAgent;
-    const base = { eventId: delivery.eventId, target: delivery.target };
+    // The lease goes back with the result: it is recorded only if this claim still holds it.
+    const base = { eventId: delivery.eventId, target: delivery.target, lease: delivery.lease };
     let status: number | undefined;
     let retryAfter: number | undefined;
     let error: string;

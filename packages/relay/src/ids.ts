@@ -1,26 +1,69 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 // One getrandom call per 256 ids rather than per id.
 let pool = randomBytes(4096);
 let poolOffset = 0;
 
-/**
- * A `webhook-id`: `msg_` + a ULID (48-bit millisecond time + 80 random bits, Crockford
- * base32), so ids sort by the time they were stored. Assigned once, at insert.
- */
-export function newEventId(now: number = Date.now()): string {
+/** The 10-character time part of a ULID: 48-bit milliseconds, Crockford base32. */
+function timePart(now: number): string {
   let time = '';
-  let t = now;
+  let t = Math.floor(now);
   for (let i = 0; i < 10; i++) {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
+  return time;
+}
+
+/** 16 Crockford characters (80 bits), one per byte of `bytes` from `offset`. */
+function base32(bytes: Uint8Array, offset: number): string {
+  let out = '';
+  for (let i = 0; i < 16; i++) out += CROCKFORD[bytes[offset + i]! & 31];
+  return out;
+}
+
+/** A ULID: 48-bit millisecond time + 80 random bits, Crockford base32 (26 characters). */
+function ulid(now: number): string {
   if (poolOffset + 16 > pool.length) {
     pool = randomBytes(4096);
     poolOffset = 0;
   }
-  let random = '';
-  for (let i = 0; i < 16; i++) random += CROCKFORD[pool[poolOffset++]! & 31];
-  return `msg_${time}${random}`;
+  const random = base32(pool, poolOffset);
+  poolOffset += 16;
+  return timePart(now) + random;
+}
+
+/**
+ * A `webhook-id`: `msg_` + a ULID (48-bit millisecond time + 80 random bits, Crockford
+ * base32), so ids sort by the time they were stored. Also the generic random id of the
+ * relay wherever no journal entry stands behind an event.
+ */
+export function newEventId(now: number = Date.now()): string {
+  return `msg_${ulid(now)}`;
+}
+
+/** The id of a journal entry (the raw bytes of one pull answer): `jrn_` + a ULID. */
+export function newJournalEntryId(now: number = Date.now()): string {
+  return `jrn_${ulid(now)}`;
+}
+
+/**
+ * The `webhook-id` of record `index` of a journal entry: `msg_` + the entry's time part +
+ * 16 Crockford characters of sha256(`${entryId}:${index}`). The same entry and index always
+ * give the same id (a retried insert or a recovery from the journal cannot mint a second
+ * one); ids have the format of `newEventId` and sort by the entry's time (records of one
+ * entry share that time; their order among themselves is not kept).
+ */
+export function eventIdFor(entryId: string, index: number): string {
+  const ulidPart = entryId.slice(entryId.lastIndexOf('_') + 1);
+  if (!ULID.test(ulidPart)) {
+    throw new TypeError(`[sms] not a journal entry id: ${JSON.stringify(entryId)}`);
+  }
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new TypeError(`[sms] record index must be a non-negative integer: ${index}`);
+  }
+  const digest = createHash('sha256').update(`${entryId}:${index}`).digest();
+  return `msg_${ulidPart.slice(0, 10)}${base32(digest, 0)}`;
 }

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { newEventId } from '../ids.js';
+import { checkEventIds, guard } from './errors.js';
 import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
 
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS ${s}.deliveries (
   last_error text,
   updated_at bigint NOT NULL,
   delivered_at bigint,
+  lease text,
   PRIMARY KEY (event_id, target)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON ${s}.deliveries (next_attempt_at) WHERE status = 'pending';
@@ -67,11 +69,13 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     throw new TypeError(`[sms] postgres schema must match ${IDENTIFIER}: ${schema}`);
   }
   const s = `"${schema}"`;
-  const pool: pg.Pool = new pgModule.Pool({
+  // `application_name` in the URL (or PGAPPNAME) wins over the fallback.
+  const connection = {
     connectionString: options.connectionString,
-    max: options.max ?? 10,
-  });
-  // An idle client that dies must not crash the process; the pool replaces it.
+    fallback_application_name: 'sms-relay',
+  };
+  const pool: pg.Pool = new pgModule.Pool({ ...connection, max: options.max ?? 10 });
+  // An idle client that dies must not crash the process; the pool drops it and connects anew.
   pool.on('error', () => {});
   const lockClients = new Set<pg.Client>();
   const waiting = new Map<string, { client: pg.Client; lost: Promise<void> }>();
@@ -80,7 +84,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   async function sessionFor(account: string) {
     const existing = waiting.get(account);
     if (existing) return existing;
-    const client: pg.Client = new pgModule.Client({ connectionString: options.connectionString });
+    const client: pg.Client = new pgModule.Client(connection);
     let onLost: () => void = () => {};
     const lost = new Promise<void>((resolve) => {
       onLost = resolve;
@@ -103,218 +107,298 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   }
   let closed = false;
 
-  async function tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Checks a client out of the pool for `work`. While it is out, the pool's own 'error'
+   * listener is off: without one of ours, a backend that dies mid-transaction (terminated,
+   * restarted, network cut) would emit an unhandled 'error' and crash the process. A client
+   * that errored, or that `work` calls `broken` on, goes back with the error, so the pool
+   * destroys it instead of handing it out again.
+   */
+  async function withClient<T>(
+    work: (client: pg.PoolClient, broken: (error: unknown) => void) => Promise<T>,
+  ): Promise<T> {
     const client = await pool.connect();
+    let failure: Error | undefined;
+    const broken = (error: unknown) => {
+      failure ??= error instanceof Error ? error : new Error(String(error));
+    };
+    client.on('error', broken);
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      return await work(client, broken);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      // The backend reports its own death (terminated, shutting down) before the socket
+      // closes: the client must not go back to the pool as if it were fine.
+      if (connectionLost(error)) broken(error);
       throw error;
     } finally {
-      client.release();
+      client.off('error', broken);
+      client.release(failure ?? false);
+    }
+  }
+
+  /** One transaction; if even ROLLBACK fails, the connection is in no state to be reused. */
+  function tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withClient(async (client, broken) => {
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(broken);
+        throw error;
+      }
+    });
+  }
+
+  const run = <T>(operation: string, work: () => Promise<T>) => guard('postgres', operation, work);
+
+  /** Brings a schema made by an earlier version up to date (under the init lock). */
+  async function migrate(client: pg.PoolClient): Promise<void> {
+    // Checked first: ALTER TABLE takes an exclusive lock even when there is nothing to add.
+    const { rows } = await client.query(
+      `SELECT 1 FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = 'deliveries' AND column_name = 'lease'`,
+      [schema],
+    );
+    if (rows.length === 0) {
+      await client.query(`ALTER TABLE ${s}.deliveries ADD COLUMN IF NOT EXISTS lease text`);
     }
   }
 
   const store: Store = {
     kind: 'postgres',
-    async init() {
-      const client = await pool.connect();
-      try {
-        // Replicas starting together would race on CREATE ... IF NOT EXISTS.
-        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
-          `sms-relay-init:${schema}`,
-        ]);
-        try {
-          await client.query(schemaSql(s));
-        } finally {
-          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+    init() {
+      return run('init', () =>
+        withClient(async (client, broken) => {
+          // Replicas starting together would race on CREATE ... IF NOT EXISTS.
+          await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
             `sms-relay-init:${schema}`,
           ]);
-        }
-      } finally {
-        client.release();
-      }
-    },
-    async insertBatch(batch) {
-      const ids = batch.events.map(() => newEventId(batch.now));
-      if (ids.length === 0) return ids;
-      await tx(async (client) => {
-        await client.query(
-          `INSERT INTO ${s}.events (id, type, account, body, created_at)
-           SELECT id, type, $3, body, $4 FROM unnest($1::text[], $2::text[], $5::text[]) AS x(id, type, body)`,
-          [
-            ids,
-            batch.events.map((e) => e.type),
-            batch.account,
-            batch.now,
-            batch.events.map((e) => e.body),
-          ],
-        );
-        if (batch.targets.length > 0) {
-          await client.query(
-            `INSERT INTO ${s}.deliveries (event_id, target, next_attempt_at, updated_at)
-             SELECT e.id, t.name, $3, $3 FROM unnest($1::text[]) AS e(id) CROSS JOIN unnest($2::text[]) AS t(name)`,
-            [ids, batch.targets, batch.now],
-          );
-        }
-      });
-      return ids;
-    },
-    async quarantine(entry) {
-      await pool.query(
-        `INSERT INTO ${s}.quarantine (account, kind, http_status, content_type, body, error, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [
-          entry.account,
-          entry.kind,
-          entry.httpStatus,
-          entry.contentType ?? null,
-          entry.body,
-          entry.error,
-          entry.now,
-        ],
+          try {
+            await client.query(schemaSql(s));
+            await migrate(client);
+          } finally {
+            // A session lock left on a pooled connection would block every later init:
+            // if it cannot be unlocked, the connection goes (and the lock with it).
+            await client
+              .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+                `sms-relay-init:${schema}`,
+              ])
+              .catch(broken);
+          }
+        }),
       );
     },
-    async claim({ limit, now, leaseMs, targets }) {
-      const { rows } = await pool.query(
-        `WITH due AS (
-           SELECT d.event_id, d.target FROM ${s}.deliveries d
-           WHERE d.status = 'pending' AND d.next_attempt_at <= $1
-             AND d.target NOT IN (SELECT name FROM ${s}.targets WHERE disabled_at IS NOT NULL)
-             AND ($4::text[] IS NULL OR d.target = ANY($4::text[]))
-           ORDER BY d.next_attempt_at LIMIT $2
-           FOR UPDATE SKIP LOCKED
-         ), leased AS (
-           UPDATE ${s}.deliveries d SET next_attempt_at = $3
-           FROM due WHERE d.event_id = due.event_id AND d.target = due.target
-           RETURNING d.event_id, d.target, d.attempts
-         )
-         SELECT l.event_id, l.target, l.attempts, e.type, e.account, e.body, e.created_at
-         FROM leased l JOIN ${s}.events e ON e.id = l.event_id`,
-        [now, limit, now + leaseMs, targets === undefined ? null : [...targets]],
-      );
-      return rows.map(claimedFromRow);
-    },
-    async complete(results: readonly DeliveryResult[], now) {
-      if (results.length === 0) return;
-      const gone = [
-        ...new Set(results.filter((r) => r.outcome.kind === 'gone').map((r) => r.target)),
-      ];
-      await tx(async (client) => {
-        await client.query(
-          `UPDATE ${s}.deliveries d SET
-             status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
-             attempts = d.attempts + CASE WHEN v.kind IN ('retry', 'dead') THEN 1 ELSE 0 END,
-             next_attempt_at = CASE v.kind WHEN 'retry' THEN v.next WHEN 'gone' THEN $7 WHEN 'release' THEN $7 ELSE d.next_attempt_at END,
-             last_status = v.code,
-             last_error = CASE WHEN v.kind = 'delivered' THEN NULL ELSE v.err END,
-             delivered_at = CASE WHEN v.kind = 'delivered' THEN $7 ELSE d.delivered_at END,
-             updated_at = $7
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[])
-             AS v(event_id, target, kind, next, code, err)
-           WHERE d.event_id = v.event_id AND d.target = v.target
-             AND d.status = 'pending'`,
-          [
-            results.map((r) => r.eventId),
-            results.map((r) => r.target),
-            results.map((r) => r.outcome.kind),
-            results.map((r) => (r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null)),
-            results.map((r) => r.status ?? null),
-            results.map((r) => r.error ?? null),
-            now,
-          ],
+    insertBatch(batch) {
+      return run('insertBatch', async () => {
+        checkEventIds(batch.events);
+        if (batch.events.length === 0) return [];
+        // One statement, so one transaction: events whose id is already stored are skipped,
+        // and only the events inserted now get deliveries.
+        const { rows } = await withClient((client) =>
+          client.query<{ id: string }>(
+            `WITH fresh AS (
+               INSERT INTO ${s}.events (id, type, account, body, created_at)
+               SELECT id, type, $3, body, $4
+               FROM unnest($1::text[], $2::text[], $5::text[]) AS x(id, type, body)
+               ON CONFLICT (id) DO NOTHING
+               RETURNING id
+             ), deliveries AS (
+               INSERT INTO ${s}.deliveries (event_id, target, next_attempt_at, updated_at)
+               SELECT fresh.id, t.name, $4, $4 FROM fresh CROSS JOIN unnest($6::text[]) AS t(name)
+               ON CONFLICT (event_id, target) DO NOTHING
+             )
+             SELECT id FROM fresh`,
+            [
+              batch.events.map((e) => e.id),
+              batch.events.map((e) => e.type),
+              batch.account,
+              batch.now,
+              batch.events.map((e) => e.body),
+              [...batch.targets],
+            ],
+          ),
         );
-        for (const target of gone) {
-          await client.query(
-            `INSERT INTO ${s}.targets (name, disabled_at, reason) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
-            [target, now, 'HTTP 410 Gone'],
-          );
-        }
+        const fresh = new Set(rows.map((row) => row.id));
+        return batch.events.map((e) => e.id).filter((id) => fresh.delete(id));
       });
     },
-    async replay({ eventId, target, now }) {
-      const result = await pool.query(
-        `UPDATE ${s}.deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1
-         WHERE status = 'dead' AND ($2::text IS NULL OR event_id = $2) AND ($3::text IS NULL OR target = $3)`,
-        [now, eventId ?? null, target ?? null],
-      );
-      return result.rowCount ?? 0;
+    quarantine(entry) {
+      return run('quarantine', async () => {
+        await pool.query(
+          `INSERT INTO ${s}.quarantine (account, kind, http_status, content_type, body, error, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [
+            entry.account,
+            entry.kind,
+            entry.httpStatus,
+            entry.contentType ?? null,
+            entry.body,
+            entry.error,
+            entry.now,
+          ],
+        );
+      });
     },
-    async listDead({ limit }) {
-      const { rows } = await pool.query(
-        `SELECT d.event_id, d.target, e.type, e.account, d.attempts, d.last_status, d.last_error,
-                e.created_at, d.updated_at
-         FROM ${s}.deliveries d JOIN ${s}.events e ON e.id = d.event_id
-         WHERE d.status = 'dead' ORDER BY d.updated_at DESC LIMIT $1`,
-        [limit],
-      );
-      return rows.map(deadFromRow);
+    claim({ limit, now, leaseMs, targets }) {
+      return run('claim', async () => {
+        const { rows } = await pool.query(
+          `WITH due AS (
+             SELECT d.event_id, d.target FROM ${s}.deliveries d
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+               AND d.target NOT IN (SELECT name FROM ${s}.targets WHERE disabled_at IS NOT NULL)
+               AND ($4::text[] IS NULL OR d.target = ANY($4::text[]))
+             ORDER BY d.next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED
+           ), leased AS (
+             UPDATE ${s}.deliveries d SET next_attempt_at = $3, lease = $5
+             FROM due WHERE d.event_id = due.event_id AND d.target = due.target
+             RETURNING d.event_id, d.target, d.attempts, d.lease
+           )
+           SELECT l.event_id, l.target, l.attempts, l.lease, e.type, e.account, e.body, e.created_at
+           FROM leased l JOIN ${s}.events e ON e.id = l.event_id`,
+          [now, limit, now + leaseMs, targets === undefined ? null : [...targets], newLease()],
+        );
+        return rows.map(claimedFromRow);
+      });
     },
-    async setTargetDisabled(target, disabled, now, reason) {
-      await pool.query(
-        `INSERT INTO ${s}.targets (name, disabled_at, reason) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
-        [target, disabled ? now : null, disabled ? (reason ?? null) : null],
-      );
+    complete(results: readonly DeliveryResult[], now) {
+      return run('complete', async () => {
+        if (results.length === 0) return;
+        const gone = [
+          ...new Set(results.filter((r) => r.outcome.kind === 'gone').map((r) => r.target)),
+        ];
+        await tx(async (client) => {
+          // A result counts only under the lease it was claimed with, and spends it.
+          await client.query(
+            `UPDATE ${s}.deliveries d SET
+               status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
+               attempts = d.attempts + CASE WHEN v.kind IN ('retry', 'dead') THEN 1 ELSE 0 END,
+               next_attempt_at = CASE v.kind WHEN 'retry' THEN v.next WHEN 'gone' THEN $7 WHEN 'release' THEN $7 ELSE d.next_attempt_at END,
+               last_status = v.code,
+               last_error = CASE WHEN v.kind = 'delivered' THEN NULL ELSE v.err END,
+               delivered_at = CASE WHEN v.kind = 'delivered' THEN $7 ELSE d.delivered_at END,
+               updated_at = $7,
+               lease = NULL
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], $8::text[])
+               AS v(event_id, target, kind, next, code, err, lease)
+             WHERE d.event_id = v.event_id AND d.target = v.target
+               AND d.status = 'pending' AND d.lease = v.lease`,
+            [
+              results.map((r) => r.eventId),
+              results.map((r) => r.target),
+              results.map((r) => r.outcome.kind),
+              results.map((r) => (r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null)),
+              results.map((r) => r.status ?? null),
+              results.map((r) => r.error ?? null),
+              now,
+              results.map((r) => r.lease ?? null),
+            ],
+          );
+          // The target answered 410 whoever holds the lease now: it is disabled either way.
+          for (const target of gone) {
+            await client.query(
+              `INSERT INTO ${s}.targets (name, disabled_at, reason) VALUES ($1, $2, $3)
+               ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
+              [target, now, 'HTTP 410 Gone'],
+            );
+          }
+        });
+      });
     },
-    async stats(): Promise<StoreStats> {
-      const { rows } = await pool.query(
-        `SELECT
-           (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'pending')::int AS pending,
-           (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'delivered')::int AS delivered,
-           (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'dead')::int AS dead,
-           (SELECT COUNT(*) FROM ${s}.events)::int AS events,
-           (SELECT COUNT(*) FROM ${s}.quarantine)::int AS quarantined,
-           ARRAY(SELECT name FROM ${s}.targets WHERE disabled_at IS NOT NULL ORDER BY name) AS disabled`,
-      );
-      const row = rows[0];
-      return {
-        pending: row.pending,
-        delivered: row.delivered,
-        dead: row.dead,
-        events: row.events,
-        quarantined: row.quarantined,
-        disabledTargets: row.disabled,
-      };
+    replay({ eventId, target, now }) {
+      return run('replay', async () => {
+        const result = await pool.query(
+          `UPDATE ${s}.deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1,
+             updated_at = $1, lease = NULL
+           WHERE status = 'dead' AND ($2::text IS NULL OR event_id = $2) AND ($3::text IS NULL OR target = $3)`,
+          [now, eventId ?? null, target ?? null],
+        );
+        return result.rowCount ?? 0;
+      });
     },
-    async lockAccount(account): Promise<AccountLock | null> {
-      if (closed) return null;
-      // A session-level advisory lock lives exactly as long as its connection: a holder that
-      // dies drops it. A waiting replica keeps its session and simply tries again next time.
-      const session = await sessionFor(account);
-      const { rows } = await session.client.query(
-        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
-        [`sms-relay:${schema}:${account}`],
-      );
-      if (!rows[0]?.ok) return null;
-      waiting.delete(account);
-      lockClients.add(session.client);
-      return {
-        lost: session.lost,
-        async release() {
-          if (!lockClients.delete(session.client)) return;
-          await session.client.end().catch(() => {});
-        },
-      };
+    listDead({ limit }) {
+      return run('listDead', async () => {
+        const { rows } = await pool.query(
+          `SELECT d.event_id, d.target, e.type, e.account, d.attempts, d.last_status, d.last_error,
+                  e.created_at, d.updated_at
+           FROM ${s}.deliveries d JOIN ${s}.events e ON e.id = d.event_id
+           WHERE d.status = 'dead' ORDER BY d.updated_at DESC LIMIT $1`,
+          [limit],
+        );
+        return rows.map(deadFromRow);
+      });
     },
-    async prune({ before, limit }) {
-      const result = await pool.query(
-        `WITH old AS (
-           SELECT e.id FROM ${s}.events e
-           WHERE e.created_at < $1
-             AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
-           LIMIT $2
-         ), gone AS (
-           DELETE FROM ${s}.deliveries WHERE event_id IN (SELECT id FROM old)
-         )
-         DELETE FROM ${s}.events WHERE id IN (SELECT id FROM old)`,
-        [before, limit],
-      );
-      return result.rowCount ?? 0;
+    setTargetDisabled(target, disabled, now, reason) {
+      return run('setTargetDisabled', async () => {
+        await pool.query(
+          `INSERT INTO ${s}.targets (name, disabled_at, reason) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
+          [target, disabled ? now : null, disabled ? (reason ?? null) : null],
+        );
+      });
+    },
+    stats(): Promise<StoreStats> {
+      return run('stats', async () => {
+        const { rows } = await pool.query(
+          `SELECT
+             (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'pending')::int AS pending,
+             (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'delivered')::int AS delivered,
+             (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'dead')::int AS dead,
+             (SELECT COUNT(*) FROM ${s}.events)::int AS events,
+             (SELECT COUNT(*) FROM ${s}.quarantine)::int AS quarantined,
+             ARRAY(SELECT name FROM ${s}.targets WHERE disabled_at IS NOT NULL ORDER BY name) AS disabled`,
+        );
+        const row = rows[0];
+        return {
+          pending: row.pending,
+          delivered: row.delivered,
+          dead: row.dead,
+          events: row.events,
+          quarantined: row.quarantined,
+          disabledTargets: row.disabled,
+        };
+      });
+    },
+    lockAccount(account) {
+      return run('lockAccount', async (): Promise<AccountLock | null> => {
+        if (closed) return null;
+        // A session-level advisory lock lives exactly as long as its connection: a holder that
+        // dies drops it. A waiting replica keeps its session and simply tries again next time.
+        const session = await sessionFor(account);
+        const { rows } = await session.client.query(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+          [`sms-relay:${schema}:${account}`],
+        );
+        if (!rows[0]?.ok) return null;
+        waiting.delete(account);
+        lockClients.add(session.client);
+        return {
+          lost: session.lost,
+          async release() {
+            if (!lockClients.delete(session.client)) return;
+            await session.client.end().catch(() => {});
+          },
+        };
+      });
+    },
+    prune({ before, limit }) {
+      return run('prune', async () => {
+        const result = await pool.query(
+          `WITH old AS (
+             SELECT e.id FROM ${s}.events e
+             WHERE e.created_at < $1
+               AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
+             LIMIT $2
+           ), gone AS (
+             DELETE FROM ${s}.deliveries WHERE event_id IN (SELECT id FROM old)
+           )
+           DELETE FROM ${s}.events WHERE id IN (SELECT id FROM old)`,
+          [before, limit],
+        );
+        return result.rowCount ?? 0;
+      });
     },
     async close() {
       if (closed) return;
@@ -327,4 +411,16 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
   };
   return store;
+}
+
+/** FATAL errors, and the SQLSTATE classes of lost connections (08) and operator intervention (57P). */
+function connectionLost(error: unknown): boolean {
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  if (severity === 'FATAL' || severity === 'PANIC') return true;
+  return typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'));
+}
+
+/** A claim's lease token: 128 random bits. */
+function newLease(): string {
+  return randomBytes(16).toString('base64url');
 }

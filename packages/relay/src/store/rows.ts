@@ -7,6 +7,7 @@ import type { ClaimedDelivery, DeadDelivery } from './types.js';
 export interface ClaimedRow {
   event_id: string;
   target: string;
+  lease: string;
   type: ClaimedDelivery['type'];
   account: string;
   body: string;
@@ -30,6 +31,7 @@ export function claimedFromRow(row: ClaimedRow): ClaimedDelivery {
   return {
     eventId: row.event_id,
     target: row.target,
+    lease: row.lease,
     type: row.type,
     account: row.account,
     body: row.body,

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { newEventId } from '../ids.js';
+import { checkEventIds, guard } from './errors.js';
 import type {
   AccountLock,
   ClaimOptions,
@@ -15,6 +16,11 @@ import { type ClaimedRow, type DeadRow, claimedFromRow, deadFromRow } from './ro
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
   path: string;
+  /**
+   * How long a statement waits for another connection's lock on the file before it fails
+   * with `SQLITE_BUSY` (default 5000 ms).
+   */
+  busyTimeoutMs?: number;
 }
 
 const SCHEMA = `
@@ -35,6 +41,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   last_error TEXT,
   updated_at INTEGER NOT NULL,
   delivered_at INTEGER,
+  lease TEXT,
   PRIMARY KEY (event_id, target)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
@@ -69,12 +76,19 @@ const fileLocks = new Map<string, Set<string>>();
 
 export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const { default: Database } = await import('better-sqlite3');
-  const db: BetterSqlite3.Database = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.exec(SCHEMA);
+  const db: BetterSqlite3.Database = new Database(options.path, {
+    timeout: options.busyTimeoutMs ?? 5000,
+  });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   /**
    * Leases and acknowledgements commit without an fsync of their own (WAL + NORMAL still
@@ -91,21 +105,30 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     }
   };
 
+  // Only a clash of ids is ignored (not NOT NULL or foreign keys, as INSERT OR IGNORE would).
   const insertEvent = db.prepare(
-    'INSERT INTO events (id, type, account, body, created_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO events (id, type, account, body, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO NOTHING`,
   );
   const insertDelivery = db.prepare(
-    'INSERT INTO deliveries (event_id, target, next_attempt_at, updated_at) VALUES (?, ?, ?, ?)',
+    `INSERT INTO deliveries (event_id, target, next_attempt_at, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (event_id, target) DO NOTHING`,
   );
   const insertBatch = db.transaction((batch: InsertBatch): string[] => {
-    const ids: string[] = [];
+    const inserted: string[] = [];
     for (const event of batch.events) {
-      const id = newEventId(batch.now);
-      insertEvent.run(id, event.type, batch.account, event.body, batch.now);
-      for (const target of batch.targets) insertDelivery.run(id, target, batch.now, batch.now);
-      ids.push(id);
+      // Already stored (an earlier try of this batch committed): its deliveries are too.
+      if (
+        insertEvent.run(event.id, event.type, batch.account, event.body, batch.now).changes === 0
+      ) {
+        continue;
+      }
+      for (const target of batch.targets) {
+        insertDelivery.run(event.id, target, batch.now, batch.now);
+      }
+      inserted.push(event.id);
     }
-    return ids;
+    return inserted;
   });
 
   const selectDue = db.prepare(`
@@ -115,30 +138,36 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       AND d.target NOT IN (SELECT name FROM targets WHERE disabled_at IS NOT NULL)
       AND (@only IS NULL OR d.target IN (SELECT value FROM json_each(@only)))
     ORDER BY d.next_attempt_at LIMIT @limit`);
-  const lease = db.prepare('UPDATE deliveries SET next_attempt_at = ? WHERE rowid = ?');
+  const lease = db.prepare('UPDATE deliveries SET next_attempt_at = ?, lease = ? WHERE rowid = ?');
   const claim = db.transaction((options: ClaimOptions) => {
     const { limit, now, leaseMs, targets } = options;
     const only = targets === undefined ? null : JSON.stringify(targets);
     const rows = selectDue.all({ only, now, limit }) as ClaimRow[];
-    for (const row of rows) lease.run(now + leaseMs, row.rowid);
+    const token = newLease();
+    for (const row of rows) {
+      lease.run(now + leaseMs, token, row.rowid);
+      row.lease = token;
+    }
     return rows;
   });
 
+  // A result counts only under the lease it was claimed with, and spends it.
+  const held = `event_id = ? AND target = ? AND status = 'pending' AND lease = ?`;
   const markDelivered = db.prepare(
     `UPDATE deliveries SET status = 'delivered', last_status = ?, last_error = NULL,
-       updated_at = ?, delivered_at = ? WHERE event_id = ? AND target = ? AND status = 'pending'`,
+       updated_at = ?, delivered_at = ?, lease = NULL WHERE ${held}`,
   );
   const markRetry = db.prepare(
     `UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?,
-       last_error = ?, updated_at = ? WHERE event_id = ? AND target = ? AND status = 'pending'`,
+       last_error = ?, updated_at = ?, lease = NULL WHERE ${held}`,
   );
   const markDead = db.prepare(
     `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, last_status = ?,
-       last_error = ?, updated_at = ? WHERE event_id = ? AND target = ? AND status = 'pending'`,
+       last_error = ?, updated_at = ?, lease = NULL WHERE ${held}`,
   );
   const markGone = db.prepare(
-    `UPDATE deliveries SET next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?
-     WHERE event_id = ? AND target = ? AND status = 'pending'`,
+    `UPDATE deliveries SET next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?,
+       lease = NULL WHERE ${held}`,
   );
   const upsertTarget = db.prepare(
     `INSERT INTO targets (name, disabled_at, reason) VALUES (?, ?, ?)
@@ -150,20 +179,29 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       const error = r.error ?? null;
       switch (r.outcome.kind) {
         case 'delivered':
-          markDelivered.run(status, now, now, r.eventId, r.target);
+          markDelivered.run(status, now, now, r.eventId, r.target, r.lease ?? null);
           break;
         case 'retry':
-          markRetry.run(r.outcome.nextAttemptAt, status, error, now, r.eventId, r.target);
+          markRetry.run(
+            r.outcome.nextAttemptAt,
+            status,
+            error,
+            now,
+            r.eventId,
+            r.target,
+            r.lease ?? null,
+          );
           break;
         case 'dead':
-          markDead.run(status, error, now, r.eventId, r.target);
+          markDead.run(status, error, now, r.eventId, r.target, r.lease ?? null);
           break;
         case 'release':
-          markGone.run(now, status, error, now, r.eventId, r.target);
+          markGone.run(now, status, error, now, r.eventId, r.target, r.lease ?? null);
           break;
         case 'gone':
           // The attempt does not count: the delivery waits, due, for the target to come back.
-          markGone.run(now, status, error, now, r.eventId, r.target);
+          // The target answered 410 whoever holds the lease now: it is disabled either way.
+          markGone.run(now, status, error, now, r.eventId, r.target, r.lease ?? null);
           upsertTarget.run(r.target, now, error ?? 'HTTP 410 Gone');
           break;
       }
@@ -171,7 +209,8 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   });
 
   const replayAll = db.prepare(
-    `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
+    `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,
+       lease = NULL
      WHERE status = 'dead' AND (? IS NULL OR event_id = ?) AND (? IS NULL OR target = ?)`,
   );
   const selectDead = db.prepare(`
@@ -211,78 +250,115 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     locked = new Set();
     fileLocks.set(fileKey, locked);
   }
-  const held = new Set<string>();
+  const ownLocks = new Set<string>();
   let closed = false;
+
+  // better-sqlite3 throws synchronously (SQLITE_BUSY once the busy timeout is over, a full
+  // disk, a closed database): every method turns that into a rejected promise.
+  const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
 
   return {
     kind: 'sqlite',
     async init() {},
-    async insertBatch(batch) {
-      return insertBatch.immediate(batch);
+    insertBatch(batch) {
+      return run('insertBatch', () => {
+        checkEventIds(batch.events);
+        return insertBatch.immediate(batch);
+      });
     },
-    async quarantine(entry: QuarantineEntry) {
-      insertQuarantine.run(
-        entry.account,
-        entry.kind,
-        entry.httpStatus,
-        entry.contentType ?? null,
-        entry.body,
-        entry.error,
-        entry.now,
-      );
+    quarantine(entry: QuarantineEntry) {
+      return run('quarantine', () => {
+        insertQuarantine.run(
+          entry.account,
+          entry.kind,
+          entry.httpStatus,
+          entry.contentType ?? null,
+          entry.body,
+          entry.error,
+          entry.now,
+        );
+      });
     },
-    async claim(options) {
-      const rows = bookkeeping(() => claim.immediate(options));
-      return rows.map(claimedFromRow);
+    claim(options) {
+      return run('claim', () => bookkeeping(() => claim.immediate(options)).map(claimedFromRow));
     },
-    async complete(results, now) {
-      if (results.length > 0) bookkeeping(() => complete.immediate(results, now));
+    complete(results, now) {
+      return run('complete', () => {
+        if (results.length > 0) bookkeeping(() => complete.immediate(results, now));
+      });
     },
-    async replay({ eventId, target, now }) {
-      const e = eventId ?? null;
-      const t = target ?? null;
-      return replayAll.run(now, now, e, e, t, t).changes;
+    replay({ eventId, target, now }) {
+      return run('replay', () => {
+        const e = eventId ?? null;
+        const t = target ?? null;
+        return replayAll.run(now, now, e, e, t, t).changes;
+      });
     },
-    async listDead({ limit }) {
-      return (selectDead.all(limit) as DeadRow[]).map(deadFromRow);
+    listDead({ limit }) {
+      return run('listDead', () => (selectDead.all(limit) as DeadRow[]).map(deadFromRow));
     },
-    async setTargetDisabled(target, disabled, now, reason) {
-      upsertTarget.run(target, disabled ? now : null, disabled ? (reason ?? null) : null);
+    setTargetDisabled(target, disabled, now, reason) {
+      return run('setTargetDisabled', () => {
+        upsertTarget.run(target, disabled ? now : null, disabled ? (reason ?? null) : null);
+      });
     },
-    async stats(): Promise<StoreStats> {
-      const counts: Record<string, number> = {};
-      for (const row of countByStatus.all() as Array<{ status: string; n: number }>) {
-        counts[row.status] = row.n;
-      }
-      return {
-        pending: counts['pending'] ?? 0,
-        delivered: counts['delivered'] ?? 0,
-        dead: counts['dead'] ?? 0,
-        events: countOne('SELECT COUNT(*) AS n FROM events'),
-        quarantined: countOne('SELECT COUNT(*) AS n FROM quarantine'),
-        disabledTargets: (disabledTargets.all() as Array<{ name: string }>).map((r) => r.name),
-      };
+    stats(): Promise<StoreStats> {
+      return run('stats', () => {
+        const counts: Record<string, number> = {};
+        for (const row of countByStatus.all() as Array<{ status: string; n: number }>) {
+          counts[row.status] = row.n;
+        }
+        return {
+          pending: counts['pending'] ?? 0,
+          delivered: counts['delivered'] ?? 0,
+          dead: counts['dead'] ?? 0,
+          events: countOne('SELECT COUNT(*) AS n FROM events'),
+          quarantined: countOne('SELECT COUNT(*) AS n FROM quarantine'),
+          disabledTargets: (disabledTargets.all() as Array<{ name: string }>).map((r) => r.name),
+        };
+      });
     },
-    async prune({ before, limit }) {
-      return bookkeeping(() => prune.immediate(before, limit));
+    prune({ before, limit }) {
+      return run('prune', () => bookkeeping(() => prune.immediate(before, limit)));
     },
     async lockAccount(account): Promise<AccountLock | null> {
       if (closed || locked.has(account)) return null;
       locked.add(account);
-      held.add(account);
+      ownLocks.add(account);
       return {
         lost: new Promise<void>(() => {}),
         async release() {
-          if (held.delete(account)) locked.delete(account);
+          if (ownLocks.delete(account)) locked.delete(account);
         },
       };
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const account of held) locked.delete(account);
-      held.clear();
+      for (const account of ownLocks) locked.delete(account);
+      ownLocks.clear();
       db.close();
     },
   };
+}
+
+/** A claim's lease token: 128 random bits. */
+function newLease(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * Brings a database made by an earlier version up to date, in an IMMEDIATE transaction so
+ * two processes opening the same old file do not both add the column.
+ */
+function migrate(db: BetterSqlite3.Database): void {
+  const hasLease = () =>
+    (db.pragma('table_info(deliveries)') as Array<{ name: string }>).some(
+      (c) => c.name === 'lease',
+    );
+  // Checked first without a write lock: opening an up-to-date file never waits for a writer.
+  if (hasLease()) return;
+  db.transaction(() => {
+    if (!hasLease()) db.exec('ALTER TABLE deliveries ADD COLUMN lease TEXT');
+  }).immediate();
 }

@@ -2,6 +2,11 @@ import type { SmsWebhookEventType } from '@sms/core';
 
 /** One event to store: its JSON body is frozen at insert so every retry signs the same bytes. */
 export interface NewEvent {
+  /**
+   * Its `webhook-id` (`msg_` + 26 characters), chosen by the caller: derived from the journal
+   * entry (`eventIdFor`) so that storing the same record again finds the same id.
+   */
+  id: string;
   type: SmsWebhookEventType;
   /** The webhook body, serialised once. */
   body: string;
@@ -24,11 +29,16 @@ export interface ClaimOptions {
   targets?: readonly string[] | undefined;
 }
 
-/** A delivery handed to the delivery loop; leased until `leaseUntil`. */
+/** A delivery handed to the delivery loop, leased for `leaseMs`. */
 export interface ClaimedDelivery {
   /** The event's `webhook-id`. */
   eventId: string;
   target: string;
+  /**
+   * The token of this claim: its result is recorded only while the delivery still carries
+   * it (not after the lease expired and another claimer took the delivery).
+   */
+  lease: string;
   type: SmsWebhookEventType;
   account: string;
   body: string;
@@ -53,6 +63,8 @@ export type DeliveryOutcome =
 export interface DeliveryResult {
   eventId: string;
   target: string;
+  /** The `lease` of the claim this result answers (`ClaimedDelivery.lease`). */
+  lease: string;
   outcome: DeliveryOutcome;
   /** HTTP status, if a response arrived. */
   status?: number | undefined;
@@ -109,18 +121,27 @@ export interface Store {
   /** Creates tables if needed. */
   init(): Promise<void>;
   /**
-   * Stores one fetched batch in ONE transaction: an event row per record (with a new
-   * `webhook-id`) and a delivery row per event and target. Returns the new ids.
+   * Stores one fetched batch in ONE transaction: an event row per record (with the id it
+   * carries) and a delivery row per event and target. Idempotent: an event whose id is
+   * already stored is skipped, its deliveries included, so storing a batch again (a retry
+   * after a commit whose acknowledgement was lost, a recovery from the journal) doubles
+   * nothing. Returns the ids newly inserted, in batch order.
    */
   insertBatch(batch: InsertBatch): Promise<string[]>;
   /** Keeps the raw bytes of a pull response that could not be parsed. */
   quarantine(entry: QuarantineEntry): Promise<void>;
   /**
    * Leases up to `limit` due deliveries to enabled targets (until `now + leaseMs`) so no
-   * other claimer gets them meanwhile; a crashed holder's lease simply expires.
+   * other claimer gets them meanwhile, stamped with a fresh random lease token (one per
+   * call, returned on each delivery); a crashed holder's lease simply expires.
    */
   claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records a batch of delivery results in one transaction. */
+  /**
+   * Records a batch of delivery results in one transaction. A result counts only if its
+   * delivery is still pending under the result's `lease` (then the lease is spent): a
+   * holder whose lease expired and was claimed again cannot overwrite the new holder's
+   * work, and recording the same results twice counts them once.
+   */
   complete(results: readonly DeliveryResult[], now: number): Promise<void>;
   /** Re-queues dead deliveries (all, or one event's) with their original ids. Returns how many. */
   replay(options: { eventId?: string; target?: string; now: number }): Promise<number>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { NewEvent, Store } from '../store/types.js';
+import { eventIdFor, newEventId, newJournalEntryId } from '../ids.js';
+import type { ClaimedDelivery, NewEvent, Store } from '../store/types.js';
 
 /** What each store implementation gives the conformance suite. */
 export interface StoreHarness {
@@ -14,10 +15,19 @@ export interface StoreHarness {
   dispose(): Promise<void>;
 }
 
-const event = (n: number, type: NewEvent['type'] = 'sms.report'): NewEvent => ({
+const event = (
+  n: number,
+  type: NewEvent['type'] = 'sms.report',
+  id: string = newEventId(),
+): NewEvent => ({
+  id,
   type,
   body: JSON.stringify({ type, timestamp: new Date(0).toISOString(), data: { n } }),
 });
+
+/** The lease each delivery was claimed under, by `eventId:target`. */
+const leasesOf = (claimed: readonly ClaimedDelivery[]) =>
+  new Map(claimed.map((d) => [`${d.eventId}:${d.target}`, d.lease]));
 
 /** One suite, every store: checks results through raw SQL rather than the store's own reads. */
 export function testStore(name: string, makeHarness: () => Promise<StoreHarness>): void {
@@ -42,14 +52,15 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       await h?.dispose();
     });
 
-    it('stores a batch: one event per record with a msg_ id, one delivery per target', async () => {
+    it('stores a batch: one event per record with its msg_ id, one delivery per target', async () => {
+      const batch = [event(1), event(2, 'sms.reply'), event(3)];
       const ids = await store.insertBatch({
         account: 'main',
-        events: [event(1), event(2, 'sms.reply'), event(3)],
+        events: batch,
         targets: ['a', 'b'],
         now: 1000,
       });
-      expect(ids).toHaveLength(3);
+      expect(ids).toEqual(batch.map((e) => e.id));
       expect(new Set(ids).size).toBe(3);
       for (const id of ids) expect(id).toMatch(/^msg_[0-9A-HJKMNP-TV-Z]{26}$/);
       const events = await h.raw(
@@ -69,17 +80,105 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
     });
 
     it('stores a batch all or nothing', async () => {
-      // A duplicate target makes the second delivery insert fail: nothing may remain.
+      // The third event breaks a NOT NULL constraint (only clashing ids are skipped): nothing
+      // of the batch may remain.
+      const broken = { ...event(3), body: null as unknown as string };
       await expect(
         store.insertBatch({
           account: 'main',
-          events: [event(1), event(2)],
-          targets: ['a', 'a'],
+          events: [event(1), event(2), broken],
+          targets: ['a', 'b'],
           now: 1,
         }),
-      ).rejects.toThrow();
+      ).rejects.toThrow(/insertBatch/);
       expect(await h.raw(`SELECT id FROM ${h.t('events')}`)).toHaveLength(0);
       expect(await h.raw(`SELECT event_id FROM ${h.t('deliveries')}`)).toHaveLength(0);
+    });
+
+    it('refuses a batch whose events lack their id', async () => {
+      const { id: _, ...noId } = event(1);
+      await expect(
+        store.insertBatch({
+          account: 'main',
+          events: [event(2), noId as NewEvent],
+          targets: ['a'],
+          now: 1,
+        }),
+      ).rejects.toThrow(/id/);
+      expect(await h.raw(`SELECT id FROM ${h.t('events')}`)).toHaveLength(0);
+    });
+
+    it('stores a batch stored again (its commit acknowledgement lost) exactly once', async () => {
+      const entry = newJournalEntryId(5000);
+      const events = [0, 1, 2].map((i) => event(i, 'sms.report', eventIdFor(entry, i)));
+      const batch = { account: 'main', events, targets: ['a', 'b'], now: 5000 };
+      expect(await store.insertBatch(batch)).toEqual(events.map((e) => e.id));
+      // The retry, from this store or another one on the same database, finds it all there.
+      expect(await store.insertBatch({ ...batch, now: 6000 })).toEqual([]);
+      const other = await open();
+      expect(await other.insertBatch(batch)).toEqual([]);
+      const rows = await h.raw(`SELECT id, body, created_at FROM ${h.t('events')} ORDER BY id`);
+      expect(rows.map((r) => r['id'])).toEqual(events.map((e) => e.id).sort());
+      expect(rows.map((r) => Number(r['created_at']))).toEqual([5000, 5000, 5000]);
+      const deliveries = await h.raw(
+        `SELECT event_id, target FROM ${h.t('deliveries')} ORDER BY event_id, target`,
+      );
+      expect(deliveries).toEqual(
+        events
+          .map((e) => e.id)
+          .sort()
+          .flatMap((id) => [
+            { event_id: id, target: 'a' },
+            { event_id: id, target: 'b' },
+          ]),
+      );
+      const claimed = await store.claim({ limit: 100, now: 6000, leaseMs: 1000 });
+      expect(claimed).toHaveLength(6);
+    });
+
+    it('stores only the new events of a batch overlapping an earlier one', async () => {
+      const [a, b, c, d] = [1, 2, 3, 4].map((n) => event(n));
+      expect(
+        await store.insertBatch({ account: 'main', events: [a!, b!], targets: ['t'], now: 10 }),
+      ).toEqual([a!.id, b!.id]);
+      // b was delivered meanwhile: storing it again must not bring its delivery back.
+      const [claimedB] = (await store.claim({ limit: 10, now: 10, leaseMs: 100 })).filter(
+        (x) => x.eventId === b!.id,
+      );
+      await store.complete(
+        [{ eventId: b!.id, target: 't', lease: claimedB!.lease, outcome: { kind: 'delivered' } }],
+        11,
+      );
+      expect(
+        await store.insertBatch({
+          account: 'main',
+          events: [b!, c!, a!, d!, c!],
+          targets: ['t', 'u'],
+          now: 20,
+        }),
+      ).toEqual([c!.id, d!.id]);
+      const events = await h.raw(`SELECT id FROM ${h.t('events')}`);
+      expect(events.map((r) => r['id']).sort()).toEqual([a!.id, b!.id, c!.id, d!.id].sort());
+      const deliveries = await h.raw(
+        `SELECT event_id, target, status FROM ${h.t('deliveries')} ORDER BY event_id, target`,
+      );
+      // Events already stored keep exactly the deliveries they had.
+      expect(deliveries).toEqual(
+        [
+          { event_id: a!.id, target: 't', status: 'pending' },
+          { event_id: b!.id, target: 't', status: 'delivered' },
+          { event_id: c!.id, target: 't', status: 'pending' },
+          { event_id: c!.id, target: 'u', status: 'pending' },
+          { event_id: d!.id, target: 't', status: 'pending' },
+          { event_id: d!.id, target: 'u', status: 'pending' },
+        ].sort((x, y) =>
+          x.event_id === y.event_id
+            ? x.target.localeCompare(y.target)
+            : x.event_id < y.event_id
+              ? -1
+              : 1,
+        ),
+      );
     });
 
     it('claims due deliveries once, under a lease that expires', async () => {
@@ -99,6 +198,7 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         createdAt: 1000,
       });
       expect(first.find((d) => d.eventId === ids[0])?.body).toBe(event(1).body);
+      for (const d of first) expect(d.lease).toMatch(/^\S{16,}$/);
       expect(await store.claim({ limit: 10, now: 1400, leaseMs: 500 })).toHaveLength(0);
       const again = await store.claim({ limit: 1, now: 1500, leaseMs: 500 });
       expect(again).toHaveLength(1);
@@ -128,6 +228,88 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       expect(new Set(all).size).toBe(200);
     });
 
+    it('records a result only under its lease: an expired, re-claimed lease changes nothing', async () => {
+      const [id, late] = await store.insertBatch({
+        account: 'main',
+        events: [event(1), event(2)],
+        targets: ['t'],
+        now: 0,
+      });
+      const row = async (eventId = id) =>
+        (
+          await h.raw(
+            `SELECT status, attempts, next_attempt_at, lease, delivered_at FROM ${h.t('deliveries')} WHERE event_id = '${eventId}'`,
+          )
+        )[0];
+      const first = await store.claim({ limit: 10, now: 0, leaseMs: 100 });
+      const oldLease = first.find((d) => d.eventId === id)!.lease;
+      expect(await store.claim({ limit: 10, now: 99, leaseMs: 100 })).toHaveLength(0);
+      // The first holder stalls past its lease; another one claims the delivery.
+      const other = await open();
+      const second = await other.claim({ limit: 10, now: 100, leaseMs: 100 });
+      expect(second.map((d) => d.eventId).sort()).toEqual([id, late].sort());
+      const newLease = second.find((d) => d.eventId === id)!.lease;
+      expect(newLease).not.toBe(oldLease);
+      expect(second.find((d) => d.eventId === late)!.lease).not.toBe(
+        first.find((d) => d.eventId === late)!.lease,
+      );
+      // The old holder finally answers: no effect, whatever its outcome.
+      for (const outcome of [
+        { kind: 'delivered' as const },
+        { kind: 'retry' as const, nextAttemptAt: 10_000 },
+        { kind: 'dead' as const },
+        { kind: 'release' as const },
+      ]) {
+        await store.complete([{ eventId: id!, target: 't', lease: oldLease, outcome }], 150);
+      }
+      expect(await row()).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        lease: newLease,
+        delivered_at: null,
+      });
+      expect(Number((await row())?.['next_attempt_at'])).toBe(200);
+      // The new holder's result counts.
+      await other.complete(
+        [
+          {
+            eventId: id!,
+            target: 't',
+            lease: newLease,
+            outcome: { kind: 'retry', nextAttemptAt: 500 },
+            error: 'HTTP 503',
+          },
+        ],
+        160,
+      );
+      expect(await row()).toMatchObject({ status: 'pending', attempts: 1, lease: null });
+      expect(Number((await row())?.['next_attempt_at'])).toBe(500);
+      // A lease that expired but was not taken over still holds.
+      const lateLease = second.find((d) => d.eventId === late)!.lease;
+      await other.complete(
+        [{ eventId: late!, target: 't', lease: lateLease, outcome: { kind: 'delivered' } }],
+        1000,
+      );
+      expect(await row(late)).toMatchObject({ status: 'delivered', lease: null });
+      expect(Number((await row(late))?.['delivered_at'])).toBe(1000);
+      // And a third claim, then both earlier leases answer late: only the third one counts.
+      const [third] = await store.claim({ limit: 10, now: 500, leaseMs: 100 });
+      expect(third).toMatchObject({ eventId: id, attempts: 1 });
+      await store.complete(
+        [
+          { eventId: id!, target: 't', lease: oldLease, outcome: { kind: 'dead' } },
+          { eventId: id!, target: 't', lease: newLease, outcome: { kind: 'dead' } },
+        ],
+        510,
+      );
+      expect(await row()).toMatchObject({ status: 'pending', attempts: 1, lease: third!.lease });
+      await store.complete(
+        [{ eventId: id!, target: 't', lease: third!.lease, outcome: { kind: 'delivered' } }],
+        520,
+      );
+      expect(await row()).toMatchObject({ status: 'delivered', attempts: 1, lease: null });
+    });
+
     it('records a batch of results: delivered, retry, dead, release', async () => {
       const [a, b, c, d] = await store.insertBatch({
         account: 'main',
@@ -135,22 +317,22 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         targets: ['t'],
         now: 10,
       });
-      await store.claim({ limit: 10, now: 10, leaseMs: 1000 });
-      await store.complete(
-        [
-          { eventId: a!, target: 't', outcome: { kind: 'delivered' }, status: 200 },
-          {
-            eventId: b!,
-            target: 't',
-            outcome: { kind: 'retry', nextAttemptAt: 5000 },
-            status: 500,
-            error: 'HTTP 500',
-          },
-          { eventId: c!, target: 't', outcome: { kind: 'dead' }, error: 'timeout' },
-          { eventId: d!, target: 't', outcome: { kind: 'release' } },
-        ],
-        20,
-      );
+      const lease = leasesOf(await store.claim({ limit: 10, now: 10, leaseMs: 1000 }));
+      const results = [
+        { eventId: a!, target: 't', outcome: { kind: 'delivered' as const }, status: 200 },
+        {
+          eventId: b!,
+          target: 't',
+          outcome: { kind: 'retry' as const, nextAttemptAt: 5000 },
+          status: 500,
+          error: 'HTTP 500',
+        },
+        { eventId: c!, target: 't', outcome: { kind: 'dead' as const }, error: 'timeout' },
+        { eventId: d!, target: 't', outcome: { kind: 'release' as const } },
+      ].map((r) => ({ ...r, lease: lease.get(`${r.eventId}:t`)! }));
+      await store.complete(results, 20);
+      // Recorded again (a retry of a commit whose acknowledgement was lost): counted once.
+      await store.complete(results, 30);
       const rows = await h.raw(
         `SELECT event_id, status, attempts, next_attempt_at, last_status, last_error, delivered_at FROM ${h.t('deliveries')}`,
       );
@@ -183,9 +365,17 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         targets: ['gone', 'ok'],
         now: 1,
       });
-      await store.claim({ limit: 10, now: 1, leaseMs: 10 });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 1, leaseMs: 10 }));
       await store.complete(
-        [{ eventId: a!, target: 'gone', outcome: { kind: 'gone' }, status: 410 }],
+        [
+          {
+            eventId: a!,
+            target: 'gone',
+            lease: lease.get(`${a}:gone`)!,
+            outcome: { kind: 'gone' },
+            status: 410,
+          },
+        ],
         2,
       );
       const targets = await h.raw(`SELECT name, disabled_at FROM ${h.t('targets')}`);
@@ -213,11 +403,24 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         targets: ['t'],
         now: 1,
       });
-      await store.claim({ limit: 10, now: 1, leaseMs: 10 });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 1, leaseMs: 10 }));
       await store.complete(
         [
-          { eventId: a!, target: 't', outcome: { kind: 'dead' }, status: 500, error: 'HTTP 500' },
-          { eventId: b!, target: 't', outcome: { kind: 'dead' }, error: 'timeout' },
+          {
+            eventId: a!,
+            target: 't',
+            lease: lease.get(`${a}:t`)!,
+            outcome: { kind: 'dead' },
+            status: 500,
+            error: 'HTTP 500',
+          },
+          {
+            eventId: b!,
+            target: 't',
+            lease: lease.get(`${b}:t`)!,
+            outcome: { kind: 'dead' },
+            error: 'timeout',
+          },
         ],
         5,
       );
@@ -244,13 +447,19 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
     });
 
     it('counts what it holds', async () => {
-      const [a] = await store.insertBatch({
+      const [a, b] = await store.insertBatch({
         account: 'm',
         events: [event(1), event(2)],
         targets: ['t'],
         now: 1,
       });
-      await store.complete([{ eventId: a!, target: 't', outcome: { kind: 'delivered' } }], 2);
+      const [claimed] = await store.claim({ limit: 1, now: 1, leaseMs: 10 });
+      const lease = claimed!.lease;
+      await store.complete(
+        [{ eventId: claimed!.eventId, target: 't', lease, outcome: { kind: 'delivered' } }],
+        2,
+      );
+      expect([a, b]).toContain(claimed!.eventId);
       expect(await store.stats()).toMatchObject({
         pending: 1,
         delivered: 1,
@@ -268,10 +477,12 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         now: 100,
       });
       await store.insertBatch({ account: 'm', events: [event(4)], targets: [], now: 100 });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 100, leaseMs: 10 }));
       const results = [done!, pending!, other!].flatMap((id) =>
         ['t', 'u'].map((target) => ({
           eventId: id,
           target,
+          lease: lease.get(`${id}:${target}`)!,
           outcome: { kind: 'delivered' as const },
         })),
       );
