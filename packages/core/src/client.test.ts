@@ -334,3 +334,166 @@ describe('raw answers on failure', () => {
     expect(error.toJSON()).not.toHaveProperty('response');
   });
 });
+
+const box = (i: number) =>
+  `<statusbox><mobile>1380013${String(i).padStart(4, '0')}</mobile><taskid>${9_000_000_000_000_000n + BigInt(i)}</taskid><status>10</status><receivetime>2026-11-30 10:00:00</receivetime><errorcode>DELIVRD</errorcode><extno>01</extno></statusbox>`;
+const answer = (n: number) =>
+  `<?xml version="1.0" encoding="utf-8" ?><returnsms>${Array.from({ length: n }, (_, i) => box(i)).join('')}</returnsms>`;
+
+describe('limits: one deadline for the whole exchange, a size cap', () => {
+  it('times out a server that trickles a byte every 50 ms, however long each chunk takes', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      const bytes = Buffer.from(answer(3));
+      let at = 0;
+      timer = setInterval(() => {
+        if (at < bytes.length) res.write(bytes.subarray(at, ++at));
+      }, 50);
+    };
+    const started = performance.now();
+    const error = await expectCode(client({ timeoutMs: 600, retry: false }).balance(), 'TIMEOUT');
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    // Each chunk arrived well within 600 ms; only an overall deadline ends it, near 600 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    expect(elapsed).toBeLessThan(1500);
+    expect(error.message).toContain('600 ms');
+  });
+
+  it('keeps the bytes and complete records of a pull cut off by the deadline', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const whole = answer(3);
+    const cut = whole.indexOf('</statusbox>', whole.indexOf('</statusbox>') + 1) + 20;
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.write(whole.slice(0, cut));
+      timer = setInterval(() => res.write(' '), 50);
+    };
+    const error = await expectCode(client({ timeoutMs: 400 }).fetchReports(), 'UNKNOWN_OUTCOME');
+    clearInterval(timer);
+    expect(error.records.map((r) => r.mobile)).toEqual(['13800130000', '13800130001']);
+    expect(error.response?.body.toString().startsWith(whole.slice(0, cut))).toBe(true);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('cuts off an answer over maxResponseBytes without buffering the rest', async () => {
+    let written = 0;
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (written < 64 << 20) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    };
+    const error = await expectCode(
+      client({ maxResponseBytes: 1 << 20, retry: false }).balance(),
+      'PROTOCOL',
+    );
+    expect(error.message).toContain('maxResponseBytes');
+    // It stopped reading soon after the cap, long before the server's 64 MiB.
+    expect(written).toBeLessThan(16 << 20);
+  });
+
+  it('refuses a limit that is not a positive number', () => {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => client({ timeoutMs: bad })).toThrow(SmsError);
+      expect(() => client({ maxResponseBytes: bad })).toThrow(SmsError);
+    }
+  });
+});
+
+describe('pull-once answers that break after some records', () => {
+  it('salvages the complete records of a body reset mid-way, with the bytes', async () => {
+    const whole = answer(5);
+    const cut = whole.indexOf('<statusbox>', whole.indexOf('</statusbox>') + 1) + 40;
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': '99999' });
+      res.write(whole.slice(0, cut), () => setTimeout(() => res.socket?.destroy(), 20));
+    };
+    const error = await expectCode(client().fetchReports(), 'UNKNOWN_OUTCOME');
+    expect(error.records).toHaveLength(1);
+    expect(error.records[0]).toMatchObject({ mobile: '13800130000', extNo: '01' });
+    expect(error.response?.body.toString()).toBe(whole.slice(0, cut));
+  });
+
+  it('keeps the records of an answer that also carries an error element', async () => {
+    handler = (_req, _body, res) => {
+      res.end(
+        `<returnsms>${box(1)}${box(2)}<errorstatus><error>4</error><remark>参数错误</remark></errorstatus></returnsms>`,
+      );
+    };
+    const error = await expectCode(client().fetchReports(), 'BAD_PARAMS');
+    expect(error.records.map((r) => r.mobile)).toEqual(['13800130001', '13800130002']);
+    expect(error.response?.status).toBe(200);
+  });
+
+  it('reports() yields salvaged records before reporting the failure', async () => {
+    let calls = 0;
+    handler = (_req, _body, res) => {
+      calls++;
+      if (calls === 1) res.end(`<returnsms>${box(7)}<statusbox><mobile>1`);
+      else res.end('<returnsms></returnsms>');
+    };
+    const errors: SmsError[] = [];
+    const seen: string[] = [];
+    const controller = new AbortController();
+    for await (const report of client().reports({
+      intervalMs: 10,
+      signal: controller.signal,
+      onError: (error) => errors.push(error),
+    })) {
+      seen.push(report.mobile);
+      controller.abort();
+    }
+    expect(seen).toEqual(['13800130007']);
+    expect(errors.map((e) => e.code)).toEqual(['PROTOCOL']);
+  });
+});
+
+describe('response sink', () => {
+  it('gets the head and every body byte before the call returns, in order', async () => {
+    const whole = answer(40);
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.write(whole.slice(0, 1000));
+      setTimeout(() => res.end(whole.slice(1000)), 20);
+    };
+    const log: string[] = [];
+    const chunks: Buffer[] = [];
+    const reports = await client().fetchReports({
+      sink: {
+        head: (status, type) => log.push(`head ${status} ${type}`),
+        chunk: (bytes) => {
+          chunks.push(Buffer.from(bytes));
+          log.push('chunk');
+        },
+      },
+    });
+    expect(reports).toHaveLength(40);
+    expect(log[0]).toBe('head 200 text/xml; charset=utf-8');
+    expect(log.length).toBeGreaterThanOrEqual(3);
+    expect(Buffer.concat(chunks).toString()).toBe(whole);
+  });
+
+  it('a sink that throws is detached and logged; the answer still arrives', async () => {
+    handler = (_req, _body, res) => res.end(answer(2));
+    const logged: string[] = [];
+    const sms = client({ logger: { error: (message) => logged.push(message) } });
+    const reports = await sms.fetchReports({
+      sink: {
+        chunk: () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        },
+      },
+    });
+    expect(reports).toHaveLength(2);
+    expect(logged).toEqual(['sms response sink failed; the answer is kept in memory only']);
+  });
+});

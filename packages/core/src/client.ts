@@ -21,7 +21,14 @@ import {
   type WireOptions,
 } from './protocol.js';
 import { type RetryOptions, type RetryPolicy, backoffDelay, retryPolicy, sleep } from './retry.js';
-import { TransportFailure, exchange, responseText, transportError } from './transport.js';
+import {
+  type RawResponse,
+  type ResponseSink,
+  TransportFailure,
+  exchange,
+  responseText,
+  transportError,
+} from './transport.js';
 import type {
   BalanceResult,
   ChangePasswordResult,
@@ -51,8 +58,17 @@ export interface SmsClientOptions {
   auth?: 'password' | 'signed';
   /** `xml` (default), or `json` where the platform offers `smsJson.aspx`. Reports and replies stay XML. */
   format?: 'xml' | 'json';
-  /** Time to wait for the response headers, then for each body chunk (default 15000 ms). */
+  /**
+   * Deadline for a whole request: connecting, the headers and the entire body (default
+   * 15000 ms). A server that trickles bytes cannot stretch it.
+   */
   timeoutMs?: number;
+  /**
+   * Largest answer accepted, in bytes (default 32 MiB; a full 4,000-report answer is about
+   * 1 MiB). A bigger one is cut off with a `PROTOCOL` error (`UNKNOWN_OUTCOME` for a send or
+   * pull); a pull keeps what arrived on `error.response` and its complete records on `error.records`.
+   */
+  maxResponseBytes?: number;
   /** Connect timeout (default 5000 ms). */
   connectTimeoutMs?: number;
   /** Bring your own undici dispatcher (proxy, mock, interceptors). Not closed by `close()`. */
@@ -64,9 +80,17 @@ export interface SmsClientOptions {
   logger?: SmsLogger;
 }
 
-export interface FetchReportsOptions {
+export interface FetchReportsOptions extends FetchRepliesOptions {
   /** `statusNum`: at most this many reports (platform default 4000). */
   max?: number;
+}
+
+export interface FetchRepliesOptions {
+  /**
+   * Gets the answer's bytes as they come off the socket, before parsing: write them
+   * somewhere durable and a crash after the platform answered loses nothing (pull-once).
+   */
+  sink?: ResponseSink;
 }
 
 export interface PollOptions {
@@ -153,6 +177,7 @@ export class SmsClient {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly retry: RetryPolicy;
   private readonly logger: SmsLogger | undefined;
   private closed = false;
@@ -195,7 +220,8 @@ export class SmsClient {
     this.charset = wire.charset;
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.timeoutMs = positiveOption(options.timeoutMs, 'timeoutMs', 15_000);
+    this.maxResponseBytes = positiveOption(options.maxResponseBytes, 'maxResponseBytes', 32 << 20);
     this.retry = retryPolicy(options.retry);
     this.logger = options.logger;
     this.ownsDispatcher = options.dispatcher === undefined;
@@ -242,15 +268,14 @@ export class SmsClient {
     if (this.carriedReports.length > 0)
       return this.carriedReports.splice(0, options.max ?? Number.POSITIVE_INFINITY);
     const wire = buildReportsRequest(this.credentials, options, this.wire);
-    return this.call('queryReports', wire, (text) => parseReportsResponse(text));
+    return this.call('queryReports', wire, (text) => parseReportsResponse(text), options.sink);
   }
 
   /** Pulls replies (上行). Pull-once, like reports. */
-  async fetchReplies(): Promise<Reply[]> {
+  async fetchReplies(options: FetchRepliesOptions = {}): Promise<Reply[]> {
     if (this.carriedReplies.length > 0) return this.carriedReplies.splice(0);
-    return this.call('queryReplies', buildRepliesRequest(this.credentials, this.wire), (text) =>
-      parseRepliesResponse(text),
-    );
+    const wire = buildRepliesRequest(this.credentials, this.wire);
+    return this.call('queryReplies', wire, (text) => parseRepliesResponse(text), options.sink);
   }
 
   /** Changes the account's password; on success this client uses the new one. */
@@ -375,13 +400,14 @@ export class SmsClient {
     const { signal, onError } = options;
     while (!signal?.aborted) {
       let batch: T[];
+      let failure: SmsError | undefined;
       try {
         batch = await fetch();
       } catch (error) {
-        if (!onError || !(error instanceof SmsError)) throw error;
-        onError(error);
-        await sleep(intervalMs, signal);
-        continue;
+        if (!(error instanceof SmsError)) throw error;
+        // A broken answer may still have carried complete records: they come first.
+        batch = error.records as unknown as T[];
+        failure = error;
       }
       let index = 0;
       try {
@@ -389,6 +415,12 @@ export class SmsClient {
       } finally {
         // The consumer left mid-batch (break/throw at a yield): record `index` was delivered.
         if (index < batch.length) carried.unshift(...batch.slice(index + 1));
+      }
+      if (failure) {
+        if (!onError) throw failure;
+        onError(failure);
+        await sleep(intervalMs, signal);
+        continue;
       }
       if (batch.length < fullBatch) await sleep(intervalMs, signal);
     }
@@ -398,6 +430,7 @@ export class SmsClient {
     action: SmsAction,
     wire: WireRequest,
     parse: (text: string) => T,
+    sink?: ResponseSink,
   ): Promise<T> {
     if (this.closed)
       throw new SmsError(`${action}: the client is closed`, { code: 'NETWORK', action });
@@ -409,6 +442,13 @@ export class SmsClient {
           origin: this.origin,
           basePath: this.basePath,
           timeoutMs: this.timeoutMs,
+          maxResponseBytes: this.maxResponseBytes,
+          sink,
+          onSinkError: (error) =>
+            this.logger?.error?.('sms response sink failed; the answer is kept in memory only', {
+              action,
+              error: error instanceof Error ? error.message : String(error),
+            }),
           tracksRequestSent: this.ownsDispatcher,
         });
         this.logger?.debug?.('sms request', {
@@ -420,22 +460,26 @@ export class SmsClient {
         try {
           return parse(responseText(response, wire, action));
         } catch (error) {
-          if (error instanceof SmsError && (error.code === 'HTTP' || error.code === 'PROTOCOL')) {
+          if (
+            error instanceof SmsError &&
+            (error.code === 'HTTP' || error.code === 'PROTOCOL' || error.records.length > 0)
+          ) {
             error.response = { ...response, receivedAt: new Date() };
           }
           throw error;
         }
       } catch (thrown) {
-        const error =
-          thrown instanceof TransportFailure
-            ? transportError(thrown, action, CHANGES_STATE[action])
-            : thrown instanceof SmsError
-              ? thrown
-              : new SmsError(`${action}: ${String(thrown)}`, {
-                  code: 'PROTOCOL',
-                  action,
-                  cause: thrown,
-                });
+        let error: SmsError;
+        if (thrown instanceof TransportFailure) {
+          error = transportError(thrown, action, CHANGES_STATE[action]);
+          if (thrown.partial && isPull(action)) keepPartialPull(error, thrown.partial, wire, parse);
+        } else if (thrown instanceof SmsError) error = thrown;
+        else
+          error = new SmsError(`${action}: ${String(thrown)}`, {
+            code: 'PROTOCOL',
+            action,
+            cause: thrown,
+          });
         const retryable = this.isRetryable(error, thrown, action);
         this.logger?.warn?.('sms request failed', {
           action,
@@ -460,4 +504,35 @@ export class SmsClient {
       (error.status === undefined || error.status >= 500 || error.status === 429)
     );
   }
+}
+
+function isPull(action: SmsAction): boolean {
+  return action === 'queryReports' || action === 'queryReplies';
+}
+
+/**
+ * A pull cut off mid-answer (reset, deadline, size cap): the platform considers what it sent
+ * handed out, so keep the bytes on the error and every complete record among them.
+ */
+function keepPartialPull<T>(
+  error: SmsError,
+  partial: RawResponse,
+  wire: WireRequest,
+  parse: (text: string) => T,
+): void {
+  error.response = { ...partial, receivedAt: new Date() };
+  try {
+    const records = parse(responseText(partial, wire, error.action ?? 'queryReports'));
+    if (Array.isArray(records)) error.records = records;
+  } catch (salvage) {
+    if (salvage instanceof SmsError) error.records = salvage.records;
+  }
+}
+
+function positiveOption(value: number | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw validationError(field, `${field} must be a positive number`);
+  }
+  return value;
 }

@@ -1,4 +1,5 @@
 import type { PlatformErrorCode } from './messages.js';
+import type { Reply, StatusReport } from './types.js';
 
 /** Every code an `SmsError` can carry. */
 export type SmsErrorCode =
@@ -61,6 +62,12 @@ export class SmsError extends Error {
    * hold records that exist nowhere else: keep the bytes (the relay quarantines them).
    */
   response: SmsRawResponse | undefined;
+  /**
+   * Complete records read from a pull answer that failed anyway (cut off mid-body, over a
+   * limit, or carrying an error element next to its records). The platform will not hand
+   * them out again: process them like any fetched record.
+   */
+  records: ReadonlyArray<StatusReport | Reply>;
 
   constructor(message: string, options: SmsErrorOptions) {
     super(`[sms] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,6 +79,7 @@ export class SmsError extends Error {
     this.words = options.words ?? [];
     this.field = options.field;
     this.response = undefined;
+    this.records = [];
   }
 
   /** True when the platform itself refused the request (it answered, and said no). */
@@ -98,6 +106,7 @@ export class SmsError extends Error {
       excerpt: this.excerpt,
       words: this.words.length > 0 ? this.words : undefined,
       field: this.field,
+      records: this.records.length > 0 ? this.records.length : undefined,
     };
   }
 }

@@ -4,6 +4,7 @@ export {
   type BatchChunkFailure,
   type BatchChunkSuccess,
   type BatchProgress,
+  type FetchRepliesOptions,
   type FetchReportsOptions,
   type PollOptions,
   type SendBatchInput,
@@ -22,6 +23,7 @@ export {
 } from './errors.js';
 export type { SmsLogger } from './logger.js';
 export type { RetryOptions } from './retry.js';
+export type { ResponseSink } from './transport.js';
 export type * from './types.js';
 export {
   KEYWORD_SEPARATOR,
@@ -87,7 +89,7 @@ export {
   type PreparedSend,
   type WireOptions,
 } from './protocol.js';
-export { readXml, type XmlElement } from './xml.js';
+export { readXml, readXmlPartial, type XmlElement } from './xml.js';
 export {
   type SignWebhookOptions,
   type SmsReplyWebhookData,

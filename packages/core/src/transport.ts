@@ -11,6 +11,22 @@ export interface RawResponse {
   body: Buffer;
 }
 
+/**
+ * Receives a response's bytes as they come off the socket, synchronously and before any
+ * parsing: the place to make a pull-once answer durable (the relay's journal writes here).
+ * A sink that throws is detached (and the failure logged); the exchange goes on in memory.
+ */
+export interface ResponseSink {
+  /** The status line and headers arrived. */
+  head?(status: number, contentType: string | undefined): void;
+  /** A chunk of the body, in order. */
+  chunk(bytes: Buffer): void;
+}
+
+/** Our own error codes for the limits `exchange` enforces (undici's are `UND_ERR_*`). */
+export const DEADLINE_EXCEEDED = 'SMS_DEADLINE_EXCEEDED';
+export const RESPONSE_TOO_LARGE = 'SMS_RESPONSE_TOO_LARGE';
+
 /** Errors raised before a connection existed: the request surely never left. */
 const CONNECT_PHASE = new Set([
   'ECONNREFUSED',
@@ -28,6 +44,8 @@ export class TransportFailure extends Error {
     readonly error: Error & { code?: string },
     /** False only when we know the request never left this process. */
     readonly mayHaveReachedServer: boolean,
+    /** What arrived before the failure (headers and part of the body), if anything did. */
+    readonly partial?: RawResponse,
   ) {
     super(error.message, { cause: error });
   }
@@ -37,7 +55,13 @@ export interface ExchangeOptions {
   dispatcher: Dispatcher;
   origin: string;
   basePath: string;
+  /** Overall deadline: connecting, headers and the whole body. */
   timeoutMs: number;
+  /** Abort once the body exceeds this many bytes. */
+  maxResponseBytes: number;
+  sink?: ResponseSink | undefined;
+  /** Told when a sink throws (it is then detached). */
+  onSinkError?: ((error: unknown) => void) | undefined;
   /** Our own Pool reports `onRequestSent`; interceptor chains may not, so be conservative there. */
   tracksRequestSent: boolean;
   signal?: AbortSignal | undefined;
@@ -45,22 +69,52 @@ export interface ExchangeOptions {
 
 /**
  * One POST through undici's dispatcher with a minimal handler: no stream objects, the body
- * collected as Buffers, and `onRequestSent` telling us when a retry would be unsafe.
+ * collected as Buffers, and `onRequestSent` telling us when a retry would be unsafe. One
+ * deadline covers the whole exchange (a server trickling a byte at a time cannot hold us),
+ * and the body is capped; either limit aborts with what arrived so far kept on the failure.
  */
 export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let sent = false;
+    let headed = false;
     let status = 0;
     let contentType: string | undefined;
+    let sink = options.sink;
     const chunks: Buffer[] = [];
+    let received = 0;
     let abortRequest: ((reason?: Error) => void) | undefined;
-    const onAbort = () => abortRequest?.(new Error('aborted by signal'));
+    let pendingAbort: Error | undefined;
+    const abort = (reason: Error) => {
+      if (abortRequest) abortRequest(reason);
+      else pendingAbort ??= reason;
+    };
+    const onAbort = () => abort(new Error('aborted by signal'));
     if (options.signal?.aborted) {
       reject(new TransportFailure(new Error('aborted by signal'), false));
       return;
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = () => options.signal?.removeEventListener('abort', onAbort);
+    const deadline = setTimeout(() => {
+      abort(
+        Object.assign(new Error(`no complete answer within ${options.timeoutMs} ms`), {
+          code: DEADLINE_EXCEEDED,
+        }),
+      );
+    }, options.timeoutMs);
+    const finish = () => {
+      clearTimeout(deadline);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const feedSink = (feed: (target: ResponseSink) => void) => {
+      if (!sink) return;
+      try {
+        feed(sink);
+      } catch (error) {
+        sink = undefined;
+        options.onSinkError?.(error);
+      }
+    };
+    const body = () => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     options.dispatcher.dispatch(
       {
         origin: options.origin,
@@ -73,14 +127,16 @@ export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<R
         bodyTimeout: options.timeoutMs,
       },
       {
-        onConnect(abort: (reason?: Error) => void) {
-          abortRequest = abort;
+        onConnect(abortThis: (reason?: Error) => void) {
+          abortRequest = abortThis;
+          if (pendingAbort) abortThis(pendingAbort);
         },
         onRequestSent() {
           sent = true;
         },
         onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null) {
           sent = true;
+          headed = true;
           status = statusCode;
           if (rawHeaders) {
             for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
@@ -89,25 +145,37 @@ export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<R
               }
             }
           }
+          feedSink((target) => target.head?.(status, contentType));
           return true;
         },
         onData(chunk: Buffer) {
+          // Durable first: the sink sees the bytes before anything else can happen to them.
+          feedSink((target) => target.chunk(chunk));
+          received += chunk.length;
           chunks.push(chunk);
+          if (received > options.maxResponseBytes) {
+            abort(
+              Object.assign(
+                new Error(
+                  `the answer exceeds ${options.maxResponseBytes} bytes (maxResponseBytes)`,
+                ),
+                { code: RESPONSE_TOO_LARGE },
+              ),
+            );
+            return false;
+          }
           return true;
         },
         onComplete() {
           finish();
-          resolve({
-            status,
-            contentType,
-            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-          });
+          resolve({ status, contentType, body: body() });
         },
         onError(error: Error & { code?: string }) {
           finish();
           const connectPhase = error.code !== undefined && CONNECT_PHASE.has(error.code);
           const notSent = connectPhase || (options.tracksRequestSent && !sent);
-          reject(new TransportFailure(error, !notSent));
+          const partial = headed ? { status, contentType, body: body() } : undefined;
+          reject(new TransportFailure(error, !notSent, partial));
         },
         onUpgrade() {},
         onBodySent() {},
@@ -117,6 +185,7 @@ export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<R
 }
 
 const TIMEOUT_CODES = new Set([
+  DEADLINE_EXCEEDED,
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -140,8 +209,10 @@ export function transportError(
       { code: 'UNKNOWN_OUTCOME', action, cause: error },
     );
   }
+  if (code === RESPONSE_TOO_LARGE)
+    return new SmsError(`${action}: ${error.message}`, { code: 'PROTOCOL', action, cause: error });
   if (timedOut)
-    return new SmsError(`${action}: timed out (${code})`, {
+    return new SmsError(`${action}: timed out (${describe(error)})`, {
       code: 'TIMEOUT',
       action,
       cause: error,
