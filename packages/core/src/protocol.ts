@@ -32,6 +32,7 @@ import {
   childrenNamed,
   leafFields,
   readXml,
+  readXmlPartial,
 } from './xml.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -39,6 +40,7 @@ const EXT_NO = /^\d{1,10}$/;
 const EXCERPT_LENGTH = 200;
 const JSON_START = /^\s*\{/;
 const BLANK = /^\s*$/;
+const HTML_START = /^\s*(<!doctype\s+html|<html)/i;
 
 export const Paths = {
   utf8: '/sms.aspx',
@@ -318,10 +320,32 @@ function pullWire(options: WireOptions | undefined): WireOptions {
 // ---------------------------------------------------------------------------
 // Responses
 
-/** A short, single-line excerpt of a body for error messages. */
+const SPACES = /\s*/y;
+const WORD = /\S*/y;
+
+/** Where the run that `run` (sticky, matching the empty string too) finds at `from` ends. */
+function runEnd(run: RegExp, text: string, from: number): number {
+  run.lastIndex = from;
+  run.test(text);
+  return run.lastIndex;
+}
+
+/**
+ * A short, single-line excerpt of a body for error messages: whitespace runs read as one
+ * space, trimmed, cut at 200 characters. It stops reading once it has them, so a hostile
+ * megabyte costs no more than a normal answer.
+ */
 export function excerptOf(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
+  let flat = '';
+  let at = runEnd(SPACES, text, 0);
+  while (at < text.length) {
+    const wordEnd = runEnd(WORD, text, at);
+    flat += text.slice(at, Math.min(wordEnd, at + EXCERPT_LENGTH + 1 - flat.length));
+    if (flat.length > EXCERPT_LENGTH) return `${flat.slice(0, EXCERPT_LENGTH)}…`;
+    at = runEnd(SPACES, text, wordEnd);
+    if (at < text.length) flat += ' ';
+  }
+  return flat;
 }
 
 function protocolError(action: SmsAction, why: string, text: string, cause?: unknown): SmsError {
@@ -364,7 +388,7 @@ function readJsonFields(text: string, action: SmsAction): Record<string, string>
 /** Parses a body into its `<returnsms>` root, or throws a `PROTOCOL` error. */
 export function readReturnSms(text: string, action: SmsAction): XmlElement {
   if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
-  if (/^\s*(<!doctype\s+html|<html)/i.test(text)) {
+  if (HTML_START.test(text)) {
     throw protocolError(action, 'the server answered with an HTML page', text);
   }
   let root: XmlElement;
@@ -476,14 +500,14 @@ export function parseChangePasswordResponse(text: string): ChangePasswordResult 
 }
 
 /** Both error forms of the pull endpoints: `<errorstatus>` and the send-style `Faild`. */
-function throwIfPullError(root: XmlElement, action: SmsAction): void {
+function pullError(root: XmlElement, action: SmsAction): SmsError | undefined {
   const errorStatus = childrenNamed(root, 'errorstatus')[0];
   if (errorStatus) {
     const number = Number(childText(errorStatus, 'error'));
     const remark = childText(errorStatus, 'remark') ?? '';
     const known = pullErrorByNumber(number);
     const code = known?.code ?? codeForMessage(remark).code;
-    throw new SmsError(
+    return new SmsError(
       `${action} refused by the platform: ${remark || `error ${number}`} [${code}]`,
       {
         code,
@@ -494,24 +518,69 @@ function throwIfPullError(root: XmlElement, action: SmsAction): void {
   }
   const status = childText(root, 'returnstatus');
   if (status !== undefined && !isSuccessStatus(status)) {
-    throw platformError(action, childText(root, 'message') ?? '');
+    return platformError(action, childText(root, 'message') ?? '');
   }
+  return undefined;
 }
 
 function receivedAt(raw: string, fetchedAt: Date): Date {
   return parseShanghai(raw) ?? fetchedAt;
 }
 
-export function parseReportsResponse(text: string, fetchedAt: Date = new Date()): StatusReport[] {
-  const root = readReturnSms(text, 'queryReports');
-  throwIfPullError(root, 'queryReports');
-  const reports: StatusReport[] = [];
+/**
+ * Reads a pull answer record by record. Pull-once: a record the platform handed out exists
+ * nowhere else, so an answer cut off mid-body, or carrying an error next to its records,
+ * still yields every complete record, on the thrown error's `records`.
+ */
+function readPullAnswer<T>(
+  text: string,
+  action: SmsAction,
+  boxName: 'statusbox' | 'callbox',
+  toRecord: (fields: Record<string, string>) => T,
+): T[] {
+  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
+  if (HTML_START.test(text)) {
+    throw protocolError(action, 'the server answered with an HTML page', text);
+  }
+  const root = readXmlPartial(text);
+  if (!root) throw protocolError(action, 'malformed response: no XML root element', text);
+  if (root.name !== 'returnsms') {
+    throw protocolError(action, `unexpected root element <${root.name}>`, text);
+  }
+  const records: T[] = [];
+  let incomplete = 0;
   for (const box of root.children) {
-    if (box.name !== 'statusbox') continue;
-    const fields = leafFields(box);
+    if (box.name !== boxName) continue;
+    if (box.closed) records.push(toRecord(leafFields(box)));
+    else incomplete++;
+  }
+  let failure = pullError(root, action);
+  if (!root.closed || incomplete > 0) {
+    const why = root.closed
+      ? `${incomplete} <${boxName}> never closed`
+      : '<returnsms> is never closed (truncated body?)';
+    failure = protocolError(
+      action,
+      `malformed response: ${why}; ${records.length} complete record(s) kept`,
+      text,
+    );
+  }
+  if (failure) {
+    failure.records = records as unknown as ReadonlyArray<StatusReport | Reply>;
+    throw failure;
+  }
+  return records;
+}
+
+/**
+ * Reads a `statusApi.aspx` answer. A failure that still carried complete records (truncated
+ * body, error element beside records) throws with those records on `error.records`.
+ */
+export function parseReportsResponse(text: string, fetchedAt: Date = new Date()): StatusReport[] {
+  return readPullAnswer(text, 'queryReports', 'statusbox', (fields) => {
     const statusCode = Number.parseInt(fields['status'] ?? '', 10);
     const receiveTime = fields['receivetime'] ?? '';
-    reports.push({
+    return {
       mobile: fields['mobile'] ?? '',
       taskId: fields['taskid'] ?? '',
       status: statusCode === 10 ? 'delivered' : 'failed',
@@ -520,27 +589,21 @@ export function parseReportsResponse(text: string, fetchedAt: Date = new Date())
       receiveTime,
       errorCode: fields['errorcode'] ?? '',
       extNo: fields['extno'] ?? '',
-    });
-  }
-  return reports;
+    } satisfies StatusReport;
+  });
 }
 
+/** Reads a `callApi.aspx` answer; failures keep complete records as `parseReportsResponse` does. */
 export function parseRepliesResponse(text: string, fetchedAt: Date = new Date()): Reply[] {
-  const root = readReturnSms(text, 'queryReplies');
-  throwIfPullError(root, 'queryReplies');
-  const replies: Reply[] = [];
-  for (const box of root.children) {
-    if (box.name !== 'callbox') continue;
-    const fields = leafFields(box);
+  return readPullAnswer(text, 'queryReplies', 'callbox', (fields) => {
     const receiveTime = fields['receivetime'] ?? '';
-    replies.push({
+    return {
       mobile: fields['mobile'] ?? '',
       taskId: fields['taskid'] ?? '',
       content: fields['content'] ?? '',
       receivedAt: receivedAt(receiveTime, fetchedAt),
       receiveTime,
       extNo: fields['extno'] ?? '',
-    });
-  }
-  return replies;
+    } satisfies Reply;
+  });
 }
