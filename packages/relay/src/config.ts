@@ -23,8 +23,18 @@ export interface AccountConfig {
   reports: boolean;
   /** Pull replies (default true). */
   replies: boolean;
-  /** Platform request timeout (default 15000 ms). */
+  /** Deadline of a whole platform request, headers and body (default 15000 ms). */
   timeoutMs: number;
+  /** Largest answer accepted from the platform (default 32 MiB; 4,000 reports are about 1 MiB). */
+  maxResponseBytes: number;
+}
+
+/** Where pull answers are written before they are parsed (see docs/relay.md). */
+export interface JournalConfig {
+  /** Default: `<sqlite file>.pull-journal`, or `sms-relay-pull-journal` beside relay.json for PostgreSQL. One per replica. */
+  dir: string;
+  /** fdatasync each answer so it also survives a power loss (default true). */
+  fsync: boolean;
 }
 
 /** One webhook receiver. */
@@ -68,6 +78,7 @@ export interface RelayConfig {
   /** Health and metrics server; omit `http` to run without one. Port 0 picks a free one. */
   http: { port: number; host: string } | null;
   delivery: DeliveryConfig;
+  journal: JournalConfig;
   /** How long SIGTERM waits for deliveries in flight (default 10000 ms). */
   shutdownGraceMs: number;
   /** Fully delivered events older than this are deleted (default 7 days; 0 keeps them). */
@@ -223,7 +234,28 @@ function parseAccount(value: unknown, field: string): AccountConfig {
     reports: boolean(a['reports'], `${field}.reports`, true),
     replies: boolean(a['replies'], `${field}.replies`, true),
     timeoutMs: integer(a['timeoutMs'], `${field}.timeoutMs`, 15_000, 1),
+    maxResponseBytes: integer(a['maxResponseBytes'], `${field}.maxResponseBytes`, 32 << 20, 1024),
   };
+}
+
+function parseJournal(
+  value: unknown,
+  store: StoreConfig,
+  baseDir: string | undefined,
+): JournalConfig {
+  const j = value === undefined ? {} : object(value, 'journal');
+  for (const key of Object.keys(j)) {
+    if (key !== 'dir' && key !== 'fsync') {
+      throw new RelayConfigError(`journal.${key}`, 'is not a known setting');
+    }
+  }
+  const fallback =
+    'sqlite' in store
+      ? `${store.sqlite}.pull-journal`
+      : resolve(baseDir ?? '.', 'sms-relay-pull-journal');
+  const dir =
+    j['dir'] === undefined ? fallback : resolve(baseDir ?? '.', string(j['dir'], 'journal.dir'));
+  return { dir, fsync: boolean(j['fsync'], 'journal.fsync', true) };
 }
 
 function parseTarget(
@@ -385,6 +417,7 @@ export function parseConfig(
     'retention',
     'retentionMs',
     'log',
+    'journal',
     '$schema',
   ]);
   for (const key of Object.keys(root)) {
@@ -397,6 +430,7 @@ export function parseConfig(
     targets,
     http,
     delivery,
+    journal: parseJournal(root['journal'], store, options.baseDir),
     shutdownGraceMs: integer(root['shutdownGraceMs'], 'shutdownGraceMs', 10_000, 0),
     retentionMs:
       root['retentionMs'] !== undefined

@@ -81,6 +81,14 @@ export class RelayMetrics {
     'sms_relay_quarantined_total',
     'Unparseable pull responses kept as raw bytes.',
   );
+  readonly recovered = new Counter(
+    'sms_relay_journal_recovered_total',
+    'Pull answers recovered from the journal at start (left by a crash or a refused commit).',
+  );
+  readonly storeErrors = new Counter(
+    'sms_relay_store_errors_total',
+    'Failed writes of pulled answers, by operation (journal, commit); the answer is kept and retried.',
+  );
   readonly latency = new Histogram(
     'sms_relay_delivery_latency_seconds',
     'From an event being stored to its webhook being answered 2xx.',
@@ -97,6 +105,8 @@ export class RelayMetrics {
       this.dead,
       this.pollErrors,
       this.quarantined,
+      this.recovered,
+      this.storeErrors,
     ]) {
       out += metric.render();
     }

@@ -1,20 +1,24 @@
 import {
   type Reply,
   SmsClient,
-  type SmsRawResponse,
   type SmsWebhookEventType,
   type StatusReport,
-  decodeResponse,
   isSmsError,
 } from '@sms/core';
 import type { AccountConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
-import type { AccountLock, NewEvent, Store } from './store/types.js';
+import { type Settlement, eventTypeOf, eventsOf, settlementOf } from './answer.js';
+import type { Journal, PullKind } from './journal.js';
+import type { AccountLock, Store } from './store/types.js';
 
 export interface PollerOptions {
   account: AccountConfig;
   store: Store;
+  /** Where pull answers are written before anything else. */
+  journal: Journal;
+  /** Answers a crash left in the journal for this account: settled before the first pull. */
+  leftovers?: readonly Settlement[];
   /** Target names that receive this account's events of a type. */
   targetsFor: (type: SmsWebhookEventType) => string[];
   logger: RelayLogger;
@@ -49,6 +53,8 @@ export class AccountPoller {
   private loop: Promise<void> | undefined;
   private lock: AccountLock | null = null;
   private failures = 0;
+  /** Journal entries not yet committed (a crash's leftovers, or a commit the store refused). */
+  private readonly unsettled = new Map<string, Settlement>();
 
   constructor(private readonly options: PollerOptions) {
     const { account } = options;
@@ -60,10 +66,14 @@ export class AccountPoller {
       charset: account.charset,
       auth: account.auth,
       timeoutMs: account.timeoutMs,
+      maxResponseBytes: account.maxResponseBytes,
       connections: 2,
       // The poll loop backs off and retries on its own schedule.
       retry: false,
     });
+    for (const settlement of options.leftovers ?? []) {
+      this.unsettled.set(settlement.head.id, settlement);
+    }
   }
 
   /** Whether this process currently holds the account's poll lock. */
@@ -90,22 +100,34 @@ export class AccountPoller {
       const cycleStart = Date.now();
       let wait = account.pollIntervalMs;
       try {
-        if (!(await this.ensureLock())) {
+        let drained = true;
+        let failed = false;
+        // Leftovers first (they need no poll lock: their event ids are fixed). While the store
+        // refuses what the journal holds, pull nothing new: the platform keeps it meanwhile.
+        let storeDown = false;
+        if (this.unsettled.size > 0) {
+          try {
+            await this.settleLeftovers();
+          } catch (error) {
+            failed = storeDown = true;
+            this.failed('journal', error);
+          }
+        }
+        if (!storeDown && !(await this.ensureLock())) {
           await sleep(account.pollIntervalMs, signal);
           continue;
         }
-        let drained = true;
-        let failed = false;
-        if (account.reports) {
+        if (account.reports && !storeDown) {
           try {
             const count = await this.pull('reports');
             if (count >= account.statusNum) drained = false;
           } catch (error) {
             failed = true;
+            storeDown = error instanceof StoreFailure;
             this.failed('reports', error);
           }
         }
-        if (account.replies && !signal.aborted) {
+        if (account.replies && !signal.aborted && !storeDown) {
           try {
             await this.pull('replies');
           } catch (error) {
@@ -149,9 +171,10 @@ export class AccountPoller {
     return true;
   }
 
-  private failed(kind: 'reports' | 'replies', error: unknown): void {
+  private failed(kind: PullKind | 'journal', error: unknown): void {
     const { account, logger, metrics } = this.options;
     const code = isSmsError(error) ? error.code : 'STORE';
+    if (error instanceof StoreFailure) error = error.error;
     metrics.pollErrors.inc({ account: account.name, code });
     logger.warn('poll failed', {
       account: account.name,
@@ -164,103 +187,148 @@ export class AccountPoller {
 
   /**
    * One pull through core's client (which never repeats a pull that may have reached the
-   * platform), then one transaction. An answer that cannot be read is quarantined as raw
-   * bytes: it may hold records the platform will not hand out again. Returns the count.
+   * platform). Its bytes go to the journal as they arrive; then its complete records are
+   * committed, whatever is unreadable quarantined, and only then the entry removed. An answer
+   * cut off mid-body still delivers every record it held whole. Returns the record count.
    */
-  private async pull(kind: 'reports' | 'replies'): Promise<number> {
-    const { account, metrics } = this.options;
-    let records: Array<StatusReport | Reply>;
+  private async pull(kind: PullKind): Promise<number> {
+    const { account, journal } = this.options;
+    const writer = journal.begin(account.name, kind);
+    let records: ReadonlyArray<StatusReport | Reply> = [];
+    let failure: unknown;
     try {
       records =
         kind === 'reports'
-          ? await this.client.fetchReports({ max: account.statusNum })
-          : await this.client.fetchReplies();
+          ? await this.client.fetchReports({ max: account.statusNum, sink: writer })
+          : await this.client.fetchReplies({ sink: writer });
     } catch (error) {
-      if (isSmsError(error) && error.response && this.worthKeeping(error.code, error.response)) {
-        await this.quarantine(kind, error.response, error.message);
-      }
-      throw error;
+      failure = error;
     }
-    if (records.length === 0) return 0;
-    const fetchedAt = new Date();
-    const type: SmsWebhookEventType = kind === 'reports' ? 'sms.report' : 'sms.reply';
-    const timestamp = fetchedAt.toISOString();
-    const events: NewEvent[] = records.map((record) => ({
-      type,
-      body: JSON.stringify({
-        type,
-        timestamp,
-        data: { account: account.name, ...record, receivedAt: record.receivedAt.toISOString() },
-      }),
-    }));
-    metrics.fetched.inc({ account: account.name, type }, events.length);
-    await this.commit(events, type, fetchedAt.getTime());
-    return events.length;
+    writer.finish();
+    const head = writer.started;
+    if (!head) throw failure;
+    if (writer.failure) {
+      this.options.metrics.storeErrors.inc({ op: 'journal' });
+      this.options.logger.error('could not write the pull journal; keeping the answer in memory', {
+        account: account.name,
+        kind,
+        path: writer.path,
+        error: writer.failure,
+      });
+    }
+    const settlement = settlementOf(head, records, failure);
+    if (settlement.records.length > 0) {
+      this.options.metrics.fetched.inc(
+        { account: account.name, type: eventTypeOf(kind) },
+        settlement.records.length,
+      );
+    }
+    await this.settle(settlement, writer.durable);
+    if (failure) throw failure;
+    return settlement.records.length;
   }
 
-  /** Unreadable XML is kept; an HTTP error page only if it looks like it holds records. */
-  private worthKeeping(code: string, response: SmsRawResponse): boolean {
-    if (code === 'PROTOCOL') return true;
-    const text = decodeResponse(response.body, response.contentType, 'utf-8');
-    return /<(statusbox|callbox)\b/i.test(text);
-  }
-
-  private async quarantine(
-    kind: 'reports' | 'replies',
-    response: SmsRawResponse,
-    why: string,
-  ): Promise<void> {
-    const { account, store, metrics, logger } = this.options;
-    await store.quarantine({
-      account: account.name,
-      kind,
-      httpStatus: response.status,
-      contentType: response.contentType,
-      body: response.body,
-      error: why,
-      now: response.receivedAt.getTime(),
-    });
-    metrics.quarantined.inc({ account: account.name, kind });
-    logger.error('quarantined an unparseable response', {
-      account: account.name,
-      kind,
-      status: response.status,
-      bytes: response.body.length,
-      reason: why,
-    });
-  }
-
-  /** The records exist nowhere else now: keep trying to commit them until it works. */
-  private async commit(events: NewEvent[], type: SmsWebhookEventType, now: number): Promise<void> {
-    const { account, store, metrics, logger, targetsFor, onStored } = this.options;
+  /**
+   * Commits a settlement, then removes its journal entry. If the store fails and the entry is
+   * on disk, it is left for the next cycle (no new pull meanwhile); if the journal could not
+   * hold it, the records exist only here, so keep trying.
+   */
+  private async settle(settlement: Settlement, durable: boolean): Promise<void> {
+    const { account, logger, journal } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
-        await store.insertBatch({ account: account.name, events, targets: targetsFor(type), now });
-        break;
+        await this.commit(settlement);
+        journal.remove(settlement.head.id);
+        this.unsettled.delete(settlement.head.id);
+        return;
       } catch (error) {
-        if (this.stopping.signal.aborted && attempt >= 10) {
-          // Shutting down and the store is gone: these records exist nowhere else, so the
-          // log is their last copy (it holds numbers and reply texts, but no secrets).
-          logger.error('could not store a fetched batch before shutdown; the events follow', {
+        this.options.metrics.storeErrors.inc({ op: 'commit' });
+        if (durable) {
+          this.unsettled.set(settlement.head.id, settlement);
+          logger.error('could not store a pulled answer; it stays in the journal and is retried', {
             account: account.name,
-            type,
-            count: events.length,
+            kind: settlement.head.kind,
+            entry: settlement.head.id,
+            records: settlement.records.length,
             error,
-            events: events.map((event) => JSON.parse(event.body) as unknown),
+          });
+          throw new StoreFailure(error);
+        }
+        if (this.stopping.signal.aborted && attempt >= 10) {
+          // Shutting down, no journal, no store: the log is the last copy of these records
+          // (numbers and reply texts, no secrets) and of the raw answer.
+          logger.error('could not store a pulled answer before shutdown; its records follow', {
+            account: account.name,
+            kind: settlement.head.kind,
+            error,
+            events: eventsOf(settlement).map((event) => JSON.parse(event.body) as unknown),
+            quarantine: settlement.quarantine?.body.toString('base64'),
           });
           return;
         }
-        logger.error('could not store a fetched batch; retrying', {
+        logger.error('could not store a pulled answer; retrying', {
           account: account.name,
-          type,
-          count: events.length,
+          kind: settlement.head.kind,
+          records: settlement.records.length,
           attempt,
           error,
         });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
+        await sleep(Math.min(100 * 2 ** attempt, 5000), this.stopping.signal);
       }
     }
-    metrics.stored.inc({ account: account.name, type }, events.length);
-    onStored();
+  }
+
+  /** Inserts the events (idempotent: ids come from the entry) and quarantines what was unreadable. */
+  private async commit(settlement: Settlement): Promise<void> {
+    const { account, store, metrics, logger, targetsFor, onStored } = this.options;
+    const { head, quarantine } = settlement;
+    const type = eventTypeOf(head.kind);
+    const events = eventsOf(settlement);
+    if (events.length > 0) {
+      const inserted = await store.insertBatch({
+        account: head.account,
+        events,
+        targets: targetsFor(type),
+        now: head.receivedAt,
+      });
+      metrics.stored.inc({ account: account.name, type }, inserted.length);
+      onStored();
+    }
+    if (quarantine) {
+      await store.quarantine({
+        account: head.account,
+        kind: head.kind,
+        httpStatus: head.status,
+        contentType: head.contentType,
+        body: quarantine.body,
+        error: `${quarantine.reason} (journal entry ${head.id}; ${events.length} record(s) kept)`,
+        now: head.receivedAt,
+      });
+      metrics.quarantined.inc({ account: account.name, kind: head.kind });
+      logger.error('quarantined a pull answer that could not be read whole', {
+        account: account.name,
+        kind: head.kind,
+        status: head.status,
+        bytes: quarantine.body.length,
+        recordsKept: events.length,
+        reason: quarantine.reason,
+      });
+    }
+  }
+
+  /** Settles the journal entries left by a crash or a failed commit, oldest first. */
+  private async settleLeftovers(): Promise<void> {
+    for (const [id, settlement] of [...this.unsettled]) {
+      await this.settle(settlement, true);
+      this.unsettled.delete(id);
+    }
+  }
+}
+
+/** The store refused a pulled answer that the journal holds: back off, retry it next cycle. */
+class StoreFailure extends Error {
+  override readonly name = 'StoreFailure';
+  constructor(readonly error: unknown) {
+    super('could not store a pulled answer', { cause: error });
   }
 }

@@ -1,8 +1,11 @@
+import { rmSync, statSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SmsWebhookEventType } from '@sms/core';
 import { type RelayConfig, parseConfig } from './config.js';
+import { type Settlement, settlementOfEntry } from './answer.js';
 import { DeliveryLoop } from './delivery.js';
+import { Journal } from './journal.js';
 import { type RelayLogger, jsonLogger } from './logger.js';
 import { RelayMetrics } from './metrics.js';
 import { AccountPoller } from './poller.js';
@@ -63,6 +66,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     options.logger ?? jsonLogger({ level: config.log.level, redact: secretsOf(config) });
   const metrics = new RelayMetrics();
   let store: Store | undefined;
+  let journal: Journal | undefined;
   let pollers: AccountPoller[] = [];
   let delivery: DeliveryLoop | undefined;
   let server: Server | undefined;
@@ -123,6 +127,47 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     return { status: 404, type: 'text/plain', body: 'not found\n' };
   }
 
+  /**
+   * Reads what a crash left in the journal: every answer whose records were not known to be
+   * committed. Each account's poller settles its own before its first pull; the ids come
+   * from the entries, so an answer that was in fact committed inserts nothing twice.
+   */
+  function recoverJournal(from: Journal): Map<string, Settlement[]> {
+    const byAccount = new Map<string, Settlement[]>();
+    const { entries, unreadable } = from.entries();
+    for (const { path, reason } of unreadable) {
+      if (statSync(path, { throwIfNoEntry: false })?.size === 0) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      logger.error('journal entry unreadable; left in place for an operator', { path, reason });
+    }
+    for (const entry of entries) {
+      const account = config.accounts.find((a) => a.name === entry.account);
+      if (!account) {
+        logger.error('journal entry of an account no longer configured; left in place', {
+          entry: entry.id,
+          account: entry.account,
+          path: from.pathOf(entry.id),
+        });
+        continue;
+      }
+      const settlement = settlementOfEntry(entry, account.charset);
+      metrics.recovered.inc({ account: entry.account, kind: entry.kind });
+      logger.warn('recovering a pull answer from the journal', {
+        account: entry.account,
+        kind: entry.kind,
+        entry: entry.id,
+        records: settlement.records.length,
+        incomplete: settlement.quarantine !== undefined,
+      });
+      const list = byAccount.get(entry.account) ?? [];
+      list.push(settlement);
+      byAccount.set(entry.account, list);
+    }
+    return byAccount;
+  }
+
   const relay: Relay = {
     config,
     metrics,
@@ -134,6 +179,9 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       state = 'starting';
       store = options.store ?? (await openStore(config.store));
       await store.init();
+      journal = new Journal(config.journal);
+      journal.open();
+      const leftovers = recoverJournal(journal);
       delivery = new DeliveryLoop({
         store,
         targets: config.targets,
@@ -148,6 +196,8 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
           new AccountPoller({
             account,
             store: store!,
+            journal: journal!,
+            leftovers: leftovers.get(account.name) ?? [],
             targetsFor: (type) => targetsFor(account.name, type),
             logger,
             metrics,
@@ -213,6 +263,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       await Promise.all(pollers.map((p) => p.stop()));
       await delivery?.stop(config.shutdownGraceMs);
       await store?.close();
+      journal?.close();
       if (server) {
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
