@@ -2,6 +2,9 @@
 // Prints events/s for a burst (from the reports being available, so including the wait for
 // the next poll, and from the first webhook to the last) and the report-available-to-webhook latency (p50/p99) under a
 // steady flow, on SQLite and on PostgreSQL. Run `pnpm build` first (turbo's bench does).
+// Each store runs with the pull journal (fsync on, the default), with fsync off, and, when
+// BENCH_BASELINE_CLI names another build's dist/cli.js (e.g. the commit before the journal,
+// checked out with `git worktree add` and built), that build in the same run for comparison.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,9 +44,11 @@ async function receiver() {
   };
 }
 
-function startRelay(configPath) {
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
+
+function startRelay(configPath, cli) {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configPath], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -79,7 +84,8 @@ function inject(platform, injected, n) {
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-async function run(name, store) {
+/** `variant`: { label, cli, journal } where journal is the relay.json `journal` (omitted for the baseline). */
+async function run(name, store, variant) {
   const platform = await startEmulator({
     accounts: [{ userId: '12', account: 'demo', password: 'bench-pass' }],
   });
@@ -106,9 +112,10 @@ async function run(name, store) {
       delivery: { concurrency: 256, batchSize: 1000, connections: 128, idleMs: 20 },
       http: null,
       log: { level: 'info' },
+      ...(variant.journal ? { journal: { dir: join(dir, 'journal'), ...variant.journal } } : {}),
     }),
   );
-  const relay = startRelay(configPath);
+  const relay = startRelay(configPath, variant.cli);
   await relay.started;
 
   // Burst: BURST reports become available at once.
@@ -138,6 +145,7 @@ async function run(name, store) {
   rmSync(dir, { recursive: true, force: true });
   return {
     store: name,
+    relay: variant.label,
     burst: BURST,
     'burst s': burstSeconds.toFixed(2),
     'events/s': Math.round(BURST / burstSeconds),
@@ -149,19 +157,26 @@ async function run(name, store) {
   };
 }
 
+const variants = [
+  ...(BASELINE_CLI ? [{ label: 'baseline build', cli: BASELINE_CLI }] : []),
+  { label: 'journal, fsync', cli: CLI, journal: { fsync: true } },
+  { label: 'journal, no fsync', cli: CLI, journal: { fsync: false } },
+];
 const rows = [];
-rows.push(await run('sqlite', 'relay.db'));
+for (const variant of variants) rows.push(await run('sqlite', `relay-${rows.length}.db`, variant));
 if (process.env.BENCH_ONLY === 'sqlite') {
   console.table(rows);
   process.exit(0);
 }
-const schema = `relay_bench_${randomBytes(4).toString('hex')}`;
-try {
-  rows.push(await run('postgres', { postgres: DATABASE_URL, schema }));
-} finally {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+for (const variant of variants) {
+  const schema = `relay_bench_${randomBytes(4).toString('hex')}`;
+  try {
+    rows.push(await run('postgres', { postgres: DATABASE_URL, schema }, variant));
+  } finally {
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
 }
 console.table(rows);

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
 import pg from 'pg';
@@ -113,5 +116,115 @@ describe('store faults while a pulled batch is being stored', () => {
     expect(relay.metrics.render({ queueDepth: 0, dead: 0, polling: {} })).toMatch(
       /sms_relay_store_errors_total\{op="commit"\} [1-9]/,
     );
+  });
+});
+
+describe('hostile platform answers', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let rx: Receiver;
+  let server: Server | undefined;
+  beforeAll(async () => {
+    tmp = tempDir();
+    rx = await startReceiver({ secret });
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+    await rx.close();
+    tmp.cleanup();
+  });
+
+  /** A platform whose pull endpoints answer as `answer` says. */
+  async function platform(answer: (path: string, res: import('node:http').ServerResponse) => void) {
+    server?.closeAllConnections();
+    server?.close();
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(req.url ?? '/', res));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  function relayFor(baseUrl: string, db: string, timeoutMs = 1000) {
+    return createRelay(
+      {
+        store: { sqlite: db },
+        accounts: [
+          {
+            name: 'main',
+            baseUrl,
+            userId: '12',
+            account: 'demo',
+            password: PASSWORD,
+            pollIntervalMs: 100,
+            timeoutMs,
+          },
+        ],
+        targets: [{ name: 'app', url: rx.url, secret }],
+        http: { port: 0, host: '127.0.0.1' },
+      },
+      { logger: memoryLogger() },
+    );
+  }
+
+  it('a platform trickling a byte every 200 ms: the pull ends at its deadline, SIGTERM does not hang, the bytes are kept', {
+    timeout: 20_000,
+  }, async () => {
+    const box =
+      '<statusbox><mobile>13800138000</mobile><taskid>1</taskid><status>10</status><receivetime>2026-11-30 10:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox>';
+    const timers: NodeJS.Timeout[] = [];
+    const url = await platform((path, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      if (!/statusapi/i.test(path)) return void res.end('<returnsms></returnsms>');
+      res.write(`<returnsms>${box}`);
+      timers.push(setInterval(() => res.write(' '), 200));
+      res.on('close', () => timers.forEach(clearInterval));
+    });
+    const db = join(tmp.dir, 'trickle.db');
+    const relay = relayFor(url, db, 1000);
+    await relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const started = performance.now();
+    await relay.stop();
+    const stopMs = performance.now() - started;
+    timers.forEach(clearInterval);
+    // Without an overall deadline the pull would never end (each byte resets a per-chunk timer).
+    expect(stopMs).toBeLessThan(2500);
+    const raw = new Database(db, { readonly: true });
+    const events = raw.prepare('SELECT body FROM events').all() as Array<{ body: string }>;
+    const quarantined = raw.prepare('SELECT error FROM quarantine').all() as Array<{
+      error: string;
+    }>;
+    raw.close();
+    // The complete record that arrived before the deadline is stored; the rest is quarantined.
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(events[0]!.body).data.mobile).toBe('13800138000');
+    expect(quarantined.length).toBeGreaterThanOrEqual(1);
+    expect(quarantined[0]!.error).toContain('1 record(s) kept');
+  });
+
+  it('a 1 MB answer built to make a regex backtrack: polling, deliveries and /healthz go on', {
+    timeout: 20_000,
+  }, async () => {
+    let pulls = 0;
+    const hostile = `<returnsms><statusbox${' '.repeat(1 << 20)}`;
+    const url = await platform((_path, res) => {
+      pulls++;
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.end(hostile);
+    });
+    const relay = relayFor(url, join(tmp.dir, 'hostile.db'), 5000);
+    await relay.start();
+    try {
+      await waitFor(() => pulls >= 6, 10_000, 'six hostile pulls');
+      const started = performance.now();
+      const health = await fetch(`${relay.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(500);
+      expect((await relay.status()).quarantined).toBeGreaterThanOrEqual(3);
+    } finally {
+      await relay.stop();
+    }
   });
 });
