@@ -89,6 +89,10 @@ const HINTS: Partial<Record<string, string>> = {
     'The send may have gone out. Do NOT resend blindly: check `sms reports` or the platform console first.',
 };
 
+/** `UNKNOWN_OUTCOME` of a reports/replies pull: its answer broke off after the request arrived. */
+const PULL_UNKNOWN_HINT =
+  'The answer broke off after the request reached the platform: records in the part that never arrived are lost (each is handed out once); the platform console may still list them.';
+
 /** A short, secret-free explanation of the error and what to do next. */
 export function describeError(error: unknown): {
   code: string;
@@ -105,7 +109,9 @@ export function describeError(error: unknown): {
     if (error.excerpt) details['excerpt'] = error.excerpt;
     if (error.words.length > 0) details['words'] = error.words;
     if (error.field) details['field'] = error.field;
-    const hint = HINTS[error.code];
+    if (error.records.length > 0) details['recordsKept'] = error.records.length;
+    const pull = error.action === 'queryReports' || error.action === 'queryReplies';
+    const hint = pull && error.code === 'UNKNOWN_OUTCOME' ? PULL_UNKNOWN_HINT : HINTS[error.code];
     return {
       code: error.code,
       // Core's messages start with `[sms] ` and may end with ` [CODE]`: we print the code already.

@@ -14,7 +14,8 @@ const CONNECTION = `Connection (flags > environment > config file):
   -h, --help            help for a command`;
 
 const EXIT_CODES = `Exit codes:
-  0 ok   2 usage/validation   3 platform refused   4 network/timeout/HTTP/protocol
+  0 ok   1 internal error, or --out/--results could not be written
+  2 usage/validation   3 platform refused   4 network/timeout/HTTP/protocol
   5 unknown outcome (the send may have gone out: do not resend blindly)
   130 interrupted batch (see the results file)`;
 
@@ -82,7 +83,9 @@ Exit code 0 when clean, 3 when the platform would block it.
 
 Fetches delivery reports. The platform hands each report out ONCE: whatever this command
 prints is gone from the platform. Use --out to keep a copy (JSON lines, appended and fsync'd
-before anything is printed).
+before anything is printed). If --out cannot be written (disk full, …), the records are still
+printed, an OUT_FILE error says they were NOT saved, and the command exits 1 (--watch stops).
+Complete records of an answer that failed (cut off, malformed) are saved and printed too.
 
 Options:
   --watch            keep polling until Ctrl-C
@@ -93,7 +96,8 @@ Options:
   replies: `Usage: sms replies [--watch] [--out <file.jsonl>] [--interval <ms>]
 
 Fetches replies (mobile-originated messages). The platform hands each reply out ONCE:
-whatever this command prints is gone from the platform. Use --out to keep a copy.
+whatever this command prints is gone from the platform. Use --out to keep a copy; if it
+cannot be written, the replies are still printed and the command exits 1 (see sms reports).
 
 Options:
   --watch            keep polling until Ctrl-C

@@ -267,6 +267,86 @@ describe('polling', () => {
   });
 });
 
+describe('records salvaged from a failed pull (pull-once)', () => {
+  const XML = '<?xml version="1.0" encoding="utf-8" ?>';
+
+  it('dispatches the complete reply of a malformed answer, then keeps polling', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    emulator.setFault({
+      type: 'malformed',
+      path: '/callApi.aspx',
+      times: 1,
+      body:
+        `${XML}<returnsms><callbox><mobile>13800138000</mobile><taskid></taskid>` +
+        '<content>saved from the wreck</content><receivetime>2026-01-02 03:04:05</receivetime>' +
+        '<extno></extno></callbox><callbox><mobile>1390013',
+    });
+    const moduleRef = await pollingModule({ replies: true, intervalMs: 20 });
+    await moduleRef.init();
+    const inbox = moduleRef.get(Inbox);
+    await waitFor(() => inbox.replies.length === 1);
+    expect(inbox.replies[0]?.reply).toMatchObject({
+      mobile: '13800138000',
+      content: 'saved from the wreck',
+    });
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/fetching replies failed: .*PROTOCOL.*dispatching the 1 complete/),
+    );
+
+    emulator.injectReply({ account: 'alpha', mobile: '13800138000', content: 'next one' });
+    await waitFor(() => inbox.replies.length === 2);
+    expect(inbox.replies[1]?.reply.content).toBe('next one');
+    expect(inbox.dead).toEqual([]);
+    await moduleRef.close();
+  });
+
+  it('dispatches the complete reports of an answer cut off mid-body', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const mobiles = Array.from({ length: 6 }, (_, i) => `1380013800${i}`);
+    for (const mobile of mobiles) {
+      emulator.injectReport({ account: 'alpha', mobile, taskId: '4242', status: 10 });
+    }
+    // Half of the answer's bytes, then the connection closes (UNKNOWN_OUTCOME).
+    emulator.setFault({ type: 'truncate', path: '/statusApi.aspx', times: 1 });
+    const moduleRef = await pollingModule({ reports: true, intervalMs: 20 });
+    await moduleRef.init();
+    const inbox = moduleRef.get(Inbox);
+    await waitFor(() => emulator.requests().length >= 2);
+    // Every complete report of the broken answer reached the handler, in order; the rest
+    // of that answer is lost (handed out once) and no other report was pulled since.
+    expect(inbox.reports.length).toBeGreaterThan(0);
+    expect(inbox.reports.length).toBeLessThan(mobiles.length);
+    expect(inbox.reports.map((r) => r.mobile)).toEqual(mobiles.slice(0, inbox.reports.length));
+    expect(emulator.account('alpha').pendingReports).toBe(0);
+    await moduleRef.close();
+  });
+
+  it('dispatches a report that came with an <errorstatus>', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    emulator.setFault({
+      type: 'malformed',
+      path: '/statusApi.aspx',
+      times: 1,
+      body:
+        `${XML}<returnsms><statusbox><mobile>13800138000</mobile><taskid>77</taskid>` +
+        '<status>20</status><receivetime>2026-01-02 03:04:05</receivetime>' +
+        '<errorcode>UNDELIV</errorcode><extno></extno></statusbox>' +
+        '<errorstatus><error>4</error><remark>参数错误</remark></errorstatus></returnsms>',
+    });
+    const moduleRef = await pollingModule({ reports: true, intervalMs: 20 });
+    await moduleRef.init();
+    const inbox = moduleRef.get(Inbox);
+    await waitFor(() => inbox.reports.length === 1);
+    expect(inbox.reports[0]).toMatchObject({
+      mobile: '13800138000',
+      taskId: '77',
+      status: 'failed',
+      errorCode: 'UNDELIV',
+    });
+    await moduleRef.close();
+  });
+});
+
 describe('shutdown', () => {
   it('stops the pollers and closes the client: no sockets or timers left open', async () => {
     const before = openHandles();

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import type { Reply, SmsClient, StatusReport } from '@sms/core';
+import { isSmsError, type Reply, type SmsClient, type StatusReport } from '@sms/core';
 import {
   getSmsClientToken,
   SMS_HANDLER_METADATA,
@@ -167,8 +167,17 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
                 )
               : await this.client.fetchReplies();
         } catch (error) {
-          this.#logger.warn(`fetching ${LABELS[kind].option} failed: ${describeError(error)}`);
-          continue;
+          // Pull-once: an answer that failed anyway (cut off, over a limit, an error element
+          // beside its records) may have handed out complete records: dispatch them, never drop.
+          const salvaged = isSmsError(error) ? error.records : [];
+          this.#logger.warn(
+            `fetching ${LABELS[kind].option} failed: ${describeError(error)}` +
+              (salvaged.length > 0
+                ? `; dispatching the ${salvaged.length} complete record(s) it carried`
+                : ''),
+          );
+          if (salvaged.length === 0) continue;
+          records = [...salvaged];
         }
         // Pull-once: from here on these records exist only in this process.
         this.#queued = records.map((record) => ({ kind, record }));
