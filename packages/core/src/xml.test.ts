@@ -389,7 +389,7 @@ const hostile: Array<[string, (size: number) => string, 'root' | 'throws']> = [
 ];
 
 /** The fastest of a few runs: a scheduling hiccup on a busy machine is not the code's time. */
-function fastest(run: () => void, runs = 3): number {
+function fastest(run: () => void, runs = 5): number {
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
@@ -408,13 +408,15 @@ describe('hostile answers', () => {
     const input = make(MB);
     const result = outcome(input);
     expect(result instanceof XmlReadError ? 'throws' : 'root').toBe(expected);
+    // Tens of ms here; the bound leaves room for a CI machine running every suite at once
+    // (the regex this replaced took minutes on 2 KB).
     const once = fastest(() => outcome(input));
-    expect(once).toBeLessThan(200);
-    expect(fastest(() => readXmlPartial(input))).toBeLessThan(200);
+    expect(once).toBeLessThan(500);
+    expect(fastest(() => readXmlPartial(input))).toBeLessThan(500);
     const twice = make(2 * MB);
     const double = fastest(() => outcome(twice));
     // Quadratic would be 4x; allow for timer granularity and GC on small numbers.
-    expect(double).toBeLessThan(3 * once + 20);
+    expect(double).toBeLessThan(3 * once + 50);
   });
 
   it.each(hostile)('parseReportsResponse and parseRepliesResponse answer %s quickly', (_, make) => {
@@ -430,7 +432,7 @@ describe('hostile answers', () => {
           expect((error as SmsError).excerpt?.length ?? 0).toBeLessThanOrEqual(201);
         }
       });
-      expect(time).toBeLessThan(200);
+      expect(time).toBeLessThan(500);
     }
   });
 
@@ -454,13 +456,13 @@ describe('hostile answers', () => {
     const body = ` \r\n${'a \t'.repeat(MB)}`;
     const time = fastest(() => excerptOf(body));
     expect(excerptOf(body)).toBe(`${'a '.repeat(100)}…`);
-    expect(time).toBeLessThan(20);
+    expect(time).toBeLessThan(50);
   });
 
   it('reads the 4,000-report answer (the bench) in linear time too', () => {
     const answer = benchAnswer(4000);
     expect(childrenNamed(readXml(answer), 'statusbox')).toHaveLength(4000);
-    expect(fastest(() => readXml(answer))).toBeLessThan(200);
+    expect(fastest(() => readXml(answer))).toBeLessThan(500);
   });
 });
 
