@@ -71,24 +71,19 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   }
   if (first === '--version' || first === '-v' || first === 'version') return { kind: 'version' };
   if (!isCommand(first)) {
+    const instead = PASSWORD_FLAGS[first.replace(/^-+/, '').split('=')[0]!.toLowerCase()];
+    if (first.startsWith('-') && instead !== undefined) {
+      throw usageError(
+        `${first.split('=')[0]} is not an option: a password on the command line shows up in ps and shell history; use ${instead}`,
+      );
+    }
     throw usageError(
       first.startsWith('-')
         ? `put the command first: sms <${COMMANDS.join('|')}> [options]`
         : `unknown command "${first}" (commands: ${COMMANDS.join(', ')})`,
     );
   }
-  let parsed: { values: Flags; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: [...rest],
-      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[first] },
-      allowPositionals: true,
-      strict: true,
-    }) as { values: Flags; positionals: string[] };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw usageError(`${message.split('\n')[0]} (see: sms ${first} --help)`);
-  }
+  const parsed = parseFlags(first, rest);
   if (parsed.values['help']) return { kind: 'help', command: first };
   const maxPositionals = first === 'check' ? 1 : 0;
   if (parsed.positionals.length > maxPositionals) {
@@ -97,6 +92,60 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     );
   }
   return { kind: 'command', command: first, flags: parsed.values, positionals: parsed.positionals };
+}
+
+/** Flags that look like a password on the command line: where to put it instead. */
+const PASSWORD_FLAGS: Readonly<Record<string, string>> = {
+  password: 'SMS_PASSWORD or --password-stdin',
+  pwd: 'SMS_PASSWORD or --password-stdin',
+  pass: 'SMS_PASSWORD or --password-stdin',
+  'new-password': '--new-password-stdin',
+  newpwd: '--new-password-stdin',
+};
+
+/**
+ * parseArgs in its lenient mode, then our own checks on its tokens: Node's strict messages
+ * ("To specify a positional argument starting with a '-'…") explain parseArgs, not `sms`.
+ * A message names the flag as typed, never its value (it may be a password).
+ */
+function parseFlags(
+  command: CommandName,
+  args: string[],
+): { values: Flags; positionals: string[] } {
+  const options: Options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
+  const { values, positionals, tokens } = parseArgs({
+    args,
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const see = `see: sms ${command} --help`;
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const flag = token.rawName;
+    const option = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    if (!option) {
+      const instead = PASSWORD_FLAGS[token.name.toLowerCase()];
+      if (instead !== undefined)
+        throw usageError(
+          `${flag} is not an option: a password on the command line shows up in ps and shell history; use ${instead}`,
+        );
+      throw usageError(`unknown option ${flag} for sms ${command} (${see})`);
+    }
+    if (option.type === 'boolean') {
+      if (token.inlineValue) throw usageError(`${flag} takes no value (${see})`);
+      continue;
+    }
+    if (token.value === undefined) throw usageError(`${flag} needs a value (${see})`);
+    // `--to --content x`: the next flag is not a value. `--content "-50% today"` is.
+    if (!token.inlineValue && (token.value.startsWith('--') || token.value === '-h')) {
+      throw usageError(
+        `${flag} needs a value, got the option ${token.value}; write ${flag}=${token.value.startsWith('--') ? '--…' : '-h'} if that is the value`,
+      );
+    }
+  }
+  return { values: values as Flags, positionals };
 }
 
 export function stringFlag(flags: Flags, name: string): string | undefined {
