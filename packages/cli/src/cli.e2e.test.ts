@@ -90,6 +90,60 @@ describe('sms send', () => {
     expect(platform.emulator.requests()).toHaveLength(0);
   });
 
+  it('an unknown flag or --password: one clear line, exit 2, nothing sent', async () => {
+    const password = await run(['send', '--to', '13800138000', '--password', 'Top Secret&99']);
+    expect(password.code).toBe(2);
+    expect(password.stderr.trim().split('\n')).toHaveLength(1);
+    expect(password.stderr).toContain('SMS_PASSWORD');
+    expect(password.stderr).toContain('--password-stdin');
+    expect(password.stderr).not.toContain('positional argument');
+    expect(password.stderr).not.toContain('Top Secret');
+    const bogus = await run(['balance', '--json', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(JSON.parse(bogus.stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: 'unknown option --bogus for sms balance (see: sms balance --help)',
+    });
+    expect(platform.emulator.requests()).toHaveLength(0);
+  });
+
+  it('refuses --at more than 5 minutes in the past: exit 2, the reason, nothing sent', async () => {
+    for (const extra of [[], ['--dry-run'], ['--results', 'past.csv']]) {
+      const result = await run([
+        'send',
+        '--to',
+        '13800138000',
+        '--content',
+        '【Acme】hi',
+        '--at',
+        '2020-01-01 09:00:00',
+        ...extra,
+      ]);
+      expect(result.code, extra.join(' ')).toBe(2);
+      expect(result.stderr).toContain('--at 2020-01-01 09:00:00 is in the past');
+      expect(result.stdout).not.toContain('scheduled');
+    }
+    expect(platform.emulator.requests()).toHaveLength(0);
+  });
+
+  it('a time a minute ago is within the tolerance: sent, and not called "scheduled"', async () => {
+    const shanghai = new Date(Date.now() - 60_000 + 8 * 3600_000).toISOString();
+    const at = `${shanghai.slice(0, 10)} ${shanghai.slice(11, 19)}`;
+    const result = await run([
+      'send',
+      '--to',
+      '13800138000',
+      '--content',
+      '【Acme】hi',
+      '--at',
+      at,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^sent\s+1 number/m);
+    expect(result.stdout).not.toContain('scheduled');
+    expect(platform.emulator.sent()).toHaveLength(1);
+  });
+
   it('exits 3 when the platform refuses, with the words it names', async () => {
     const result = await run([
       'send',

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   findGbkUnencodable,
+  formatShanghai,
   hasSignature,
+  parseShanghai,
   partitionMobiles,
   type SendResult,
   toSendTime,
@@ -59,6 +61,7 @@ export async function sendCommand(ctx: Context): Promise<number> {
   if (template !== undefined && template.trim() === '') throw usageError('--content is empty');
   const at = stringFlag(flags, 'at');
   const sendTime = at === undefined || at === '' ? undefined : toSendTime(at);
+  if (sendTime !== undefined) checkNotPast(sendTime, new Date());
   const extNo = stringFlag(flags, 'ext');
   if (extNo !== undefined && !/^\d{1,10}$/.test(extNo))
     throw usageError(`--ext must be 1 to 10 digits, got "${extNo}"`);
@@ -150,6 +153,21 @@ export async function sendCommand(ctx: Context): Promise<number> {
     return sendOne(ctx, plan.chunks[0]!, plan, options);
   }
   return sendBatch(ctx, plan, concurrency, options);
+}
+
+/** How far in the past `--at` may be (clock skew, a command typed a minute ago); core uses the same. */
+export const SEND_TIME_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * A platform sends a past `sendTime` at once: `--at "2020-01-01 09:00:00"` would go out now
+ * and print "scheduled". Refused before any request (core refuses it too; this says why).
+ */
+export function checkNotPast(sendTime: string, now: Date): void {
+  const at = parseShanghai(sendTime);
+  if (at === undefined || at.getTime() >= now.getTime() - SEND_TIME_TOLERANCE_MS) return;
+  throw usageError(
+    `--at ${sendTime} is in the past (now: ${formatShanghai(now)} Asia/Shanghai): the platform would send at once, not at that time. Give a future time, or leave --at out to send now`,
+  );
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -281,13 +299,17 @@ async function sendOne(
     return ExitCode.OK;
   }
   const p = output.out;
+  // Within the tolerance a past time is sent at once: say "sent", not "scheduled".
+  const scheduled =
+    options.sendTime !== undefined &&
+    (parseShanghai(options.sendTime)?.getTime() ?? 0) > Date.now();
   output.print(
     renderPairs(
       [
         [
-          options.sendTime ? 'scheduled' : 'sent',
+          scheduled ? 'scheduled' : 'sent',
           p.green(`${plural(chunk.mobiles.length, 'number')}`) +
-            (options.sendTime ? ` for ${options.sendTime} (Asia/Shanghai)` : ''),
+            (scheduled ? ` for ${options.sendTime} (Asia/Shanghai)` : ''),
         ],
         ['taskId', result.taskId],
         ['accepted', String(result.successCounts)],
