@@ -14,28 +14,58 @@ Usage:
   sms-relay enable  [--config relay.json] --target name   re-enable a target disabled by a 410
 `;
 
+const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable'] as const;
+
+/** A mistake on the command line: one line on stderr, exit 2 (as the `sms` CLI does). */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c', default: 'relay.json' },
+        id: { type: 'string' },
+        target: { type: 'string' },
+        limit: { type: 'string', default: '50' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (error) {
+    // parseArgs: "Unknown option '--verbose'. To specify a positional argument starting with a
+    // '-', place it at the end of the command after '--', as in '-- \"--verbose\"" — the first
+    // sentence is the useful part.
+    const message = (error instanceof Error ? error.message : String(error)).split(/\.\s|\n/)[0];
+    throw new UsageError(`${message} (see: sms-relay --help)`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c', default: 'relay.json' },
-      id: { type: 'string' },
-      target: { type: 'string' },
-      limit: { type: 'string', default: '50' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-      version: { type: 'boolean', short: 'v', default: false },
-    },
-  });
+  const { positionals, values } = parse(argv);
   const command = positionals[0];
   if (values.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (values.help || !command) {
+  if (values.help) {
     process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${positionals[1]}" (see: sms-relay --help)`);
   }
   if (command === 'run') {
     const config = loadConfig(values.config);
@@ -60,10 +90,6 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
-  if (!['status', 'dead', 'replay', 'enable'].includes(command)) {
-    process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
-    return 2;
-  }
   const store = await openStore(loadStoreConfig(values.config));
   try {
     await store.init();
@@ -126,8 +152,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
-        return 2;
+        throw new UsageError(`unknown command "${command}"`);
     }
   } finally {
     await store.close();
@@ -141,6 +166,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`sms-relay: ${message}\n`);
-    process.exitCode = error instanceof RelayConfigError ? 2 : 1;
+    process.exitCode = error instanceof RelayConfigError || error instanceof UsageError ? 2 : 1;
   },
 );

@@ -90,8 +90,8 @@ export interface RelayConfig {
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
   readonly field: string;
-  constructor(field: string, message: string) {
-    super(`[sms] [relay] config ${field}: ${message}`);
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(`[sms] [relay] config ${field}: ${message}`, options);
     this.field = field;
   }
 }
@@ -198,6 +198,48 @@ function httpUrl(value: unknown, field: string): string {
   return text;
 }
 
+/**
+ * Refuses a setting this level does not know: a typo (`userid` for `userId`, `pollInterval`)
+ * would otherwise fall back to the default without a word. `prefix` is the path the user wrote.
+ */
+function knownKeys(value: Obj, prefix: string, keys: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (keys.includes(key)) continue;
+    const near = keys.find((k) => k.toLowerCase() === key.toLowerCase());
+    throw new RelayConfigError(
+      prefix ? `${prefix}.${key}` : key,
+      `is not a known setting${near ? ` (did you mean "${near}"?)` : ''}`,
+    );
+  }
+}
+
+const ACCOUNT_KEYS = [
+  'name',
+  'baseUrl',
+  'userId',
+  'account',
+  'password',
+  'charset',
+  'auth',
+  'pollIntervalMs',
+  'statusNum',
+  'reports',
+  'replies',
+  'timeoutMs',
+  'maxResponseBytes',
+] as const;
+const TARGET_KEYS = ['name', 'url', 'secret', 'secrets', 'events', 'accounts', 'timeoutMs'];
+const DELIVERY_KEYS = [
+  'timeoutMs',
+  'retrySchedule',
+  'jitter',
+  'concurrency',
+  'batchSize',
+  'leaseMs',
+  'idleMs',
+  'connections',
+];
+
 function unique(names: string[], field: string): void {
   const seen = new Set<string>();
   names.forEach((name, i) => {
@@ -209,6 +251,7 @@ function unique(names: string[], field: string): void {
 
 function parseAccount(value: unknown, field: string): AccountConfig {
   const a = object(value, field);
+  knownKeys(a, field, ACCOUNT_KEYS);
   const name = string(a['name'], `${field}.name`);
   if (!NAME.test(name)) throw new RelayConfigError(`${field}.name`, `must match ${NAME}`);
   const charset = a['charset'] ?? 'utf-8';
@@ -244,11 +287,7 @@ function parseJournal(
   baseDir: string | undefined,
 ): JournalConfig {
   const j = value === undefined ? {} : object(value, 'journal');
-  for (const key of Object.keys(j)) {
-    if (key !== 'dir' && key !== 'fsync') {
-      throw new RelayConfigError(`journal.${key}`, 'is not a known setting');
-    }
-  }
+  knownKeys(j, 'journal', ['dir', 'fsync']);
   const fallback =
     'sqlite' in store
       ? `${store.sqlite}.pull-journal`
@@ -265,10 +304,20 @@ function parseTarget(
   timeoutMs: number,
 ): TargetConfig {
   const t = object(value, field);
+  knownKeys(t, field, TARGET_KEYS);
   const name = string(t['name'], `${field}.name`);
   if (!NAME.test(name)) throw new RelayConfigError(`${field}.name`, `must match ${NAME}`);
-  const rawSecrets = t['secret'] ?? t['secrets'];
-  const secretField = t['secret'] !== undefined ? `${field}.secret` : `${field}.secrets`;
+  // Errors name the key the user wrote: `secret` (the documented one, also when neither is
+  // there) or `secrets`.
+  if (t['secret'] !== undefined && t['secrets'] !== undefined) {
+    throw new RelayConfigError(`${field}.secrets`, 'give "secret" or "secrets", not both');
+  }
+  const plural = t['secret'] === undefined && t['secrets'] !== undefined;
+  const secretField = plural ? `${field}.secrets` : `${field}.secret`;
+  const rawSecrets = plural ? t['secrets'] : t['secret'];
+  if (rawSecrets === undefined || rawSecrets === null) {
+    throw new RelayConfigError(secretField, 'is required (a whsec_ secret)');
+  }
   const list = Array.isArray(rawSecrets) ? rawSecrets : [rawSecrets];
   if (list.length === 0) throw new RelayConfigError(secretField, 'needs at least one secret');
   const secrets = list.map((secret, i) => {
@@ -318,6 +367,10 @@ function parseTarget(
 
 function parseStore(value: unknown, baseDir = '.'): StoreConfig {
   const storeValue = object(value, 'store');
+  knownKeys(storeValue, 'store', ['sqlite', 'postgres', 'schema']);
+  if (storeValue['sqlite'] !== undefined && storeValue['postgres'] !== undefined) {
+    throw new RelayConfigError('store', 'give "sqlite" or "postgres", not both');
+  }
   if (storeValue['sqlite'] !== undefined) {
     return { sqlite: resolve(baseDir, string(storeValue['sqlite'], 'store.sqlite')) };
   }
@@ -348,6 +401,19 @@ export function parseConfig(
 ): RelayConfig {
   const root = object(substitute(input, options.env ?? process.env, ''), '(root)');
 
+  knownKeys(root, '', [
+    'store',
+    'accounts',
+    'targets',
+    'http',
+    'delivery',
+    'shutdownGraceMs',
+    'retention',
+    'retentionMs',
+    'log',
+    'journal',
+    '$schema',
+  ]);
   const store = parseStore(root['store'], options.baseDir);
 
   if (!Array.isArray(root['accounts']) || root['accounts'].length === 0) {
@@ -360,6 +426,7 @@ export function parseConfig(
   );
 
   const d = root['delivery'] === undefined ? {} : object(root['delivery'], 'delivery');
+  knownKeys(d, 'delivery', DELIVERY_KEYS);
   const timeoutMs = integer(d['timeoutMs'], 'delivery.timeoutMs', 15_000, 1);
   let retrySchedule = [...DEFAULT_RETRY_SCHEDULE];
   if (d['retrySchedule'] !== undefined) {
@@ -396,32 +463,17 @@ export function parseConfig(
   let http: RelayConfig['http'] = null;
   if (root['http'] !== undefined && root['http'] !== null) {
     const h = object(root['http'], 'http');
+    knownKeys(h, 'http', ['port', 'host']);
     const port = integer(h['port'], 'http.port', 9464, 0);
     if (port > 65535) throw new RelayConfigError('http.port', 'must be at most 65535');
     http = { port, host: string(h['host'], 'http.host', '0.0.0.0') };
   }
 
   const log = root['log'] === undefined ? {} : object(root['log'], 'log');
+  knownKeys(log, 'log', ['level']);
   const level = log['level'] ?? 'info';
   if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
     throw new RelayConfigError('log.level', 'must be debug, info, warn or error');
-  }
-
-  const known = new Set([
-    'store',
-    'accounts',
-    'targets',
-    'http',
-    'delivery',
-    'shutdownGraceMs',
-    'retention',
-    'retentionMs',
-    'log',
-    'journal',
-    '$schema',
-  ]);
-  for (const key of Object.keys(root)) {
-    if (!known.has(key)) throw new RelayConfigError(key, 'is not a known setting');
   }
 
   return {

@@ -88,8 +88,11 @@ export class AccountPoller {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    await this.lock?.release().catch(() => {});
+    // Cleared before the release: ending the lock's session resolves `lost`, and giving the
+    // lock up on shutdown is not losing it.
+    const lock = this.lock;
     this.lock = null;
+    await lock?.release().catch(() => {});
     await this.client.close();
   }
 

@@ -1,0 +1,147 @@
+/**
+ * The edges a newcomer reaches first: usage mistakes, a store that cannot be opened, a
+ * config key named differently from what the user wrote. All through the built CLI.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './test-utils/cli.js';
+import { PASSWORD, secret, tempDir } from './test-utils/setup.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(() => {
+  tmp = tempDir();
+});
+afterAll(() => tmp.cleanup());
+
+function config(store: unknown, target: Record<string, unknown> = { secret }) {
+  return {
+    store,
+    accounts: [
+      {
+        name: 'main',
+        baseUrl: 'http://127.0.0.1:9',
+        userId: '12',
+        account: 'demo',
+        password: PASSWORD,
+      },
+    ],
+    targets: [{ name: 'app', url: 'http://127.0.0.1:9/hook', ...target }],
+  };
+}
+
+/** One line on stderr, the usage text not dumped after it. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe('usage errors exit 2 with one line', () => {
+  it('an unknown flag (run --verbose)', async () => {
+    const path = await runCli.writeConfig(tmp.dir, config({ sqlite: join(tmp.dir, 'a.db') }));
+    const result = await runCli(['run', '--verbose', '--config', path]);
+    expect(result.code).toBe(2);
+    expect(oneLine(result.stderr)).toMatch(
+      /^sms-relay: Unknown option '--verbose' \(see: sms-relay --help\)$/,
+    );
+  });
+
+  it('--config without its value', async () => {
+    const result = await runCli(['status', '--config']);
+    expect(result.code).toBe(2);
+    expect(oneLine(result.stderr)).toContain("'-c, --config <value>' argument missing");
+  });
+
+  it('an unknown command, and a stray argument', async () => {
+    const unknown = await runCli(['statsu']);
+    expect(unknown.code).toBe(2);
+    expect(oneLine(unknown.stderr)).toBe(
+      'sms-relay: unknown command "statsu" (commands: run, status, dead, replay, enable)',
+    );
+    const stray = await runCli(['status', 'now']);
+    expect(stray.code).toBe(2);
+    expect(oneLine(stray.stderr)).toContain('unexpected argument "now"');
+  });
+
+  it('a config file that is not there', async () => {
+    const result = await runCli(['status', '--config', join(tmp.dir, 'nope.json')]);
+    expect(result.code).toBe(2);
+    expect(oneLine(result.stderr)).toContain('cannot read');
+  });
+
+  it('--help and --version still exit 0', async () => {
+    expect((await runCli(['--help'])).code).toBe(0);
+    expect((await runCli(['--version'])).code).toBe(0);
+  });
+});
+
+describe('a store that cannot be opened is a config error naming the field', () => {
+  it('store.sqlite in a folder that does not exist', async () => {
+    const file = join(tmp.dir, 'no-such-folder', 'relay.db');
+    const path = await runCli.writeConfig(tmp.dir, config({ sqlite: file }));
+    for (const args of [['status'], ['run']]) {
+      const result = await runCli([...args, '--config', path]);
+      expect(result.code).toBe(2);
+      const line = oneLine(result.stderr);
+      expect(line).toContain('config store.sqlite: cannot open');
+      expect(line).toContain(file);
+      expect(line).toMatch(/directory does not exist/);
+    }
+  });
+
+  it('store.postgres on the wrong port: host:port, never the password', async () => {
+    const url = 'postgres://admin:Sup3r-S3cret@127.0.0.1:1/test';
+    const path = await runCli.writeConfig(tmp.dir, config({ postgres: url }));
+    for (const args of [['status'], ['run']]) {
+      const result = await runCli([...args, '--config', path]);
+      expect(result.code).toBe(2);
+      const line = oneLine(result.stderr);
+      expect(line).toContain('config store.postgres: cannot open 127.0.0.1:1/test');
+      expect(line).toContain('ECONNREFUSED');
+      expect(line).not.toContain('Sup3r-S3cret');
+      expect(line).not.toContain('admin');
+    }
+  });
+});
+
+describe('config errors use the name the user wrote', () => {
+  async function runWith(target: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+    const path = await runCli.writeConfig(tmp.dir, {
+      ...config({ sqlite: join(tmp.dir, 'names.db') }, target),
+      ...extra,
+    });
+    const result = await runCli(['run', '--config', path]);
+    expect(result.code).toBe(2);
+    return oneLine(result.stderr);
+  }
+
+  it('a missing secret is targets[0].secret', async () => {
+    expect(await runWith({})).toContain('config targets[0].secret: is required');
+    expect(await runWith({ secret: null })).toContain('config targets[0].secret: is required');
+    expect(await runWith({ secrets: ['nope'] })).toContain('config targets[0].secrets[0]:');
+    expect(await runWith({ secret, secrets: [secret] })).toContain('not both');
+  });
+
+  it('a key spelled as the protocol spells it (userid) is named, not silently ignored', async () => {
+    const path = await runCli.writeConfig(tmp.dir, {
+      ...config({ sqlite: join(tmp.dir, 'names.db') }),
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: 'http://127.0.0.1:9',
+          userid: '12',
+          account: 'demo',
+          password: PASSWORD,
+        },
+      ],
+    });
+    const result = await runCli(['run', '--config', path]);
+    expect(result.code).toBe(2);
+    expect(oneLine(result.stderr)).toContain(
+      'config accounts[0].userid: is not a known setting (did you mean "userId"?)',
+    );
+    expect(await runWith({ secret, secretz: 'x' })).toContain('targets[0].secretz');
+    expect(await runWith({ secret }, { http: { port: 0, hots: 'x' } })).toContain('http.hots');
+    expect(await runWith({ secret }, { delivery: { retries: 3 } })).toContain('delivery.retries');
+  });
+});
