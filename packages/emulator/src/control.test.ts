@@ -1,5 +1,5 @@
 /** The JSON control API under /__emulator/, driven over raw HTTP. */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from './index.js';
 import { boxes, post, raw, tag } from './test-utils/raw.js';
 
@@ -18,9 +18,8 @@ async function control(method: string, route: string, body?: unknown) {
   const res = await raw(emulator.url, {
     method,
     path: `/__emulator/${route}`,
-    ...(body === undefined
-      ? {}
-      : { body: Buffer.from(JSON.stringify(body), 'utf8'), contentType: 'application/json' }),
+    contentType: 'application/json',
+    ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body), 'utf8') }),
   });
   expect(res.contentType).toBe('application/json; charset=utf-8');
   return { status: res.status, json: JSON.parse(res.text) as unknown };
@@ -206,5 +205,114 @@ it('POST accounts refuses bad numbers and pay types without changing anything', 
   });
   expect((await control('POST', 'accounts', { account: 'demo', topUp: '5' })).json).toMatchObject({
     balance: 55,
+  });
+});
+
+it('GET/POST accounts show passwords masked (the handle still has them)', async () => {
+  const list = await control('GET', 'accounts');
+  expect(list.json).toEqual([expect.objectContaining({ account: 'demo', password: '••••' })]);
+  expect((await control('GET', 'accounts/demo')).json).toMatchObject({ password: '••••' });
+  const updated = await control('POST', 'accounts', { account: 'demo', password: 'n3w-pw' });
+  expect(updated.json).toMatchObject({ password: '••••' });
+  const created = await control('POST', 'accounts', [{ account: 'x', password: 'pw-x' }]);
+  expect(created.json).toEqual([expect.objectContaining({ password: '••••' })]);
+  const everything = JSON.stringify([
+    list.json,
+    updated.json,
+    created.json,
+    (await control('GET', 'accounts')).json,
+  ]);
+  for (const password of ['secret', 'n3w-pw', 'pw-x']) expect(everything).not.toContain(password);
+  expect(emulator.account('demo').password).toBe('n3w-pw');
+});
+
+describe('a web page cannot drive the control API', () => {
+  const own = () => `http://${new URL(emulator.url).host}`;
+
+  it('refuses a cross-origin text/plain POST (no preflight in a browser) with 403', async () => {
+    await emulator.setAccount({ account: 'demo', topUp: 5 });
+    const res = await raw(emulator.url, {
+      method: 'POST',
+      path: '/__emulator/reset',
+      body: '{}',
+      contentType: 'text/plain;charset=UTF-8',
+      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text).error).toContain('https://evil.example');
+    expect(emulator.account('demo').balance).toBe(55);
+  });
+
+  it('refuses any foreign Origin, even with application/json, and a cross-site GET', async () => {
+    for (const origin of ['https://evil.example', 'null', `${own()}.evil.example`]) {
+      const res = await raw(emulator.url, {
+        method: 'POST',
+        path: '/__emulator/replies',
+        body: JSON.stringify({ account: 'demo', mobile: '13800138000', content: 'x' }),
+        contentType: 'application/json',
+        headers: { origin },
+      });
+      expect(res.status).toBe(403);
+    }
+    expect(emulator.pendingReplies('demo')).toHaveLength(0);
+    const read = await raw(emulator.url, {
+      path: '/__emulator/messages',
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    expect(read.status).toBe(403);
+  });
+
+  it('refuses a page whose own name points here (DNS rebinding: Origin matches Host)', async () => {
+    const { port } = new URL(emulator.url);
+    const res = await raw(emulator.url, {
+      method: 'POST',
+      path: '/__emulator/reset',
+      contentType: 'application/json',
+      headers: {
+        host: `rebind.evil.example:${port}`,
+        origin: `http://rebind.evil.example:${port}`,
+      },
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('refuses text/plain and form POSTs without an Origin too (415): only application/json', async () => {
+    await emulator.setAccount({ account: 'demo', topUp: 5 });
+    for (const contentType of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      null,
+    ]) {
+      const res = await raw(emulator.url, {
+        method: 'POST',
+        path: '/__emulator/reset',
+        body: '{}',
+        contentType,
+      });
+      expect(res.status).toBe(415);
+      expect(JSON.parse(res.text).error).toContain('application/json');
+    }
+    expect(emulator.account('demo').balance).toBe(55);
+  });
+
+  it('answers its own origin (the page it serves) and programs without an Origin', async () => {
+    const same = await raw(emulator.url, {
+      method: 'POST',
+      path: '/__emulator/reset',
+      contentType: 'application/json; charset=utf-8',
+      headers: { origin: own(), 'sec-fetch-site': 'same-origin' },
+    });
+    expect(same.status).toBe(200);
+    const typed = await raw(emulator.url, {
+      path: '/__emulator/messages',
+      headers: { 'sec-fetch-site': 'none' },
+    });
+    expect(typed.status).toBe(200);
+    const local = await raw(emulator.url, {
+      path: '/__emulator/messages',
+      headers: { host: `localhost:${emulator.port}`, origin: `http://localhost:${emulator.port}` },
+    });
+    expect(local.status).toBe(200);
   });
 });

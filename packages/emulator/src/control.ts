@@ -1,6 +1,7 @@
 /** The JSON control API under `/__emulator/`: the same powers as the programmatic handle. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Emulator, Fault, Quirks } from './types.js';
+import { isIP } from 'node:net';
+import type { AccountState, Emulator, Fault, Quirks } from './types.js';
 
 export interface ControlContext {
   getFault: () => Fault | null;
@@ -42,6 +43,46 @@ function many<T>(value: unknown): T[] {
   return (Array.isArray(value) ? value : [value]) as T[];
 }
 
+/** What the control API shows for a password: that there is one, not what it is. */
+export const MASKED_PASSWORD = '••••';
+
+const mask = (state: AccountState): AccountState => ({ ...state, password: MASKED_PASSWORD });
+
+/**
+ * Why a request must not drive the emulator, if it must not. The control API resets,
+ * injects and reads accounts, and a developer's browser visits other sites while it runs: a
+ * page elsewhere can fire a cross-origin `text/plain` or form POST without any CORS
+ * preflight. So a browser request from another origin is refused (`Origin`, and
+ * `Sec-Fetch-Site` where browsers send it), and so is a request from a page whose name was
+ * pointed at this address (DNS rebinding: its `Origin` matches `Host`, but the name is
+ * neither an IP address nor localhost). Programs (curl, tests, SDKs) send no `Origin`.
+ */
+function refusal(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    const host = req.headers.host ?? '';
+    if (origin !== `http://${host}`) return `a request from origin ${origin}`;
+    const name = host
+      .replace(/:\d+$/, '')
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
+    if (isIP(name) === 0 && name !== 'localhost' && !name.endsWith('.localhost')) {
+      return `a browser request to the name ${name}`;
+    }
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return `a ${site} browser request`;
+  }
+  return undefined;
+}
+
+/** Only `application/json` bodies: the types a page may POST without a preflight are refused. */
+function isJson(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json';
+}
+
 /** Runs one control request; `route` is the path after `/__emulator/`. */
 export async function handleControl(
   req: IncomingMessage,
@@ -56,17 +97,30 @@ export async function handleControl(
   const account = search.get('account') ?? undefined;
   const [resource, name] = route.replace(/\/+$/, '').split('/').map(decodeURIComponent);
   try {
+    const refused = refusal(req);
+    if (refused) {
+      throw new ControlError(
+        403,
+        `${refused} is refused: the control API answers only its own origin (or no browser)`,
+      );
+    }
+    if (method === 'POST' && !isJson(req)) {
+      throw new ControlError(
+        415,
+        'send Content-Type: application/json (other types are refused so that no web page can drive the emulator)',
+      );
+    }
     switch (`${method} ${resource}`) {
       case 'GET messages':
         return reply(res, 200, emulator.sent(account ? { account } : undefined));
       case 'GET requests':
         return reply(res, 200, emulator.requests());
       case 'GET accounts':
-        return reply(res, 200, name ? emulator.account(name) : emulator.accounts());
+        return reply(res, 200, name ? mask(emulator.account(name)) : emulator.accounts().map(mask));
       case 'POST accounts': {
         const body = await jsonBody(req, context);
         const states = many<Parameters<Emulator['setAccount']>[0]>(body).map((update) =>
-          emulator.setAccount(update),
+          mask(emulator.setAccount(update)),
         );
         return reply(res, 200, Array.isArray(body) ? states : states[0]);
       }

@@ -604,10 +604,12 @@ export class Platform {
     }
     const words = this.blockedWords(params.get('content') ?? '');
     if (words.length === 0) return answer.messageOnly(PlatformMessage.keywordClean);
+    // Real servers name the words here as on a send; `checkKeywordWords: false` keeps the
+    // bare message some deployments answer.
     return answer.messageOnly(
-      this.options.checkKeywordWords
-        ? illegalKeywordMessage(words)
-        : PlatformMessage.illegalKeyword,
+      this.options.checkKeywordWords === false
+        ? PlatformMessage.illegalKeyword
+        : illegalKeywordMessage(words),
     );
   }
 

@@ -127,7 +127,7 @@ export interface EmulatorOptions {
   quirks?: Quirks | boolean;
   /** How many requests `requests()` keeps (the most recent). Default 10000. */
   maxRecordedRequests?: number;
-  /** Name the blocked words on `checkkeyword` too (`包含非法字符：词`). Default `false` (plain `包含非法字符`). */
+  /** Name the blocked words on `checkkeyword` as real servers do (`包含非法字符：词`). Default `true`; `false` answers the bare `包含非法字符`. */
   checkKeywordWords?: boolean;
 }
 

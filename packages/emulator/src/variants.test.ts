@@ -67,7 +67,7 @@ describe('smsJson.aspx', () => {
         })
       ).text,
     );
-    expect(check).toEqual({ message: '包含非法字符' });
+    expect(check).toEqual({ message: '包含非法字符：赌博' });
   });
 
   it('malformed JSON under the malformed fault', async () => {

@@ -47,6 +47,8 @@ export interface RawRequest {
   body?: string | Buffer;
   /** Default for a body: `application/x-www-form-urlencoded`. `null` sends none. */
   contentType?: string | null;
+  /** More request headers (`Origin`, `Host`, …). */
+  headers?: Record<string, string>;
 }
 
 export function raw(baseUrl: string, options: RawRequest): Promise<RawResponse> {
@@ -57,12 +59,14 @@ export function raw(baseUrl: string, options: RawRequest): Promise<RawResponse> 
       : typeof options.body === 'string'
         ? Buffer.from(options.body, 'latin1')
         : options.body;
-  const headers: Record<string, string | number> = {};
+  const headers: Record<string, string | number> = { ...options.headers };
   if (body) {
     headers['content-length'] = body.length;
     if (options.contentType !== null) {
       headers['content-type'] = options.contentType ?? 'application/x-www-form-urlencoded';
     }
+  } else if (typeof options.contentType === 'string') {
+    headers['content-type'] = options.contentType;
   }
   return new Promise((resolve, reject) => {
     const req = httpRequest(
