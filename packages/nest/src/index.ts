@@ -24,6 +24,7 @@ export {
   type SmsModuleForRootOptions,
 } from './sms.module.js';
 export {
+  assertSmsWebhookOptions,
   SMS_WEBHOOK_OPTIONS,
   SmsWebhookEvent,
   SmsWebhookGuard,

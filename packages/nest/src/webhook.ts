@@ -51,6 +51,53 @@ export const {
   }))
   .build();
 
+const SECRET_PREFIX = 'whsec_';
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** The shortest key accepted, in bytes (`generateWebhookSecret()` makes 24). */
+const MIN_SECRET_BYTES = 16;
+
+/**
+ * Checks the options when the module starts, so a secret that could never verify anything
+ * (a typo, a truncated paste, a password instead of a `whsec_` key) fails the boot with the
+ * option's name instead of answering 500 on every request. Messages never hold the secret.
+ */
+export function assertSmsWebhookOptions(options: SmsWebhookModuleOptions): void {
+  const fail = (field: string, message: string): never => {
+    throw new TypeError(`[sms] [nest] SmsWebhookModule option "${field}" ${message}`);
+  };
+  if (options === null || typeof options !== 'object') fail('secret', 'is required');
+  const { secret, toleranceSeconds } = options;
+  const list: readonly unknown[] = Array.isArray(secret) ? secret : [secret];
+  if (list.length === 0) fail('secret', 'needs at least one secret');
+  list.forEach((value, i) => {
+    const field = Array.isArray(secret) ? `secret[${i}]` : 'secret';
+    if (typeof value !== 'string' || value === '') {
+      fail(field, 'must be a "whsec_..." string (the relay target\'s secret)');
+    }
+    const text = value as string;
+    if (!text.startsWith(SECRET_PREFIX)) fail(field, 'must start with "whsec_"');
+    const encoded = text.slice(SECRET_PREFIX.length);
+    if (encoded === '' || !STRICT_BASE64.test(encoded)) {
+      fail(field, 'must be "whsec_" followed by base64 (A-Z a-z 0-9 + /, = padding)');
+    }
+    const bytes = Buffer.from(encoded, 'base64').length;
+    if (bytes < MIN_SECRET_BYTES) {
+      fail(
+        field,
+        `is too short: ${bytes} bytes of key, at least ${MIN_SECRET_BYTES} (generateWebhookSecret() makes 24)`,
+      );
+    }
+  });
+  if (
+    toleranceSeconds !== undefined &&
+    (typeof toleranceSeconds !== 'number' ||
+      !Number.isFinite(toleranceSeconds) ||
+      toleranceSeconds < 0)
+  ) {
+    fail('toleranceSeconds', 'must be a number of seconds >= 0');
+  }
+}
+
 interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
   rawBody?: Buffer;
@@ -67,7 +114,10 @@ interface WebhookRequest {
 export class SmsWebhookGuard implements CanActivate {
   readonly #logger = new Logger('SmsWebhookGuard');
 
-  constructor(@Inject(SMS_WEBHOOK_OPTIONS) private readonly options: SmsWebhookModuleOptions) {}
+  constructor(@Inject(SMS_WEBHOOK_OPTIONS) private readonly options: SmsWebhookModuleOptions) {
+    // The module's provider: built when the app starts, so a bad secret stops the boot.
+    assertSmsWebhookOptions(options);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
