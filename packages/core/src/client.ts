@@ -1,15 +1,21 @@
 import { Pool, type Dispatcher } from 'undici';
-import { type Charset, encodeFormValue } from './charset.js';
-import { SmsError, type SmsAction, validationError } from './errors.js';
+import { type Charset, encodeFormValue, findGbkUnencodable } from './charset.js';
+import { SmsError, type SmsAction, maskErrorSecrets, validationError } from './errors.js';
 import type { SmsLogger } from './logger.js';
 import { partitionMobiles } from './mobile.js';
 import {
+  assertInputObject,
+  assertMax,
+  assertMobilesInput,
+  assertText,
   buildBalanceRequest,
   buildChangePasswordRequest,
   buildCheckKeywordRequest,
   buildRepliesRequest,
   buildReportsRequest,
+  buildPreparedSendRequest,
   buildSendRequest,
+  type PreparedSend,
   parseBalanceResponse,
   parseChangePasswordResponse,
   parseCheckKeywordResponse,
@@ -21,6 +27,8 @@ import {
   type WireOptions,
 } from './protocol.js';
 import { type RetryOptions, type RetryPolicy, backoffDelay, retryPolicy, sleep } from './retry.js';
+import { maskSecrets } from './secrets.js';
+import { describeType } from './time.js';
 import {
   type RawResponse,
   type ResponseSink,
@@ -172,6 +180,8 @@ export class SmsClient {
   readonly charset: Charset;
   private readonly wire: WireOptions;
   private credentials: Credentials;
+  /** Every password this client has held: masked in everything it throws or logs. */
+  private secrets: string[];
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly origin: string;
@@ -186,14 +196,23 @@ export class SmsClient {
   private readonly carriedReplies: Reply[] = [];
 
   constructor(options: SmsClientOptions) {
-    if (!options || typeof options.baseUrl !== 'string') {
-      throw validationError('baseUrl', 'baseUrl is required');
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw validationError(
+        'options',
+        `SmsClient needs options ({ baseUrl, account, password }), got ${describeType(options)}`,
+      );
+    }
+    if (typeof options.baseUrl !== 'string' || options.baseUrl === '') {
+      throw validationError('baseUrl', 'baseUrl is required (the platform address, a string)');
     }
     let url: URL;
     try {
       url = new URL(options.baseUrl);
     } catch {
-      throw validationError('baseUrl', `baseUrl is not a URL: ${options.baseUrl.slice(0, 80)}`);
+      throw validationError(
+        'baseUrl',
+        `baseUrl is not a URL: ${JSON.stringify(options.baseUrl.slice(0, 80))}`,
+      );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw validationError('baseUrl', 'baseUrl must be http: or https:');
@@ -204,32 +223,64 @@ export class SmsClient {
         'baseUrl must not carry credentials or a query: pass them as options',
       );
     }
-    if (!options.account) throw validationError('account', 'account is required');
-    if (!options.password) throw validationError('password', 'password is required');
+    if (options.userId !== undefined)
+      assertText(options.userId, 'userId', undefined, { allowEmpty: true });
+    assertText(options.account, 'account', undefined);
+    assertText(options.password, 'password', undefined, { secret: true });
     this.credentials = {
       userId: options.userId ?? '',
       account: options.account,
       password: options.password,
     };
     const wire = resolveWire({
-      charset: options.charset ?? 'utf-8',
-      auth: options.auth ?? 'password',
-      format: options.format ?? 'xml',
+      charset: options.charset,
+      auth: options.auth,
+      format: options.format,
     });
+    if (wire.charset === 'gbk') {
+      for (const field of ['userId', 'account', 'password'] as const) {
+        if (field === 'password' && wire.auth === 'signed') continue;
+        const value = field === 'userId' ? this.credentials.userId : this.credentials[field];
+        if (findGbkUnencodable(value).length > 0) {
+          throw validationError(
+            field,
+            `${field} has characters GBK cannot encode (use charset 'utf-8')`,
+          );
+        }
+      }
+    }
+    this.secrets = [options.password];
     this.wire = wire;
     this.charset = wire.charset;
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.timeoutMs = positiveOption(options.timeoutMs, 'timeoutMs', 15_000);
+    this.timeoutMs = positiveOption(options.timeoutMs, 'timeoutMs', 15_000, MAX_TIMER_MS);
     this.maxResponseBytes = positiveOption(options.maxResponseBytes, 'maxResponseBytes', 32 << 20);
-    this.retry = retryPolicy(options.retry);
-    this.logger = options.logger;
+    const connectTimeoutMs = positiveOption(
+      options.connectTimeoutMs,
+      'connectTimeoutMs',
+      5000,
+      MAX_TIMER_MS,
+    );
+    const connections = positiveOption(options.connections, 'connections', 64);
+    if (!Number.isInteger(connections)) {
+      throw validationError('connections', 'connections must be a positive whole number');
+    }
+    this.retry = validRetry(options.retry);
+    this.logger = validLogger(options.logger);
+    if (
+      options.dispatcher !== undefined &&
+      (options.dispatcher === null ||
+        typeof (options.dispatcher as { dispatch?: unknown }).dispatch !== 'function')
+    ) {
+      throw validationError('dispatcher', 'dispatcher must be an undici Dispatcher');
+    }
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher =
       options.dispatcher ??
       new Pool(this.origin, {
-        connections: options.connections ?? 64,
-        connect: { timeout: options.connectTimeoutMs ?? 5000 },
+        connections,
+        connect: { timeout: connectTimeoutMs },
         pipelining: 1,
       });
   }
@@ -242,6 +293,12 @@ export class SmsClient {
   /** Sends one message to one or more numbers in one request. Never retried once it may have left. */
   async send(input: SendInput): Promise<SendResult> {
     const wire = buildSendRequest(this.credentials, input, this.wire);
+    return this.call('send', wire, parseSendResponse);
+  }
+
+  /** One chunk of a batch: its parameters were checked once, before the first chunk. */
+  private async sendPrepared(prepared: PreparedSend): Promise<SendResult> {
+    const wire = buildPreparedSendRequest(this.credentials, prepared, this.wire);
     return this.call('send', wire, parseSendResponse);
   }
 
@@ -265,6 +322,9 @@ export class SmsClient {
    * returns is the only copy, so store it before doing anything else with it.
    */
   async fetchReports(options: FetchReportsOptions = {}): Promise<StatusReport[]> {
+    assertInputObject(options, 'fetchReports options', 'queryReports');
+    if (options.max !== undefined) assertMax(options.max, 'queryReports');
+    assertSink(options.sink, 'queryReports');
     if (this.carriedReports.length > 0)
       return this.carriedReports.splice(0, options.max ?? Number.POSITIVE_INFINITY);
     const wire = buildReportsRequest(this.credentials, options, this.wire);
@@ -273,6 +333,8 @@ export class SmsClient {
 
   /** Pulls replies (上行). Pull-once, like reports. */
   async fetchReplies(options: FetchRepliesOptions = {}): Promise<Reply[]> {
+    assertInputObject(options, 'fetchReplies options', 'queryReplies');
+    assertSink(options.sink, 'queryReplies');
     if (this.carriedReplies.length > 0) return this.carriedReplies.splice(0);
     const wire = buildRepliesRequest(this.credentials, this.wire);
     return this.call('queryReplies', wire, (text) => parseRepliesResponse(text), options.sink);
@@ -281,6 +343,8 @@ export class SmsClient {
   /** Changes the account's password; on success this client uses the new one. */
   async changePassword(newPassword: string): Promise<ChangePasswordResult> {
     const wire = buildChangePasswordRequest(this.credentials, newPassword, this.wire);
+    // The new password is on the wire from now on: a server may echo it back too.
+    if (!this.secrets.includes(newPassword)) this.secrets.push(newPassword);
     const result = await this.call('changespwd', wire, parseChangePasswordResponse);
     this.credentials = { ...this.credentials, password: newPassword };
     return result;
@@ -292,6 +356,7 @@ export class SmsClient {
    * `reports()` or `fetchReports()` hands it out before asking the platform again.
    */
   reports(options: PollOptions = {}): AsyncGenerator<StatusReport> {
+    assertPollOptions(options, 'queryReports');
     const max = options.max;
     const fetch = () => this.fetchReports(max === undefined ? {} : { max });
     return this.poll(fetch, this.carriedReports, max ?? 4000, options);
@@ -299,6 +364,7 @@ export class SmsClient {
 
   /** Polls replies and yields each once; like `reports()`, nothing fetched is dropped on `break`. */
   replies(options: PollOptions = {}): AsyncGenerator<Reply> {
+    assertPollOptions(options, 'queryReplies');
     const fetch = () => this.fetchReplies();
     return this.poll(fetch, this.carriedReplies, Number.POSITIVE_INFINITY, options);
   }
@@ -308,17 +374,26 @@ export class SmsClient {
    * Does not stop at the first failure; invalid numbers are reported, not sent.
    */
   async sendBatch(input: SendBatchInput): Promise<SendBatchResult> {
-    const chunkSize = input.chunkSize ?? 1000;
-    const concurrency = input.concurrency ?? 4;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    assertInputObject(input, 'sendBatch input ({ mobiles, content })', 'send');
+    const chunkSize = input.chunkSize === undefined ? 1000 : input.chunkSize;
+    const concurrency = input.concurrency === undefined ? 4 : input.concurrency;
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1)
       throw validationError('chunkSize', 'chunkSize must be a positive integer', 'send');
-    if (!Number.isInteger(concurrency) || concurrency < 1)
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
       throw validationError('concurrency', 'concurrency must be a positive integer', 'send');
+    for (const hook of ['onChunkStart', 'onProgress'] as const) {
+      if (input[hook] !== undefined && typeof input[hook] !== 'function')
+        throw validationError(hook, `${hook} must be a function`, 'send');
+    }
+    if (input.stopOnFailure !== undefined && typeof input.stopOnFailure !== 'boolean')
+      throw validationError('stopOnFailure', 'stopOnFailure must be a boolean', 'send');
+    assertSignal(input.signal, 'send');
+    assertMobilesInput(input.mobiles, 'send');
     const { valid, invalid } = partitionMobiles(input.mobiles);
     if (valid.length === 0)
       throw validationError('mobiles', 'no valid mobile number given', 'send');
     // Validate everything shared by the chunks once, before the first request.
-    const prepared = prepareSend({ ...input, mobiles: valid.slice(0, 1) });
+    const prepared = prepareSend({ ...input, mobiles: valid.slice(0, 1) }, this.wire.now?.());
     encodeFormValue(prepared.content, this.charset, 'content', 'send');
 
     const chunks: BatchChunk[] = [];
@@ -345,12 +420,7 @@ export class SmsClient {
         input.onChunkStart?.(chunk);
         let done: BatchChunkSuccess | BatchChunkFailure;
         try {
-          const result = await this.send({
-            mobiles: chunk.mobiles,
-            content: prepared.content,
-            sendTime: prepared.sendTime,
-            extNo: prepared.extNo,
-          });
+          const result = await this.sendPrepared({ ...prepared, mobiles: chunk.mobiles });
           done = { ...chunk, result };
           outcome.results.push(done);
           outcome.successCounts += result.successCounts;
@@ -447,7 +517,7 @@ export class SmsClient {
           onSinkError: (error) =>
             this.logger?.error?.('sms response sink failed; the answer is kept in memory only', {
               action,
-              error: error instanceof Error ? error.message : String(error),
+              error: this.mask(error instanceof Error ? error.message : String(error)),
             }),
           tracksRequestSent: this.ownsDispatcher,
         });
@@ -458,7 +528,7 @@ export class SmsClient {
           ms: Math.round(performance.now() - started),
         });
         try {
-          return parse(responseText(response, wire, action));
+          return parse(responseText(response, wire, action, this.basePath + wire.path));
         } catch (error) {
           if (
             error instanceof SmsError &&
@@ -480,12 +550,15 @@ export class SmsClient {
             action,
             cause: thrown,
           });
+        // A server may echo the form (password included) in an error page or a bad answer.
+        maskErrorSecrets(error, this.secrets);
         const retryable = this.isRetryable(error, thrown, action);
         this.logger?.warn?.('sms request failed', {
           action,
           path: wire.path,
           code: error.code,
           status: error.status,
+          message: error.message,
           attempt,
           retrying: retryable && attempt < this.retry.retries,
         });
@@ -493,6 +566,10 @@ export class SmsClient {
         await sleep(backoffDelay(this.retry, attempt));
       }
     }
+  }
+
+  private mask(text: string): string {
+    return maskSecrets(text, this.secrets);
   }
 
   private isRetryable(error: SmsError, thrown: unknown, action: SmsAction): boolean {
@@ -529,10 +606,103 @@ function keepPartialPull<T>(
   }
 }
 
-function positiveOption(value: number | undefined, field: string, fallback: number): number {
+/** The largest delay a Node timer takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function positiveOption(
+  value: number | undefined,
+  field: string,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw validationError(field, `${field} must be a positive number`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw validationError(field, `${field} must be a positive number up to ${max}`);
   }
   return value;
+}
+
+function validRetry(options: unknown): RetryPolicy {
+  if (options === undefined || options === false) return retryPolicy(options);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw validationError(
+      'retry',
+      `retry must be an object or false, got ${describeType(options)}`,
+    );
+  }
+  const { retries, minDelayMs, maxDelayMs } = options as RetryOptions;
+  if (retries !== undefined && (!Number.isSafeInteger(retries) || retries < 0 || retries > 100)) {
+    throw validationError('retry.retries', 'retry.retries must be a whole number from 0 to 100');
+  }
+  for (const [field, value] of [
+    ['retry.minDelayMs', minDelayMs],
+    ['retry.maxDelayMs', maxDelayMs],
+  ] as const) {
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS)
+    ) {
+      throw validationError(field, `${field} must be a number of milliseconds (0 or more)`);
+    }
+  }
+  return retryPolicy(options as RetryOptions);
+}
+
+function validLogger(logger: unknown): SmsLogger | undefined {
+  if (logger === undefined) return undefined;
+  if (logger === null || typeof logger !== 'object') {
+    throw validationError(
+      'logger',
+      `logger must be an object (console works), got ${describeType(logger)}`,
+    );
+  }
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    const method = (logger as Record<string, unknown>)[level];
+    if (method !== undefined && typeof method !== 'function') {
+      throw validationError('logger', `logger.${level} must be a function`);
+    }
+  }
+  return logger as SmsLogger;
+}
+
+function assertSink(sink: unknown, action: SmsAction): void {
+  if (sink === undefined) return;
+  if (
+    sink === null ||
+    typeof sink !== 'object' ||
+    typeof (sink as { chunk?: unknown }).chunk !== 'function' ||
+    ((sink as { head?: unknown }).head !== undefined &&
+      typeof (sink as { head?: unknown }).head !== 'function')
+  ) {
+    throw validationError('sink', 'sink must be an object with a chunk(bytes) function', action);
+  }
+}
+
+function assertSignal(signal: unknown, action: SmsAction): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw validationError('signal', 'signal must be an AbortSignal', action);
+  }
+}
+
+function assertPollOptions(options: unknown, action: SmsAction): asserts options is PollOptions {
+  assertInputObject(options, 'poll options', action);
+  const { intervalMs, max, onError, signal } = options as PollOptions;
+  if (
+    intervalMs !== undefined &&
+    (typeof intervalMs !== 'number' ||
+      !Number.isFinite(intervalMs) ||
+      intervalMs < 0 ||
+      intervalMs > MAX_TIMER_MS)
+  ) {
+    throw validationError(
+      'intervalMs',
+      'intervalMs must be a number of milliseconds (0 or more)',
+      action,
+    );
+  }
+  if (max !== undefined) assertMax(max, action);
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw validationError('onError', 'onError must be a function', action);
+  }
+  assertSignal(signal, action);
 }

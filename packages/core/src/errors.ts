@@ -1,4 +1,5 @@
 import type { PlatformErrorCode } from './messages.js';
+import { maskSecrets } from './secrets.js';
 import type { Reply, StatusReport } from './types.js';
 
 /** Every code an `SmsError` can carry. */
@@ -59,9 +60,11 @@ export class SmsError extends Error {
   readonly field: string | undefined;
   /**
    * The raw answer, on `HTTP` and `PROTOCOL` errors of `SmsClient` calls. For a pull it may
-   * hold records that exist nowhere else: keep the bytes (the relay quarantines them).
+   * hold records that exist nowhere else: keep the bytes (the relay quarantines them). The
+   * bytes are exactly as received, so they may hold a password a server echoed: the property
+   * is not enumerable, and neither `toJSON()` nor `util.inspect` / `console.log` show it.
    */
-  response: SmsRawResponse | undefined;
+  declare response: SmsRawResponse | undefined;
   /**
    * Complete records read from a pull answer that failed anyway (cut off mid-body, over a
    * limit, or carrying an error element next to its records). The platform will not hand
@@ -78,7 +81,12 @@ export class SmsError extends Error {
     this.excerpt = options.excerpt;
     this.words = options.words ?? [];
     this.field = options.field;
-    this.response = undefined;
+    Object.defineProperty(this, 'response', {
+      value: undefined,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
     this.records = [];
   }
 
@@ -121,6 +129,53 @@ const TRANSPORT_CODES: ReadonlySet<SmsErrorCode> = new Set([
 
 export function isSmsError(value: unknown): value is SmsError {
   return value instanceof SmsError;
+}
+
+/**
+ * Masks `secrets` (every spelling `maskSecrets` knows) in everything an `SmsError` prints:
+ * message, stack, platform message, excerpt, words, and the messages of its causes.
+ * `response` keeps the raw bytes (it is never printed). Returns the same error.
+ */
+export function maskErrorSecrets(error: SmsError, secrets: readonly string[]): SmsError {
+  const mask = (text: string | undefined) =>
+    text === undefined ? undefined : maskSecrets(text, secrets);
+  const writable = error as { -readonly [K in keyof SmsError]: SmsError[K] };
+  writable.message = maskSecrets(error.message, secrets);
+  if (typeof error.stack === 'string') writable.stack = maskSecrets(error.stack, secrets);
+  writable.platformMessage = mask(error.platformMessage);
+  writable.excerpt = mask(error.excerpt);
+  writable.words = error.words.map((word) => maskSecrets(word, secrets));
+  writable.field = mask(error.field);
+  if (error.cause !== undefined) {
+    Object.defineProperty(error, 'cause', {
+      value: maskCause(error.cause, secrets, 0),
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  return error;
+}
+
+/** A cause whose text holds a secret is replaced by a plain `Error` with the text masked. */
+function maskCause(cause: unknown, secrets: readonly string[], depth: number): unknown {
+  if (cause instanceof SmsError) return maskErrorSecrets(cause, secrets);
+  if (!(cause instanceof Error)) {
+    return typeof cause === 'string' ? maskSecrets(cause, secrets) : cause;
+  }
+  const inner =
+    depth < 4 && cause.cause !== undefined
+      ? maskCause(cause.cause, secrets, depth + 1)
+      : cause.cause;
+  const message = maskSecrets(cause.message, secrets);
+  const stack = typeof cause.stack === 'string' ? maskSecrets(cause.stack, secrets) : cause.stack;
+  if (message === cause.message && stack === cause.stack && inner === cause.cause) return cause;
+  const copy = new Error(message, inner === undefined ? undefined : { cause: inner });
+  copy.name = cause.name;
+  copy.stack = stack;
+  const code = (cause as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
 }
 
 export function validationError(field: string, message: string, action?: SmsAction): SmsError {

@@ -32,7 +32,7 @@ describe('requests', () => {
     const wire = buildSendRequest(creds, {
       mobiles: '+86 138-0013-8000，0086 13900139000',
       content: '【测试】验证码 1234',
-      sendTime: new Date(Date.UTC(2026, 11, 1, 1, 0, 0)),
+      sendTime: new Date(Date.UTC(2036, 11, 1, 1, 0, 0)),
       extNo: '01',
     });
     expect(wire.path).toBe('/sms.aspx');
@@ -50,7 +50,7 @@ describe('requests', () => {
     ]);
     expect(form.get('mobile')).toBe('13800138000,13900139000');
     expect(form.get('content')).toBe('【测试】验证码 1234');
-    expect(form.get('sendtime')).toBe('2026-12-01 09:00:00');
+    expect(form.get('sendtime')).toBe('2036-12-01 09:00:00');
     expect(form.get('extno')).toBe('01');
   });
 

@@ -3,7 +3,7 @@
  * text to typed results or `SmsError`s. `SmsClient` is a thin shell around these.
  */
 import { createHash } from 'node:crypto';
-import { type Charset, encodeForm } from './charset.js';
+import { type Charset, encodeForm, findGbkUnencodable } from './charset.js';
 import { SmsError, type SmsAction, validationError } from './errors.js';
 import {
   PayInfo,
@@ -13,7 +13,7 @@ import {
   pullErrorByNumber,
 } from './messages.js';
 import { parseMobiles } from './mobile.js';
-import { formatShanghai, parseShanghai, toSendTime } from './time.js';
+import { describeType, formatShanghai, parseShanghai, toSendTime } from './time.js';
 import type {
   BalanceResult,
   ChangePasswordResult,
@@ -36,6 +36,12 @@ import {
 } from './xml.js';
 
 const FORM = 'application/x-www-form-urlencoded';
+/**
+ * `smsGBK.aspx` bodies are GBK bytes: say so, so a server (or a proxy) that honours the
+ * header does not read them as UTF-8 or Latin-1. UTF-8 requests keep the bare type, which
+ * every server already reads as UTF-8.
+ */
+const FORM_GBK = `${FORM}; charset=gb2312`;
 const EXT_NO = /^\d{1,10}$/;
 const EXCERPT_LENGTH = 200;
 const JSON_START = /^\s*\{/;
@@ -85,12 +91,19 @@ export function resolveWire(spec: Charset | WireOptions = 'utf-8'): ResolvedWire
     }
     return cached;
   }
+  if (spec === null || typeof spec !== 'object') {
+    throw validationError('charset', "charset must be 'utf-8' or 'gbk'");
+  }
+  // Only `undefined` means "the default": a null or a number is a mistake worth naming.
   const resolved: ResolvedWire = {
-    charset: spec.charset ?? 'utf-8',
-    auth: spec.auth ?? 'password',
-    format: spec.format ?? 'xml',
-    now: spec.now ?? (() => new Date()),
+    charset: spec.charset === undefined ? 'utf-8' : spec.charset,
+    auth: spec.auth === undefined ? 'password' : spec.auth,
+    format: spec.format === undefined ? 'xml' : spec.format,
+    now: spec.now === undefined ? () => new Date() : spec.now,
   };
+  if (typeof resolved.now !== 'function') {
+    throw validationError('now', 'now must be a function returning a Date');
+  }
   if (resolved.charset !== 'utf-8' && resolved.charset !== 'gbk') {
     throw validationError('charset', "charset must be 'utf-8' or 'gbk'");
   }
@@ -181,7 +194,12 @@ function formRequest(
           `${prefix}&${encodeForm(rest, wire.charset, smsAction).toString('latin1')}`,
           'latin1',
         );
-  return { path, body, contentType: FORM, charset: wire.charset };
+  return {
+    path,
+    body,
+    contentType: wire.charset === 'gbk' ? FORM_GBK : FORM,
+    charset: wire.charset,
+  };
 }
 
 /** Validated, normalised send parameters (what will go on the wire). */
@@ -192,18 +210,91 @@ export interface PreparedSend {
   extNo: string;
 }
 
-export function prepareSend(input: SendInput): PreparedSend {
-  if (typeof input.content !== 'string' || input.content.trim() === '') {
-    throw validationError('content', 'content is empty', 'send');
+/** C0 controls other than tab, line feed and carriage return: never part of a real text. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** A UTF-16 surrogate without its partner: no charset can encode it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Checks that a value is text that can go on the wire: a string, without NUL or other
+ * control characters, without lone surrogates. `secret` keeps the value out of the message.
+ */
+export function assertText(
+  value: unknown,
+  field: string,
+  action: SmsAction | undefined,
+  options: { allowEmpty?: boolean; secret?: boolean } = {},
+): asserts value is string {
+  if (typeof value !== 'string') {
+    throw validationError(field, `${field} must be a string, got ${describeType(value)}`, action);
   }
-  const extNo = input.extNo ?? '';
-  if (extNo !== '' && !EXT_NO.test(extNo)) {
-    throw validationError('extNo', 'extNo must be 1 to 10 digits', 'send');
+  if (!options.allowEmpty && value.trim() === '') {
+    throw validationError(field, `${field} is empty`, action);
+  }
+  const control = CONTROL.exec(value);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw validationError(
+      field,
+      `${field} contains a control character (U+${code}${options.secret ? '' : ` at ${control.index}`})`,
+      action,
+    );
+  }
+  if (LONE_SURROGATE.test(value)) {
+    throw validationError(field, `${field} is not valid Unicode (a lone surrogate)`, action);
+  }
+}
+
+/** Recipients as `SendInput.mobiles` takes them: a string, or an array of strings. */
+export function assertMobilesInput(
+  value: unknown,
+  action: SmsAction = 'send',
+): asserts value is string | readonly string[] {
+  if (typeof value === 'string') return;
+  if (Array.isArray(value)) {
+    const bad = value.findIndex((entry) => typeof entry !== 'string');
+    if (bad === -1) return;
+    throw validationError(
+      'mobiles',
+      `mobiles[${bad}] must be a string, got ${describeType(value[bad])}`,
+      action,
+    );
+  }
+  throw validationError(
+    'mobiles',
+    `mobiles must be a string or an array of strings, got ${describeType(value)}`,
+    action,
+  );
+}
+
+/** Throws unless `input` is a plain object (not null, not an array). */
+export function assertInputObject(
+  value: unknown,
+  what: string,
+  action?: SmsAction,
+): asserts value is object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw validationError('input', `${what} must be an object, got ${describeType(value)}`, action);
+  }
+}
+
+/**
+ * Validates and normalises send parameters. Everything malformed is a `VALIDATION`
+ * `SmsError` naming the field, including a `sendTime` more than
+ * `SEND_TIME_PAST_TOLERANCE_MS` before `now`.
+ */
+export function prepareSend(input: SendInput, now: Date = new Date()): PreparedSend {
+  assertInputObject(input, 'send input ({ mobiles, content })', 'send');
+  assertMobilesInput(input.mobiles, 'send');
+  assertText(input.content, 'content', 'send');
+  const extNo: unknown = input.extNo === undefined ? '' : input.extNo;
+  if (typeof extNo !== 'string' || (extNo !== '' && !EXT_NO.test(extNo))) {
+    throw validationError('extNo', 'extNo must be a string of 1 to 10 digits', 'send');
   }
   return {
     mobiles: parseMobiles(input.mobiles),
     content: input.content,
-    sendTime: toSendTime(input.sendTime),
+    sendTime: toSendTime(input.sendTime, now),
     extNo,
   };
 }
@@ -213,7 +304,16 @@ export function buildSendRequest(
   input: SendInput,
   options?: Charset | WireOptions,
 ): WireRequest {
-  const prepared = prepareSend(input);
+  const wire = resolveWire(options);
+  return buildPreparedSendRequest(credentials, prepareSend(input, wire.now()), wire);
+}
+
+/** The send form for parameters `prepareSend` already checked (a batch checks them once). */
+export function buildPreparedSendRequest(
+  credentials: Credentials,
+  prepared: PreparedSend,
+  options?: Charset | WireOptions,
+): WireRequest {
   const wire = resolveWire(options);
   return formRequest(
     sendFamilyPath(wire),
@@ -243,9 +343,7 @@ export function buildCheckKeywordRequest(
   content: string,
   options?: Charset | WireOptions,
 ): WireRequest {
-  if (typeof content !== 'string' || content.trim() === '') {
-    throw validationError('content', 'content is empty', 'checkkeyword');
-  }
+  assertText(content, 'content', 'checkkeyword');
   const wire = resolveWire(options);
   const path = sendFamilyPath(wire);
   return formRequest(
@@ -263,10 +361,16 @@ export function buildChangePasswordRequest(
   newPassword: string,
   options?: Charset | WireOptions,
 ): WireRequest {
-  if (typeof newPassword !== 'string' || newPassword === '') {
-    throw validationError('newPassword', 'the new password is empty', 'changespwd');
-  }
+  assertText(newPassword, 'newPassword', 'changespwd', { secret: true });
   const wire = resolveWire(options);
+  if (wire.charset === 'gbk' && findGbkUnencodable(newPassword).length > 0) {
+    // The characters themselves are part of a secret: not named.
+    throw validationError(
+      'newPassword',
+      "newPassword has characters GBK cannot encode (use charset 'utf-8')",
+      'changespwd',
+    );
+  }
   const fields: Array<[string, string]> = [
     ['newpwd', newPassword],
     ['renewpwd', newPassword],
@@ -280,11 +384,10 @@ export function buildReportsRequest(
   options: { max?: number } = {},
   wireOptions?: WireOptions,
 ): WireRequest {
+  assertInputObject(options, 'fetchReports options', 'queryReports');
   const fields: Array<[string, string]> = [];
   if (options.max !== undefined) {
-    if (!Number.isInteger(options.max) || options.max < 1) {
-      throw validationError('max', 'max must be a positive integer', 'queryReports');
-    }
+    assertMax(options.max, 'queryReports');
     fields.push(['statusNum', String(options.max)]);
   }
   const wire = resolveWire({ ...pullWire(wireOptions) });
@@ -296,6 +399,20 @@ export function buildReportsRequest(
     fields,
     wire,
   );
+}
+
+/** `statusNum`: a whole number from 1 (a float, `1e21` or a string would reach the wire garbled). */
+export function assertMax(
+  value: unknown,
+  action: SmsAction = 'queryReports',
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw validationError(
+      'max',
+      `max must be a positive whole number, got ${typeof value === 'number' ? String(value) : describeType(value)}`,
+      action,
+    );
+  }
 }
 
 /** `callApi.aspx`. Always UTF-8 XML. */

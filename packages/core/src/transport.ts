@@ -228,11 +228,24 @@ function describe(error: Error & { code?: string }): string {
   return error.code ? `${error.code}: ${error.message}` : error.message;
 }
 
-/** Turns a complete HTTP exchange into text, or an `HTTP` error for non-2xx answers. */
-export function responseText(response: RawResponse, wire: WireRequest, action: SmsAction): string {
+/**
+ * Turns a complete HTTP exchange into text, or an `HTTP` error for non-2xx answers. `path` is
+ * what was requested (base path included), named on a 404 with a hint about `baseUrl`.
+ */
+export function responseText(
+  response: RawResponse,
+  wire: WireRequest,
+  action: SmsAction,
+  path: string = wire.path,
+): string {
   const text = decodeResponse(response.body, response.contentType, wire.charset);
   if (response.status < 200 || response.status > 299) {
-    throw new SmsError(`${action}: HTTP ${response.status}`, {
+    // The most common first mistake: a baseUrl that already ends in /sms.aspx (or a wrong prefix).
+    const hint =
+      response.status === 404
+        ? ` for POST ${path}: baseUrl should be the platform's root (e.g. http://203.0.113.5:8888), the client adds ${wire.path} itself`
+        : '';
+    throw new SmsError(`${action}: HTTP ${response.status}${hint}`, {
       code: 'HTTP',
       action,
       status: response.status,

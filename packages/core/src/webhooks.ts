@@ -60,7 +60,41 @@ export class WebhookVerificationError extends Error {
 
 const SECRET_PREFIX = 'whsec_';
 
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** The smallest key `assertWebhookSecret` accepts, in bytes (Standard Webhooks uses 24 to 64). */
+export const MIN_WEBHOOK_SECRET_BYTES = 16;
+
+/**
+ * Checks a webhook secret at start-up, so a typo fails the boot instead of every request:
+ * `whsec_` followed by standard base64 (with its padding) of at least 16 bytes, the form
+ * `generateWebhookSecret()` and `@sms/webhook-relay` produce. Throws a `TypeError` naming
+ * `field` (default `secret`); the message never contains the secret.
+ */
+export function assertWebhookSecret(secret: unknown, field = 'secret'): asserts secret is string {
+  if (typeof secret !== 'string') {
+    throw new TypeError(
+      `[sms] ${field} must be a string ("whsec_" + base64), got ${secret === null ? 'null' : typeof secret}`,
+    );
+  }
+  if (!secret.startsWith(SECRET_PREFIX)) {
+    throw new TypeError(`[sms] ${field} must start with "${SECRET_PREFIX}"`);
+  }
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (encoded === '' || !STRICT_BASE64.test(encoded)) {
+    throw new TypeError(
+      `[sms] ${field} must be "${SECRET_PREFIX}" followed by base64 (A-Z a-z 0-9 + /, = padding)`,
+    );
+  }
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < MIN_WEBHOOK_SECRET_BYTES) {
+    throw new TypeError(
+      `[sms] ${field} is too short: ${bytes} bytes, at least ${MIN_WEBHOOK_SECRET_BYTES} (generateWebhookSecret() makes 24)`,
+    );
+  }
+}
+
 function secretKey(secret: string): Buffer {
+  if (typeof secret !== 'string') throw new TypeError('[sms] a webhook secret must be a string');
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const key = Buffer.from(encoded, 'base64');
   if (key.length === 0) throw new TypeError('[sms] webhook secret is empty or not base64');
@@ -109,10 +143,59 @@ export interface VerifyWebhookOptions {
   body: string | Buffer;
   /** The secret, or several during a rotation: any one matching signature is enough. */
   secrets: string | readonly string[];
-  /** How far `webhook-timestamp` may be from now, in seconds. Default 300. */
+  /**
+   * How far `webhook-timestamp` may be from now, in seconds: a finite number, 0 or more
+   * (default 300). Anything else (`NaN`, negative, `Infinity`, a string) throws a `TypeError`:
+   * the age check is what stops a captured webhook from being replayed, so it cannot be
+   * turned off by accident.
+   */
   toleranceSeconds?: number;
-  /** Current time, for tests. */
+  /** Current time, for tests: a valid `Date` or a finite number of milliseconds. */
   now?: Date | number;
+}
+
+function verifyOptionsError(message: string): TypeError {
+  return new TypeError(`[sms] verifyWebhook: ${message}`);
+}
+
+/** Misconfiguration is a `TypeError` (a bug to fix, answered 500), never a verdict on the request. */
+function checkVerifyOptions(options: VerifyWebhookOptions): string[] {
+  if (options === null || typeof options !== 'object') {
+    throw verifyOptionsError('options must be an object');
+  }
+  const { toleranceSeconds, now, secrets, headers, body } = options;
+  if (
+    toleranceSeconds !== undefined &&
+    (typeof toleranceSeconds !== 'number' ||
+      !Number.isFinite(toleranceSeconds) ||
+      toleranceSeconds < 0)
+  ) {
+    throw verifyOptionsError(
+      `toleranceSeconds must be a finite number of seconds, 0 or more (got ${typeof toleranceSeconds === 'number' ? String(toleranceSeconds) : typeof toleranceSeconds})`,
+    );
+  }
+  if (
+    now !== undefined &&
+    !(now instanceof Date && !Number.isNaN(now.getTime())) &&
+    !(typeof now === 'number' && Number.isFinite(now))
+  ) {
+    throw verifyOptionsError('now must be a valid Date or a finite number of milliseconds');
+  }
+  const list = typeof secrets === 'string' ? [secrets] : secrets;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.some((secret) => typeof secret !== 'string' || secret === '')
+  ) {
+    throw verifyOptionsError('secrets must be a secret string or a non-empty array of them');
+  }
+  if (headers === null || typeof headers !== 'object') {
+    throw verifyOptionsError('headers must be an object or a Headers');
+  }
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    throw verifyOptionsError('body must be the raw body, a string or a Buffer');
+  }
+  return list as string[];
 }
 
 function readHeader(
@@ -140,9 +223,11 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<SmsWebhookEventType>(['sms.repo
 
 /**
  * Checks a received webhook's signature and age, then parses its body. Comparison is
- * constant-time. Throws `WebhookVerificationError`.
+ * constant-time. Throws `WebhookVerificationError` for a request that fails, and a
+ * `TypeError` for options that are themselves wrong (see `toleranceSeconds`).
  */
 export function verifyWebhook(options: VerifyWebhookOptions): SmsWebhookEvent {
+  const secrets = checkVerifyOptions(options);
   const id = readHeader(options.headers, 'webhook-id');
   const timestampHeader = readHeader(options.headers, 'webhook-timestamp');
   const signatureHeader = readHeader(options.headers, 'webhook-signature');
@@ -163,7 +248,6 @@ export function verifyWebhook(options: VerifyWebhookOptions): SmsWebhookEvent {
     throw new WebhookVerificationError('STALE', 'webhook-timestamp is outside the tolerance');
   }
 
-  const secrets = typeof options.secrets === 'string' ? [options.secrets] : options.secrets;
   const received: Buffer[] = [];
   for (const part of signatureHeader.split(' ')) {
     const comma = part.indexOf(',');
