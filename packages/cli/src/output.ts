@@ -1,4 +1,5 @@
 import { describeError } from './exit.js';
+import { secretsPattern } from './secrets.js';
 
 /** Where a command writes. Tests pass fakes; the binary passes the process streams. */
 export interface Streams {
@@ -153,6 +154,7 @@ export class Output {
   readonly err: Palette;
   readonly streams: Streams;
   readonly #secrets = new Set<string>();
+  #pattern: RegExp | undefined;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
@@ -161,15 +163,19 @@ export class Output {
     this.err = palette(options.colorErr);
   }
 
-  /** Masks this value in everything printed from now on (values shorter than 4 are ignored). */
+  /**
+   * Masks this value in everything printed from now on, in every encoding a server may echo
+   * it back in (percent-encoded UTF-8 or GBK, `+` for spaces, HTML, JSON; values shorter
+   * than 4 are ignored).
+   */
   addSecret(secret: string | undefined): void {
-    if (secret && secret.length >= 4) this.#secrets.add(secret);
+    if (!secret || secret.length < 4 || this.#secrets.has(secret)) return;
+    this.#secrets.add(secret);
+    this.#pattern = secretsPattern(this.#secrets);
   }
 
   redact(text: string): string {
-    let result = text;
-    for (const secret of this.#secrets) result = result.split(secret).join('***');
-    return result;
+    return this.#pattern ? text.replace(this.#pattern, '***') : text;
   }
 
   /** Human text on stdout (ignored in JSON mode). */
