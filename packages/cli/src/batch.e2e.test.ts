@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -34,6 +34,44 @@ function platformTasks(): Map<string, string[]> {
 }
 
 describe('sms send --csv', () => {
+  it('results: cells a spreadsheet would run as formulas start with a quote; an existing file becomes 0600', async () => {
+    const hostile = [
+      '=HYPERLINK("http://evil.example/?x","click")',
+      '@SUM(1+1)',
+      '-2+3',
+      '\t=1+1',
+      '\r=1',
+    ];
+    const csv = await csvFile(
+      'hostile.csv',
+      `mobile\n13800000001\n${hostile.map((cell) => `"${cell.replace(/"/g, '""')}"`).join('\n')}\n`,
+    );
+    const results = join(platform.dir.path, 'hostile-results.csv');
+    await writeFile(results, 'old results\n');
+    await chmod(results, 0o644);
+    const result = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      '【Acme】hi',
+      '--skip-invalid',
+      '--results',
+      results,
+    ]);
+    expect(result.code).toBe(0);
+    const text = await readFile(results, 'utf8');
+    expect(text).not.toContain('old results');
+    const rows = await readResults(results);
+    const invalid = rows.filter((row) => row.status === 'invalid').map((row) => row.mobile);
+    // The CSV reader trims cells: a leading tab or CR is gone, the formula behind it is not.
+    expect(invalid.sort()).toEqual(hostile.map((cell) => `'${cell.trim()}`).sort());
+    for (const row of rows)
+      for (const cell of Object.values(row)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(rows.find((row) => row.status === 'sent')?.mobile).toBe('13800000001');
+    if (process.platform !== 'win32') expect((await stat(results)).mode & 0o777).toBe(0o600);
+  });
+
   it('fills the template per row, groups identical texts into one request each, and writes the results file', async () => {
     const csv = await csvFile(
       'customers.csv',

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
 /**
  * - `sent`: the platform accepted the chunk (taskId set)
@@ -28,8 +28,18 @@ export const RESULT_COLUMNS = [
   'detail',
 ] as const;
 
+/**
+ * A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`, `+`, `-`, tab,
+ * CR), prefixed with `'` (OWASP CSV injection). Numbers from the input CSV and texts from
+ * the platform both land here; none of our own fields is a negative number.
+ */
+export function neutralizeCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 function csvCell(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const safe = neutralizeCell(value);
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export function formatResultRow(row: ResultRow): string {
@@ -60,6 +70,8 @@ export class ResultsFile {
     this.path = path;
     this.#redact = redact;
     this.#fd = openSync(path, 'w', 0o600);
+    // The mode above applies to a new file only: an existing one keeps its old mode otherwise.
+    if (process.platform !== 'win32') fchmodSync(this.#fd, 0o600);
     this.#append(`${RESULT_COLUMNS.join(',')}\n`);
   }
 
