@@ -112,6 +112,40 @@ describe('SmsClient over HTTP', () => {
     expect((await client({ charset: 'gbk' }).checkKeyword('你好')).message).toBe('没有包含屏蔽词');
   });
 
+  it('names the charset of a GBK body (charset=gb2312) and leaves UTF-8 requests as they were', async () => {
+    handler = (_req, _body, res) => res.end(OK_SEND);
+    await client({ charset: 'gbk' }).send({ mobiles: '13800138000', content: '【签名】你好' });
+    await client({ charset: 'gbk' })
+      .fetchReports()
+      .catch(() => undefined);
+    await client().send({ mobiles: '13800138000', content: '【签名】你好' });
+    const [gbk, pull, utf8] = requests;
+    expect(gbk?.url).toBe('/smsGBK.aspx');
+    expect(gbk?.headers['content-type']).toBe('application/x-www-form-urlencoded; charset=gb2312');
+    // The body is GBK bytes, and the header now says so.
+    expect(gbk?.body.toString('latin1')).toContain('%C4%E3%BA%C3');
+    expect(pull?.url).toBe('/statusApi.aspx');
+    expect(pull?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(utf8?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+  });
+
+  it('a 404 names the path requested and says baseUrl is the server root, without secrets', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html><body>404 - File or directory not found.</body></html>');
+    };
+    const error = await expectCode(
+      client({ baseUrl: `${baseUrl}/sms.aspx` }).send({ mobiles: '13800138000', content: 'x' }),
+      'HTTP',
+    );
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('/sms.aspx/sms.aspx');
+    expect(error.message).toMatch(/baseUrl should be the platform's root/);
+    expect(error.message).toContain('adds /sms.aspx');
+    const reports = await expectCode(client().fetchReports(), 'HTTP');
+    expect(reports.message).toContain('POST /statusApi.aspx');
+  });
+
   it('reads a UTF-8 BOM', async () => {
     handler = (_req, _body, res) =>
       res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(OK_SEND)]));

@@ -14,6 +14,7 @@ export {
 export {
   SmsError,
   isSmsError,
+  maskErrorSecrets,
   toSmsError,
   validationError,
   type SmsAction,
@@ -22,6 +23,7 @@ export {
   type SmsRawResponse,
 } from './errors.js';
 export type { SmsLogger } from './logger.js';
+export { SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
 export type { RetryOptions } from './retry.js';
 export type { ResponseSink } from './transport.js';
 export type * from './types.js';
@@ -64,7 +66,12 @@ export {
   countSegments,
   hasSignature,
 } from './segments.js';
-export { formatShanghai, parseShanghai, toSendTime } from './time.js';
+export {
+  SEND_TIME_PAST_TOLERANCE_MS,
+  formatShanghai,
+  parseShanghai,
+  toSendTime,
+} from './time.js';
 export {
   Paths,
   buildBalanceRequest,
@@ -97,8 +104,10 @@ export {
   type SmsWebhookEvent,
   type SmsWebhookEventType,
   type VerifyWebhookOptions,
+  MIN_WEBHOOK_SECRET_BYTES,
   WebhookVerificationError,
   type WebhookVerificationErrorCode,
+  assertWebhookSecret,
   generateWebhookSecret,
   signWebhook,
   verifyWebhook,

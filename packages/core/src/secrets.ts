@@ -11,6 +11,14 @@ const HTML_NAMED: Record<string, string[]> = {
   "'": ['&apos;'],
 };
 
+const JSON_SHORT: Record<string, string> = {
+  '\b': 'b',
+  '\f': 'f',
+  '\n': 'n',
+  '\r': 'r',
+  '\t': 't',
+};
+
 function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
@@ -58,6 +66,8 @@ function charAlternatives(char: string): string[] {
   }
   alternatives.add(json);
   if (char === '"' || char === '\\' || char === '/') alternatives.add(`\\\\${escapeRegExp(char)}`);
+  const short = JSON_SHORT[char];
+  if (short) alternatives.add(`\\\\${short}`);
   return [...alternatives];
 }
 
