@@ -1,4 +1,10 @@
-import { contentLength, countSegments, hasSignature } from '@sms/core';
+import {
+  type CheckKeywordResult,
+  contentLength,
+  countSegments,
+  hasSignature,
+  isSmsError,
+} from '@sms/core';
 import { stringFlag } from '../args.js';
 import type { Context } from '../context.js';
 import { ExitCode, usageError } from '../exit.js';
@@ -9,7 +15,14 @@ export async function checkCommand(ctx: Context): Promise<number> {
   if (content === undefined || content.trim() === '')
     throw usageError('give the text to check: sms check "【Brand】text"');
   const client = await ctx.client();
-  const result = await client.checkKeyword(content);
+  let result: CheckKeywordResult;
+  try {
+    result = await client.checkKeyword(content);
+  } catch (error) {
+    // A platform that answers the check in the send's failure form: still a verdict.
+    if (!isSmsError(error) || error.code !== 'ILLEGAL_KEYWORD') throw error;
+    result = { blocked: true, words: error.words, message: error.platformMessage ?? '' };
+  }
   const length = contentLength(content);
   const segments = countSegments(content);
   const signature = hasSignature(content);
