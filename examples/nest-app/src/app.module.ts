@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConditionalModule, ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { SmsModule } from '@sms/nest';
+import { SmsExceptionFilter, SmsModule } from '@sms/nest';
 import { SmsHealthIndicator } from '@sms/nest/health';
 import { HealthController } from './health.controller';
 import { PollingModule } from './polling.module';
@@ -44,6 +45,10 @@ const viaRelay = (secret: string | undefined): boolean => Boolean(secret?.trim()
     TerminusModule,
   ],
   controllers: [SmsController, HealthController],
-  providers: [SmsHealthIndicator],
+  providers: [
+    SmsHealthIndicator,
+    // SmsError -> 400 / 422 / 502 / 503 / 504 with a JSON body, instead of Nest's 500.
+    { provide: APP_FILTER, useClass: SmsExceptionFilter },
+  ],
 })
 export class AppModule {}

@@ -42,19 +42,49 @@ describe('examples/nest-app (compiled CJS) against the emulator', () => {
     expect(emulator.sent({ account: 'demo' }).map((m) => m.taskId)).toEqual([result.taskId]);
   });
 
-  it('maps a platform refusal to 400 with the code', async () => {
+  it('answers a bad mobile number with 400 and the field, not 500', async () => {
+    const response = await fetch(`${url}/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mobile: '12345', content: '【示例】验证码 1234' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      statusCode: 400,
+      code: 'VALIDATION',
+      field: 'mobiles',
+    });
+    expect(emulator.sent({ account: 'demo' })).toHaveLength(1);
+  });
+
+  it('maps blocked words to 422 with the code and the words', async () => {
     const response = await fetch(`${url}/sms`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ mobile: '13800138000', content: '【示例】六合彩' }),
     });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { code: string }).code).toBe('ILLEGAL_KEYWORD');
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({ code: 'ILLEGAL_KEYWORD', words: ['六合彩'] });
+  });
+
+  it('answers a send whose outcome is unknown with 504 saying it may have been sent', async () => {
+    emulator.setFault({ type: 'reset', action: 'send', times: 1 });
+    const response = await fetch(`${url}/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mobile: '13900139000', content: '【示例】验证码 5678' }),
+    });
+    expect(response.status).toBe(504);
+    const text = await response.text();
+    expect(text).not.toContain(account.password);
+    expect(JSON.parse(text)).toMatchObject({ code: 'UNKNOWN_OUTCOME', mayHaveBeenSent: true });
+    expect(emulator.sent({ account: 'demo' })).toHaveLength(2);
   });
 
   it('shows the balance', async () => {
     const balance = (await (await fetch(`${url}/sms/balance`)).json()) as { overage: number };
-    expect(balance).toMatchObject({ payType: 'prepaid', overage: 99 });
+    // Two sends billed: the one answered and the one whose answer was lost.
+    expect(balance).toMatchObject({ payType: 'prepaid', overage: 98 });
   });
 
   it('receives the delivery report and a reply in the decorated handlers', async () => {
@@ -62,7 +92,7 @@ describe('examples/nest-app (compiled CJS) against the emulator', () => {
     type Inbox = { reports: Array<{ status: string }>; replies: Array<{ content: string }> };
     const inbox = await eventually(
       async () => (await (await fetch(`${url}/sms/inbox`)).json()) as Inbox,
-      (value) => value.reports.length === 1 && value.replies.length === 1,
+      (value) => value.reports.length === 2 && value.replies.length === 1,
     );
     expect(inbox.reports[0]?.status).toBe('delivered');
     expect(inbox.replies[0]?.content).toBe('收到，谢谢');

@@ -1,5 +1,10 @@
 export { getSmsClientToken, SMS_MODULE_OPTIONS } from './constants.js';
 export {
+  SmsExceptionFilter,
+  type SmsHttpErrorBody,
+  smsErrorToHttp,
+} from './exception-filter.js';
+export {
   InjectSmsClient,
   OnSmsDeadLetter,
   OnSmsReply,
