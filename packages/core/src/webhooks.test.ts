@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
+  assertWebhookSecret,
   generateWebhookSecret,
   signWebhook,
   verifyWebhook,
@@ -128,5 +129,95 @@ describe('webhooks against the standardwebhooks package', () => {
     const secret = generateWebhookSecret();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
     expect(generateWebhookSecret()).not.toBe(secret);
+  });
+});
+
+describe('verifyWebhook options cannot turn the age check off', () => {
+  // A webhook signed ten years ago, with the standardwebhooks reference implementation.
+  const secret = generateWebhookSecret();
+  const tenYearsAgo = new Date(Date.now() - 10 * 365 * 86_400_000);
+  const headers = {
+    'webhook-id': 'msg_old',
+    'webhook-timestamp': String(Math.floor(tenYearsAgo.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign('msg_old', tenYearsAgo, body),
+  };
+
+  it('the old signature is valid: it is refused only for its age', () => {
+    expect(codeOf(() => verifyWebhook({ headers, body, secrets: secret }))).toBe('STALE');
+    expect(verifyWebhook({ headers, body, secrets: secret, now: tenYearsAgo }).type).toBe(
+      'sms.report',
+    );
+  });
+
+  it.each([
+    ['NaN', { toleranceSeconds: Number.NaN }],
+    ['negative', { toleranceSeconds: -1 }],
+    ['Infinity', { toleranceSeconds: Number.POSITIVE_INFINITY }],
+    ['a string', { toleranceSeconds: '300' }],
+    ['null', { toleranceSeconds: null }],
+    ['now: NaN', { now: Number.NaN }],
+    ['now: an invalid Date', { now: new Date(Number.NaN) }],
+    ['now: a string', { now: '2026-01-01' }],
+  ])(
+    '%s throws a TypeError naming the option instead of accepting a 10-year-old webhook',
+    (_name, extra) => {
+      expect(() => verifyWebhook({ headers, body, secrets: secret, ...(extra as object) })).toThrow(
+        TypeError,
+      );
+      expect(() => verifyWebhook({ headers, body, secrets: secret, ...(extra as object) })).toThrow(
+        /verifyWebhook: (toleranceSeconds|now) must be/,
+      );
+    },
+  );
+
+  it('0 is a valid (strict) tolerance', () => {
+    const fresh = webhookHeaders({ id: 'm', timestamp: now(), body, secrets: [secret] });
+    expect(
+      verifyWebhook({ headers: fresh, body, secrets: secret, toleranceSeconds: 0, now: Date.now() })
+        .type,
+    ).toBe('sms.report');
+    expect(
+      codeOf(() => verifyWebhook({ headers, body, secrets: secret, toleranceSeconds: 0 })),
+    ).toBe('STALE');
+  });
+
+  it('missing or empty secrets are a TypeError, not a BAD_SIGNATURE per request', () => {
+    for (const secrets of [[], undefined, null, [''], [1]]) {
+      expect(() => verifyWebhook({ headers, body, secrets: secrets as never })).toThrow(
+        /verifyWebhook: secrets must be/,
+      );
+    }
+  });
+});
+
+describe('assertWebhookSecret', () => {
+  it('accepts what generateWebhookSecret makes and 16-byte keys', () => {
+    assertWebhookSecret(generateWebhookSecret());
+    assertWebhookSecret(`whsec_${Buffer.alloc(16, 7).toString('base64')}`, 'SMS_WEBHOOK_SECRET');
+    assertWebhookSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+
+  it.each([
+    ['not a string', 42],
+    ['null', null],
+    ['no whsec_ prefix', Buffer.alloc(24).toString('base64')],
+    ['empty after the prefix', 'whsec_'],
+    ['not base64', 'whsec_this is not base64!!'],
+    ['missing padding', `whsec_${Buffer.alloc(20, 1).toString('base64').replace(/=+$/, '')}`],
+    ['base64url alphabet', 'whsec_ab-_ab-_ab-_ab-_ab-_ab-_'],
+    ['15 bytes', `whsec_${Buffer.alloc(15, 1).toString('base64')}`],
+  ])('refuses %s with a TypeError naming the field, never the secret', (_name, secret) => {
+    let thrown: unknown;
+    try {
+      assertWebhookSecret(secret, 'webhook.secret');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    const message = (thrown as Error).message;
+    expect(message).toContain('webhook.secret');
+    if (typeof secret === 'string' && secret.length > 8) {
+      expect(message).not.toContain(secret.slice(6));
+    }
   });
 });
