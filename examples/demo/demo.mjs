@@ -20,7 +20,7 @@ const step = (text) => console.log(`${colour('36', '›')} ${text}`);
 
 // 1. The platform.
 const emulator = await startEmulator({
-  accounts: [{ userId: '12', account: 'demo', password: 'demo-secret', balance: 100 }],
+  accounts: [{ userId: '12', account: 'demo', password: 'secret', balance: 100 }],
   report: { delayMs: 800, failMobiles: [FAILING], failErrorCode: 'UNDELIV' },
   autoReplies: [{ contains: '回复', reply: '收到，谢谢', delayMs: 1500 }],
 });
@@ -89,7 +89,7 @@ const relay = createRelay(
     http: { port: 0, host: '127.0.0.1' },
     log: { level: quiet ? 'error' : 'warn' },
   },
-  { env: { SMS_PASSWORD: 'demo-secret', WEBHOOK_SECRET: secret } },
+  { env: { SMS_PASSWORD: 'secret', WEBHOOK_SECRET: secret } },
 );
 await relay.start();
 step(`relay running (SQLite at ${join(dir, 'relay.db')}, health at ${relay.url}/healthz)`);
@@ -99,7 +99,7 @@ const sms = new SmsClient({
   baseUrl: emulator.url,
   userId: '12',
   account: 'demo',
-  password: 'demo-secret',
+  password: 'secret',
 });
 const at = new Date(Date.now() + 3000);
 const sends = [

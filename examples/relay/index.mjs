@@ -12,7 +12,7 @@ const cleanDb = () => {
 };
 cleanDb();
 
-const password = 'demo-password';
+const password = 'secret';
 const emulator = await startEmulator({ accounts: [{ userId: '12', account: 'demo', password }] });
 
 const secret = generateWebhookSecret();
