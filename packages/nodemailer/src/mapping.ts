@@ -1,4 +1,4 @@
-import { isValidMobile, normalizeMobile } from '@sms/core';
+import { isValidMobile, normalizeMobile, validationError } from '@sms/core';
 
 /** An address as Nodemailer hands it over after `mail.normalize()`. */
 export interface ParsedAddress {
@@ -168,32 +168,49 @@ export function htmlToText(html: string): string {
     .join('\n');
 }
 
-/** Reads a header from Nodemailer's `headers` (an object or a `{ key, value }` list), case-insensitively. */
-export function readHeader(headers: unknown, name: string): string | undefined {
+/**
+ * Reads a header from Nodemailer's `headers` (an object or a `{ key, value }` list),
+ * case-insensitively: `undefined` when it is absent, `null` or blank. A value that is not
+ * text (a number, an object, a list holding either) is a `VALIDATION` `SmsError` naming
+ * `field`: a header meant to schedule a message must not be silently ignored.
+ */
+export function readHeader(headers: unknown, name: string, field = name): string | undefined {
   if (headers == null || typeof headers !== 'object') return undefined;
   const wanted = name.toLowerCase();
   if (Array.isArray(headers)) {
     for (const entry of headers) {
       if (entry && typeof entry === 'object' && String(entry.key).toLowerCase() === wanted) {
-        return headerValue(entry.value);
+        return headerValue(entry.value, name, field);
       }
     }
     return undefined;
   }
   for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (key.toLowerCase() === wanted) return headerValue(value);
+    if (key.toLowerCase() === wanted) return headerValue(value, name, field);
   }
   return undefined;
 }
 
-function headerValue(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  const raw =
-    first && typeof first === 'object' && 'value' in first
-      ? (first as { value: unknown }).value
-      : first;
-  if (raw == null) return undefined;
-  const text = String(raw).trim();
+function headerValue(value: unknown, name: string, field: string): string | undefined {
+  const values = Array.isArray(value) ? value : [value];
+  const texts = values.map((entry) =>
+    entry !== null && typeof entry === 'object' && 'value' in entry
+      ? (entry as { value: unknown }).value
+      : entry,
+  );
+  for (const text of texts) {
+    if (text != null && typeof text !== 'string') {
+      throw validationError(
+        field,
+        `the ${name} header must be text, got ${Array.isArray(text) ? 'a list' : typeof text}`,
+        'send',
+      );
+    }
+  }
+  // Several values: the first one counts, as Nodemailer writes them in order.
+  const first = texts.find((text): text is string => typeof text === 'string');
+  if (first === undefined) return undefined;
+  const text = first.trim();
   return text === '' ? undefined : text;
 }
 

@@ -4,6 +4,7 @@ import {
   type SmsClient,
   SmsClient as Client,
   type SmsClientOptions,
+  validationError,
 } from '@sms/core';
 import packageJson from '../package.json' with { type: 'json' };
 import { SmsTransportError, toTransportError } from './errors.js';
@@ -91,25 +92,43 @@ export class SmsTransport {
 
   constructor(options: SmsTransportOptions) {
     if (options == null || typeof options !== 'object') {
-      throw new SmsTransportError('[sms] SmsTransport needs options', {
-        code: 'ECONFIG',
-        command: 'send',
-      });
+      throw configError(validationError('options', 'SmsTransport needs options'));
     }
-    if ('client' in options && options.client) {
+    if ('client' in options && options.client !== undefined) {
+      if (
+        options.client === null ||
+        typeof (options.client as { sendBatch?: unknown }).sendBatch !== 'function'
+      ) {
+        throw configError(validationError('client', 'client must be an SmsClient from @sms/core'));
+      }
       this.client = options.client;
       this.ownsClient = false;
     } else {
       try {
         this.client = new Client(options as SmsClientOptions);
       } catch (error) {
-        throw toTransportError(error, 'send');
+        throw configError(error);
       }
       this.ownsClient = true;
     }
-    this.signature = options.signature;
-    this.chunkSize = options.chunkSize;
-    this.concurrency = options.concurrency;
+    const { signature, chunkSize, concurrency } = options;
+    if (
+      signature !== undefined &&
+      (typeof signature !== 'string' || /[\u0000-\u001f\u007f]/.test(signature))
+    ) {
+      throw configError(validationError('signature', 'signature must be text (e.g. 商城)'));
+    }
+    for (const [field, value] of [
+      ['chunkSize', chunkSize],
+      ['concurrency', concurrency],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+        throw configError(validationError(field, `${field} must be a positive whole number`));
+      }
+    }
+    this.signature = signature;
+    this.chunkSize = chunkSize;
+    this.concurrency = concurrency;
   }
 
   /** Called by Nodemailer's `sendMail()`. Never throws: every failure goes to `callback`. */
@@ -149,17 +168,21 @@ export class SmsTransport {
   ): Promise<SmsSentMessageInfo> {
     const { accepted: valid, rejected } = partitionRecipients(entries);
     if (valid.length === 0) {
-      throw new SmsTransportError(
+      const message =
         rejected.length > 0
           ? `[sms] no valid mobile number among the recipients: ${rejected.slice(0, 5).join(', ')}`
-          : '[sms] no recipients defined',
-        { code: 'EENVELOPE', command: 'send', rejected },
-      );
+          : '[sms] no recipients defined';
+      throw new SmsTransportError(message, {
+        code: 'EENVELOPE',
+        command: 'send',
+        rejected,
+        cause: validationError('mobiles', message.slice('[sms] '.length), 'send'),
+      });
     }
 
     const content = this.contentOf(data);
-    const sendTimeHeader = readHeader(data.headers, SEND_TIME_HEADER);
-    const extNo = readHeader(data.headers, EXT_NO_HEADER);
+    const sendTimeHeader = readHeader(data.headers, SEND_TIME_HEADER, 'sendTime');
+    const extNo = readHeader(data.headers, EXT_NO_HEADER, 'extNo');
 
     const batch = await this.client.sendBatch({
       mobiles: valid,
@@ -217,6 +240,7 @@ export class SmsTransport {
       throw new SmsTransportError('[sms] the message has no text (or html) to send', {
         code: 'EMESSAGE',
         command: 'send',
+        cause: validationError('content', 'the message has no text (or html) to send', 'send'),
       });
     }
     return applySignature(content, this.signature);
@@ -244,6 +268,16 @@ export class SmsTransport {
   close(): Promise<void> {
     return this.ownsClient ? this.client.close() : Promise.resolve();
   }
+}
+
+/** A construction error: always `ECONFIG`, with the `SmsError` as `cause`. */
+function configError(error: unknown): SmsTransportError {
+  const wrapped = toTransportError(error, 'send');
+  return new SmsTransportError(wrapped.message, {
+    code: 'ECONFIG',
+    command: 'send',
+    cause: wrapped.cause,
+  });
 }
 
 /** `nodemailer.createTransport(smsTransport({ baseUrl, account, password, signature }))`. */
