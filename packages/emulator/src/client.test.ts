@@ -75,7 +75,12 @@ describe.each(['utf-8', 'gbk'] as const)('SmsClient over %s', (charset) => {
 
   it('checkKeyword and changePassword', async () => {
     expect(await client.checkKeyword('你好')).toMatchObject({ blocked: false });
-    expect(await client.checkKeyword('赌博')).toMatchObject({ blocked: true });
+    // The words reach the client (what `sms check` prints), as from real servers.
+    expect(await client.checkKeyword('来赌博吧')).toMatchObject({
+      blocked: true,
+      words: ['赌博'],
+      message: '包含非法字符：赌博',
+    });
     const other = new SmsClient({
       baseUrl: emulator.url,
       account: 'demo',
