@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SmsError } from './errors.js';
-import { normalizeMobile, parseMobiles, partitionMobiles } from './mobile.js';
+import { normalizeMobile, parseMobiles, partitionMobiles, splitMobiles } from './mobile.js';
 import { applySignature, contentLength, countSegments, hasSignature } from './segments.js';
 import { formatShanghai, parseShanghai, toSendTime } from './time.js';
 
@@ -72,4 +72,22 @@ describe('applySignature', () => {
     expect(applySignature('验证码 1234【别家】', '商城')).toBe('验证码 1234【别家】');
     expect(applySignature('验证码 1234', undefined)).toBe('验证码 1234');
   });
+});
+
+describe('recipients that are not text', () => {
+  it.each([undefined, null, 13800138000, {}, [13800138000], ['13800138000', null]])(
+    'parseMobiles / partitionMobiles / splitMobiles(%o) is a VALIDATION error on mobiles, not a TypeError',
+    (input) => {
+      for (const read of [parseMobiles, partitionMobiles, splitMobiles]) {
+        let thrown: unknown;
+        try {
+          read(input as never);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(SmsError);
+        expect((thrown as SmsError).field).toBe('mobiles');
+      }
+    },
+  );
 });

@@ -20,10 +20,26 @@ export function normalizeMobile(input: string): string {
   return digits;
 }
 
+/** A string or an array of strings, or a `VALIDATION` error (a number, `null`, an object...). */
+function checkInput(input: unknown): asserts input is string | readonly string[] {
+  if (typeof input === 'string') return;
+  if (Array.isArray(input)) {
+    const bad = input.findIndex((entry) => typeof entry !== 'string');
+    if (bad === -1) return;
+    throw validationError('mobiles', `mobiles[${bad}] is not a string`, 'send');
+  }
+  throw validationError(
+    'mobiles',
+    `mobiles must be a string or an array of strings, got ${input === null ? 'null' : typeof input}`,
+    'send',
+  );
+}
+
 function rawEntries(input: string | readonly string[]): string[] {
+  checkInput(input);
   const parts = typeof input === 'string' ? [input] : input;
   return parts
-    .flatMap((part) => String(part).split(LIST_SEPARATOR))
+    .flatMap((part) => part.split(LIST_SEPARATOR))
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
 }
@@ -46,6 +62,7 @@ export function partitionMobiles(input: string | readonly string[]): MobileParti
   const valid: string[] = [];
   const invalid: string[] = [];
   const seen = new Set<string>();
+  checkInput(input);
   // Fast path: an array of numbers that are already clean.
   if (
     typeof input !== 'string' &&
