@@ -113,7 +113,9 @@ describe.each(['utf-8', 'gbk'] as const)('charset %s', (charset) => {
     expect((await client(charset).checkKeyword('【测试】您好')).blocked).toBe(false);
     const blocked = await client(charset).checkKeyword('【测试】六合彩开奖');
     expect(blocked.blocked).toBe(true);
-    expect(blocked.message).toBe('包含非法字符');
+    // The emulator names the word, as real servers do.
+    expect(blocked.message).toBe('包含非法字符：六合彩');
+    expect(blocked.words).toEqual(['六合彩']);
   });
 
   it('fetches delivery reports once, honouring statusNum', async () => {
