@@ -4,6 +4,7 @@ import {
   type SmsError,
   applySignature,
   parseMobiles,
+  validationError,
 } from '@sms/core';
 
 /** What a channel needs from `@sms/core`'s `SmsClient`. */
@@ -76,6 +77,57 @@ export class SmsChannelError extends Error {
   }
 }
 
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return 'an empty string';
+  return typeof value;
+}
+
+/** The message must be an object; its `id`, if any, text (a number is taken as its digits). */
+function notificationIdOf(message: unknown): string | undefined {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    throw validationError(
+      'input',
+      `a message must be { to, text }, got ${describe(message)}`,
+      'send',
+    );
+  }
+  const id = (message as { id?: unknown }).id;
+  if (id === undefined || id === null) return undefined;
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  throw validationError('id', `id must be a string, got ${describe(id)}`, 'send');
+}
+
+function checkChannelOptions(client: unknown, options: unknown): void {
+  if (
+    client === null ||
+    typeof client !== 'object' ||
+    typeof (client as { sendBatch?: unknown }).sendBatch !== 'function'
+  ) {
+    throw validationError('client', 'createSmsChannel needs an SmsClient from @sms/core');
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw validationError('options', `channel options must be an object, got ${describe(options)}`);
+  }
+  const { signature, chunkSize, concurrency } = options as SmsChannelOptions;
+  if (
+    signature !== undefined &&
+    (typeof signature !== 'string' || /[\u0000-\u001f\u007f]/.test(signature))
+  ) {
+    throw validationError('signature', 'signature must be text (e.g. 商城)');
+  }
+  for (const [field, value] of [
+    ['chunkSize', chunkSize],
+    ['concurrency', concurrency],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+      throw validationError(field, `${field} must be a positive whole number`);
+    }
+  }
+}
+
 function tagged<T>(error: T, id: string | undefined): T {
   if (id !== undefined && error !== null && typeof error === 'object') {
     Object.defineProperty(error, 'notificationId', {
@@ -96,15 +148,23 @@ export function createSmsChannel(
   client: SmsChannelClient,
   options: SmsChannelOptions = {},
 ): SmsChannel {
+  checkChannelOptions(client, options);
   return {
     async send(message) {
-      const id = message?.id;
+      const id = notificationIdOf(message);
       try {
-        const mobiles = parseMobiles(message.to);
-        const content = applySignature(
-          typeof message.text === 'string' ? message.text.trim() : '',
-          options.signature,
-        );
+        const { to, text } = message;
+        // Recipients and text are checked here; what is inside the text (NUL, lone
+        // surrogates, a past sendTime...) by @sms/core before anything is sent.
+        const mobiles = parseMobiles(to);
+        if (typeof text !== 'string' || text.trim() === '') {
+          throw validationError(
+            'content',
+            `text must be a non-empty string, got ${describe(text)}`,
+            'send',
+          );
+        }
+        const content = applySignature(text.trim(), options.signature);
         const batch = await client.sendBatch({
           mobiles,
           content,

@@ -1,3 +1,4 @@
+import { validationError } from '@sms/core';
 import type { SmsChannel } from './channel.js';
 
 /** The SMS request notifme-sdk hands a provider (its `metadata` merged in). */
@@ -39,10 +40,18 @@ export function notifmeSmsProvider(
     type: 'custom',
     id,
     async send(request) {
+      checkRequest(request, 'request');
       const final =
         typeof request.customize === 'function' ? await request.customize(id, request) : request;
+      checkRequest(final, 'customize() result');
       const result = await channel.send({ to: final.to, text: final.text, id: final.id });
       return result.id;
     },
   };
+}
+
+function checkRequest(request: unknown, what: string): asserts request is NotifmeSmsRequest {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+    throw validationError('input', `the notifme SMS ${what} must be an object`, 'send');
+  }
 }

@@ -6,6 +6,7 @@ import type {
   ISmsProvider,
   SmsEventStatusEnum,
 } from '@novu/stateless';
+import { validationError } from '@sms/core';
 import type { SmsChannel } from './channel.js';
 
 export interface NovuSmsProviderOptions {
@@ -80,6 +81,9 @@ export class SmsNovuProvider implements ISmsProvider {
   }
 
   async sendMessage(options: ISmsOptions): Promise<ISendMessageSuccessResponse> {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw validationError('input', 'sendMessage needs { to, content }', 'send');
+    }
     const result = await this.channel.send({
       to: options.to,
       text: options.content,
