@@ -41,6 +41,9 @@ describe('sms send', () => {
   });
 
   it('prints one JSON document with --json, the taskId as a string', async () => {
+    // A month ahead, as Shanghai wall-clock time: a fixed date would fall into the past.
+    const ahead = new Date(Date.now() + 30 * 86_400_000 + 8 * 3600_000).toISOString();
+    const at = `${ahead.slice(0, 10)} 09:00:00`;
     const result = await run([
       'send',
       '--json',
@@ -49,7 +52,7 @@ describe('sms send', () => {
       '--content',
       '【Acme】hi',
       '--at',
-      '2026-12-01 09:00:00',
+      at,
       '--ext',
       '01',
     ]);
@@ -62,9 +65,9 @@ describe('sms send', () => {
       successCounts: 1,
       numbers: 1,
       segments: 1,
-      sendTime: '2026-12-01 09:00:00',
+      sendTime: at,
     });
-    expect(sent!.sendTime).toBe('2026-12-01 09:00:00');
+    expect(sent!.sendTime).toBe(at);
     expect(sent!.extNo).toBe('01');
   });
 

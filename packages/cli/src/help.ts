@@ -63,7 +63,7 @@ Batch options:
 
 Examples:
   sms send --to 13800138000 --content "【Brand】Your code is 1234"
-  sms send --to 13800138000,13900139000 --content "【Brand】Sale tomorrow" --at "2026-12-01 09:00:00"
+  sms send --to 13800138000,13900139000 --content "【Brand】Sale tomorrow" --at "2027-06-01 09:00:00"
   sms send --csv customers.csv --content "【Brand】Hi {name}, your order {order} shipped" --results out.csv
   sms send --csv customers.csv --content "【Brand】Hello" --dry-run
 

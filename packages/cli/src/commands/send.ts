@@ -60,8 +60,9 @@ export async function sendCommand(ctx: Context): Promise<number> {
     throw usageError('give the text: --content "【Brand】…"');
   if (template !== undefined && template.trim() === '') throw usageError('--content is empty');
   const at = stringFlag(flags, 'at');
+  // Before toSendTime: our message names the flag, whichever core is installed.
+  if (at !== undefined && at !== '') checkNotPast(at, new Date());
   const sendTime = at === undefined || at === '' ? undefined : toSendTime(at);
-  if (sendTime !== undefined) checkNotPast(sendTime, new Date());
   const extNo = stringFlag(flags, 'ext');
   if (extNo !== undefined && !/^\d{1,10}$/.test(extNo))
     throw usageError(`--ext must be 1 to 10 digits, got "${extNo}"`);
@@ -162,11 +163,12 @@ export const SEND_TIME_TOLERANCE_MS = 5 * 60_000;
  * A platform sends a past `sendTime` at once: `--at "2020-01-01 09:00:00"` would go out now
  * and print "scheduled". Refused before any request (core refuses it too; this says why).
  */
-export function checkNotPast(sendTime: string, now: Date): void {
-  const at = parseShanghai(sendTime);
+export function checkNotPast(value: string, now: Date): void {
+  const at = parseShanghai(value);
+  // Not a time at all: toSendTime says so.
   if (at === undefined || at.getTime() >= now.getTime() - SEND_TIME_TOLERANCE_MS) return;
   throw usageError(
-    `--at ${sendTime} is in the past (now: ${formatShanghai(now)} Asia/Shanghai): the platform would send at once, not at that time. Give a future time, or leave --at out to send now`,
+    `--at ${value.trim()} is in the past (now: ${formatShanghai(now)} Asia/Shanghai): the platform would send at once, not at that time. Give a future time, or leave --at out to send now`,
   );
 }
 
