@@ -1,4 +1,4 @@
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -296,8 +296,12 @@ describe('sms reports / replies (no --watch)', () => {
     await run(['send', '--to', '13800138000,13900139000', '--content', '【Acme】hi']);
     platform.emulator.flush();
     const out = join(platform.dir.path, 'reports-once.jsonl');
+    // An existing --out file others can read becomes 0600 like a new one.
+    await writeFile(out, '');
+    await chmod(out, 0o644);
     const first = await run(['reports', '--out', out]);
     expect(first.code).toBe(0);
+    if (process.platform !== 'win32') expect((await stat(out)).mode & 0o777).toBe(0o600);
     expect(first.stdout).toContain('13800138000');
     expect(first.stdout).toContain('delivered');
     expect(first.stderr).toMatch(/consumed/);

@@ -19,6 +19,19 @@ export interface ResultRow {
   detail?: string | undefined;
 }
 
+/**
+ * Makes an open file readable by its owner only, as a new one is. Not ours to change (owned
+ * by another user) or on Windows: left as it is.
+ */
+export function restrictMode(fd: number): void {
+  if (process.platform === 'win32') return;
+  try {
+    fchmodSync(fd, 0o600);
+  } catch {
+    // EPERM: another user's file, which they chose to share.
+  }
+}
+
 export const RESULT_COLUMNS = [
   'mobile',
   'status',
@@ -71,7 +84,7 @@ export class ResultsFile {
     this.#redact = redact;
     this.#fd = openSync(path, 'w', 0o600);
     // The mode above applies to a new file only: an existing one keeps its old mode otherwise.
-    if (process.platform !== 'win32') fchmodSync(this.#fd, 0o600);
+    restrictMode(this.#fd);
     this.#append(`${RESULT_COLUMNS.join(',')}\n`);
   }
 

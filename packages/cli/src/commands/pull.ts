@@ -5,6 +5,7 @@ import { intFlag, stringFlag } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, describeError, ExitCode, exitCodeFor, worstExitCode } from '../exit.js';
 import { type Column, displayWidth, type Palette, renderTable } from '../output.js';
+import { restrictMode } from '../results.js';
 
 type Kind = 'reports' | 'replies';
 
@@ -40,6 +41,8 @@ class JsonlAppender {
     } catch (error) {
       throw new CliError(`cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
     }
+    // The mode above applies to a new file only; records are personal data (numbers, replies).
+    restrictMode(this.#fd);
   }
   /** Writes and fsyncs the batch; throws `OutFileError` when the data may not be on disk. */
   append(records: readonly PullRecord[]): void {
