@@ -169,8 +169,7 @@ class Handlers {
 /**
  * Nest's own polling options go to `@sms/nest`'s poller, not to core: NaN as `intervalMs`
  * would poll in a hot loop, and a bad `maxReports` fail every poll. They should stop the
- * module from starting, as core's options do. Written as `it.fails` until `@sms/nest`
- * validates them (then drop `.fails`).
+ * module from starting, as core's options do.
  */
 describe('SmsModule polling options', () => {
   let platform: Emulator;
@@ -179,7 +178,7 @@ describe('SmsModule polling options', () => {
   });
   afterAll(() => platform.close());
 
-  it.fails.each([
+  it.each([
     ['polling.intervalMs', { reports: true, intervalMs: Number.NaN }],
     ['polling.intervalMs', { replies: true, intervalMs: -1 }],
     ['polling.intervalMs', { replies: true, intervalMs: '1000' }],

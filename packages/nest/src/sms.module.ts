@@ -1,19 +1,57 @@
 import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { SmsClient } from '@sms/core';
+import { SmsClient, validationError } from '@sms/core';
 import {
   getSmsClientToken,
   SMS_MODULE_CONTEXT,
   SMS_MODULE_OPTIONS,
   type SmsModuleContext,
 } from './constants.js';
-import type { SmsModuleExtras, SmsModuleOptions } from './options.js';
+import type { SmsModuleExtras, SmsModuleOptions, SmsPollingOptions } from './options.js';
 import { SmsClientHost } from './sms-client-host.js';
 
 /** Builds the client from the module options (polling settings are the module's, not core's). */
 export function createSmsClient(options: SmsModuleOptions): SmsClient {
-  const { polling: _polling, ...clientOptions } = options;
-  return new SmsClient(clientOptions);
+  const { polling, ...clientOptions } = options;
+  const client = new SmsClient(clientOptions);
+  validatePolling(polling);
+  return client;
+}
+
+/** Bad polling options stop the module from starting (NaN as `intervalMs` would poll in a hot loop). */
+function validatePolling(polling: SmsPollingOptions | undefined): void {
+  if (polling === undefined) return;
+  if (polling === null || typeof polling !== 'object') {
+    throw validationError('polling', 'polling must be an object');
+  }
+  const positive = (value: unknown, field: string, integer: boolean) => {
+    if (value === undefined) return;
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value <= 0 ||
+      (integer && !Number.isInteger(value))
+    ) {
+      throw validationError(
+        field,
+        `${field} must be a positive ${integer ? 'integer' : 'number'} (got ${String(value)})`,
+      );
+    }
+  };
+  positive(polling.intervalMs, 'polling.intervalMs', false);
+  positive(polling.maxReports, 'polling.maxReports', true);
+  positive(polling.shutdownTimeoutMs, 'polling.shutdownTimeoutMs', false);
+  if (polling.retry !== undefined) {
+    if (polling.retry === null || typeof polling.retry !== 'object') {
+      throw validationError('polling.retry', 'polling.retry must be an object');
+    }
+    positive(polling.retry.attempts, 'polling.retry.attempts', true);
+    positive(polling.retry.baseDelayMs, 'polling.retry.baseDelayMs', false);
+    positive(polling.retry.maxDelayMs, 'polling.retry.maxDelayMs', false);
+  }
+  if (polling.onDeadLetter !== undefined && typeof polling.onDeadLetter !== 'function') {
+    throw validationError('polling.onDeadLetter', 'polling.onDeadLetter must be a function');
+  }
 }
 
 export const {
