@@ -1,47 +1,134 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
-import Database from 'better-sqlite3';
-import { afterAll, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from './test-utils/child.js';
-import { startPullGate } from './test-utils/pull-gate.js';
-import { startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, emulator, secret, tempDir } from './test-utils/setup.js';
+import { type KillProxy, type Shot, recordKeys, startKillProxy } from './test-utils/kill-proxy.js';
+import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
+import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
 
-const REPORTS = 2000;
-const REPLIES = 200;
+// The platform hands each report and reply out once: a relay killed after the answer reached
+// it and before the records were durable loses them for good. These tests aim SIGKILL at
+// exactly that moment (a proxy kills the relay D ms after it wrote the answer), then at
+// random moments while records flow, and count what was handed out against what arrived.
+
+type StoreKind = 'sqlite' | 'postgres';
+type RecordKind = 'report' | 'reply';
+const STORES: readonly StoreKind[] = ['sqlite', 'postgres'];
+/** Milliseconds between the end of the answer's write and the SIGKILL. */
+const DELAYS = [0, 1, 2, 3, 5, 8, 10, 15, 20];
+const BATCH = 10;
+/** Pulls a relay has answered before it counts as warm. */
+const WARM_PULLS = 6;
+/** How long a restarted relay gets to deliver what its predecessor was handed. */
+const SETTLE_MS = 2500;
+/**
+ * A kill later than D + this is off target (the test process was not scheduled in time): its
+ * losses still count, and the strike is repeated, so every D gets a kill on time.
+ */
+const LATE_MS = 1;
+const MAX_ATTEMPTS = 5;
+const RANDOM_KILLS = 12;
+const REPORTS = 1000;
+const REPLIES = 100;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const cleanups: Array<() => Promise<void> | void> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-it('survives SIGKILL at random moments: every report and reply arrives, signed', {
-  timeout: 120_000,
-}, async () => {
-  const platform: Emulator = await emulator();
+/** Resolves when `check` holds or `ms` passed; never throws (the caller counts what arrived). */
+async function settle(check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await sleep(10);
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function keyOf(event: { type: string; data: Record<string, unknown> }): string {
+  return event.type === 'sms.report'
+    ? `report:${String(event.data['mobile'])}:${String(event.data['taskId'])}`
+    : `reply:${String(event.data['content'])}`;
+}
+
+/** Verified webhook ids per record key, as the receiver saw them. */
+function arrivals(rx: Receiver): Map<string, Set<string>> {
+  const byKey = new Map<string, Set<string>>();
+  for (const r of rx.verified()) {
+    const key = keyOf(r.event!);
+    const ids = byKey.get(key) ?? new Set<string>();
+    ids.add(r.id);
+    byKey.set(key, ids);
+  }
+  return byKey;
+}
+
+function table(rows: Array<Record<string, string | number>>): string {
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ');
+  return [line(columns), ...rows.map((r) => line(columns.map((c) => String(r[c]))))].join('\n');
+}
+
+interface Rig {
+  platform: Emulator;
+  proxy: KillProxy;
+  rx: Receiver;
+  /** Starts a relay process on the rig's config and store (the same files every time). */
+  start(): RelayChild;
+  /** Injects `n` new records of a kind into the platform; returns their keys. */
+  inject(kind: RecordKind, n: number): string[];
+  pending(): number;
+}
+
+let serial = 0;
+
+async function rig(store: StoreKind): Promise<Rig> {
+  const platform = await emulator();
   cleanups.push(() => platform.close());
-  const gate = await startPullGate(platform.url);
-  cleanups.push(() => gate.close());
+  const proxy = await startKillProxy(platform.url);
+  cleanups.push(() => proxy.close());
   const rx = await startReceiver({ secret });
   cleanups.push(() => rx.close());
   const tmp = tempDir();
   cleanups.push(() => tmp.cleanup());
-  const dbPath = join(tmp.dir, 'relay.db');
+  let storeConfig: Record<string, string>;
+  if (store === 'sqlite') {
+    storeConfig = { sqlite: join(tmp.dir, 'relay.db') };
+  } else {
+    const schema = `relay_crash_${randomBytes(5).toString('hex')}`;
+    storeConfig = { postgres: TEST_DATABASE_URL, schema };
+    cleanups.push(async () => {
+      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await db.connect();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.end();
+    });
+  }
   const configPath = join(tmp.dir, 'relay.json');
   writeFileSync(
     configPath,
     JSON.stringify({
-      store: { sqlite: dbPath },
+      store: storeConfig,
       accounts: [
         {
           name: 'main',
-          baseUrl: gate.url,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
+          baseUrl: '${PLATFORM_URL}',
           userId: '12',
           account: 'demo',
           // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
           password: '${SMS_PASSWORD}',
-          pollIntervalMs: 100,
+          pollIntervalMs: 50,
           statusNum: 300,
           timeoutMs: 2000,
         },
@@ -59,74 +146,245 @@ it('survives SIGKILL at random moments: every report and reply arrives, signed',
     }),
   );
   const env = { SMS_PASSWORD: PASSWORD, WEBHOOK_SECRET: secret };
-  let child: RelayChild = spawnRelay(configPath, env);
-  cleanups.push(() => void child.kill('SIGKILL'));
-  await child.url;
+  const children: RelayChild[] = [];
+  cleanups.push(() => Promise.all(children.map((child) => child.kill('SIGKILL'))));
 
-  const expected = new Set<string>();
-  let injecting = true;
-  const injector = (async () => {
-    for (let i = 0; i < REPORTS || expected.size < REPORTS + REPLIES; ) {
-      for (let k = 0; k < 40 && i < REPORTS; k++, i++) {
-        const mobile = `139${String(i).padStart(8, '0')}`;
-        const taskId = String(7_000_000_000_000_000n + BigInt(i));
-        platform.injectReport({ account: 'demo', mobile, taskId, status: i % 7 === 0 ? 20 : 10 });
-        expected.add(`report:${mobile}:${taskId}`);
-      }
-      if (i % 400 === 0 || i >= REPORTS) {
-        for (let k = 0; k < 40 && expected.size < REPORTS + REPLIES; k++) {
-          const content = `回复 ${expected.size}`;
+  return {
+    platform,
+    proxy,
+    rx,
+    start() {
+      // The same file every time; the proxy's address tells it which relay is asking.
+      const child = spawnRelay(configPath, { ...env, PLATFORM_URL: proxy.relayUrl() });
+      children.push(child);
+      return child;
+    },
+    inject(kind, n) {
+      const keys: string[] = [];
+      for (let i = 0; i < n; i++) {
+        serial++;
+        if (kind === 'report') {
+          const mobile = `139${String(serial).padStart(8, '0')}`;
+          const taskId = String(7_000_000_000_000_000n + BigInt(serial));
+          platform.injectReport({ account: 'demo', mobile, taskId, status: serial % 7 ? 10 : 20 });
+          keys.push(`report:${mobile}:${taskId}`);
+        } else {
+          const content = `回复 ${serial}`;
           platform.injectReply({ account: 'demo', mobile: '13800138000', content });
-          expected.add(`reply:${content}`);
+          keys.push(`reply:${content}`);
         }
       }
-      await sleep(80);
-    }
-    injecting = false;
-  })();
+      return keys;
+    },
+    pending: () => platform.pendingReports('demo').length + platform.pendingReplies('demo').length,
+  };
+}
 
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  cleanups.push(() => void db.close());
-  const stored = () => (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+interface WindowRow {
+  store: StoreKind;
+  relay: 'cold' | 'warm';
+  kind: RecordKind;
+  D: number;
+  'killed at (ms)': string;
+  'handed out': number;
+  arrived: number;
+  lost: number;
+}
 
-  let kills = 0;
-  while (injecting || kills < 8) {
-    await sleep(150 + Math.random() * 900);
-    // Kill anywhere except inside the platform's pull-once window (see startPullGate).
-    gate.hold();
-    await waitFor(
-      () => gate.inFlight === 0 && stored() >= gate.forwardedRecords,
-      10_000,
-      'pulled records committed',
-    );
-    expect(await child.kill('SIGKILL')).toBe(null);
-    kills++;
-    await sleep(30);
-    gate.release();
-    child = spawnRelay(configPath, env);
-    await child.url;
-  }
-  await injector;
-
-  const keyOf = (event: { type: string; data: Record<string, unknown> }) =>
-    event.type === 'sms.report'
-      ? `report:${String(event.data['mobile'])}:${String(event.data['taskId'])}`
-      : `reply:${String(event.data['content'])}`;
-  const arrived = () => new Set(rx.verified().map((r) => keyOf(r.event!)));
-  await waitFor(() => arrived().size >= expected.size, 60_000, 'every record at the receiver');
-
-  const got = arrived();
-  const missing = [...expected].filter((key) => !got.has(key));
-  expect(missing).toEqual([]);
-  expect(rx.received.filter((r) => r.event === null)).toEqual([]);
-  const ids = new Set(rx.received.map((r) => r.id));
-  expect(ids.size).toBe(expected.size);
-  const duplicates = rx.received.length - ids.size;
-  console.log(
-    `crash test: ${kills} SIGKILLs, ${expected.size} events (${REPORTS} reports, ${REPLIES} replies), ` +
-      `${rx.received.length} deliveries, ${duplicates} duplicates`,
+/**
+ * Injects a batch, arms the proxy to SIGKILL `relay` D ms after the answer holding it was
+ * written, restarts the relay on the same store and counts what arrives. The kill depends
+ * only on the answer and D, never on what the relay has done by then.
+ */
+async function strike(
+  r: Rig,
+  relay: RelayChild,
+  row: Pick<WindowRow, 'store' | 'relay' | 'kind' | 'D'>,
+): Promise<{ next: RelayChild; row: WindowRow; onTime: boolean }> {
+  const before = r.proxy.handedOut;
+  const fired = r.proxy.arm(row.D, relay.proc);
+  const keys = r.inject(row.kind, BATCH);
+  const died = relay.exited.then((code) => {
+    throw new Error(`relay exited (${code}) before the armed kill:\n${relay.lines.join('\n')}`);
+  });
+  const shot: Shot = await within(
+    Promise.race([fired, died]),
+    15_000,
+    `the armed kill (${JSON.stringify(row)})`,
   );
+  died.catch(() => {});
+  await relay.exited;
+  expect(relay.proc.signalCode).toBe('SIGKILL');
+  const next = r.start();
+  await next.url;
+  const arrivedCount = () => {
+    const got = arrivals(r.rx);
+    return keys.filter((key) => got.has(key)).length;
+  };
+  await settle(() => arrivedCount() === keys.length, SETTLE_MS);
+  const handedOut = r.proxy.handedOut - before;
+  const arrived = arrivedCount();
+  const onTime = shot.firedAfterMs <= row.D + LATE_MS;
+  return {
+    next,
+    onTime,
+    row: {
+      ...row,
+      'killed at (ms)': `${shot.firedAfterMs.toFixed(2)}${onTime ? '' : ' (late)'}`,
+      'handed out': handedOut,
+      arrived,
+      lost: handedOut - arrived,
+    },
+  };
+}
 
-  // A clean SIGTERM exits 0 after finishing in-flight work.
-  expect(await child.kill('SIGTERM')).toBe(0);
-});
+for (const [storeIndex, store] of STORES.entries()) {
+  it(`${store}: SIGKILL 0–20 ms after the platform answered a pull loses nothing (cold and warm relay)`, {
+    timeout: 150_000,
+  }, async () => {
+    const r = await rig(store);
+    const rows: WindowRow[] = [];
+    const kindFor = (phase: number, d: number): RecordKind =>
+      (storeIndex + phase + d) % 2 === 0 ? 'reply' : 'report';
+
+    const offTarget: string[] = [];
+
+    // Cold: the batch waits on the platform, the relay starts and is killed after its first pull.
+    for (const [d, D] of DELAYS.entries()) {
+      for (let attempt = 1; ; attempt++) {
+        const row = { store, relay: 'cold', kind: kindFor(0, d), D } as const;
+        const struck = await strike(r, r.start(), row);
+        rows.push(struck.row);
+        expect(await struck.next.kill('SIGTERM')).toBe(0);
+        if (struck.onTime) break;
+        if (attempt === MAX_ATTEMPTS) {
+          offTarget.push(`cold D=${D}`);
+          break;
+        }
+      }
+    }
+
+    // Warm: the relay has been polling a while (and the restarted one becomes the next warm one).
+    let relay = r.start();
+    await relay.url;
+    for (const [d, D] of DELAYS.entries()) {
+      for (let attempt = 1; ; attempt++) {
+        const epoch = r.proxy.kills;
+        await waitFor(
+          () =>
+            r.proxy.answers.filter((a) => a.epoch === epoch && a.handedOut).length >= WARM_PULLS,
+          10_000,
+          'a warm relay',
+        );
+        const row = { store, relay: 'warm', kind: kindFor(1, d), D } as const;
+        const struck = await strike(r, relay, row);
+        rows.push(struck.row);
+        relay = struck.next;
+        if (struck.onTime) break;
+        if (attempt === MAX_ATTEMPTS) {
+          offTarget.push(`warm D=${D}`);
+          break;
+        }
+      }
+    }
+    expect(await relay.kill('SIGTERM')).toBe(0);
+
+    const differentIds = [...arrivals(r.rx)].filter(([, ids]) => ids.size > 1);
+    console.log(
+      `pull-once window, ${store}: SIGKILL D ms after the answer was written, ${BATCH} records per kill\n` +
+        table(rows as unknown as Array<Record<string, string | number>>) +
+        `\ntotal: ${rows.reduce((n, row) => n + row['handed out'], 0)} handed out, ` +
+        `${rows.reduce((n, row) => n + row.lost, 0)} lost, ` +
+        `${differentIds.length} records delivered under two or more webhook ids`,
+    );
+    expect(rows.filter((row) => row.lost !== 0)).toEqual([]);
+    expect(differentIds.map(([key, ids]) => ({ key, ids: [...ids] }))).toEqual([]);
+    expect(r.rx.received.filter((rec) => rec.event === null)).toEqual([]);
+    expect(offTarget, `no kill within ${LATE_MS} ms of D in ${MAX_ATTEMPTS} attempts`).toEqual([]);
+  });
+}
+
+for (const store of STORES) {
+  it(`${store}: SIGKILL at random moments while reports flow: every record handed out arrives, under one webhook id`, {
+    timeout: 120_000,
+  }, async () => {
+    const r = await rig(store);
+    let relay = r.start();
+    await relay.url;
+
+    const injected = new Set<string>();
+    let injecting = true;
+    const injector = (async () => {
+      for (let round = 0; round < 40; round++) {
+        for (const key of r.inject('report', REPORTS / 40)) injected.add(key);
+        if (round % 4 === 3) for (const key of r.inject('reply', REPLIES / 10)) injected.add(key);
+        await sleep(250);
+      }
+      injecting = false;
+    })();
+
+    // From the spawn, not from "relay started": a kill may land in startup and recovery too.
+    while (injecting || r.proxy.kills < RANDOM_KILLS) {
+      await sleep(150 + Math.random() * 900);
+      r.proxy.kill(relay.proc);
+      await relay.exited;
+      relay = r.start();
+    }
+    await relay.url;
+    await injector;
+
+    // Records the platform answered to a relay that had already died never reached any relay.
+    const answeredToDead = new Set(
+      r.proxy.answers.filter((a) => !a.handedOut).flatMap((a) => recordKeys(a.text)),
+    );
+    const handedTo = (epoch: number) =>
+      r.proxy.answers
+        .filter((a) => a.handedOut && a.epoch === epoch)
+        .flatMap((a) => recordKeys(a.text));
+    const accounted = () => {
+      const got = arrivals(r.rx);
+      return [...injected].every((key) => got.has(key) || answeredToDead.has(key));
+    };
+    await settle(() => r.pending() === 0 && accounted(), 15_000);
+
+    const got = arrivals(r.rx);
+    const perKill = Array.from({ length: r.proxy.kills + 1 }, (_, epoch) => {
+      const handed = handedTo(epoch);
+      const lost = handed.filter((key) => !got.has(key));
+      const killedAt = r.proxy.killedAt[epoch];
+      const lastAnswer = r.proxy.answers.findLast(
+        (a) => a.epoch === epoch && a.records > 0 && a.writtenAt !== null,
+      );
+      return {
+        kill: epoch < r.proxy.kills ? String(epoch + 1) : 'none (last relay)',
+        'last answer → kill (ms)':
+          killedAt !== undefined && lastAnswer?.writtenAt != null
+            ? (killedAt - lastAnswer.writtenAt).toFixed(2)
+            : '-',
+        'handed out': handed.length,
+        arrived: handed.length - lost.length,
+        lost: lost.length,
+      };
+    });
+    const verified = r.rx.verified();
+    const ids = new Set(verified.map((rec) => rec.id));
+    const differentIds = [...got].filter(([, keyIds]) => keyIds.size > 1);
+    const missing = [...injected].filter((key) => !got.has(key) && !answeredToDead.has(key));
+    console.log(
+      `random SIGKILLs, ${store}: ${r.proxy.kills} kills, ${injected.size} records injected ` +
+        `(${REPORTS} reports, ${REPLIES} replies)\n${table(perKill)}\n` +
+        `total: ${perKill.reduce((n, k) => n + k['handed out'], 0)} handed out, ` +
+        `${perKill.reduce((n, k) => n + k.lost, 0)} lost; ` +
+        `${answeredToDead.size} answered to an already dead relay (no client can keep those); ` +
+        `${verified.length} deliveries, ${verified.length - ids.size} redeliveries under the same id, ` +
+        `${differentIds.length} records under two or more ids`,
+    );
+
+    expect(r.rx.received.filter((rec) => rec.event === null)).toEqual([]);
+    expect(perKill.filter((k) => k.lost > 0)).toEqual([]);
+    expect(missing).toEqual([]);
+    expect(differentIds.map(([key, keyIds]) => ({ key, ids: [...keyIds] }))).toEqual([]);
+    // A clean SIGTERM exits 0 after finishing in-flight work.
+    expect(await relay.kill('SIGTERM')).toBe(0);
+  });
+}
