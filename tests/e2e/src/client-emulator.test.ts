@@ -302,17 +302,41 @@ describe.each(['utf-8', 'gbk'] as const)('charset %s', (charset) => {
     });
 
     it('latency beyond the timeout is UNKNOWN_OUTCOME for a send and TIMEOUT for a balance, retried', async () => {
+      const timeoutMs = 300;
       emulator.setFault({ type: 'latency', ms: 1500 });
       await refusal(
-        client(charset, { timeoutMs: 300 }).send({ mobiles: '13800138000', content: '【测试】x' }),
+        client(charset, { timeoutMs }).send({ mobiles: '13800138000', content: '【测试】x' }),
         'UNKNOWN_OUTCOME',
       );
+      // The send may have been handled: it is never retried.
+      expect(emulator.requests().filter((r) => r.action === 'send')).toHaveLength(1);
+
+      emulator.reset();
       emulator.setFault({ type: 'latency', ms: 1500, action: 'overage', times: 1 });
+      const failures: unknown[] = [];
+      const started = performance.now();
       const balance = await client(charset, {
-        timeoutMs: 300,
-        retry: { retries: 1, minDelayMs: 1 },
+        timeoutMs,
+        retry: { retries: 1, minDelayMs: 1, maxDelayMs: 1 },
+        logger: { warn: (_message, fields) => failures.push(fields) },
       }).balance();
-      expect(balance.overage).toBeGreaterThan(0);
+      const elapsed = performance.now() - started;
+      expect(balance.overage).toBe(1000);
+      expect(failures).toEqual([
+        expect.objectContaining({ action: 'overage', code: 'TIMEOUT', attempt: 0, retrying: true }),
+      ]);
+
+      // Two attempts reached the platform: the slow one, then the retry that was answered.
+      const attempts = emulator.requests().filter((r) => r.action === 'overage');
+      expect(attempts.map((r) => r.fault)).toEqual(['latency', undefined]);
+      // The first attempt was given up after about timeoutMs (one deadline for the whole
+      // request), not after the 1500 ms the platform took, and the retry followed at once.
+      const [first, second] = attempts.map((r) => r.at.getTime()) as [number, number];
+      const gap = second - first;
+      // (The deadline starts before the request is written, the record when it has arrived.)
+      expect(gap).toBeGreaterThanOrEqual(timeoutMs - 50);
+      expect(gap).toBeLessThan(timeoutMs + 200);
+      expect(elapsed).toBeLessThan(1000);
     });
   });
 });
