@@ -1,5 +1,5 @@
 import type { Reply } from '@sms/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type BoundHandler, RecordDispatcher } from './dispatcher.js';
 import type { SmsDeadLetter } from './options.js';
 
@@ -49,30 +49,42 @@ describe('RecordDispatcher', () => {
     expect(letters).toEqual([]);
   });
 
-  it('waits longer before each retry (exponential backoff, capped)', async () => {
-    const { dispatcher, letters } = setup({ attempts: 4, baseDelayMs: 40, maxDelayMs: 100 });
-    const calls: number[] = [];
-    await dispatcher.dispatch('report', reply, [
-      {
-        name: 'X.fail',
-        call: () => {
-          calls.push(performance.now());
-          throw new Error('always');
+  describe('waits longer before each retry (exponential backoff, capped)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    });
+
+    // Jitter draws each delay from [exp/2, exp]; pinning Math.random at either end makes the
+    // delays exact, and fake timers measure them without waiting.
+    it.each([
+      { random: 0, gaps: [5, 10, 20, 40, 50, 50] },
+      { random: 1 - Number.EPSILON, gaps: [10, 20, 40, 80, 100, 100] },
+    ])('Math.random() = $random: gaps $gaps', async ({ random, gaps }) => {
+      vi.useFakeTimers();
+      vi.spyOn(Math, 'random').mockReturnValue(random);
+      const { dispatcher, letters } = setup({ attempts: 7, baseDelayMs: 10, maxDelayMs: 100 });
+      const calls: number[] = [];
+      const done = dispatcher.dispatch('report', reply, [
+        {
+          name: 'X.fail',
+          call: () => {
+            calls.push(Date.now());
+            throw new Error('always');
+          },
         },
-      },
-    ]);
-    const gaps = calls.slice(1).map((t, i) => t - (calls[i] ?? 0));
-    // Delays are drawn from [exp/2, exp]: 40 → [20,40], 80 → [40,80], capped 100 → [50,100].
-    expect(gaps[0]).toBeGreaterThanOrEqual(19);
-    expect(gaps[1]).toBeGreaterThanOrEqual(39);
-    expect(gaps[2]).toBeGreaterThanOrEqual(49);
-    expect(gaps[2]).toBeLessThan(2000);
-    expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({
-      client: 'main',
-      handler: 'X.fail',
-      attempts: 4,
-      reason: 'exhausted',
+      ]);
+      await vi.runAllTimersAsync();
+      await done;
+      // Doubling from baseDelayMs (10, 20, 40, 80), then held at maxDelayMs (160, 320 become 100).
+      expect(calls.slice(1).map((t, i) => t - (calls[i] ?? 0))).toEqual(gaps);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({
+        client: 'main',
+        handler: 'X.fail',
+        attempts: 7,
+        reason: 'exhausted',
+      });
     });
   });
 
