@@ -1,3 +1,5 @@
+import { maskSecrets } from '@sms/core';
+
 /** Structured logging: one JSON object per line. */
 export interface RelayLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -13,7 +15,11 @@ export interface JsonLoggerOptions {
   level?: LogLevel;
   /** Where lines go (default stderr). */
   write?: (line: string) => void;
-  /** Values that must never appear in a line (passwords, webhook secrets): replaced by `[redacted]`. */
+  /**
+   * Values that must never appear in a line (passwords, webhook secrets), however spelled: as
+   * typed they read `[redacted]`; percent-encoded, HTML- or JSON-escaped (a platform's error
+   * page repeating a form body) they read `***`, as core's `maskSecrets` masks them.
+   */
   redact?: readonly string[];
 }
 
@@ -38,9 +44,19 @@ export function jsonLogger(options: JsonLoggerOptions = {}): RelayLogger {
   const secrets = [...new Set(options.redact ?? [])].filter((s) => s.length >= 4);
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < min) return;
+    // Masked value by value, before JSON escapes them once more: an excerpt of a page that
+    // echoed a form body carries the secret percent-encoded or escaped, not as typed.
+    const mask = (text: string) =>
+      maskSecrets(
+        secrets.reduce((t, s) => t.split(s).join('[redacted]'), text),
+        secrets,
+      );
     let line = JSON.stringify(
       { time: new Date().toISOString(), level, msg: message, ...fields },
-      (_key, value) => plain(value),
+      (_key, value) => {
+        const out = plain(value);
+        return typeof out === 'string' && secrets.length > 0 ? mask(out) : out;
+      },
     );
     for (const secret of secrets) {
       if (line.includes(secret)) line = line.split(secret).join('[redacted]');

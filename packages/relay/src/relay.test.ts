@@ -1,12 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateWebhookSecret } from '@sms/core';
+import { generateWebhookSecret, secretVariants } from '@sms/core';
 import { type Relay, createRelay } from './relay.js';
+import { spawnRelay } from './test-utils/child.js';
+import { runCli } from './test-utils/cli.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, emulator, memoryLogger, report, secret, tempDir } from './test-utils/setup.js';
+import {
+  PASSWORD,
+  TEST_DATABASE_URL,
+  emulator,
+  memoryLogger,
+  report,
+  secret,
+  tempDir,
+} from './test-utils/setup.js';
 
 const FAST = { retrySchedule: [50, 100, 200], jitter: 0, idleMs: 20, timeoutMs: 2000 };
 
@@ -375,7 +387,9 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
 
   it('keeps other accounts running through wrong passwords, barred accounts and an unreachable platform', async () => {
     const rx = await receiver();
-    const logger = memoryLogger(['wrong-password-1', 'barred-pass']);
+    // What reaches the real relay's stderr is checked for secrets in 'the relay process
+    // logs no secret' below; this one is about the other accounts carrying on.
+    const logger = memoryLogger();
     const base = config([{ name: 'app', url: rx.url, secret }]);
     const { relay } = await start(
       {
@@ -422,10 +436,7 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     );
     platform.injectReport(report());
     await waitFor(() => rx.verified().length === 1);
-    const text = logger.lines.join('');
-    expect(text).not.toContain('wrong-password-1');
-    expect(text).not.toContain('barred-pass');
-    expect(text).toContain('用户名或密码错误');
+    expect(logger.lines.join('')).toContain('用户名或密码错误');
     const metrics = await (await fetch(`${relay.url}/metrics`)).text();
     expect(metrics).toMatch(
       /sms_relay_poll_errors_total\{account="wrong",code="AUTH_FAILED"\} \d+/,
@@ -496,5 +507,123 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     expect(row).toMatchObject({ account: 'main', kind: 'reports', http_status: 200 });
     expect(row.body.length).toBeGreaterThan(0);
     expect(row.body.toString('utf8')).toContain('<');
+  });
+});
+
+describe('the relay process logs no secret', () => {
+  const PG_PASSWORD = 'S3cret-pw';
+  // Characters that percent-encode, JSON-escape and HTML-escape differently.
+  const WRONG_PASSWORD = 'wr0ng pa$$/é+&="x"';
+  const TOKEN = `tok_${randomBytes(12).toString('hex')}`;
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  /** Each secret as it could be spelled in a JSON log line: raw, percent-encoded, escaped. */
+  function spellings(value: string): string[] {
+    const forms = new Set([
+      value,
+      encodeURIComponent(value),
+      encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+      encodeURIComponent(value).replace(/%20/g, '+'),
+      ...secretVariants(value),
+    ]);
+    return [...forms].flatMap((form) => [form, JSON.stringify(form).slice(1, -1)]);
+  }
+
+  it('at debug level, through a wrong password, a platform page echoing every secret, a failing receiver and a store error', {
+    timeout: 60_000,
+  }, async () => {
+    const platform = await emulator();
+    cleanups.push(() => platform.close());
+    const rx = await startReceiver({ secret, respond: () => ({ status: 500 }) });
+    cleanups.push(() => rx.close());
+    const tmp = tempDir();
+    cleanups.push(() => tmp.cleanup());
+    const schema = `relay_secrets_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    cleanups.push(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    });
+    const rotated = generateWebhookSecret();
+    // Trust auth takes any password: the relay connects, and the URL still carries one.
+    const pgUrl = new URL(TEST_DATABASE_URL);
+    pgUrl.username ||= 'postgres';
+    pgUrl.password = PG_PASSWORD;
+    const secrets = [PASSWORD, WRONG_PASSWORD, secret, rotated, TOKEN, PG_PASSWORD];
+    // The signing keys without their whsec_ prefix are the same secrets.
+    const keys = [secret, rotated].map((s) => s.slice('whsec_'.length));
+
+    const configPath = await runCli.writeConfig(tmp.dir, {
+      store: { postgres: pgUrl.toString(), schema },
+      journal: { dir: join(tmp.dir, 'journal') },
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: platform.url,
+          userId: '12',
+          account: 'demo',
+          password: PASSWORD,
+          pollIntervalMs: 50,
+        },
+        {
+          name: 'wrong',
+          baseUrl: platform.url,
+          account: 'demo',
+          password: WRONG_PASSWORD,
+          pollIntervalMs: 50,
+        },
+      ],
+      targets: [{ name: 'app', url: `${rx.url}?token=${TOKEN}`, secret: [secret, rotated] }],
+      delivery: { ...FAST, retrySchedule: Array(50).fill(30) },
+      http: { port: 0, host: '127.0.0.1' },
+      log: { level: 'debug' },
+    });
+    const relay = spawnRelay(configPath);
+    cleanups.push(() => relay.kill('SIGKILL'));
+    await relay.url;
+    const text = () => relay.lines.join('\n');
+
+    platform.injectReport(report());
+    await waitFor(() => text().includes('AUTH_FAILED'), 10_000, 'a wrong password answer');
+    await waitFor(() => rx.received.length >= 3, 10_000, 'failing deliveries');
+    // An error page that repeats everything it was sent and then some: every spelling of
+    // every secret, as a careless platform (or a proxy in front of it) might.
+    const everything = [...secrets, ...keys].flatMap(spellings).join(' | ');
+    platform.setFault({ type: 'html500', body: `<html><body>Error: ${everything}</body></html>` });
+    await waitFor(() => /"poll failed".*"HTTP"/.test(text()), 10_000, 'a platform error page');
+    // Excerpts are cut short; a refusal's remark is logged whole, every spelling in it.
+    const xml = (t: string) =>
+      t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    platform.setFault({
+      type: 'malformed',
+      body: `<?xml version="1.0" encoding="utf-8" ?><returnsms><errorstatus><error>99</error><remark>ECHO ${xml(everything)}</remark></errorstatus></returnsms>`,
+    });
+    await waitFor(() => text().includes('"platformMessage":"ECHO '), 10_000, 'an echoing refusal');
+    platform.setFault({ type: 'malformed', body: `<returnsms>${everything}` });
+    await waitFor(() => text().includes('quarantined'), 10_000, 'a quarantined answer');
+    platform.setFault(null);
+    // The store goes away under the running relay.
+    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    platform.injectReport(report());
+    await waitFor(
+      () =>
+        text().includes('could not store a pulled answer') &&
+        text().includes('claiming deliveries failed'),
+      15_000,
+      'store errors',
+    );
+    await relay.kill('SIGTERM');
+
+    const out = text();
+    for (const value of [...secrets, ...keys]) {
+      for (const spelled of spellings(value))
+        expect(out, `${value} as ${spelled}`).not.toContain(spelled);
+    }
+    expect(out).toContain('[redacted]');
+    for (const line of relay.lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 });

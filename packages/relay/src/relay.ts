@@ -45,8 +45,21 @@ export interface Relay {
 export function secretsOf(config: RelayConfig): string[] {
   const values = [
     ...config.accounts.map((a) => a.password),
-    ...config.targets.flatMap((t) => t.secrets),
+    // A signing key is as secret without its whsec_ prefix.
+    ...config.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)])),
   ];
+  // A token in a webhook or platform URL (`?token=...`) authenticates as a password would.
+  // Short values (`v=2`, `format=json`) are settings, and masking them would garble logs.
+  for (const url of [
+    ...config.targets.map((t) => t.url),
+    ...config.accounts.map((a) => a.baseUrl),
+  ]) {
+    try {
+      for (const value of new URL(url).searchParams.values()) {
+        if (value.length >= 8) values.push(value);
+      }
+    } catch {}
+  }
   if ('postgres' in config.store) {
     try {
       const password = decodeURIComponent(new URL(config.store.postgres).password);
