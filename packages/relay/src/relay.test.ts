@@ -31,6 +31,7 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
   beforeAll(async () => {
     platform = await emulator([
       { userId: '', account: 'barred', password: 'barred-pass', reportsAllowed: false },
+      { userId: '', account: 'other', password: 'other-pass' },
     ]);
     tmp = tempDir();
   });
@@ -167,27 +168,93 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     expect(loopback.relay.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it('routes by event type and account', async () => {
-    const reportsOnly = await receiver();
-    const repliesOnly = await receiver();
-    await start(
-      config([
-        { name: 'reports', url: reportsOnly.url, secret, events: ['sms.report'] },
+  it('routes by event type and account: each target gets exactly its events', async () => {
+    const mainReports = await receiver();
+    const secondAll = await receiver();
+    const base = config([
+      {
+        name: 'main-reports',
+        url: mainReports.url,
+        secret,
+        events: ['sms.report'],
+        accounts: ['main'],
+      },
+      { name: 'second-all', url: secondAll.url, secret, accounts: ['second'] },
+    ]);
+    const cfg = {
+      ...base,
+      accounts: [
+        ...base.accounts,
         {
-          name: 'replies',
-          url: repliesOnly.url,
-          secret,
-          events: ['sms.reply'],
-          accounts: ['main'],
+          name: 'second',
+          baseUrl: platform.url,
+          account: 'other',
+          password: 'other-pass',
+          pollIntervalMs: 50,
         },
-      ]),
+      ],
+    };
+    await start(cfg);
+    const sent: Array<{ account: string; type: string; mobile: string }> = [];
+    for (let i = 0; i < 3; i++) {
+      for (const [account, platformAccount] of [
+        ['main', 'demo'],
+        ['second', 'other'],
+      ] as const) {
+        const r = { ...report(), account: platformAccount };
+        platform.injectReport(r);
+        sent.push({ account, type: 'sms.report', mobile: r.mobile });
+        const mobile = `139${String(sent.length).padStart(8, '0')}`;
+        platform.injectReply({ account: platformAccount, mobile, content: `hi ${account}` });
+        sent.push({ account, type: 'sms.reply', mobile });
+      }
+    }
+    const got = (rx: Receiver) =>
+      rx
+        .verified()
+        .map(
+          (r) =>
+            `${String(r.event!.data['account'])} ${r.event!.type} ${String(r.event!.data['mobile'])}`,
+        )
+        .sort();
+    const expected = (keep: (s: (typeof sent)[0]) => boolean) =>
+      sent
+        .filter(keep)
+        .map((s) => `${s.account} ${s.type} ${s.mobile}`)
+        .sort();
+    // Every record of both accounts is stored (read from the file), main's replies with no
+    // delivery at all: nothing is still on its way to a target that should not get it.
+    const db = new Database(cfg.store.sqlite, { readonly: true });
+    const stored = () =>
+      db
+        .prepare(
+          `SELECT e.account, e.type, COUNT(d.target) AS targets,
+                  TOTAL(d.status = 'delivered') AS delivered
+           FROM events e LEFT JOIN deliveries d ON d.event_id = e.id GROUP BY e.id`,
+        )
+        .all() as Array<{ account: string; type: string; targets: number; delivered: number }>;
+    await waitFor(
+      () => stored().length === sent.length && stored().every((e) => e.delivered === e.targets),
+      10_000,
+      'every record stored and delivered',
     );
-    platform.injectReport(report());
-    platform.injectReply({ account: 'demo', mobile: '13800138001', content: 'hi' });
-    await waitFor(() => reportsOnly.received.length === 1 && repliesOnly.received.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(reportsOnly.verified().map((r) => r.event!.type)).toEqual(['sms.report']);
-    expect(repliesOnly.verified().map((r) => r.event!.type)).toEqual(['sms.reply']);
+    expect(
+      stored()
+        .map((e) => `${e.account} ${e.type} ${e.targets}`)
+        .sort(),
+    ).toEqual(
+      sent
+        .map(
+          (s) => `${s.account} ${s.type} ${s.account === 'main' && s.type === 'sms.reply' ? 0 : 1}`,
+        )
+        .sort(),
+    );
+    db.close();
+    expect(got(mainReports)).toEqual(
+      expected((s) => s.account === 'main' && s.type === 'sms.report'),
+    );
+    expect(got(secondAll)).toEqual(expected((s) => s.account === 'second'));
+    expect(mainReports.received.length + secondAll.received.length).toBe(9);
   });
 
   it('keeps retrying while the receiver is down, and everything arrives once it is up', async () => {
