@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Emulator, startEmulator } from '@sms/emulator';
@@ -116,21 +117,121 @@ describe('examples/nest-app (compiled CJS) against the emulator', () => {
     expect(response.status).toBe(404);
   });
 
-  it('shuts down on SIGTERM: pollers stop and the process exits', async () => {
-    const started = Date.now();
+  // The worst moment to stop: a reply poll is in flight (pull-once: the platform hands the
+  // reply out once). The shutdown hooks must let it land in the handler, then stop polling.
+  it('shuts down on SIGTERM: a poll in flight is handled, then the pollers stop and the process exits', async () => {
     const app = running.process;
+    emulator.setFault({ type: 'latency', ms: 500, path: '/callApi.aspx', times: 1 });
+    emulator.injectReply({ account: 'demo', mobile: '13800138001', content: '退订' });
+    const inFlight = await eventually(
+      async () => emulator.requests().some((r) => r.fault === 'latency'),
+      (seen) => seen,
+    );
+    expect(inFlight).toBe(true);
+    const before = running.output().length;
+    const started = Date.now();
     const exited = once(app, 'exit');
     app.kill('SIGTERM');
     await exited;
     expect(Date.now() - started).toBeLessThan(3000);
     expect(app.signalCode ?? app.exitCode).toBe('SIGTERM');
-    const requests = emulator.requests().length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(emulator.requests().length).toBe(requests);
     const output = running.output();
+    // The hooks ran: the answer in flight reached @OnSmsReply() before the process exited.
+    expect(output).toContain('reply from 13800138001: 退订');
+    expect(emulator.account('demo')).toMatchObject({ pendingReplies: 0 });
+    // And no poll started after it: it is the last request the platform saw, then nothing.
+    const requests = emulator.requests();
+    expect(requests.at(-1)).toMatchObject({ path: '/callApi.aspx', fault: 'latency' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emulator.requests()).toHaveLength(requests.length);
     expect(output).not.toContain(account.password);
     expect(output).not.toContain('dead letter');
-    expect(output).toContain('reply from 13800138000');
+    // Nothing went wrong while stopping (a poll on a closed client would log a failed fetch).
+    expect(output.slice(before)).not.toMatch(/WARN|ERROR/);
+  });
+});
+
+// The same shutdown in process (`app.close()`, what SIGTERM triggers), where the client can
+// be watched: the pollers stop first (a fetch in flight settles), then the client closes.
+describe('app.close() on the compiled app', () => {
+  const require = createRequire(import.meta.url);
+  require('reflect-metadata');
+  const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
+  const { SmsClient } = require('@sms/core') as typeof import('@sms/core');
+  const { AppModule } = require('../dist/app.module.js') as { AppModule: new () => object };
+  const { InboxService } = require('../dist/inbox.service.js') as {
+    InboxService: new () => { replies: Array<{ mobile: string; content: string }> };
+  };
+
+  let platform: Emulator;
+  beforeAll(async () => {
+    platform = await startEmulator({ port: 0, accounts: [account] });
+  });
+  afterAll(() => platform?.close());
+
+  it('stops the pollers, then closes the client: no request after close, a later call fails as closed', async () => {
+    Object.assign(process.env, {
+      SMS_BASE_URL: platform.url,
+      SMS_USERID: account.userId,
+      SMS_ACCOUNT: account.account,
+      SMS_PASSWORD: account.password,
+      SMS_POLL_INTERVAL_MS: '50',
+    });
+    const logs: string[] = [];
+    const keep = (message: unknown) => void logs.push(String(message));
+    const app = await NestFactory.create(AppModule, {
+      logger: { log: keep, error: keep, warn: keep, debug: keep, verbose: keep },
+    });
+    await app.init();
+    const client = app.get(SmsClient);
+    const inbox = app.get(InboxService);
+
+    // What the client is asked to do, in order: each fetch's start and end, and close().
+    const events: string[] = [];
+    for (const method of ['fetchReports', 'fetchReplies', 'close'] as const) {
+      const original = (client[method] as (...args: unknown[]) => Promise<unknown>).bind(client);
+      Object.assign(client, {
+        [method]: async (...args: unknown[]) => {
+          events.push(`${method} start`);
+          try {
+            return await original(...args);
+          } finally {
+            events.push(`${method} end`);
+          }
+        },
+      });
+    }
+
+    platform.setFault({ type: 'latency', ms: 300, path: '/callApi.aspx', times: 1 });
+    platform.injectReply({ account: 'demo', mobile: '13800138002', content: '好的' });
+    await eventually(
+      async () => platform.requests().some((r) => r.fault === 'latency'),
+      (seen) => seen,
+    );
+    await app.close();
+
+    // Pollers first: the fetch in flight ended (its reply handled) before close() began.
+    expect(inbox.replies.map((r) => `${r.mobile} ${r.content}`)).toEqual(['13800138002 好的']);
+    expect(events.slice(-4)).toEqual([
+      'fetchReplies start',
+      'fetchReplies end',
+      'close start',
+      'close end',
+    ]);
+    expect(events.filter((e) => e === 'close start')).toHaveLength(1);
+    const requests = platform.requests();
+    expect(requests.at(-1)).toMatchObject({ path: '/callApi.aspx', fault: 'latency' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(platform.requests()).toHaveLength(requests.length);
+
+    // Then the client: closed, so a call after shutdown fails without reaching the platform.
+    await expect(client.balance()).rejects.toMatchObject({
+      name: 'SmsError',
+      code: 'NETWORK',
+      message: expect.stringContaining('the client is closed'),
+    });
+    expect(platform.requests()).toHaveLength(requests.length);
+    expect(logs.filter((l) => /failed|dead letter|still running/.test(l))).toEqual([]);
   });
 });
 
