@@ -22,13 +22,22 @@ try {
   // Reports are pull-once: each is handed out a single time, so keep what you fetch.
   const controller = new AbortController();
   const timeout = setTimeout(() => controller.abort(), 10_000);
+  let ours; // the report for our task
   for await (const report of sms.reports({ intervalMs: 200, signal: controller.signal })) {
     console.log('report:', report);
-    if (report.taskId === sent.taskId) break;
+    if (report.taskId === sent.taskId) {
+      ours = report;
+      break;
+    }
   }
   clearTimeout(timeout);
+  // The example is also a test (`pnpm test`): what it shows must have happened.
+  if (!ours) throw new Error(`no report for task ${sent.taskId} within 10 s`);
+  if (ours.status !== 'delivered') {
+    throw new Error(`task ${sent.taskId} was not delivered: ${ours.errorCode}`);
+  }
 } catch (error) {
-  if (error instanceof SmsError) console.error(`failed: ${error.code} ${error.message}`);
+  console.error('failed:', error instanceof SmsError ? `${error.code} ${error.message}` : error);
   process.exitCode = 1;
 } finally {
   await sms.close();
