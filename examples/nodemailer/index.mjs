@@ -29,6 +29,10 @@ try {
   console.log('messageId (taskID):', info.messageId);
   console.log('accepted:', info.accepted, 'rejected:', info.rejected);
   console.log('response:', info.response);
+  // The e-mail address is not a mobile number: rejected, the two numbers accepted.
+  if (info.accepted.join() !== '13800138000,13800138001' || info.rejected.length !== 1) {
+    throw new Error('expected the two numbers accepted and the e-mail address rejected');
+  }
 
   const [recorded] = emulator.sent();
   console.log('the platform received:', {
@@ -39,9 +43,16 @@ try {
   if (recorded?.taskId !== info.messageId) throw new Error('the emulator did not record the send');
 
   // Failures come back the Nodemailer way: a code, and the SmsError as cause.
-  await transporter.sendMail({ to: '13800138000', text: '赌博' }).catch((error) => {
-    console.log('refused:', error.code, error.response, `(${error.cause.code})`);
-  });
+  const refusal = await transporter.sendMail({ to: '13800138000', text: '赌博' }).then(
+    () => {
+      throw new Error('a message with a blocked word was sent');
+    },
+    (error) => error,
+  );
+  console.log('refused:', refusal.code, refusal.response, `(${refusal.cause?.code})`);
+  if (refusal.cause?.code !== 'ILLEGAL_KEYWORD' || emulator.sent().length !== 1) {
+    throw new Error('expected an ILLEGAL_KEYWORD refusal and nothing more sent');
+  }
 } catch (error) {
   console.error('failed:', error);
   process.exitCode = 1;
