@@ -32,10 +32,11 @@ try {
   const notifme = new NotifmeSdk({
     channels: { sms: { providers: [notifmeSmsProvider(sms)], multiProviderStrategy: 'fallback' } },
   });
-  console.log(
-    'notifme:',
-    await notifme.send({ sms: { from: 'Shop', to: '13800138001', text: '您的订单已发货' } }),
-  );
+  const notified = await notifme.send({
+    sms: { from: 'Shop', to: '13800138001', text: '您的订单已发货' },
+  });
+  console.log('notifme:', notified);
+  if (notified.status !== 'success') throw new Error('notifme did not send through our provider');
 
   // 3. Novu (stateless): register the provider and a template, trigger an event.
   const provider = novuSmsProvider(sms);
@@ -55,9 +56,18 @@ try {
   emulator.flush();
   const events = (await client.fetchReports()).map((data) => ({ type: 'sms.report', data }));
   const body = JSON.parse(JSON.stringify(events));
+  const statuses = new Map();
   for (const id of provider.getMessageId(body)) {
     const status = provider.parseEventBody(body, id);
     console.log(`novu status of ${id}:`, status?.status, status?.response);
+    statuses.set(id, status?.status);
+  }
+  // Every message has its status: delivered, except the one to the failing number.
+  for (const m of emulator.sent()) {
+    const expected = m.mobiles.includes('13900139000') ? 'failed' : 'delivered';
+    if (statuses.get(m.taskId) !== expected) {
+      throw new Error(`expected ${m.taskId} ${expected}, got ${statuses.get(m.taskId)}`);
+    }
   }
 } catch (error) {
   console.error('failed:', error);
