@@ -47,8 +47,11 @@ const { taskId } = await sms.send({ mobiles: ['13800138000'], content: '【示�
 emulator.injectReply({ account: 'demo', mobile: '13800138000', content: '收到，谢谢' });
 console.log(`sent task ${taskId}; waiting for its report and the reply as webhooks…`);
 
+// What should arrive: the report of this task, delivered, and the reply, each as its type.
+const report = () => received.find((e) => e.type === 'sms.report' && e.data.taskId === taskId);
+const reply = () => received.find((e) => e.type === 'sms.reply' && e.data.mobile === '13800138000');
 const deadline = Date.now() + 15_000;
-while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+while (!(report() && reply()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 console.log(
   (await (await fetch(`${relay.url}/metrics`)).text())
     .split('\n')
@@ -61,7 +64,19 @@ await sms.close();
 await emulator.close();
 receiver.close();
 cleanDb();
-if (received.length < 2) {
-  console.error('expected a report and a reply');
+// The example is also a test (`pnpm test`): exit 1 unless both arrived as they should.
+const problems = [];
+if (report()?.data.status !== 'delivered') {
+  problems.push(
+    `no "delivered" sms.report for task ${taskId} (got ${report()?.data.status ?? 'none'})`,
+  );
+}
+if (reply()?.data.content !== '收到，谢谢') {
+  problems.push(
+    `no sms.reply "收到，谢谢" from 13800138000 (got ${reply()?.data.content ?? 'none'})`,
+  );
+}
+if (problems.length > 0) {
+  for (const problem of problems) console.error(problem);
   process.exit(1);
 }
