@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,5 +119,122 @@ describe('sqlite store faults', () => {
       6,
     );
     expect((await store.stats()).delivered).toBe(1);
+  });
+});
+
+/** The built store (dist), run by a second process on the same file. */
+const DIST = new URL('../../dist/index.js', import.meta.url).href;
+
+/** Runs `script` (an ES module body with `sqliteStore` and `path` in scope) in another process. */
+function inOtherProcess(path: string, script: string) {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { sqliteStore } from ${JSON.stringify(DIST)}; const path = ${JSON.stringify(path)};\n${script}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let stdout = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  return { proc, exited, stdout: () => stdout };
+}
+
+describe('sqlite store across processes', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const file = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sms-relay-store-'));
+    dirs.push(dir);
+    return join(dir, 'relay.db');
+  };
+
+  it('never hands the same delivery to a claimer in another process', {
+    timeout: 60_000,
+  }, async () => {
+    const path = file();
+    const store = await sqliteStore({ path });
+    const total = 3000;
+    for (let i = 0; i < total; i += 500) {
+      await store.insertBatch({
+        account: 'main',
+        events: Array.from({ length: 500 }, (_, n) => ({
+          id: newEventId(),
+          type: 'sms.report' as const,
+          body: `{"n":${i + n}}`,
+        })),
+        targets: ['a'],
+        now: 1,
+      });
+    }
+    const other = inOtherProcess(
+      path,
+      `const store = await sqliteStore({ path });
+       process.stdout.write('ready ');
+       const ids = [];
+       for (;;) {
+         const got = await store.claim({ limit: 5, now: 2, leaseMs: 60000 });
+         if (got.length === 0) break;
+         for (const d of got) ids.push(d.eventId);
+       }
+       await store.close();
+       process.stdout.write(JSON.stringify(ids));`,
+    );
+    // Both race from the start: the other process's first claim is this one's signal.
+    const started = Date.now();
+    while (!other.stdout().startsWith('ready') && Date.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const mine: string[] = [];
+    for (;;) {
+      const got = await store.claim({ limit: 5, now: 2, leaseMs: 60_000 });
+      if (got.length === 0 && other.proc.exitCode !== null) break;
+      for (const d of got) mine.push(d.eventId);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await other.exited).toBe(0);
+    await store.close();
+    const theirs = JSON.parse(other.stdout().slice('ready '.length)) as string[];
+    // Both took part, or this proved nothing about concurrency.
+    expect(mine.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(mine.filter((id) => theirs.includes(id))).toEqual([]);
+    expect(new Set([...mine, ...theirs]).size).toBe(total);
+    expect(mine.length + theirs.length).toBe(total);
+  });
+
+  it('gives the poll lock to each process: two processes on one file would both poll (docs/relay.md)', async () => {
+    const path = file();
+    const holder = inOtherProcess(
+      path,
+      `const store = await sqliteStore({ path });
+       const lock = await store.lockAccount('main');
+       process.stdout.write(lock ? 'locked' : 'refused');
+       setInterval(() => {}, 1000);`,
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no answer from the holder')), 10_000);
+        holder.proc.stdout.on('data', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      expect(holder.stdout()).toBe('locked');
+      const store = await sqliteStore({ path });
+      // The limitation, as documented: the lock is not shared across processes.
+      const lock = await store.lockAccount('main');
+      expect(lock).not.toBeNull();
+      await store.close();
+    } finally {
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+    }
   });
 });
