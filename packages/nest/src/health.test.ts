@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Controller, Get, Inject, type INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
@@ -26,6 +28,12 @@ class HealthController {
     return this.health.check([() => this.sms.isHealthy('sms', { client: 'bad' })]);
   }
 
+  @Get('offline')
+  @HealthCheck()
+  offline() {
+    return this.health.check([() => this.sms.isHealthy('sms', { client: 'offline' })]);
+  }
+
   @Get('low')
   @HealthCheck()
   low() {
@@ -41,11 +49,21 @@ let app: INestApplication;
 let base: string;
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0, accounts: [ALPHA] });
+  // A port nothing listens on: taken, then released.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const closedPort = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
   const moduleRef = await Test.createTestingModule({
     imports: [
       TerminusModule.forRoot({ logger: false }),
       SmsModule.forRoot(clientOptions(emulator, ALPHA)),
       SmsModule.forRoot({ ...clientOptions(emulator, ALPHA), password: 'wrong', name: 'bad' }),
+      SmsModule.forRoot({
+        ...clientOptions(emulator, ALPHA),
+        baseUrl: `http://127.0.0.1:${closedPort}`,
+        name: 'offline',
+      }),
     ],
     controllers: [HealthController],
     providers: [SmsHealthIndicator],
@@ -93,7 +111,17 @@ describe('SmsHealthIndicator', () => {
     expect(body.error.sms.message).toMatch(/below 10000/);
   });
 
-  it('is down when the platform is unreachable', async () => {
+  it('is down when the platform is unreachable (connection refused)', async () => {
+    const response = await fetch(`${base}/health/offline`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as HealthBody;
+    expect(body.status).toBe('error');
+    expect(body.error.sms).toMatchObject({ status: 'down', code: 'NETWORK' });
+    expect(body.error.sms.message).toContain('ECONNREFUSED');
+    expect(JSON.stringify(body)).not.toContain(ALPHA.password);
+  });
+
+  it('is down when the platform answers an HTTP 500 page', async () => {
     emulator.setFault({ type: 'html500' });
     try {
       const response = await fetch(`${base}/health`);
