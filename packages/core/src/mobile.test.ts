@@ -45,8 +45,25 @@ describe('segments', () => {
 });
 
 describe('Asia/Shanghai wall clock', () => {
-  it('formats any instant in UTC+8 whatever the local zone', () => {
-    expect(formatShanghai(new Date('2026-12-31T16:30:05Z'))).toBe('2027-01-01 00:30:05');
+  // Node applies a new TZ at once: the same instants under zones on either side of UTC, where
+  // a slip to local getters (getHours, not getUTCHours) shows. UTC alone would hide it.
+  it.each([
+    { zone: 'America/Los_Angeles', offset: 480 },
+    { zone: 'Asia/Tokyo', offset: -540 },
+    { zone: 'UTC', offset: 0 },
+  ])('formats any instant in UTC+8 whatever the local zone (TZ=$zone)', ({ zone, offset }) => {
+    const saved = process.env.TZ;
+    process.env.TZ = zone;
+    try {
+      const instant = new Date('2026-12-31T16:30:05Z');
+      expect(instant.getTimezoneOffset()).toBe(offset); // the zone did change
+      expect(formatShanghai(instant)).toBe('2027-01-01 00:30:05');
+      expect(toSendTime(new Date('2036-12-01T01:00:00Z'))).toBe('2036-12-01 09:00:00');
+      expect(parseShanghai('2011-12-02 22:12:11')?.toISOString()).toBe('2011-12-02T14:12:11.000Z');
+    } finally {
+      if (saved === undefined) Reflect.deleteProperty(process.env, 'TZ');
+      else process.env.TZ = saved;
+    }
   });
 
   it('parses receivetime as UTC+8 and rejects impossible dates', () => {
