@@ -113,31 +113,61 @@ const sends = [
   { label: 'to a number that fails', mobiles: [FAILING], content: '【示例】这条会失败' },
   { label: 'that gets a reply', mobiles: ['13800138002'], content: '【示例】满意请回复 Y' },
 ];
+const sent = [];
 for (const { label, ...input } of sends) {
   const result = await sms.send(input);
+  sent.push({ mobile: input.mobiles[0], taskId: result.taskId });
   console.log(
     `${colour('33', '⇒ sent')} ${label}: ${input.mobiles.join(',')} task ${result.taskId}, ${result.remainPoint} points left`,
   );
 }
 
-// 5. Wait for 4 reports and 1 reply.
-const expected = sends.length + 1;
+// 5. Wait for what each send brings: its report (failed for FAILING, else delivered), and
+//    the reply to the last one. Anything else arriving is a failure too.
+const expected = [
+  ...sent.map(({ mobile, taskId }) => ({
+    type: 'sms.report',
+    mobile,
+    taskId,
+    status: mobile === FAILING ? 'failed' : 'delivered',
+  })),
+  { type: 'sms.reply', ...sent.at(-1), content: '收到，谢谢' },
+];
+const matches = (want, { type, data }) =>
+  type === want.type &&
+  data.mobile === want.mobile &&
+  data.taskId === want.taskId &&
+  (want.status === undefined || data.status === want.status) &&
+  (want.content === undefined || data.content === want.content);
+const missing = () => expected.filter((want) => !events.some((e) => matches(want, e.event)));
+const unexpected = () => events.filter((e) => !expected.some((want) => matches(want, e.event)));
 const done = await new Promise((resolve) => {
   const timer = setTimeout(() => resolve(false), DEADLINE_MS);
   onEvent = () => {
-    if (events.length >= expected) {
+    if (missing().length === 0 || unexpected().length > 0) {
       clearTimeout(timer);
-      resolve(true);
+      resolve(missing().length === 0 && unexpected().length === 0);
     }
   };
 });
 
-const reports = events.filter((e) => e.event.type === 'sms.report').length;
-const replies = events.filter((e) => e.event.type === 'sms.reply').length;
-console.log(
-  `\n${done ? colour('32', '✔') : colour('31', '✘')} ${reports} reports and ${replies} reply delivered as signed webhooks, each stored by the relay before delivery.`,
-);
-if (!done) process.exitCode = 1;
+if (done) {
+  console.log(
+    `\n${colour('32', '✔')} 4 reports and 1 reply delivered as signed webhooks, each stored by the relay before delivery.`,
+  );
+} else if (unexpected().length > 0) {
+  console.log(`\n${colour('31', '✘')} a webhook the sends should not bring:`);
+  for (const { id, event } of unexpected()) {
+    console.log(`  ${event.type} ${id} ${JSON.stringify(event.data)}`);
+  }
+  process.exitCode = 1;
+} else {
+  console.log(`\n${colour('31', '✘')} still missing after ${DEADLINE_MS / 1000} s:`);
+  for (const want of missing()) {
+    console.log(`  ${want.type} ${want.mobile} task ${want.taskId} ${want.status ?? want.content}`);
+  }
+  process.exitCode = 1;
+}
 
 if (keep && done) {
   console.log(
