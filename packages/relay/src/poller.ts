@@ -1,15 +1,11 @@
-import {
-  type Reply,
-  SmsClient,
-  type SmsWebhookEventType,
-  type StatusReport,
-  isSmsError,
-} from '@sms/core';
+import { type SmsClientOptions, SmsError, type SmsWebhookEventType, isSmsError } from '@sms/core';
 import type { AccountConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
-import { type Settlement, eventTypeOf, eventsOf, settlementOf } from './answer.js';
+import { type Settlement, eventTypeOf, eventsOf, settlementOfEntry } from './answer.js';
+import { newJournalEntryId } from './ids.js';
 import type { Journal, PullKind } from './journal.js';
+import type { PullFailure, PullWorker } from './pull-worker.js';
 import type { AccountLock, Store } from './store/types.js';
 
 export interface PollerOptions {
@@ -17,6 +13,8 @@ export interface PollerOptions {
   store: Store;
   /** Where pull answers are written before anything else. */
   journal: Journal;
+  /** The thread the pulls run on. */
+  puller: PullWorker;
   /** Answers a crash left in the journal for this account: settled before the first pull. */
   leftovers?: readonly Settlement[];
   /** Target names that receive this account's events of a type. */
@@ -48,7 +46,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * once, so a pull in progress is never aborted: stop() waits for it.
  */
 export class AccountPoller {
-  private readonly client: SmsClient;
+  private readonly clientOptions: SmsClientOptions;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private lock: AccountLock | null = null;
@@ -58,7 +56,7 @@ export class AccountPoller {
 
   constructor(private readonly options: PollerOptions) {
     const { account } = options;
-    this.client = new SmsClient({
+    this.clientOptions = {
       baseUrl: account.baseUrl,
       userId: account.userId,
       account: account.account,
@@ -70,7 +68,7 @@ export class AccountPoller {
       connections: 2,
       // The poll loop backs off and retries on its own schedule.
       retry: false,
-    });
+    };
     for (const settlement of options.leftovers ?? []) {
       this.unsettled.set(settlement.head.id, settlement);
     }
@@ -93,7 +91,6 @@ export class AccountPoller {
     const lock = this.lock;
     this.lock = null;
     await lock?.release().catch(() => {});
-    await this.client.close();
   }
 
   private async run(): Promise<void> {
@@ -189,45 +186,52 @@ export class AccountPoller {
   }
 
   /**
-   * One pull through core's client (which never repeats a pull that may have reached the
-   * platform). Its bytes go to the journal as they arrive; then its complete records are
-   * committed, whatever is unreadable quarantined, and only then the entry removed. An answer
-   * cut off mid-body still delivers every record it held whole. Returns the record count.
+   * One pull, on the pull thread (core's client there never repeats a pull that may have
+   * reached the platform). Its bytes go to the journal as they arrive; then its complete
+   * records are committed, whatever is unreadable quarantined, and only then the entry
+   * removed. An answer cut off mid-body still delivers every record it held whole. Returns
+   * the record count.
    */
   private async pull(kind: PullKind): Promise<number> {
-    const { account, journal } = this.options;
-    const writer = journal.begin(account.name, kind);
-    let records: ReadonlyArray<StatusReport | Reply> = [];
-    let failure: unknown;
-    try {
-      records =
-        kind === 'reports'
-          ? await this.client.fetchReports({ max: account.statusNum, sink: writer })
-          : await this.client.fetchReplies({ sink: writer });
-    } catch (error) {
-      failure = error;
-    }
-    writer.finish();
-    const head = writer.started;
-    if (!head) throw failure;
-    if (writer.failure) {
-      this.options.metrics.storeErrors.inc({ op: 'journal' });
-      this.options.logger.error('could not write the pull journal; keeping the answer in memory', {
+    const { account, journal, puller, metrics, logger } = this.options;
+    const outcome = await puller.pull({
+      account: account.name,
+      client: this.clientOptions,
+      kind,
+      max: kind === 'reports' ? account.statusNum : undefined,
+      entryId: newJournalEntryId(),
+      dir: journal.dir,
+      fsync: journal.fsync,
+    });
+    const failure = outcome.error ? pullError(outcome.error, kind) : undefined;
+    if (!outcome.head) throw failure ?? pullError({ code: 'NETWORK', message: 'no answer' }, kind);
+    if (outcome.journalError !== undefined) {
+      metrics.storeErrors.inc({ op: 'journal' });
+      logger.error('could not write the pull journal; keeping the answer in memory', {
         account: account.name,
         kind,
-        path: writer.path,
-        error: writer.failure,
+        entry: outcome.head.id,
+        error: outcome.journalError,
       });
     }
-    const settlement = settlementOf(head, records, failure);
+    const settlement = settlementOfEntry({ ...outcome.head, body: outcome.body }, account.charset);
+    if (failure && failure.code !== 'PROTOCOL' && settlement.quarantine) {
+      settlement.quarantine.reason = `${failure.message}; ${settlement.quarantine.reason}`;
+    }
     if (settlement.records.length > 0) {
-      this.options.metrics.fetched.inc(
+      metrics.fetched.inc(
         { account: account.name, type: eventTypeOf(kind) },
         settlement.records.length,
       );
     }
-    await this.settle(settlement, writer.durable);
+    await this.settle(settlement, outcome.durable);
     if (failure) throw failure;
+    if (settlement.quarantine) {
+      throw new SmsError(settlement.quarantine.reason, {
+        code: 'PROTOCOL',
+        action: kind === 'reports' ? 'queryReports' : 'queryReplies',
+      });
+    }
     return settlement.records.length;
   }
 
@@ -334,4 +338,16 @@ class StoreFailure extends Error {
   constructor(readonly error: unknown) {
     super('could not store a pulled answer', { cause: error });
   }
+}
+
+/** The pull thread's failure as the `SmsError` it was there. */
+function pullError(error: PullFailure, kind: PullKind): SmsError {
+  return new SmsError(error.message.replace(/^\[sms\] /, ''), {
+    code: error.code as SmsError['code'],
+    action: kind === 'reports' ? 'queryReports' : 'queryReplies',
+    status: error.status,
+    platformMessage: error.platformMessage,
+    excerpt: error.excerpt,
+    words: error.words,
+  });
 }

@@ -1,10 +1,13 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventsOf, settlementOfEntry } from './answer.js';
-import { eventIdFor } from './ids.js';
+import { eventIdFor, newJournalEntryId } from './ids.js';
+import { PullWorker } from './pull-worker.js';
 import { Journal, type PullKind, readEntry } from './journal.js';
 import { type Relay, createRelay } from './relay.js';
 import { sqliteStore } from './store/sqlite.js';
@@ -50,12 +53,37 @@ describe('journal recovery at start', () => {
     const dir = `${db}.pull-journal`;
     const journal = new Journal({ dir });
     journal.open();
-    const write = (kind: PullKind, body: string | Buffer, status = 200) => {
-      const writer = journal.begin('main', kind);
-      writer.head(status, 'text/xml; charset=utf-8');
-      writer.chunk(Buffer.isBuffer(body) ? body : Buffer.from(body));
-      writer.finish();
-      return writer.id;
+    /** An entry as a killed relay leaves it: written by the real pull thread, never settled. */
+    const write = async (kind: PullKind, body: string | Buffer, status = 200) => {
+      const server = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' });
+          res.end(body);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const puller = new PullWorker(dir);
+      try {
+        const entryId = newJournalEntryId();
+        const outcome = await puller.pull({
+          account: 'main',
+          client: {
+            baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            account: 'demo',
+            password: PASSWORD,
+          },
+          kind,
+          entryId,
+          dir,
+          fsync: true,
+        });
+        expect(outcome.durable).toBe(true);
+        return entryId;
+      } finally {
+        await puller.close();
+        server.close();
+      }
     };
     const config = {
       store: { sqlite: db },
@@ -99,7 +127,7 @@ describe('journal recovery at start', () => {
 
   it('an uncommitted answer: every record arrives, under ids derived from the entry', async () => {
     const { write, config, dir, rows } = setup();
-    const entry = write('replies', xml(range(3).map(callbox).join('')));
+    const entry = await write('replies', xml(range(3).map(callbox).join('')));
     await start(config);
     await waitFor(() => rx.verified().length >= 3, 10_000, '3 recovered replies');
     expect(
@@ -119,7 +147,7 @@ describe('journal recovery at start', () => {
 
   it('an answer that was committed before the crash: nothing is stored or sent twice', async () => {
     const { write, config, db, dir, rows } = setup();
-    const id = write('reports', xml(range(4).map(statusbox).join('')));
+    const id = await write('reports', xml(range(4).map(statusbox).join('')));
     // The crash came after the commit, before the entry was removed: commit it as the relay did.
     const store = await sqliteStore({ path: db });
     await store.init();
@@ -141,7 +169,7 @@ describe('journal recovery at start', () => {
     const { write, config, dir, rows } = setup();
     const whole = xml(range(3).map(statusbox).join(''));
     const cut = whole.slice(0, whole.lastIndexOf('<statusbox>') + 30);
-    write('reports', cut);
+    await write('reports', cut);
     const { logger } = await start(config);
     await waitFor(() => rx.verified().length >= 2, 10_000, '2 complete reports');
     await waitFor(() => readdirSync(dir).length === 0, 5000, 'the entry removed');
@@ -160,7 +188,7 @@ describe('journal recovery at start', () => {
 
   it('records beside an error element are delivered and the answer quarantined', async () => {
     const { write, config, rows } = setup();
-    write(
+    await write(
       'reports',
       xml(`${statusbox(7)}<errorstatus><error>4</error><remark>参数错误</remark></errorstatus>`),
     );
@@ -173,7 +201,7 @@ describe('journal recovery at start', () => {
   it('garbage: quarantined whole; a half-written header is left for an operator; an empty file goes', async () => {
     const { write, config, dir, rows } = setup();
     const garbage = Buffer.from(range(512).map((i) => (i * 7919) % 256));
-    write('replies', garbage);
+    await write('replies', garbage);
     writeFileSync(join(dir, 'jrn_00000000000000000000000001.jrn'), '{"v":1,"acc');
     writeFileSync(join(dir, 'jrn_00000000000000000000000002.jrn'), '');
     const { logger } = await start(config);
@@ -188,7 +216,7 @@ describe('journal recovery at start', () => {
   it('a quarantine write that fails is retried from the journal until it succeeds', async () => {
     const { write, config, db, dir, rows } = setup();
     const cut = xml(statusbox(1)).slice(0, -40);
-    write('reports', cut);
+    await write('reports', cut);
     const real = await sqliteStore({ path: db });
     let failures = 0;
     const flaky: Store = {

@@ -6,6 +6,7 @@ import { type RelayConfig, parseConfig } from './config.js';
 import { type Settlement, settlementOfEntry } from './answer.js';
 import { DeliveryLoop } from './delivery.js';
 import { Journal } from './journal.js';
+import { PullWorker } from './pull-worker.js';
 import { type RelayLogger, jsonLogger } from './logger.js';
 import { RelayMetrics } from './metrics.js';
 import { AccountPoller } from './poller.js';
@@ -80,6 +81,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
   const metrics = new RelayMetrics();
   let store: Store | undefined;
   let journal: Journal | undefined;
+  let puller: PullWorker | undefined;
   let pollers: AccountPoller[] = [];
   let delivery: DeliveryLoop | undefined;
   let server: Server | undefined;
@@ -195,6 +197,8 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       journal = new Journal(config.journal);
       journal.open();
       const leftovers = recoverJournal(journal);
+      puller = new PullWorker(journal.dir);
+      await puller.start();
       delivery = new DeliveryLoop({
         store,
         targets: config.targets,
@@ -210,6 +214,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
             account,
             store: store!,
             journal: journal!,
+            puller: puller!,
             leftovers: leftovers.get(account.name) ?? [],
             targetsFor: (type) => targetsFor(account.name, type),
             logger,
@@ -274,9 +279,9 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       clearInterval(pruneTimer);
       await pruning;
       await Promise.all(pollers.map((p) => p.stop()));
+      await puller?.close();
       await delivery?.stop(config.shutdownGraceMs);
       await store?.close();
-      journal?.close();
       if (server) {
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -1,0 +1,325 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SmsClientOptions } from '@sms/core';
+import type { JournalHead, PullKind } from './journal.js';
+
+/**
+ * Pulls run on a thread of their own. The pull-once window is the time between the kernel
+ * holding an answer and the process reading it: on the main thread that includes whatever
+ * else is running there (signing a delivery batch, a synchronous SQLite claim, a start-up's
+ * compiling), tens of milliseconds at times. This thread does nothing but wait for answers,
+ * so it reads them and writes them to the journal at once.
+ */
+
+export interface PullRequest {
+  /** The account's name in the relay's config (the client is kept per name). */
+  account: string;
+  client: SmsClientOptions;
+  kind: PullKind;
+  /** `statusNum` for reports. */
+  max?: number | undefined;
+  /** `jrn_…`: the entry this answer is written to. */
+  entryId: string;
+  dir: string;
+  fsync: boolean;
+}
+
+export interface PullOutcome {
+  /** The entry's header, once an answer started arriving (absent: nothing arrived). */
+  head?: JournalHead;
+  /** Every byte of the body that arrived. */
+  body: Buffer;
+  /** True when every byte that arrived is in the journal file. */
+  durable: boolean;
+  /** Why the journal could not hold the answer (disk full, …). */
+  journalError?: string;
+  /** The pull's failure, if it failed (after or before an answer arrived): the `SmsError`'s fields. */
+  error?: PullFailure;
+}
+
+export interface PullFailure {
+  code: string;
+  message: string;
+  status?: number | undefined;
+  platformMessage?: string | undefined;
+  excerpt?: string | undefined;
+  words?: string[] | undefined;
+}
+
+interface WorkerData {
+  core: string;
+  /** Where the warm-up may write its throwaway entry (never a `.jrn` name). */
+  warmDir: string;
+}
+
+/**
+ * The worker's code. It runs in a fresh thread from its source text (so it needs no file of
+ * its own in either build): it may use nothing from this module, and no `require` (bundlers
+ * rewrite that name), only Node's built-ins through `process.getBuiltinModule`.
+ */
+function workerMain(): void {
+  const builtin = (process as unknown as { getBuiltinModule: (id: string) => unknown })
+    .getBuiltinModule;
+  const threads = builtin('node:worker_threads') as typeof import('node:worker_threads');
+  const parentPort = threads.parentPort!;
+  const fs = builtin('node:fs') as typeof import('node:fs');
+  const path = builtin('node:path') as typeof import('node:path');
+  const { createRequire } = builtin('node:module') as typeof import('node:module');
+  const core = (threads.workerData as WorkerData).core;
+  const { SmsClient: Client } = createRequire(core)(core) as typeof import('@sms/core');
+  const clients = new Map<string, InstanceType<typeof Client>>();
+
+  async function pull(
+    request: PullRequest,
+    file = path.join(request.dir, `${request.entryId}.jrn`),
+  ): Promise<PullOutcome> {
+    let client = clients.get(request.account);
+    if (!client) {
+      client = new Client({ ...request.client, retry: false });
+      clients.set(request.account, client);
+    }
+    const chunks: Buffer[] = [];
+    let fd: number | undefined;
+    let head: JournalHead | undefined;
+    let journalError: string | undefined;
+    const write = (action: () => void) => {
+      if (journalError !== undefined) return;
+      try {
+        action();
+      } catch (error) {
+        journalError = String((error as Error)?.message ?? error);
+      }
+    };
+    // The header line then the body exactly as received (read back by journal.ts readEntry).
+    const sink = {
+      head(status: number, contentType: string | undefined) {
+        head = {
+          id: request.entryId,
+          account: request.account,
+          kind: request.kind,
+          receivedAt: Date.now(),
+          status,
+          contentType,
+        };
+        const { id: _id, ...header } = head;
+        write(() => {
+          fd = fs.openSync(file, 'wx', 0o600);
+          fs.writeSync(fd, `${JSON.stringify({ v: 1, ...header })}\n`);
+        });
+      },
+      chunk(bytes: Buffer) {
+        chunks.push(bytes);
+        write(() => {
+          let offset = 0;
+          while (offset < bytes.length) offset += fs.writeSync(fd!, bytes, offset);
+        });
+      },
+    };
+    let error: PullOutcome['error'];
+    try {
+      if (request.kind === 'reports') {
+        await client.fetchReports({ ...(request.max ? { max: request.max } : {}), sink });
+      } else await client.fetchReplies({ sink });
+    } catch (thrown) {
+      const e = thrown as Partial<PullFailure>;
+      error = {
+        code: e.code ?? 'NETWORK',
+        message: String(e.message ?? thrown),
+        status: e.status,
+        platformMessage: e.platformMessage,
+        excerpt: e.excerpt,
+        words: e.words,
+      };
+    }
+    if (fd !== undefined) {
+      const open = fd;
+      if (request.fsync) {
+        write(() => {
+          fs.fdatasyncSync(open);
+          const dirFd = fs.openSync(request.dir, 'r');
+          try {
+            fs.fsyncSync(dirFd);
+          } finally {
+            fs.closeSync(dirFd);
+          }
+        });
+      }
+      try {
+        fs.closeSync(open);
+      } catch {}
+    }
+    return {
+      ...(head ? { head } : {}),
+      body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+      durable: head !== undefined && journalError === undefined,
+      ...(journalError !== undefined ? { journalError } : {}),
+      ...(error ? { error } : {}),
+    };
+  }
+
+  /**
+   * A first answer costs a cold thread milliseconds of compiling (undici's parser, the sink,
+   * ours), and a kill then loses it: so pull both kinds once from a local stand-in first,
+   * through the same code, into a throwaway file.
+   */
+  async function warmUp(): Promise<void> {
+    const http = builtin('node:http') as typeof import('node:http');
+    const box =
+      '<statusbox><mobile>13800138000</mobile><taskid>1</taskid><status>10</status><receivetime>2026-01-01 00:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox>' +
+      '<callbox><mobile>13800138000</mobile><taskid></taskid><content>warm</content><receivetime>2026-01-01 00:00:00</receivetime><extno></extno></callbox>';
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+        res.end(`<?xml version="1.0" encoding="utf-8"?><returnsms>${box}</returnsms>`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const { warmDir } = threads.workerData as WorkerData;
+    const file = path.join(warmDir, `.warm-up-${threads.threadId}-${process.pid}`);
+    try {
+      for (const kind of ['reports', 'replies'] as const) {
+        await pull(
+          {
+            account: '\u0000warm-up',
+            client: { baseUrl: `http://127.0.0.1:${port}`, account: 'warm', password: 'warm' },
+            kind,
+            entryId: 'warm-up',
+            dir: warmDir,
+            fsync: false,
+          },
+          file,
+        );
+        fs.rmSync(file, { force: true });
+      }
+    } finally {
+      await clients.get('\u0000warm-up')?.close();
+      clients.delete('\u0000warm-up');
+      server.close();
+    }
+  }
+  const warm = warmUp().catch(() => {});
+  warm.then(() => parentPort.postMessage({ seq: 0, ready: true }));
+
+  parentPort.on('message', (message: { seq: number; request?: PullRequest; close?: true }) => {
+    if (message.close) {
+      Promise.all([...clients.values()].map((c) => c.close())).finally(() => parentPort.close());
+      return;
+    }
+    pull(message.request!).then(
+      (outcome) => parentPort.postMessage({ seq: message.seq, outcome }),
+      (failure: unknown) =>
+        parentPort.postMessage({
+          seq: message.seq,
+          outcome: {
+            body: Buffer.alloc(0),
+            durable: false,
+            error: { code: 'NETWORK', message: String(failure) },
+          },
+        }),
+    );
+  });
+}
+
+/**
+ * Where `@sms/core`'s CommonJS build is, for the worker to load: read from core's `exports`
+ * (`require` condition), so a `dev-source` condition in this process (tests) cannot send
+ * the worker to TypeScript it cannot run.
+ */
+function corePath(): string {
+  const here = typeof __filename === 'string' ? __filename : import.meta.url;
+  const manifestPath = createRequire(here).resolve('@sms/core/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports: { '.': { require: { default: string } } };
+  };
+  return join(dirname(manifestPath), manifest.exports['.'].require.default);
+}
+
+/** The relay's pull thread: one for all accounts; restarted if it dies. */
+export class PullWorker {
+  private worker: Worker | undefined;
+  private ready: Promise<void> = Promise.resolve();
+  private seq = 0;
+  private readonly pending = new Map<number, (outcome: PullOutcome) => void>();
+  private closed = false;
+
+  /** `warmDir`: a folder the thread may write a throwaway file to (the journal's). */
+  constructor(private readonly warmDir: string) {}
+
+  /** Starts the thread and waits until it has warmed up (call before the first pull). */
+  async start(): Promise<void> {
+    this.worker ??= this.spawn();
+    await this.ready;
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(`(${workerMain.toString()})()`, {
+      eval: true,
+      // Not the test runner's `--conditions` and loaders: the worker runs built code only.
+      execArgv: [],
+      workerData: { core: corePath(), warmDir: this.warmDir } satisfies WorkerData,
+    });
+    let markReady: () => void = () => {};
+    this.ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    worker.on(
+      'message',
+      ({ seq, outcome, ready }: { seq: number; outcome: PullOutcome; ready?: true }) => {
+        if (ready) return markReady();
+        const resolve = this.pending.get(seq);
+        this.pending.delete(seq);
+        // Buffers arrive as plain Uint8Arrays.
+        resolve?.({ ...outcome, body: Buffer.from(outcome.body) });
+      },
+    );
+    const fail = (why: string) => {
+      markReady();
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const [seq, resolve] of this.pending) {
+        this.pending.delete(seq);
+        resolve({
+          body: Buffer.alloc(0),
+          durable: false,
+          error: { code: 'NETWORK', message: why },
+        });
+      }
+    };
+    worker.on('error', (error) => fail(`pull thread failed: ${error.message}`));
+    worker.on('exit', (code) => fail(`pull thread exited (${code})`));
+    // Kept alive by the pollers' own timers once running; not by the thread itself.
+    this.ready.then(() => worker.unref());
+    return worker;
+  }
+
+  /** Runs one pull on the thread; never rejects (a failure is in `outcome.error`). */
+  pull(request: PullRequest): Promise<PullOutcome> {
+    if (this.closed) {
+      return Promise.resolve({
+        body: Buffer.alloc(0),
+        durable: false,
+        error: { code: 'NETWORK', message: 'the relay is stopping' },
+      });
+    }
+    this.worker ??= this.spawn();
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      this.pending.set(seq, resolve);
+      this.worker!.postMessage({ seq, request });
+    });
+  }
+
+  /** Lets pulls under way finish, then closes the clients and the thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage({ seq: 0, close: true });
+    await exited;
+  }
+}
