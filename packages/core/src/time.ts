@@ -17,7 +17,8 @@ export function formatShanghai(date: Date): string {
 
 /** Reads a platform wall-clock time (UTC+8) as an instant; `undefined` if it is not one. */
 export function parseShanghai(text: string): Date | undefined {
-  const match = WALL_CLOCK.exec(text.trim().replace(/\//g, '-'));
+  const trimmed = text.trim();
+  const match = WALL_CLOCK.exec(trimmed.includes('/') ? trimmed.replace(/\//g, '-') : trimmed);
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s] = match;
   const month = Number(mo);
@@ -28,11 +29,11 @@ export function parseShanghai(text: string): Date | undefined {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
     return undefined;
   }
-  const utc = Date.UTC(Number(y), month - 1, day, hour, minute, second) - OFFSET_MS;
-  const date = new Date(utc);
+  const wall = Date.UTC(Number(y), month - 1, day, hour, minute, second);
   // Reject dates that rolled over (2026-02-30 would become March 2nd).
-  if (formatShanghai(date).slice(0, 10) !== `${y}-${pad(month)}-${pad(day)}`) return undefined;
-  return date;
+  const check = new Date(wall);
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return undefined;
+  return new Date(wall - OFFSET_MS);
 }
 
 /**
