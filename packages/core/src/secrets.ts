@@ -149,5 +149,39 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
   const pattern = patternFor(secrets);
   if (!pattern) return text;
   pattern.lastIndex = 0;
-  return text.replace(pattern, SECRET_MASK);
+  const masked = text.replace(pattern, SECRET_MASK);
+  // An excerpt may cut a secret short (`password=Top%20Se…`): its start is masked too.
+  if (!masked.includes(ELLIPSIS)) return masked;
+  const cut = cutPatternFor(secrets);
+  if (!cut) return masked;
+  cut.lastIndex = 0;
+  return masked.replace(cut, SECRET_MASK);
+}
+
+const ELLIPSIS = '…';
+const cutPatterns = new Map<string, RegExp | undefined>();
+
+/** The first 3 or more characters of a secret (any spelling) right before an ellipsis. */
+function cutPatternFor(secrets: readonly string[]): RegExp | undefined {
+  const usable = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length > 3))];
+  const key = usable.join('\u0000');
+  if (cutPatterns.has(key)) return cutPatterns.get(key);
+  let pattern: RegExp | undefined;
+  if (usable.length > 0) {
+    const bodies = usable.map((secret) => {
+      const chars = Array.from(secret, (char) => `(?:${charAlternatives(char).join('|')})`);
+      // c1 c2 c3 (?: c4 (?: c5 ... )? )? : each step is a fixed set of strings.
+      let tail = '';
+      for (let i = chars.length - 1; i >= 3; i--) tail = `(?:${chars[i]}${tail})?`;
+      return `${chars.slice(0, 3).join('')}${tail}`;
+    });
+    // The cut may also fall inside an escape (`%2`, `&am`).
+    pattern = new RegExp(
+      `(?:${bodies.join('|')})(?:%[0-9A-Fa-f]?|&#?\\w{0,6}|\\\\u?[0-9A-Fa-f]{0,3})?(?=${ELLIPSIS})`,
+      'g',
+    );
+  }
+  if (cutPatterns.size > 64) cutPatterns.clear();
+  cutPatterns.set(key, pattern);
+  return pattern;
 }
