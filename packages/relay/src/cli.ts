@@ -1,8 +1,15 @@
 import { parseArgs } from 'node:util';
-import { RelayConfigError, loadConfig, loadStoreConfig, loadTargetNames } from './config.js';
+import {
+  ENV_PREFIX,
+  type RelayConfig,
+  RelayConfigError,
+  loadConfig,
+  loadStoreConfig,
+  loadTargetNames,
+} from './config.js';
 import { jsonLogger } from './logger.js';
 import { createRelay, secretsOf, VERSION } from './relay.js';
-import { openStore } from './store/open.js';
+import { describeStore, openStore } from './store/open.js';
 
 const USAGE = `sms-relay ${VERSION}: SMS delivery reports and replies as signed webhooks
 
@@ -12,6 +19,10 @@ Usage:
   sms-relay dead    [--config relay.json] [--limit 50] [--json]   list dead-lettered deliveries
   sms-relay replay  [--config relay.json] [--id msg_...] [--target name]   re-queue dead deliveries
   sms-relay enable  [--config relay.json] --target name   re-enable a target disabled by a 410
+  sms-relay config check [--config relay.json] [--json]   validate the config without starting
+
+Every config key can also be set by an SMS_RELAY_* variable, which wins over the file:
+  SMS_RELAY_STORE_SQLITE, SMS_RELAY_ACCOUNTS_0_PASSWORD, SMS_RELAY_TARGETS_0_SECRET, ...
 `;
 
 const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable'] as const;
@@ -61,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
+  if (command === 'config') return configCommand(positionals.slice(1), values);
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
   }
@@ -159,13 +171,88 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A URL for a summary: scheme, host and path; never credentials or a query (it may hold a token). */
+function safeUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** What `config check` prints: what the relay would run with, and never a secret. */
+function summary(path: string, config: RelayConfig, fromEnv: string[]): string {
+  const lines = [`${path}: valid`];
+  const row = (label: string, text: string) => lines.push(`  ${label.padEnd(9)} ${text}`);
+  row(
+    'store',
+    `${'sqlite' in config.store ? 'sqlite' : 'postgres'} ${describeStore(config.store)}`,
+  );
+  row('journal', `${config.journal.dir}${config.journal.fsync ? '' : ' (no fsync)'}`);
+  for (const a of config.accounts) {
+    const pulls = [a.reports && 'reports', a.replies && 'replies'].filter(Boolean).join('+');
+    row(
+      'account',
+      `${a.name} → ${safeUrl(a.baseUrl)} (${a.charset}, ${a.auth}, ${pulls || 'nothing'} every ${a.pollIntervalMs} ms)`,
+    );
+  }
+  for (const t of config.targets) {
+    row(
+      'target',
+      `${t.name} → ${safeUrl(t.url)} (${t.events.join(', ')} of ${t.accounts.join(', ')}; ` +
+        `${t.secrets.length} ${t.secrets.length === 1 ? 'secret' : 'secrets'})`,
+    );
+  }
+  row('http', config.http ? `${config.http.host}:${config.http.port}` : 'off');
+  if (fromEnv.length) row('from env', fromEnv.join(', '));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `sms-relay config check`: validates relay.json and the SMS_RELAY_* variables without starting. */
+function configCommand(args: string[], values: { config: string; json: boolean }): number {
+  if (args[0] !== 'check') {
+    throw new UsageError(
+      args[0] === undefined
+        ? 'config needs a subcommand: config check'
+        : `unknown config subcommand "${args[0]}" (config check)`,
+    );
+  }
+  if (args.length > 1) {
+    throw new UsageError(`unexpected argument "${args[1]}" (see: sms-relay --help)`);
+  }
+  let config: RelayConfig;
+  try {
+    config = loadConfig(values.config);
+  } catch (error) {
+    if (!(error instanceof RelayConfigError) || !values.json) throw error;
+    process.stdout.write(`${JSON.stringify({ valid: false, issues: error.issues })}\n`);
+    return 2;
+  }
+  const fromEnv = Object.keys(process.env)
+    .filter((name) => name.startsWith(ENV_PREFIX))
+    .sort();
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        valid: true,
+        accounts: config.accounts.map((a) => a.name),
+        targets: config.targets.map((t) => t.name),
+        fromEnv,
+      })}\n`,
+    );
+  } else process.stdout.write(summary(values.config, config, fromEnv));
+  return 0;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`sms-relay: ${message}\n`);
+    // A config error lists every problem, one per line.
+    for (const line of message.split('\n')) process.stderr.write(`sms-relay: ${line}\n`);
     process.exitCode = error instanceof RelayConfigError || error instanceof UsageError ? 2 : 1;
   },
 );
