@@ -300,7 +300,10 @@ const deliverySchema = z
       timeoutMs: int(1, 'Per-request timeout in ms').default(15_000),
       retrySchedule: z
         .array(duration('A delay'), { error: 'must be an array of durations' })
-        .meta({ description: 'Delays before each retry (ms or "5s", "5m", "2h", …)' })
+        .meta({
+          description:
+            'Delays before each retry, in ms or as "5s", "5m", "2h" (default "5s", "5m", "30m", "2h", "5h", "10h", "10h")',
+        })
         .default(() => [...DEFAULT_RETRY_SCHEDULE]),
       jitter: z
         .number({ error: 'must be a number from 0 to below 1' })
@@ -356,6 +359,7 @@ const logSchema = z
         .enum(['debug', 'info', 'warn', 'error'], {
           error: 'must be debug, info, warn or error',
         })
+        .meta({ description: 'The least severe level logged' })
         .default('info'),
     },
     { error: need('an object') },
@@ -536,6 +540,11 @@ export function relayConfigJsonSchema(): Record<string, unknown> {
   jsonSchema ??= z.toJSONSchema(configShape, {
     target: 'draft-7',
     io: 'input',
+    override: ({ jsonSchema: node }) => {
+      // z.int()'s safe-integer bounds say nothing to a person editing relay.json.
+      if (node.maximum === Number.MAX_SAFE_INTEGER) delete node.maximum;
+      if (node.minimum === Number.MIN_SAFE_INTEGER) delete node.minimum;
+    },
   }) as JsonSchema;
   return structuredClone(jsonSchema);
 }
