@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -420,5 +420,43 @@ describe('SMS_RELAY_* variables set and override keys (loadConfig)', () => {
     expect(() => loadStoreConfig(path, { SMS_RELAY_STORE_POSTGRES: 'mysql://x' })).toThrow(
       'config store: give "sqlite" or "postgres", not both',
     );
+  });
+});
+
+describe('every key has its SMS_RELAY_ name', () => {
+  it('each leaf of relay.schema.json is reachable as SMS_RELAY_<PATH>, and none is ambiguous', () => {
+    type Node = { properties?: Record<string, Node>; items?: Node; anyOf?: Node[] };
+    const schema = JSON.parse(
+      readFileSync(new URL('../relay.schema.json', import.meta.url), 'utf8'),
+    ) as Node;
+    const names: string[] = [];
+    const walk = (node: Node, path: string[]) => {
+      const objects = [node, ...(node.anyOf ?? [])].filter((n) => n.properties);
+      const lists = [node, ...(node.anyOf ?? [])].filter((n) => n.items);
+      if (path.length) names.push(`SMS_RELAY_${path.join('_')}`);
+      for (const o of objects) {
+        for (const [key, child] of Object.entries(o.properties!)) {
+          if (!key.startsWith('$')) {
+            walk(child, [...path, key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()]);
+          }
+        }
+      }
+      for (const l of lists) if (l.items!.properties) walk(l.items!, [...path, '0']);
+    };
+    walk(schema, []);
+    expect(names).toContain('SMS_RELAY_ACCOUNTS_0_MAX_RESPONSE_BYTES');
+    expect(names).toContain('SMS_RELAY_DELIVERY_LEASE_MS');
+    expect(names.length).toBeGreaterThan(40);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) {
+      try {
+        parseConfig({}, { env: { [name]: 'x' }, envOverrides: true });
+      } catch (error) {
+        expect(
+          (error as RelayConfigError).issues.map((i) => i.field),
+          name,
+        ).not.toContain(name);
+      }
+    }
   });
 });
