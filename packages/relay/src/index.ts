@@ -18,8 +18,16 @@ export {
   type StoreConfig,
   type TargetConfig,
 } from './config.js';
-export { jsonLogger, type JsonLoggerOptions, type LogLevel, type RelayLogger } from './logger.js';
-export { RelayMetrics } from './metrics.js';
+export {
+  REDACT_PATHS,
+  jsonLogger,
+  pinoLogger,
+  type JsonLoggerOptions,
+  type LogLevel,
+  type PinoLoggerOptions,
+  type RelayLogger,
+} from './logger.js';
+export { RelayMetrics, type RelayGauges, type RelayMetricsOptions } from './metrics.js';
 export { openStore } from './store/open.js';
 export { postgresStore, type PostgresStoreOptions } from './store/postgres.js';
 export { sqliteStore, type SqliteStoreOptions } from './store/sqlite.js';

@@ -235,7 +235,7 @@ describe('journal recovery at start', () => {
     expect(rows().quarantine[0]!.body.toString()).toBe(cut);
     await waitFor(() => readdirSync(dir).length === 0, 5000, 'the entry removed');
     expect(logger.lines.join('\n')).toContain('it stays in the journal and is retried');
-    const metrics = relay.metrics.render({ queueDepth: 0, dead: 0, polling: {} });
+    const metrics = await relay.metrics.render();
     expect(metrics).toContain('sms_relay_store_errors_total{op="commit"} 3');
   });
 });

@@ -269,7 +269,11 @@ describe('relay end to end: emulator -> relay (SQLite) -> receiver', () => {
     });
     const { relay } = await start(cfg);
     for (let i = 0; i < 20; i++) platform.injectReport(report());
-    await waitFor(() => relay.metrics.retried.values.size > 0, 10_000, 'retries');
+    await waitFor(
+      async () => (await relay.metrics.retried.get()).values.length > 0,
+      10_000,
+      'retries',
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const back = await startReceiver({ secret, port });
     receivers.push(back);

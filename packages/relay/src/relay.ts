@@ -7,7 +7,9 @@ import { type Settlement, settlementOfEntry } from './answer.js';
 import { DeliveryLoop } from './delivery.js';
 import { Journal } from './journal.js';
 import { PullWorker } from './pull-worker.js';
-import { type RelayLogger, jsonLogger } from './logger.js';
+import type { Logger as PinoLogger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type RelayLogger, jsonLogger, toRelayLogger } from './logger.js';
 import { RelayMetrics } from './metrics.js';
 import { AccountPoller } from './poller.js';
 import { openStore } from './store/open.js';
@@ -16,8 +18,25 @@ import type { Store, StoreStats } from './store/types.js';
 export const VERSION = '0.1.0';
 
 export interface CreateRelayOptions {
-  /** Defaults to JSON lines on stderr at `config.log.level`, with every secret redacted. */
-  logger?: RelayLogger;
+  /**
+   * Your pino logger (the relay logs on a child bound to `component: "sms-relay"`) or any
+   * `RelayLogger`. Every secret of the config is masked in its lines either way. Default:
+   * pino JSON lines on stderr at `LOG_LEVEL` or `config.log.level` (pretty on a terminal
+   * when `pino-pretty` is installed).
+   */
+  logger?: RelayLogger | PinoLogger;
+  /**
+   * Your prom-client `Registry`: the relay's metrics join it, and the relay's `/metrics` serves
+   * it whole. Default: a registry of the relay's own. One relay per registry; `stop()` removes
+   * the relay's metrics from it again.
+   */
+  registry?: Registry;
+  /**
+   * prom-client's default process and Node metrics in the registry. Default: added, unless
+   * the registry has them already (call `collectDefaultMetrics({ register })` before
+   * `createRelay` to choose their prefix or labels yourself, never after).
+   */
+  defaultMetrics?: boolean;
   /** Environment for `${VAR}` substitution (default `process.env`). */
   env?: Record<string, string | undefined>;
   /** Your own `Store` implementation instead of the one `config.store` names. Closed by `stop()`. */
@@ -76,9 +95,23 @@ export function secretsOf(config: RelayConfig): string[] {
  */
 export function createRelay(input: unknown, options: CreateRelayOptions = {}): Relay {
   const config = parseConfig(input, options.env === undefined ? {} : { env: options.env });
-  const logger =
-    options.logger ?? jsonLogger({ level: config.log.level, redact: secretsOf(config) });
-  const metrics = new RelayMetrics();
+  const secrets = secretsOf(config);
+  const logger = options.logger
+    ? toRelayLogger(options.logger, secrets)
+    : jsonLogger({ level: config.log.level, env: options.env ?? process.env, redact: secrets });
+  const metrics = new RelayMetrics({
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }),
+    // Read at scrape time; before start and after stop the read fails and the last values stay.
+    gauges: async () => {
+      const s = await stats();
+      return {
+        queueDepth: s.pending,
+        dead: s.dead,
+        polling: Object.fromEntries(pollers.map((p, i) => [config.accounts[i]!.name, p.polling])),
+      };
+    },
+  });
   let store: Store | undefined;
   let journal: Journal | undefined;
   let puller: PullWorker | undefined;
@@ -129,15 +162,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         : { status: 503, type: 'text/plain', body: `${state}\n` };
     }
     if (path === '/metrics') {
-      const s = await stats();
-      const polling = Object.fromEntries(
-        pollers.map((p, i) => [config.accounts[i]!.name, p.polling]),
-      );
-      return {
-        status: 200,
-        type: 'text/plain; version=0.0.4; charset=utf-8',
-        body: metrics.render({ queueDepth: s.pending, dead: s.dead, polling }),
-      };
+      return { status: 200, type: metrics.contentType, body: await metrics.render() };
     }
     return { status: 404, type: 'text/plain', body: 'not found\n' };
   }
@@ -271,6 +296,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     },
     async stop() {
       if (state === 'stopped' || state === 'stopping' || state === 'new') {
+        if (state === 'new' && options.registry) metrics.dispose();
         state = 'stopped';
         return;
       }
@@ -287,6 +313,8 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       state = 'stopped';
+      // A registry the user passed outlives the relay: free the names for the next one.
+      if (options.registry) metrics.dispose();
       logger.info('relay stopped');
     },
     async status() {
