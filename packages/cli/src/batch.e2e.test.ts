@@ -132,7 +132,33 @@ describe('sms send --csv', () => {
     expect(missing.stderr).toContain('nickname');
     const invalid = await run(['send', '--csv', csv, '--content', '【Acme】Hi {name}']);
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toContain('line 2');
+    // The file's line (12345 is on line 3), not the data row's number.
+    expect(invalid.stderr).toContain('line 3: "12345"');
+    expect(platform.emulator.requests()).toHaveLength(0);
+  });
+
+  it('names the file line of an invalid number after a quoted two-line field (it said line 2)', async () => {
+    const csv = await csvFile(
+      'multiline.csv',
+      'mobile,note\r\n13800000032,"two\r\nlines"\r\n12345,x\r\n',
+    );
+    const result = await run(['send', '--csv', csv, '--content', '【Acme】Hi {note}']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('line 4: "12345"');
+    expect(platform.emulator.requests()).toHaveLength(0);
+  });
+
+  it('exits 2 naming the file it cannot read, and the line of a quote never closed', async () => {
+    const missing = await run(['send', '--csv', 'nope.csv', '--content', '【Acme】hi']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.csv: ENOENT/);
+    const directory = await run(['send', '--csv', '.', '--content', '【Acme】hi']);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toMatch(/cannot read .*: EISDIR/);
+    const csv = await csvFile('unclosed.csv', 'mobile\n13800000033\n"13800000034\n13800000035\n');
+    const unclosed = await run(['send', '--csv', csv, '--content', '【Acme】hi']);
+    expect(unclosed.code).toBe(2);
+    expect(unclosed.stderr).toContain('CSV line 3: a quoted field is not closed');
     expect(platform.emulator.requests()).toHaveLength(0);
   });
 

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   findGbkUnencodable,
@@ -20,7 +19,7 @@ import {
   runChunks,
 } from '../batch.js';
 import type { Context } from '../context.js';
-import { type Recipient, readRecipients, templateFields } from '../csv.js';
+import { type Recipient, readFileChunks, readRecipientsFrom, templateFields } from '../csv.js';
 import {
   CliError,
   describeError,
@@ -71,14 +70,10 @@ export async function sendCommand(ctx: Context): Promise<number> {
 
   let recipients: Recipient[];
   if (csv !== undefined) {
-    const path = resolve(ctx.io.cwd, csv);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw usageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-    }
-    const table = readRecipients(text, { mobileColumn: stringFlag(flags, 'mobile-column') });
+    // Parsed as it is read; the rows are kept, since every number is checked before a send.
+    const table = await readRecipientsFrom(readFileChunks(resolve(ctx.io.cwd, csv)), {
+      mobileColumn: stringFlag(flags, 'mobile-column'),
+    });
     if (contentColumn !== undefined && !table.columns.includes(contentColumn)) {
       throw usageError(`CSV: no column "${contentColumn}" (columns: ${table.columns.join(', ')})`);
     }
