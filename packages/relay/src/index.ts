@@ -8,13 +8,19 @@ export {
 } from './relay.js';
 export {
   DEFAULT_RETRY_SCHEDULE,
+  ENV_PREFIX,
   RelayConfigError,
   loadConfig,
   loadStoreConfig,
   parseConfig,
+  relayConfigJsonSchema,
+  relayConfigSchema,
   type AccountConfig,
+  type ConfigIssue,
   type DeliveryConfig,
+  type JournalConfig,
   type RelayConfig,
+  type RelayConfigInput,
   type StoreConfig,
   type TargetConfig,
 } from './config.js';
