@@ -1,5 +1,5 @@
 import { describeError } from './exit.js';
-import { secretsPattern } from './secrets.js';
+import { maskSecrets } from '@sms/core';
 
 /** Where a command writes. Tests pass fakes; the binary passes the process streams. */
 export interface Streams {
@@ -154,7 +154,6 @@ export class Output {
   readonly err: Palette;
   readonly streams: Streams;
   readonly #secrets = new Set<string>();
-  #pattern: RegExp | undefined;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
@@ -171,11 +170,10 @@ export class Output {
   addSecret(secret: string | undefined): void {
     if (!secret || secret.length < 4 || this.#secrets.has(secret)) return;
     this.#secrets.add(secret);
-    this.#pattern = secretsPattern(this.#secrets);
   }
 
   redact(text: string): string {
-    return this.#pattern ? text.replace(this.#pattern, '***') : text;
+    return this.#secrets.size === 0 ? text : maskSecrets(text, [...this.#secrets]);
   }
 
   /** Human text on stdout (ignored in JSON mode). */

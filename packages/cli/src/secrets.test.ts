@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { maskSecrets } from './secrets.js';
+import { maskSecrets } from '@sms/core';
 import { spellings } from './test-utils/spellings.js';
 
 describe('maskSecrets', () => {

@@ -175,9 +175,9 @@ function cutPatternFor(secrets: readonly string[]): RegExp | undefined {
       for (let i = chars.length - 1; i >= 3; i--) tail = `(?:${chars[i]}${tail})?`;
       return `${chars.slice(0, 3).join('')}${tail}`;
     });
-    // The cut may also fall inside an escape (`%2`, `&am`).
+    // The cut may also fall inside a character's spelling (`%E5%A`, `&am`, `\u00`).
     pattern = new RegExp(
-      `(?:${bodies.join('|')})(?:%[0-9A-Fa-f]?|&#?\\w{0,6}|\\\\u?[0-9A-Fa-f]{0,3})?(?=${ELLIPSIS})`,
+      `(?:${bodies.join('|')})(?:%[0-9A-Fa-f]{0,2}){0,4}(?:&#?\\w{0,7}|\\\\u?[0-9A-Fa-f]{0,3})?(?=${ELLIPSIS})`,
       'g',
     );
   }
