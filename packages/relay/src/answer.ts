@@ -43,13 +43,8 @@ export function quarantineReason(error: SmsError, body: Buffer): string | undefi
   return undefined;
 }
 
-/** A settlement from a pull that just ran: the client's records, or the error's salvage. */
-export function settlementOf(
-  head: JournalHead,
-  records: ReadonlyArray<StatusReport | Reply>,
-  failure: unknown,
-): Settlement {
-  if (!(failure instanceof SmsError)) return { head, records };
+/** A failed read's settlement: the records it salvaged, and its bytes if they need keeping. */
+function settlementOfFailure(head: JournalHead, failure: SmsError): Settlement {
   const body = failure.response?.body;
   const reason = body ? quarantineReason(failure, body) : undefined;
   return {
@@ -59,7 +54,7 @@ export function settlementOf(
   };
 }
 
-/** Reads a journal entry back into a settlement, exactly as the pull would have. */
+/** Reads an answer (just pulled, or recovered from the journal) into what to commit and keep. */
 export function settlementOfEntry(entry: JournalEntry, charset: 'utf-8' | 'gbk'): Settlement {
   const head: JournalHead = { ...entry };
   const text = decodeResponse(entry.body, entry.contentType, charset);
@@ -89,7 +84,7 @@ export function settlementOfEntry(entry: JournalEntry, charset: 'utf-8' | 'gbk')
     body: entry.body,
     receivedAt: fetchedAt,
   };
-  return settlementOf(head, failure.records, failure);
+  return settlementOfFailure(head, failure);
 }
 
 /** The events of a settlement: ids from the entry id and the record's place in the answer. */
