@@ -678,7 +678,17 @@ describe('the relay process logs no secret', () => {
     await waitFor(() => text().includes('quarantined'), 10_000, 'a quarantined answer');
     platform.setFault(null);
     // The store goes away under the running relay.
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    // The relay's own transactions hold locks on these tables: PostgreSQL may pick the DROP
+    // as a deadlock victim (40P01); try again until the schema is gone.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== '40P01' || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
     platform.injectReport(report());
     await waitFor(
       () =>
