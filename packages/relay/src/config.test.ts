@@ -71,7 +71,7 @@ describe('config', () => {
     expect(config.targets[0]).toMatchObject({ secrets: [SECRET], timeoutMs: 15_000 });
     expect(config.delivery.retrySchedule).toEqual(DEFAULT_RETRY_SCHEDULE);
     expect(config.delivery.timeoutMs).toBe(15_000);
-    expect(config.http).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(config.http).toEqual({ port: 9464, host: '0.0.0.0', protectMetrics: false });
     expect(parseConfig(config, { env: {} })).toEqual(config);
   });
 
@@ -312,7 +312,7 @@ describe('SMS_RELAY_* variables set and override keys (loadConfig)', () => {
       reports: true,
     });
     expect(config.delivery).toMatchObject({ concurrency: 8, retrySchedule: [1000, 300_000, 2000] });
-    expect(config.http).toEqual({ port: 0, host: '0.0.0.0' });
+    expect(config.http).toEqual({ port: 0, host: '0.0.0.0', protectMetrics: false });
     expect(config.log.level).toBe('debug');
     expect(config.retentionMs).toBe(60_000);
     expect(config.shutdownGraceMs).toBe(500);

@@ -347,10 +347,25 @@ const httpSchema = z
         .max(65535, { error: 'must be at most 65535' })
         .default(9464),
       host: text('Address to bind (0.0.0.0: every interface)').default('0.0.0.0'),
+      token: z
+        .string({ error: need('a string of at least 16 characters') })
+        .min(16, { error: 'must be at least 16 characters' })
+        .meta({
+          description:
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${VAR} syntax
+            'Bearer token for the console (/) and the API (/api, /v1); without one they are off. Keep it out of the file with "${SMS_RELAY_TOKEN}"',
+        })
+        .optional(),
+      protectMetrics: flag('/metrics asks for the token too (default: open to scrapers)').default(
+        false,
+      ),
     },
     { error: need('an object') },
   )
-  .meta({ description: '/healthz, /readyz and Prometheus /metrics; omit or null to run without' });
+  .meta({
+    description:
+      '/healthz, /readyz, Prometheus /metrics, and with a token the console and API; omit or null to run without',
+  });
 
 const logSchema = z
   .strictObject(

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { SmsWebhookEventType } from '@sms/core';
 import { type RelayConfig, parseConfig } from './config.js';
 import { type Settlement, settlementOfEntry } from './answer.js';
+import { consoleRoutes } from './console/routes.js';
 import { DeliveryLoop } from './delivery.js';
+import { gatewayRoutes } from './gateway/routes.js';
+import type { RelayContext } from './http/context.js';
+import { type Route, createRouter } from './http/router.js';
 import { Journal } from './journal.js';
 import { PullWorker } from './pull-worker.js';
 import type { Logger as PinoLogger } from 'pino';
@@ -80,6 +84,7 @@ export function secretsOf(config: RelayConfig): string[] {
       }
     } catch {}
   }
+  if (config.http?.token) values.push(config.http.token);
   if ('postgres' in config.store) {
     try {
       const password = decodeURIComponent(new URL(config.store.postgres).password);
@@ -154,18 +159,47 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       .filter((t) => t.accounts.includes(account) && t.events.includes(type))
       .map((t) => t.name);
 
-  async function handle(path: string): Promise<{ status: number; type: string; body: string }> {
-    if (path === '/healthz') return { status: 200, type: 'text/plain', body: 'ok\n' };
-    if (path === '/readyz') {
-      return state === 'running'
-        ? { status: 200, type: 'text/plain', body: 'ready\n' }
-        : { status: 503, type: 'text/plain', body: `${state}\n` };
-    }
-    if (path === '/metrics') {
-      return { status: 200, type: metrics.contentType, body: await metrics.render() };
-    }
-    return { status: 404, type: 'text/plain', body: 'not found\n' };
-  }
+  const context: RelayContext = {
+    config,
+    logger,
+    metrics,
+    store: () => {
+      if (!store) throw new Error('[sms] [relay] not started');
+      return store;
+    },
+    pollers: () => pollers,
+    wakeDelivery: () => delivery?.wake(),
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '/healthz',
+      access: 'open',
+      handle: () => ({ status: 200, body: 'ok\n' }),
+    },
+    {
+      method: 'GET',
+      path: '/readyz',
+      access: 'open',
+      handle: () =>
+        state === 'running'
+          ? { status: 200, body: 'ready\n' }
+          : { status: 503, body: `${state}\n` },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      access: 'metrics',
+      handle: async () => ({
+        status: 200,
+        headers: { 'content-type': metrics.contentType },
+        body: await metrics.render(),
+      }),
+    },
+    ...gatewayRoutes(context),
+    ...consoleRoutes(context),
+  ];
 
   /**
    * Reads what a crash left in the journal: every answer whose records were not known to be
@@ -248,20 +282,13 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
           }),
       );
       if (config.http) {
-        server = createServer((req, res) => {
-          const path = (req.url ?? '/').split('?')[0]!;
-          handle(path).then(
-            (answer) => {
-              res.writeHead(answer.status, { 'content-type': answer.type });
-              res.end(answer.body);
-            },
-            (error: unknown) => {
-              logger.error('http handler failed', { path, error });
-              res.writeHead(500, { 'content-type': 'text/plain' });
-              res.end('error\n');
-            },
-          );
+        const router = createRouter({
+          routes,
+          token: config.http.token,
+          protectMetrics: config.http.protectMetrics,
+          onError: (path, error) => logger.error('http handler failed', { path, error }),
         });
+        server = createServer((req, res) => void router(req, res));
         const http = config.http;
         await new Promise<void>((resolve, reject) => {
           server!.once('error', reject);

@@ -1,0 +1,18 @@
+import type { RelayConfig } from '../config.js';
+import type { RelayLogger } from '../logger.js';
+import type { RelayMetrics } from '../metrics.js';
+import type { AccountPoller } from '../poller.js';
+import type { Store } from '../store/types.js';
+
+/** What the relay's HTTP features (console, gateway) see of a running relay. */
+export interface RelayContext {
+  readonly config: RelayConfig;
+  readonly logger: RelayLogger;
+  readonly metrics: RelayMetrics;
+  /** The open store; throws before start. */
+  store(): Store;
+  /** One per configured account, in config order (empty before start). */
+  pollers(): readonly AccountPoller[];
+  /** Tells the delivery loop new deliveries are due. */
+  wakeDelivery(): void;
+}

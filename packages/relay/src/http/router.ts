@@ -1,0 +1,195 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+/** What a route answers. A string or object body is sent as given / as JSON. */
+export interface HttpAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string or Buffer is sent as is; anything else as JSON. */
+  body?: unknown;
+}
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** `:name` segments of the route's path. */
+  params: Record<string, string>;
+  /** The body, at most `maxBodyBytes` (a larger one is refused with 413 before the route runs). */
+  body(): Promise<Buffer>;
+}
+
+/**
+ * Who may call a route. `open`: anyone (health, the console's static shell, which holds no
+ * data). `token`: `Authorization: Bearer <http.token>`; off (404) without a configured token.
+ * `metrics`: open unless `http.protectMetrics`.
+ */
+export type RouteAccess = 'open' | 'token' | 'metrics';
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  /** `/v1/messages/:id`; a last segment `*` matches the rest (`params['*']`). */
+  path: string;
+  access: RouteAccess;
+  handle(request: HttpRequest): Promise<HttpAnswer> | HttpAnswer;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(typeof body === 'string' ? body : JSON.stringify(body));
+  }
+}
+
+export interface RouterOptions {
+  routes: readonly Route[];
+  token: string | undefined;
+  protectMetrics: boolean;
+  maxBodyBytes?: number;
+  onError(path: string, error: unknown): void;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Constant-time comparison of a request's bearer token with the configured one. */
+function tokenMatches(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match !== null && timingSafeEqual(digest(match[1]!), expected);
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | null {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const segment = want[i]!;
+    if (segment === '*' && i === want.length - 1) {
+      params['*'] = got.slice(i).join('/');
+      return params;
+    }
+    const value = got[i];
+    if (value === undefined) return null;
+    if (segment.startsWith(':')) {
+      if (value === '') return null;
+      try {
+        params[segment.slice(1)] = decodeURIComponent(value);
+      } catch {
+        return null;
+      }
+    } else if (segment !== value) return null;
+  }
+  return want.length === got.length ? params : null;
+}
+
+function send(res: ServerResponse, answer: HttpAnswer, head: boolean): void {
+  const headers: Record<string, string> = { ...answer.headers };
+  let body: string | Buffer;
+  if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) body = answer.body;
+  else if (answer.body === undefined) body = '';
+  else {
+    body = `${JSON.stringify(answer.body)}\n`;
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  headers['content-type'] ??= 'text/plain; charset=utf-8';
+  headers['content-length'] = String(Buffer.byteLength(body));
+  headers['x-content-type-options'] = 'nosniff';
+  res.writeHead(answer.status, headers);
+  res.end(head ? undefined : body);
+}
+
+/** The relay's HTTP request handler: routes, the bearer token, body limits, JSON errors. */
+export function createRouter(options: RouterOptions) {
+  const expected = options.token === undefined ? undefined : digest(options.token);
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+
+  function allowed(access: RouteAccess, req: IncomingMessage): HttpAnswer | null {
+    if (access === 'open' || (access === 'metrics' && !options.protectMetrics)) return null;
+    if (!expected) {
+      return access === 'metrics'
+        ? { status: 401, body: 'unauthorized\n' }
+        : { status: 404, body: { error: 'set http.token to turn the console and API on' } };
+    }
+    if (tokenMatches(req.headers.authorization, expected)) return null;
+    return {
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer realm="sms-relay"' },
+      body: { error: 'unauthorized: send Authorization: Bearer <http.token>' },
+    };
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://relay.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    try {
+      let pathMatched = false;
+      for (const route of options.routes) {
+        const params = matchPath(route.path, path);
+        if (!params) continue;
+        pathMatched = true;
+        const head = method === 'HEAD' && route.method === 'GET';
+        if (route.method !== method && !head) continue;
+        const refused = allowed(route.access, req);
+        if (refused) return send(res, refused, head);
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > maxBodyBytes) {
+          req.resume();
+          return send(res, { status: 413, body: { error: 'body too large' } }, head);
+        }
+        let buffered: Promise<Buffer> | undefined;
+        const answer = await route.handle({
+          method,
+          path,
+          query: url.searchParams,
+          headers: req.headers,
+          params,
+          body: () => (buffered ??= readBody(req, maxBodyBytes)),
+        });
+        return send(res, answer, head);
+      }
+      send(
+        res,
+        pathMatched
+          ? { status: 405, body: 'method not allowed\n' }
+          : { status: 404, body: 'not found\n' },
+        false,
+      );
+    } catch (error) {
+      if (error instanceof HttpError)
+        return send(res, { status: error.status, body: error.body }, false);
+      options.onError(path, error);
+      send(res, { status: 500, body: { error: 'internal error' } }, false);
+    }
+  };
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.destroy();
+        reject(new HttpError(413, { error: 'body too large' }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Parses a JSON body; a body that is not JSON is a 400. */
+export async function jsonBody(request: HttpRequest): Promise<unknown> {
+  const raw = await request.body();
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, { error: 'the body must be JSON' });
+  }
+}
