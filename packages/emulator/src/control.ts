@@ -1,4 +1,7 @@
-/** The JSON control API under `/__emulator/`: the same powers as the programmatic handle. */
+/**
+ * The JSON control API under `/__emulator/`: the same powers as the programmatic handle,
+ * plus the inbox page's event stream and assets.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { AccountState, Emulator, Fault, Quirks } from './types.js';
@@ -7,6 +10,12 @@ export interface ControlContext {
   getFault: () => Fault | null;
   getQuirks: () => Quirks;
   readBody: (req: IncomingMessage) => Promise<Buffer>;
+  /** Host names allowed besides IP addresses and localhost (lower-case). */
+  allowedHosts: readonly string[];
+  /** `GET events`: opens a server-sent events stream of inbox snapshots. */
+  openEvents: (req: IncomingMessage, res: ServerResponse) => void;
+  /** `GET inbox/<name>`: serves one of the page's assets; false if there is no such asset. */
+  serveAsset: (res: ServerResponse, name: string) => boolean;
 }
 
 class ControlError extends Error {
@@ -46,29 +55,45 @@ function many<T>(value: unknown): T[] {
 /** What the control API shows for a password: that there is one, not what it is. */
 export const MASKED_PASSWORD = '••••';
 
-const mask = (state: AccountState): AccountState => ({ ...state, password: MASKED_PASSWORD });
+export const mask = (state: AccountState): AccountState => ({
+  ...state,
+  password: MASKED_PASSWORD,
+});
+
+/** `example.com:8080` → `example.com`, `[::1]:8080` → `::1`. */
+function hostName(host: string): string {
+  return host
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
+}
 
 /**
- * Why a request must not drive the emulator, if it must not. The control API resets,
- * injects and reads accounts, and a developer's browser visits other sites while it runs: a
- * page elsewhere can fire a cross-origin `text/plain` or form POST without any CORS
- * preflight. So a browser request from another origin is refused (`Origin`, and
- * `Sec-Fetch-Site` where browsers send it), and so is a request from a page whose name was
- * pointed at this address (DNS rebinding: its `Origin` matches `Host`, but the name is
- * neither an IP address nor localhost). Programs (curl, tests, SDKs) send no `Origin`.
+ * Why a request must not drive the emulator (or see its inbox), if it must not. The
+ * control API resets, injects and reads accounts and messages, and a developer's browser
+ * visits other sites while it runs: a page elsewhere can fire a cross-origin `text/plain`
+ * or form POST without any CORS preflight. So a browser request from another origin is
+ * refused (`Origin`, and `Sec-Fetch-Site` where browsers send it), and so is any request
+ * naming a host that is neither an IP address, localhost nor in `allowedHosts`: a page
+ * whose name was pointed at this address (DNS rebinding) is same-origin with it, and a
+ * same-origin GET or EventSource carries no `Origin`, but the `Host` header still names
+ * the page's own host. Programs (curl, tests, SDKs) send no `Origin` and use the address.
  */
-function refusal(req: IncomingMessage): string | undefined {
+export function refusal(req: IncomingMessage, allowedHosts: readonly string[]): string | undefined {
+  const host = req.headers.host ?? '';
+  const name = hostName(host);
+  if (
+    name !== '' &&
+    isIP(name) === 0 &&
+    name !== 'localhost' &&
+    !name.endsWith('.localhost') &&
+    !allowedHosts.includes(name)
+  ) {
+    return `a request to the name ${name} (not in allowedHosts)`;
+  }
   const origin = req.headers.origin;
-  if (origin !== undefined) {
-    const host = req.headers.host ?? '';
-    if (origin !== `http://${host}`) return `a request from origin ${origin}`;
-    const name = host
-      .replace(/:\d+$/, '')
-      .replace(/^\[(.*)\]$/, '$1')
-      .toLowerCase();
-    if (isIP(name) === 0 && name !== 'localhost' && !name.endsWith('.localhost')) {
-      return `a browser request to the name ${name}`;
-    }
+  if (origin !== undefined && origin !== `http://${host}`) {
+    return `a request from origin ${origin}`;
   }
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
@@ -95,9 +120,9 @@ export async function handleControl(
   const method = (req.method ?? 'GET').toUpperCase();
   const search = new URLSearchParams(query);
   const account = search.get('account') ?? undefined;
-  const [resource, name] = route.replace(/\/+$/, '').split('/').map(decodeURIComponent);
+  const [resource, name, verb] = route.replace(/\/+$/, '').split('/').map(decodeURIComponent);
   try {
-    const refused = refusal(req);
+    const refused = refusal(req, context.allowedHosts);
     if (refused) {
       throw new ControlError(
         403,
@@ -110,7 +135,31 @@ export async function handleControl(
         'send Content-Type: application/json (other types are refused so that no web page can drive the emulator)',
       );
     }
+    if (method === 'POST' && resource === 'messages' && name !== undefined) {
+      if (verb !== 'deliver' && verb !== 'fail') {
+        throw new ControlError(404, `no control route POST /__emulator/${route}`);
+      }
+      const body = (await jsonBody(req, context)) ?? {};
+      if (typeof body !== 'object' || Array.isArray(body))
+        throw new ControlError(400, 'expected an object: { "mobile"?, "errorCode"? }');
+      const options = body as { mobile?: unknown; errorCode?: unknown };
+      const settle = {
+        ...(options.mobile === undefined ? {} : { mobile: String(options.mobile) }),
+        ...(options.errorCode === undefined ? {} : { errorCode: String(options.errorCode) }),
+      };
+      return reply(
+        res,
+        200,
+        verb === 'deliver' ? emulator.deliverNow(name, settle) : emulator.failNow(name, settle),
+      );
+    }
+    if (method === 'GET' && resource === 'inbox' && name !== undefined) {
+      if (context.serveAsset(res, name)) return;
+      throw new ControlError(404, `no inbox asset ${name}`);
+    }
     switch (`${method} ${resource}`) {
+      case 'GET events':
+        return context.openEvents(req, res);
       case 'GET messages':
         return reply(res, 200, emulator.sent(account ? { account } : undefined));
       case 'GET requests':
@@ -172,7 +221,7 @@ export async function handleControl(
     const status =
       error instanceof ControlError
         ? error.status
-        : /unknown account/.test(String(error))
+        : /unknown (account|task)/.test(String(error))
           ? 404
           : 400;
     return reply(res, status, { error: error instanceof Error ? error.message : String(error) });

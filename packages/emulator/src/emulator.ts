@@ -1,8 +1,9 @@
 /** The HTTP shell: node:http, request parsing as ASP.NET does it, faults and the control API. */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import { decodeForm, encodeText } from '@sms/core';
-import { handleControl } from './control.js';
+import { handleControl, mask, refusal } from './control.js';
+import { createEventHub, findInboxAssets, serveInboxAsset, serveInboxPage } from './inbox.js';
 import { isMultipart, parseMultipart } from './multipart.js';
 import { type EndpointKind, Platform } from './platform.js';
 import type {
@@ -56,6 +57,8 @@ const FAULT_TYPES: readonly FaultType[] = ['latency', 'html500', 'malformed', 'r
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const SECRET_PARAMS = new Set(['password', 'newpwd', 'renewpwd', 'sign']);
 export const CONTROL_PREFIX = '/__emulator/';
+/** How many of the latest messages and replies the inbox page is sent. */
+const INBOX_LIMIT = 500;
 
 /** Checks a fault given by a user (or JSON) and copies it. */
 export function normalizeFault(fault: unknown): Fault | null {
@@ -128,11 +131,31 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   let quirks = normalizeQuirks(options.quirks);
   const maxRequests = Math.max(1, options.maxRecordedRequests ?? 10_000);
   const sleeps = new Set<NodeJS.Timeout>();
+  const host = options.host ?? '127.0.0.1';
+  const allowedHosts = [...(options.allowedHosts ?? []), ...(isIP(host) ? [] : [host])].map(
+    (name) => name.toLowerCase(),
+  );
+  const assets = findInboxAssets();
+  const hub = createEventHub(() => ({
+    messages: platform.recent(INBOX_LIMIT),
+    replies: platform.loggedReplies(INBOX_LIMIT),
+    accounts: platform.allAccounts().map(mask),
+    fault: currentFault(),
+    quirks: { ...quirks },
+  }));
+  platform.onChange = () => hub.notify();
+
+  function currentFault(): Fault | null {
+    return fault
+      ? { ...fault, ...(Number.isFinite(faultRemaining) ? { times: faultRemaining } : {}) }
+      : null;
+  }
 
   function setFault(next: Fault | null): void {
     fault = normalizeFault(next);
     faultRemaining = fault?.times ?? Number.POSITIVE_INFINITY;
     if (faultRemaining <= 0) fault = null;
+    hub.notify();
   }
 
   function takeFault(path: string, action: string): Fault | undefined {
@@ -143,6 +166,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const taken = fault;
     faultRemaining -= 1;
     if (faultRemaining <= 0) fault = null;
+    if (Number.isFinite(faultRemaining)) hub.notify();
     return taken;
   }
 
@@ -255,18 +279,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setAccount: (update) => platform.setAccount(update),
     injectReply: (input) => platform.injectReply(input),
     injectReport: (input) => platform.injectReport(input),
+    deliverNow: (taskId, settle) => platform.settleNow(taskId, 10, settle),
+    failNow: (taskId, settle) => platform.settleNow(taskId, 20, settle),
     pendingReports: (name) => platform.pendingReports(name),
     pendingReplies: (name) => platform.pendingReplies(name),
     flush: () => platform.flush(),
     setFault,
     setQuirks(next) {
       quirks = normalizeQuirks(next === null ? options.quirks : next);
+      hub.notify();
     },
     reset() {
       platform.reset();
       requests = [];
       setFault(null);
       quirks = normalizeQuirks(options.quirks);
+      hub.notify();
     },
     close: () => close(),
   };
@@ -279,12 +307,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (path.startsWith(CONTROL_PREFIX)) {
       await handleControl(req, res, path.slice(CONTROL_PREFIX.length), query, emulator, {
         getQuirks: () => ({ ...quirks }),
-        getFault: () =>
-          fault
-            ? { ...fault, ...(Number.isFinite(faultRemaining) ? { times: faultRemaining } : {}) }
-            : null,
+        getFault: currentFault,
         readBody,
+        allowedHosts,
+        openEvents: (request, response) => hub.open(request, response),
+        serveAsset: (response, name) => serveInboxAsset(response, assets, name),
       });
+      return;
+    }
+    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const refused = refusal(req, allowedHosts);
+      if (refused) {
+        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`${refused} is refused: the inbox answers only its own origin\n`);
+        return;
+      }
+      serveInboxPage(res, assets);
       return;
     }
     const endpoint = ENDPOINTS[path.toLowerCase()];
@@ -315,6 +353,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   function close(): Promise<void> {
     closing ??= new Promise<void>((resolve) => {
       platform.close();
+      hub.close();
       for (const timer of sleeps) clearTimeout(timer);
       sleeps.clear();
       server.close(() => resolve());
@@ -323,7 +362,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return closing;
   }
 
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

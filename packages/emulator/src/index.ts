@@ -17,11 +17,13 @@ export type {
   FaultType,
   InjectReplyInput,
   InjectReportInput,
+  MessageReport,
   PayType,
   Quirks,
   RecordedRequest,
   ReplyRecord,
   ReportOptions,
   SentMessage,
+  SettleOptions,
   StatusReportRecord,
 } from './types.js';

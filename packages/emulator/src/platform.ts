@@ -26,6 +26,7 @@ import type {
   PayType,
   ReplyRecord,
   SentMessage,
+  SettleOptions,
   StatusReportRecord,
 } from './types.js';
 import * as answer from './answers.js';
@@ -165,6 +166,19 @@ function accountState(account: Account): AccountState {
 
 type Auth = { ok: true; account: Account } | { ok: false; missing: boolean };
 
+/** A message as kept: which recipients the message has reached (their auto-replies are set). */
+interface StoredMessage extends SentMessage {
+  reached: boolean[];
+}
+
+/** A reply as the inbox shows it: queued when, and whether `callApi.aspx` has handed it out. */
+export interface LoggedReply extends ReplyRecord {
+  queuedAt: Date;
+  pulled: boolean;
+}
+
+const MAX_LOGGED_REPLIES = 10_000;
+
 export class Platform {
   private readonly options: EmulatorOptions;
   private readonly now: () => Date;
@@ -172,11 +186,15 @@ export class Platform {
   private readonly sqlPatterns: readonly RegExp[];
   private readonly autoReplies: readonly AutoReply[];
   private accountsByName = new Map<string, Account>();
-  private messages: SentMessage[] = [];
+  private messages: StoredMessage[] = [];
+  private replyLog: Array<{ record: ReplyRecord; queuedAt: Date; pulled: boolean }> = [];
+  private readonly replyEntries = new WeakMap<ReplyRecord, { pulled: boolean }>();
   private jobs = new Set<Job>();
   private nextTaskId = 0n;
   private random: () => number = Math.random;
   private closed = false;
+  /** Called after anything the inbox shows changed (sends, reports, replies, accounts). */
+  onChange: () => void = () => {};
 
   constructor(options: EmulatorOptions) {
     this.options = options;
@@ -196,11 +214,13 @@ export class Platform {
       this.accountsByName.set(String(config.account), toAccount(config));
     }
     this.messages = [];
+    this.replyLog = [];
     const first = this.options.firstTaskId ?? DEFAULT_FIRST_TASK_ID;
     if (!/^\d+$/.test(String(first)))
       throw new TypeError('[sms] [emulator] firstTaskId must be digits');
     this.nextTaskId = BigInt(first);
     this.random = seededRandom(this.options.seed ?? 1);
+    this.onChange();
   }
 
   close(): void {
@@ -273,18 +293,26 @@ export class Platform {
       account.balance += topUp;
       account.recharged += topUp;
     }
+    this.onChange();
     return accountState(account);
   }
 
-  sent(filter?: AccountRef): SentMessage[] {
-    const copy = (m: SentMessage): SentMessage => ({
+  /** The last `max` messages accepted, oldest first (for the inbox). */
+  recent(max: number): SentMessage[] {
+    return this.sent(undefined, max);
+  }
+
+  sent(filter?: AccountRef, max = Number.POSITIVE_INFINITY): SentMessage[] {
+    const copy = ({ reached: _, ...m }: StoredMessage): SentMessage => ({
       ...m,
       mobiles: [...m.mobiles],
       invalidMobiles: [...m.invalidMobiles],
       deliverAt: new Date(m.deliverAt),
       submittedAt: new Date(m.submittedAt),
+      reports: m.reports.map((report) => ({ ...report })),
     });
-    if (!filter || (!filter.account && !filter.userId)) return this.messages.map(copy);
+    if (!filter || (!filter.account && !filter.userId))
+      return (max < this.messages.length ? this.messages.slice(-max) : this.messages).map(copy);
     const account = this.find(filter);
     return this.messages
       .filter((message) => account !== undefined && message.account === account.account)
@@ -297,6 +325,23 @@ export class Platform {
 
   pendingReplies(name: string): ReplyRecord[] {
     return this.require({ account: name }).replies.map((r) => ({ ...r }));
+  }
+
+  /** The last `max` replies ever queued, oldest first, pulled or not (for the inbox). */
+  loggedReplies(max: number): LoggedReply[] {
+    return this.replyLog
+      .slice(-max)
+      .map(({ record, queuedAt, pulled }) => ({ ...record, queuedAt: new Date(queuedAt), pulled }));
+  }
+
+  private queueReply(account: Account, reply: ReplyRecord): void {
+    account.replies.push(reply);
+    const entry = { record: reply, queuedAt: this.now(), pulled: false };
+    this.replyEntries.set(reply, entry);
+    if (this.replyLog.length >= MAX_LOGGED_REPLIES * 2)
+      this.replyLog = this.replyLog.slice(-MAX_LOGGED_REPLIES);
+    this.replyLog.push(entry);
+    this.onChange();
   }
 
   // ---- injection ------------------------------------------------------------------
@@ -318,7 +363,7 @@ export class Platform {
       receiveTime: this.receiveTime(input.receiveTime),
       extNo: input.extNo ?? last?.extNo ?? '',
     };
-    account.replies.push(reply);
+    this.queueReply(account, reply);
     return { ...reply };
   }
 
@@ -335,6 +380,7 @@ export class Platform {
       extNo: input.extNo ?? '',
     };
     account.reports.push(report);
+    this.onChange();
     return { ...report };
   }
 
@@ -403,11 +449,61 @@ export class Platform {
     return this.options.report?.errorCode ?? 'UNDELIV';
   }
 
-  private deliver(message: SentMessage, account: Account): void {
+  /** Queues recipient `index`'s report now, unless it was settled already. */
+  private settle(
+    message: StoredMessage,
+    account: Account,
+    index: number,
+    status: 10 | 20,
+    errorCode: string,
+  ): StatusReportRecord | undefined {
+    const state = message.reports[index]!;
+    if (state.status !== 'pending') return undefined;
+    const report: StatusReportRecord = {
+      account: account.account,
+      mobile: state.mobile,
+      taskId: message.taskId,
+      status,
+      receiveTime: formatShanghai(this.now()),
+      errorCode,
+      extNo: message.extNo,
+    };
+    state.status = status === 10 ? 'delivered' : 'failed';
+    state.errorCode = errorCode;
+    state.receiveTime = report.receiveTime;
+    account.reports.push(report);
+    this.onChange();
+    return { ...report };
+  }
+
+  /** The message reaches recipient `index`: its auto-replies are set going. */
+  private reach(message: StoredMessage, account: Account, index: number): void {
+    message.reached[index] = true;
+    if (message.reached.every(Boolean)) message.delivered = true;
+    const mobile = message.mobiles[index]!;
+    for (const rule of this.autoReplies) {
+      if (rule.mobile !== undefined && normalizeMobile(rule.mobile) !== mobile) continue;
+      if (rule.contains !== undefined && !message.content.includes(rule.contains)) continue;
+      this.later(rule.delayMs ?? 0, () => {
+        this.queueReply(account, {
+          account: account.account,
+          mobile,
+          taskId: message.taskId,
+          content: rule.reply,
+          receiveTime: formatShanghai(this.now()),
+          extNo: message.extNo,
+        });
+      });
+    }
+  }
+
+  private deliver(message: StoredMessage, account: Account): void {
     message.delivered = true;
     const report = this.options.report ?? {};
     const failMobiles = new Set(report.failMobiles ?? []);
-    for (const mobile of message.mobiles) {
+    message.mobiles.forEach((mobile, index) => {
+      // Settled from the inbox (or `deliverNow`/`failNow`) before its time: nothing more to do.
+      if (message.reached[index]) return;
       let status: 10 | 20 = 10;
       let errorCode = this.deliveredCode();
       if (failMobiles.has(mobile)) {
@@ -418,31 +514,42 @@ export class Platform {
         errorCode = this.failCode();
       }
       this.later(report.delayMs ?? 0, () => {
-        account.reports.push({
-          account: account.account,
-          mobile,
-          taskId: message.taskId,
-          status,
-          receiveTime: formatShanghai(this.now()),
-          errorCode,
-          extNo: message.extNo,
-        });
+        this.settle(message, account, index, status, errorCode);
       });
-      for (const rule of this.autoReplies) {
-        if (rule.mobile !== undefined && normalizeMobile(rule.mobile) !== mobile) continue;
-        if (rule.contains !== undefined && !message.content.includes(rule.contains)) continue;
-        this.later(rule.delayMs ?? 0, () => {
-          account.replies.push({
-            account: account.account,
-            mobile,
-            taskId: message.taskId,
-            content: rule.reply,
-            receiveTime: formatShanghai(this.now()),
-            extNo: message.extNo,
-          });
-        });
-      }
+      this.reach(message, account, index);
+    });
+  }
+
+  /** `deliverNow` / `failNow`: settles the pending recipients of a message at once. */
+  settleNow(taskId: string, status: 10 | 20, options: SettleOptions = {}): StatusReportRecord[] {
+    const message = this.messages.find((m) => m.taskId === String(taskId));
+    if (!message) throw new Error(`[sms] [emulator] unknown task ${JSON.stringify(taskId)}`);
+    const account = this.require({ account: message.account });
+    const mobile = options.mobile === undefined ? undefined : normalizeMobile(options.mobile);
+    if (mobile !== undefined && !message.mobiles.includes(mobile)) {
+      throw new TypeError(`[sms] [emulator] task ${taskId} was not sent to ${options.mobile}`);
     }
+    const errorCode =
+      options.errorCode === undefined || String(options.errorCode).trim() === ''
+        ? status === 10
+          ? this.deliveredCode()
+          : this.failCode()
+        : String(options.errorCode).trim();
+    const queued: StatusReportRecord[] = [];
+    message.mobiles.forEach((to, index) => {
+      if (mobile !== undefined && to !== mobile) return;
+      // A message failed before it went out never reaches the phone: no auto-reply.
+      if (!message.reached[index]) {
+        if (status === 10) this.reach(message, account, index);
+        else {
+          message.reached[index] = true;
+          if (message.reached.every(Boolean)) message.delivered = true;
+        }
+      }
+      const report = this.settle(message, account, index, status, errorCode);
+      if (report) queued.push(report);
+    });
+    return queued;
   }
 
   // ---- the endpoints --------------------------------------------------------------
@@ -556,7 +663,7 @@ export class Platform {
     account.balance -= cost;
     account.sentPoints += cost;
     const taskId = String(this.nextTaskId++);
-    const message: SentMessage = {
+    const message: StoredMessage = {
       taskId,
       userId: account.userId,
       account: account.account,
@@ -572,8 +679,16 @@ export class Platform {
       charset: context.charset,
       path: context.path,
       submittedAt: now,
+      reports: mobiles.map((mobile) => ({
+        mobile,
+        status: 'pending',
+        errorCode: '',
+        receiveTime: '',
+      })),
+      reached: mobiles.map(() => false),
     };
     this.messages.push(message);
+    this.onChange();
     this.later(deliverAt.getTime() - now.getTime(), () => this.deliver(message, account));
     return answer.sendSuccess({
       message: this.options.successMessage ?? PlatformMessage.ok,
@@ -644,12 +759,20 @@ export class Platform {
     const asked = raw === '' ? DEFAULT_STATUS_NUM : Number(raw);
     const count = asked > 0 ? asked : DEFAULT_STATUS_NUM;
     // Pull-once: whatever is in this answer leaves the queue for good.
-    return answer.statusBoxes(account.reports.splice(0, count), account.userId);
+    const reports = account.reports.splice(0, count);
+    if (reports.length > 0) this.onChange();
+    return answer.statusBoxes(reports, account.userId);
   }
 
   private queryReplies(action: string, params: Params, signed: boolean): Answer {
     const account = this.pullAuth(action, params, signed);
     if ('kind' in account) return account;
-    return answer.callBoxes(account.replies.splice(0), account.userId);
+    const replies = account.replies.splice(0);
+    for (const reply of replies) {
+      const entry = this.replyEntries.get(reply);
+      if (entry) entry.pulled = true;
+    }
+    if (replies.length > 0) this.onChange();
+    return answer.callBoxes(replies, account.userId);
   }
 }

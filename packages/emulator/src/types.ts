@@ -127,6 +127,13 @@ export interface EmulatorOptions {
   quirks?: Quirks | boolean;
   /** How many requests `requests()` keeps (the most recent). Default 10000. */
   maxRecordedRequests?: number;
+  /**
+   * Host names (besides IP addresses and `localhost`) under which the inbox page and the
+   * control API answer, e.g. `['sms-emulator']` in a Compose network. A request naming any
+   * other host is refused (a page elsewhere whose name was pointed here: DNS rebinding).
+   * The `host` option is allowed when it is a name. Default none.
+   */
+  allowedHosts?: string[];
   /** Name the blocked words on `checkkeyword` as real servers do (`包含非法字符：词`). Default `true`; `false` answers the bare `包含非法字符`. */
   checkKeywordWords?: boolean;
 }
@@ -155,6 +162,27 @@ export interface SentMessage {
   charset: EmulatorCharset;
   path: string;
   submittedAt: Date;
+  /** Each recipient's delivery report as it stands (in `mobiles` order): pending until it is queued. */
+  reports: MessageReport[];
+}
+
+/** Where one recipient's delivery report stands. */
+export interface MessageReport {
+  mobile: string;
+  /** `pending` until the report is queued for `statusApi.aspx` (10 = `delivered`, 20 = `failed`). */
+  status: 'pending' | 'delivered' | 'failed';
+  /** The gateway code of the report; empty while pending. */
+  errorCode: string;
+  /** The report's `receivetime`; empty while pending. */
+  receiveTime: string;
+}
+
+/** Which recipient(s) of a message `deliverNow` and `failNow` settle, and how. */
+export interface SettleOptions {
+  /** Only this recipient. Default: every recipient whose report is still pending. */
+  mobile?: string;
+  /** `failNow` only: the gateway code. Default the `report.errorCode` option (`UNDELIV`). */
+  errorCode?: string;
 }
 
 /** A delivery report waiting in (or injected into) an account's pull-once queue. */
@@ -275,6 +303,14 @@ export interface Emulator {
   pendingReports(name: string): StatusReportRecord[];
   /** Replies waiting in an account's queue (not removed). */
   pendingReplies(name: string): ReplyRecord[];
+  /**
+   * Queues a delivered report (status 10) now for the message's pending recipients (or
+   * `mobile`), instead of waiting for its time or `report.delayMs`; what the inbox page's
+   * "Deliver now" does. Returns the reports queued; throws for an unknown task ID.
+   */
+  deliverNow(taskId: string, options?: SettleOptions): StatusReportRecord[];
+  /** Like `deliverNow`, with a failed report (status 20) carrying `errorCode`: the page's "Fail". */
+  failNow(taskId: string, options?: SettleOptions): StatusReportRecord[];
   /** Runs every pending timer now: scheduled sends, delayed reports and auto-replies. */
   flush(): void;
   /** Switches the XML quirks at run time (`null`: back to the `quirks` option). */
