@@ -87,18 +87,44 @@ export function settlementOfEntry(entry: JournalEntry, charset: 'utf-8' | 'gbk')
   return settlementOfFailure(head, failure);
 }
 
-/** The events of a settlement: ids from the entry id and the record's place in the answer. */
-export function eventsOf(settlement: Settlement): NewEvent[] {
+/** The gateway message a record belongs to: `data.messageId` and `data.metadata` of its event. */
+export interface RecordTag {
+  messageId: string;
+  /** The message's metadata as JSON text, or null. */
+  metadata: string | null;
+}
+
+/**
+ * The events of a settlement: ids from the entry id and the record's place in the answer.
+ * `tags[i]` (the gateway's correlation) adds the message id and metadata to record i.
+ */
+export function eventsOf(
+  settlement: Settlement,
+  tags?: ReadonlyArray<RecordTag | undefined>,
+): NewEvent[] {
   const { head } = settlement;
   const type = eventTypeOf(head.kind);
   const timestamp = new Date(head.receivedAt).toISOString();
-  return settlement.records.map((record, index) => ({
-    id: eventIdFor(head.id, index),
-    type,
-    body: JSON.stringify({
+  return settlement.records.map((record, index) => {
+    const tag = tags?.[index];
+    return {
+      id: eventIdFor(head.id, index),
       type,
-      timestamp,
-      data: { account: head.account, ...record, receivedAt: record.receivedAt.toISOString() },
-    }),
-  }));
+      body: JSON.stringify({
+        type,
+        timestamp,
+        data: {
+          account: head.account,
+          ...record,
+          receivedAt: record.receivedAt.toISOString(),
+          ...(tag
+            ? {
+                messageId: tag.messageId,
+                metadata: tag.metadata === null ? null : (JSON.parse(tag.metadata) as unknown),
+              }
+            : {}),
+        },
+      }),
+    };
+  });
 }

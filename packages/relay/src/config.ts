@@ -367,6 +367,44 @@ const httpSchema = z
       '/healthz, /readyz, Prometheus /metrics, and with a token the console and API; omit or null to run without',
   });
 
+const gatewaySchema = z
+  .strictObject(
+    {
+      concurrency: int(1, 'Sends in flight at once, per relay process').default(8),
+      ratePerSecond: z
+        .number({ error: need('a number > 0') })
+        .positive({ error: 'must be a number > 0' })
+        .meta({ description: 'Sends per second per account and relay process (default 20)' })
+        .default(20),
+      maxAttempts: int(
+        1,
+        'Tries of a send that surely never reached the platform before it is failed',
+      ).default(10),
+      retryDelayMs: int(1, 'First wait before such a retry, in ms; doubles each time').default(
+        1000,
+      ),
+      leaseMs: int(
+        1,
+        'How long a process holds a message it sends (default: 2 × the account timeout + 30 s); a message still "sending" after that is marked unknown, never resent',
+      ).optional(),
+      ttl: duration(
+        'Default time to live of a message: not sent by then, it is expired (default: none)',
+      ).optional(),
+      callbackSecret: secret
+        .meta({
+          description:
+            "Signs the webhooks sent to a message's callbackUrl (default: the first target's secrets)",
+        })
+        .optional(),
+      idleMs: int(1, 'Idle wait before looking for queued messages again, in ms').default(200),
+    },
+    { error: need('an object') },
+  )
+  .meta({
+    description:
+      'The sending gateway (POST /v1/messages, needs http.token): concurrency, rate and retry',
+  });
+
 const logSchema = z
   .strictObject(
     {
@@ -397,6 +435,7 @@ const configShape = z
         .min(1, { error: 'must be a non-empty array' }),
       http: httpSchema.nullable().optional(),
       delivery: deliverySchema.prefault({}),
+      gateway: gatewaySchema.prefault({}),
       journal: journalSchema.prefault({}),
       shutdownGraceMs: int(0, 'How long SIGTERM waits for deliveries in flight, in ms').default(
         10_000,
@@ -495,6 +534,19 @@ const relayConfigSchemaInternal = configShape
       /** Health and metrics server; null runs without one. */
       http: config.http ?? null,
       delivery: config.delivery,
+      /** The sending gateway; `leaseMs` and `callbackSecrets` filled in. */
+      gateway: {
+        ...config.gateway,
+        leaseMs:
+          config.gateway.leaseMs ??
+          Math.max(...config.accounts.map((account) => account.timeoutMs)) * 2 + 30_000,
+        callbackSecrets: config.gateway.callbackSecret
+          ? [config.gateway.callbackSecret]
+          : (config.targets[0]?.secrets ??
+            (typeof config.targets[0]?.secret === 'string'
+              ? [config.targets[0].secret]
+              : (config.targets[0]?.secret ?? []))),
+      },
       journal: {
         /** Resolved against the config's folder by `parseConfig`. */
         dir:
@@ -533,6 +585,7 @@ export type TargetConfig = RelayConfig['targets'][number];
 export type DeliveryConfig = RelayConfig['delivery'];
 /** Where pull answers are written before they are parsed (see docs/relay.md). */
 export type JournalConfig = RelayConfig['journal'];
+export type GatewayConfig = RelayConfig['gateway'];
 
 // ---- JSON Schema ----
 

@@ -2,11 +2,17 @@ import { type SmsClientOptions, SmsError, type SmsWebhookEventType, isSmsError }
 import type { AccountConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
-import { type Settlement, eventTypeOf, eventsOf, settlementOfEntry } from './answer.js';
+import {
+  type RecordTag,
+  type Settlement,
+  eventTypeOf,
+  eventsOf,
+  settlementOfEntry,
+} from './answer.js';
 import { newJournalEntryId } from './ids.js';
 import type { Journal, PullKind } from './journal.js';
 import type { PullFailure, PullWorker } from './pull-worker.js';
-import type { AccountLock, Store } from './store/types.js';
+import type { AccountLock, NewEvent, Store } from './store/types.js';
 
 export interface PollerOptions {
   account: AccountConfig;
@@ -23,6 +29,17 @@ export interface PollerOptions {
   metrics: RelayMetrics;
   /** Called after a batch is committed (wakes the delivery loop). */
   onStored: () => void;
+  /**
+   * The gateway's correlation: tags each record with the message it belongs to before the
+   * events are built (so the stored bodies carry it); `stored` runs once they are committed.
+   */
+  correlate?: (settlement: Settlement) => Promise<Correlation | undefined>;
+}
+
+/** What the gateway makes of a settlement's records (see `gateway/correlate.ts`). */
+export interface Correlation {
+  tags: ReadonlyArray<RecordTag | undefined>;
+  stored(events: readonly NewEvent[]): Promise<void>;
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -290,7 +307,9 @@ export class AccountPoller {
     const { account, store, metrics, logger, targetsFor, onStored } = this.options;
     const { head, quarantine } = settlement;
     const type = eventTypeOf(head.kind);
-    const events = eventsOf(settlement);
+    const correlation =
+      settlement.records.length > 0 ? await this.options.correlate?.(settlement) : undefined;
+    const events = eventsOf(settlement, correlation?.tags);
     if (events.length > 0) {
       const inserted = await store.insertBatch({
         account: head.account,
@@ -299,6 +318,7 @@ export class AccountPoller {
         now: head.receivedAt,
       });
       metrics.stored.inc({ account: account.name, type }, inserted.length);
+      await correlation?.stored(events);
       onStored();
     }
     if (quarantine) {

@@ -6,7 +6,7 @@ import { type RelayConfig, parseConfig } from './config.js';
 import { type Settlement, settlementOfEntry } from './answer.js';
 import { consoleRoutes } from './console/routes.js';
 import { DeliveryLoop } from './delivery.js';
-import { gatewayRoutes } from './gateway/routes.js';
+import { createGateway } from './gateway/routes.js';
 import type { RelayContext } from './http/context.js';
 import { type Route, createRouter } from './http/router.js';
 import { Journal } from './journal.js';
@@ -171,6 +171,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     wakeDelivery: () => delivery?.wake(),
   };
 
+  const gateway = createGateway(context);
   const routes: Route[] = [
     {
       method: 'GET',
@@ -197,7 +198,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         body: await metrics.render(),
       }),
     },
-    ...gatewayRoutes(context),
+    ...gateway.routes,
     ...consoleRoutes(context),
   ];
 
@@ -279,6 +280,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
             logger,
             metrics,
             onStored: () => loop.wake(),
+            correlate: (settlement) => gateway.correlate(settlement),
           }),
       );
       if (config.http) {
@@ -300,6 +302,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
       }
       delivery.start();
+      await gateway.start();
       for (const poller of pollers) poller.start();
       state = 'running';
       if (config.retentionMs > 0) {
@@ -333,6 +336,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       await pruning;
       await Promise.all(pollers.map((p) => p.stop()));
       await puller?.close();
+      await gateway.stop();
       await delivery?.stop(config.shutdownGraceMs);
       await store?.close();
       if (server) {

@@ -1,7 +1,244 @@
 import type { RelayContext } from '../http/context.js';
-import type { Route } from '../http/router.js';
+import { HttpError, type HttpRequest, type Route, jsonBody } from '../http/router.js';
+import { newEventId } from '../ids.js';
+import type { Correlation } from '../poller.js';
+import type { Settlement } from '../answer.js';
+import type { MessageRecipient, MessageStore, StoredMessage } from '../store/messages.js';
+import { CallbackLoop } from './callbacks.js';
+import { correlator } from './correlate.js';
+import { openApiDocument } from './openapi.js';
+import { parseSendRequest, requestHash } from './request.js';
+import { GatewaySender } from './sender.js';
 
-/** The sending gateway: `/v1/messages` and `/v1/openapi.json`. */
-export function gatewayRoutes(_context: RelayContext): Route[] {
-  return [];
+const MAX_KEY_LENGTH = 255;
+
+/** A gateway message id: `sms_` + a ULID (sorts by creation time). */
+export function newMessageId(now: number = Date.now()): string {
+  return `sms_${newEventId(now).slice('msg_'.length)}`;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API's view of a message. */
+export function messageView(message: StoredMessage, recipients: readonly MessageRecipient[]) {
+  return {
+    id: message.id,
+    status: message.status,
+    account: message.account,
+    to: message.mobiles,
+    content: message.content,
+    sendAt: iso(message.sendAt),
+    extNo: message.extNo,
+    metadata: message.metadata === null ? null : (JSON.parse(message.metadata) as unknown),
+    callbackUrl: message.callbackUrl,
+    taskId: message.taskId,
+    attempts: message.attempts,
+    error: message.errorCode === null ? null : { code: message.errorCode, message: message.error },
+    createdAt: iso(message.createdAt),
+    updatedAt: iso(message.updatedAt),
+    sentAt: iso(message.sentAt),
+    expiresAt: iso(message.expiresAt),
+    recipients: recipients.map((r) => ({
+      mobile: r.mobile,
+      status: r.status,
+      code: r.code,
+      reportedAt: iso(r.reportedAt),
+      updatedAt: iso(r.updatedAt),
+    })),
+  };
+}
+
+export interface Gateway {
+  routes: Route[];
+  /** The poller's hook: tags reports and replies with their message. */
+  correlate(settlement: Settlement): Promise<Correlation | undefined>;
+  /** Starts sending (after the store is open). */
+  start(): Promise<void>;
+  /** Stops claiming; waits for sends in flight (never aborted: that would make them unknown). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The sending gateway: `POST /v1/messages` queues a message durably and answers its id; a
+ * sender loop sends queued messages; reports and replies of a message carry its id.
+ */
+export function createGateway(context: RelayContext): Gateway {
+  const { config, logger } = context;
+  let sender: GatewaySender | undefined;
+  let callbacks: CallbackLoop | undefined;
+  let correlate: ((settlement: Settlement) => Promise<Correlation | undefined>) | undefined;
+
+  const messages = (): MessageStore => {
+    const store = context.store().messages;
+    if (!store) throw new HttpError(501, { error: 'this store has no message queue' });
+    return store;
+  };
+
+  const find = async (request: HttpRequest) => {
+    const found = await messages().get(request.params['id']!);
+    if (!found)
+      throw new HttpError(404, { error: { code: 'NOT_FOUND', message: 'no such message' } });
+    return found;
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '/v1/openapi.json',
+      access: 'open',
+      handle: () => ({ status: 200, body: openApiDocument() }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/messages',
+      access: 'token',
+      async handle(request) {
+        const header = request.headers['idempotency-key'];
+        const key = Array.isArray(header) ? header[0] : header;
+        if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+          throw new HttpError(400, {
+            error: {
+              code: 'VALIDATION',
+              field: 'Idempotency-Key',
+              message: `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`,
+            },
+          });
+        }
+        const body = await jsonBody(request);
+        const now = Date.now();
+        const parsed = parseSendRequest(body, config.accounts, {
+          ttlMs: config.gateway.ttl ?? null,
+        });
+        const hash = requestHash(parsed);
+        const { message, created } = await messages().enqueue({
+          id: newMessageId(now),
+          idempotencyKey: key ?? null,
+          requestHash: hash,
+          account: parsed.account,
+          mobiles: parsed.mobiles,
+          content: parsed.content,
+          sendAt: parsed.sendAt,
+          extNo: parsed.extNo,
+          metadata: parsed.metadata,
+          callbackUrl: parsed.callbackUrl,
+          expiresAt: parsed.ttlMs === null ? null : now + parsed.ttlMs,
+          now,
+        });
+        if (!created && message.requestHash !== hash) {
+          throw new HttpError(409, {
+            error: {
+              code: 'IDEMPOTENCY_CONFLICT',
+              field: 'Idempotency-Key',
+              message: `this Idempotency-Key was used for another request (message ${message.id})`,
+            },
+          });
+        }
+        if (created) {
+          sender?.wake();
+          logger.debug('message queued', {
+            id: message.id,
+            account: message.account,
+            numbers: message.mobiles.length,
+          });
+        }
+        return {
+          status: 202,
+          headers: {
+            location: `/v1/messages/${message.id}`,
+            ...(created ? {} : { 'idempotent-replayed': 'true' }),
+          },
+          body: { id: message.id, status: message.status },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/messages/:id',
+      access: 'token',
+      async handle(request) {
+        const { message, recipients } = await find(request);
+        return { status: 200, body: messageView(message, recipients) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/messages/:id/resend',
+      access: 'token',
+      async handle(request) {
+        const result = await messages().resend(request.params['id']!, Date.now());
+        if (result === undefined) await find(request);
+        if (result === false || result === undefined) {
+          const { message } = await find(request);
+          throw new HttpError(409, {
+            error: {
+              code: 'NOT_RESENDABLE',
+              message: `a ${message.status} message cannot be resent (only unknown, failed or expired)`,
+            },
+          });
+        }
+        logger.warn('message resent by an operator', { id: result.id });
+        sender?.wake();
+        return { status: 200, body: { id: result.id, status: result.status } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/messages/:id/fail',
+      access: 'token',
+      async handle(request) {
+        const raw = await request.body();
+        let reason = 'failed by an operator';
+        if (raw.length > 0) {
+          const body = (await jsonBody(request)) as { reason?: unknown } | null;
+          if (body && typeof body.reason === 'string' && body.reason.trim() !== '') {
+            reason = body.reason.slice(0, 500);
+          }
+        }
+        const result = await messages().fail(request.params['id']!, reason, Date.now());
+        if (result === false || result === undefined) {
+          const { message } = await find(request);
+          throw new HttpError(409, {
+            error: {
+              code: 'NOT_FAILABLE',
+              message: `a ${message.status} message cannot be failed (only queued or unknown)`,
+            },
+          });
+        }
+        logger.warn('message failed by an operator', { id: result.id, reason });
+        return { status: 200, body: { id: result.id, status: result.status } };
+      },
+    },
+  ];
+
+  return {
+    routes,
+    async correlate(settlement) {
+      return correlate?.(settlement);
+    },
+    async start() {
+      const store = context.store();
+      if (!store.messages) return;
+      correlate = correlator({ messages: store.messages, logger });
+      sender = new GatewaySender({
+        messages: store.messages,
+        accounts: config.accounts,
+        config: config.gateway,
+        logger,
+        recoverAtStart: store.kind === 'sqlite',
+      });
+      callbacks = new CallbackLoop({
+        messages: store.messages,
+        secrets: config.gateway.callbackSecrets,
+        delivery: config.delivery,
+        logger,
+        userAgent: 'sms-relay',
+      });
+      await sender.start();
+      callbacks.start();
+    },
+    async stop() {
+      await sender?.stop();
+      await callbacks?.stop();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { checkEventIds, guard } from './errors.js';
 import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
+import { messagesPostgresSchema, postgresMessages } from './messages-postgres.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`. */
@@ -168,6 +169,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
 
   const store: Store = {
     kind: 'postgres',
+    messages: postgresMessages({ pool, s, tx }),
     init() {
       return run('init', () =>
         withClient(async (client, broken) => {
@@ -178,6 +180,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
           try {
             await client.query(schemaSql(s));
             await migrate(client);
+            await client.query(messagesPostgresSchema(s));
           } finally {
             // A session lock left on a pooled connection would block every later init:
             // if it cannot be unlocked, the connection goes (and the lock with it).

@@ -12,6 +12,7 @@ import type {
   StoreStats,
 } from './types.js';
 import { type ClaimedRow, type DeadRow, claimedFromRow, deadFromRow } from './rows.js';
+import { sqliteMessages } from './messages-sqlite.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -259,6 +260,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
 
   return {
     kind: 'sqlite',
+    messages: sqliteMessages(db),
     async init() {},
     insertBatch(batch) {
       return run('insertBatch', () => {

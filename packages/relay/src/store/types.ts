@@ -1,3 +1,4 @@
+import type { MessageStore } from './messages.js';
 import type { SmsWebhookEventType } from '@sms/core';
 
 /** One event to store: its JSON body is frozen at insert so every retry signs the same bytes. */
@@ -118,6 +119,8 @@ export interface AccountLock {
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** The gateway's message queue (`POST /v1/messages`); a store without it runs no gateway. */
+  readonly messages?: MessageStore;
   /** Creates tables if needed. */
   init(): Promise<void>;
   /**

@@ -1,0 +1,463 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { generateWebhookSecret } from '@sms/core';
+import { type Emulator, startEmulator } from '@sms/emulator';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Relay, createRelay } from './relay.js';
+import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
+import { PASSWORD, TEST_DATABASE_URL, memoryLogger, secret, tempDir } from './test-utils/setup.js';
+
+// The gateway end to end, on both stores: curl-like HTTP calls to a real relay, a real
+// emulator as the platform, real webhook receivers; what was sent is read from the emulator's
+// record and what was queued from the store's own rows, not from the relay's answers.
+
+const TOKEN = 'gateway-test-token-0123456789';
+const FAST = { retrySchedule: [50, 100, 200], jitter: 0, idleMs: 20, timeoutMs: 2000 };
+const callbackSecret = generateWebhookSecret();
+const FAIL_MOBILE = '13900000009';
+
+type StoreKind = 'sqlite' | 'postgres';
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field in assertions
+type Json = Record<string, any>;
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
+  let platform: Emulator;
+  let tmp: ReturnType<typeof tempDir>;
+  let rx: Receiver;
+  let callbacks: Receiver;
+  const relays: Relay[] = [];
+  const schemas: string[] = [];
+  let storeConfig: Record<string, string>;
+
+  beforeAll(async () => {
+    platform = await startEmulator({
+      accounts: [
+        { userId: '12', account: 'demo', password: PASSWORD, balance: 100_000 },
+        { userId: '', account: 'gbk', password: 'gbk-pass', balance: 1000 },
+      ],
+      report: { failMobiles: [FAIL_MOBILE], failErrorCode: 'MK:0011' },
+    });
+    tmp = tempDir();
+    rx = await startReceiver({ secret });
+    callbacks = await startReceiver({ secret: callbackSecret });
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    platform.reset();
+    rx.received.length = 0;
+    callbacks.received.length = 0;
+  });
+  afterAll(async () => {
+    await platform.close();
+    await rx.close();
+    await callbacks.close();
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+    tmp.cleanup();
+  });
+
+  let n = 0;
+  function config(extra: Record<string, unknown> = {}) {
+    n++;
+    if (kind === 'sqlite') storeConfig = { sqlite: join(tmp.dir, `gateway-${n}.db`) };
+    else {
+      const schema = `relay_gw_${randomBytes(5).toString('hex')}`;
+      schemas.push(schema);
+      storeConfig = { postgres: TEST_DATABASE_URL, schema };
+    }
+    return {
+      store: storeConfig,
+      journal: { dir: join(tmp.dir, `journal-${n}`) },
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: platform.url,
+          userId: '12',
+          account: 'demo',
+          password: PASSWORD,
+          pollIntervalMs: 50,
+          timeoutMs: 2000,
+        },
+        {
+          name: 'gbk',
+          baseUrl: platform.url,
+          account: 'gbk',
+          password: 'gbk-pass',
+          charset: 'gbk',
+          pollIntervalMs: 50,
+          timeoutMs: 2000,
+        },
+      ],
+      targets: [{ name: 'app', url: rx.url, secret }],
+      delivery: FAST,
+      gateway: { idleMs: 20, retryDelayMs: 50, callbackSecret },
+      http: { port: 0, host: '127.0.0.1', token: TOKEN },
+      ...extra,
+    };
+  }
+
+  async function start(input: unknown = config()) {
+    const relay = createRelay(input, { logger: memoryLogger() });
+    relays.push(relay);
+    await relay.start();
+    return relay;
+  }
+
+  async function api(
+    relay: Relay,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const response = await fetch(`${relay.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? (JSON.parse(text) as Json) : {},
+    };
+  }
+
+  /** Rows of gw_messages, read straight from the store (not through the relay). */
+  async function queuedRows(): Promise<Array<{ id: string; status: string }>> {
+    if ('sqlite' in storeConfig) {
+      const db = new Database(storeConfig['sqlite']!, { readonly: true });
+      try {
+        return db.prepare('SELECT id, status FROM gw_messages ORDER BY id').all() as Array<{
+          id: string;
+          status: string;
+        }>;
+      } finally {
+        db.close();
+      }
+    }
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `SELECT id, status FROM "${storeConfig['schema']}".gw_messages ORDER BY id`,
+      );
+      return rows;
+    } finally {
+      await db.end();
+    }
+  }
+
+  async function until(relay: Relay, id: string, check: (m: Json) => boolean) {
+    let last: Json = {};
+    await waitFor(
+      async () => {
+        last = (await api(relay, 'GET', `/v1/messages/${id}`)).body;
+        return check(last);
+      },
+      10_000,
+      `message ${id} (last: ${JSON.stringify(last)})`,
+    );
+    return last;
+  }
+
+  it('needs the token; without http.token the API is off; the OpenAPI document is open', async () => {
+    const relay = await start();
+    const anonymous = await fetch(`${relay.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '13800138000', content: '【测试】hi' }),
+    });
+    expect(anonymous.status).toBe(401);
+    const wrong = await api(
+      relay,
+      'POST',
+      '/v1/messages',
+      { to: '13800138000', content: 'x' },
+      {
+        authorization: 'Bearer not-the-token-at-all',
+      },
+    );
+    expect(wrong.status).toBe(401);
+    const doc = await fetch(`${relay.url}/v1/openapi.json`);
+    expect(doc.status).toBe(200);
+    const openapi = (await doc.json()) as Json;
+    expect(openapi['openapi']).toBe('3.1.0');
+    expect(Object.keys(openapi['paths'])).toContain('/v1/messages/{id}');
+    expect(await queuedRows()).toEqual([]);
+    await relay.stop();
+
+    const off = await start(config({ http: { port: 0, host: '127.0.0.1' } }));
+    const response = await fetch(`${off.url}/v1/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ to: '13800138000', content: 'x' }),
+    });
+    expect(response.status).toBe(404);
+    expect(platform.sent()).toEqual([]);
+  });
+
+  it('refuses invalid requests with the SmsError code and field, and queues nothing', async () => {
+    const relay = await start();
+    const cases: Array<[unknown, string, string]> = [
+      [{ to: '12345', content: '【测试】hi' }, 'VALIDATION', 'to'],
+      [{ to: [], content: '【测试】hi' }, 'VALIDATION', 'to'],
+      [{ to: '13800138000', content: '' }, 'VALIDATION', 'content'],
+      [{ to: '13800138000', content: '   ' }, 'VALIDATION', 'content'],
+      [{ to: '13800138000' }, 'VALIDATION', 'content'],
+      [{ to: '13800138000', content: '【测试】emoji 😀', account: 'gbk' }, 'VALIDATION', 'content'],
+      [{ to: '13800138000', content: '【测试】hi', account: 'nope' }, 'VALIDATION', 'account'],
+      [{ to: '13800138000', content: '【测试】hi', extNo: 'abc' }, 'VALIDATION', 'extNo'],
+      [{ to: '13800138000', content: '【测试】hi', sendAt: 'tomorrow' }, 'VALIDATION', 'sendAt'],
+      [
+        { to: '13800138000', content: '【测试】hi', sendAt: '2001-01-01T00:00:00Z' },
+        'VALIDATION',
+        'sendAt',
+      ],
+      [{ to: '13800138000', content: '【测试】hi', metadata: [1] }, 'VALIDATION', 'metadata'],
+      [
+        { to: '13800138000', content: '【测试】hi', callbackUrl: 'ftp://x' },
+        'VALIDATION',
+        'callbackUrl',
+      ],
+      [{ to: '13800138000', content: '【测试】hi', ttl: -1 }, 'VALIDATION', 'ttl'],
+      [{ to: '13800138000', content: '【测试】hi', colour: 'red' }, 'VALIDATION', 'colour'],
+      [[1, 2], 'VALIDATION', 'body'],
+    ];
+    for (const [body, code, field] of cases) {
+      const answer = await api(relay, 'POST', '/v1/messages', body, {
+        'idempotency-key': `k-${field}`,
+      });
+      expect({
+        body,
+        status: answer.status,
+        code: answer.body['error']?.code,
+        field: answer.body['error']?.field,
+      }).toEqual({ body, status: 422, code, field });
+    }
+    const notJson = await fetch(`${relay.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: '{',
+    });
+    expect(notJson.status).toBe(400);
+    // The same emoji is fine on a UTF-8 account: the rule is the encoder's, per account.
+    const utf8 = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138000',
+      content: '【测试】emoji 😀',
+    });
+    expect(utf8.status).toBe(202);
+    const rows = await queuedRows();
+    expect(rows.map((r) => r.id)).toEqual([utf8.body['id']]);
+  });
+
+  it('an Idempotency-Key answers the same id and sends once; another body under it is a 409', async () => {
+    const relay = await start();
+    const body = {
+      to: ['+86 138-0013-8000', '13900139000'],
+      content: '【测试】验证码 1234',
+      metadata: { order: 42, user: 'u1' },
+    };
+    const first = await api(relay, 'POST', '/v1/messages', body, { 'idempotency-key': 'order-42' });
+    expect(first.status).toBe(202);
+    expect(first.body['id']).toMatch(/^sms_[0-9A-Z]{26}$/);
+    // The same request, its keys in another order and the numbers written otherwise.
+    const again = await api(
+      relay,
+      'POST',
+      '/v1/messages',
+      { metadata: { user: 'u1', order: 42 }, content: body.content, to: '13800138000,13900139000' },
+      { 'idempotency-key': 'order-42' },
+    );
+    expect(again.status).toBe(202);
+    expect(again.body['id']).toBe(first.body['id']);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const conflict = await api(
+      relay,
+      'POST',
+      '/v1/messages',
+      { ...body, content: '【测试】验证码 9999' },
+      {
+        'idempotency-key': 'order-42',
+      },
+    );
+    expect(conflict.status).toBe(409);
+    expect(conflict.body['error'].code).toBe('IDEMPOTENCY_CONFLICT');
+    const sent = await until(relay, first.body['id'], (m) => m['status'] === 'sent');
+    // A repeat after the send answers the same id again and still sends nothing.
+    const late = await api(relay, 'POST', '/v1/messages', body, { 'idempotency-key': 'order-42' });
+    expect(late.body).toEqual({ id: first.body['id'], status: 'sent' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(platform.sent()).toHaveLength(1);
+    expect(platform.sent()[0]!.mobiles).toEqual(['13800138000', '13900139000']);
+    expect(sent['taskId']).toBe(platform.sent()[0]!.taskId);
+    expect((await queuedRows()).length).toBe(1);
+  });
+
+  it('tags each report webhook with the message id and metadata, and tracks each number', async () => {
+    const relay = await start();
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: ['13800138001', FAIL_MOBILE],
+      content: '【测试】您的订单已发货',
+      metadata: { order: 'A-1' },
+    });
+    const id = body['id'] as string;
+    const done = await until(relay, id, (m) =>
+      m['recipients'].every(
+        (r: { status: string }) => r.status === 'delivered' || r.status === 'failed',
+      ),
+    );
+    expect(done['status']).toBe('sent');
+    expect(done['taskId']).toBe(platform.sent()[0]!.taskId);
+    expect(done['recipients']).toEqual([
+      expect.objectContaining({ mobile: '13800138001', status: 'delivered', code: 'DELIVRD' }),
+      expect.objectContaining({ mobile: FAIL_MOBILE, status: 'failed', code: 'MK:0011' }),
+    ]);
+    await waitFor(() => rx.verified().length >= 2, 10_000, 'two report webhooks');
+    const reports = rx.verified().map((r) => r.event!.data);
+    expect(reports).toHaveLength(2);
+    for (const data of reports) {
+      expect(data['messageId']).toBe(id);
+      expect(data['metadata']).toEqual({ order: 'A-1' });
+      expect(data['taskId']).toBe(done['taskId']);
+    }
+    // A reply carries the last message sent to its number.
+    platform.injectReply({ account: 'demo', mobile: '13800138001', content: '收到' });
+    await waitFor(() => rx.verified().length >= 3, 10_000, 'the reply webhook');
+    const reply = rx.verified()[2]!.event!;
+    expect(reply.type).toBe('sms.reply');
+    expect(reply.data['messageId']).toBe(id);
+    expect(reply.data['metadata']).toEqual({ order: 'A-1' });
+    // A report of a message sent outside the gateway carries no message id.
+    platform.injectReport({ account: 'demo', mobile: '13800138002', taskId: '777', status: 10 });
+    await waitFor(() => rx.verified().length >= 4, 10_000, 'the foreign report');
+    expect(rx.verified()[3]!.event!.data['messageId']).toBeUndefined();
+  });
+
+  it('sends the events of a message with a callbackUrl there too, signed with the callback secret', async () => {
+    const relay = await start();
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138003',
+      content: '【测试】callback',
+      metadata: { n: 1 },
+      callbackUrl: callbacks.url,
+    });
+    const other = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138004',
+      content: '【测试】no callback',
+    });
+    await waitFor(() => rx.verified().length >= 2, 10_000, 'both reports at the target');
+    await waitFor(() => callbacks.verified().length >= 1, 10_000, 'the callback');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(callbacks.received).toHaveLength(1);
+    const event = callbacks.verified()[0]!;
+    expect(event.event!.data['messageId']).toBe(body['id']);
+    expect(event.event!.data['metadata']).toEqual({ n: 1 });
+    // The same event (id and bytes) as the configured target got.
+    const twin = rx.verified().find((r) => r.id === event.id)!;
+    expect(twin.body).toBe(event.body);
+    expect(rx.verified().some((r) => r.event!.data['messageId'] === other.body['id'])).toBe(true);
+  });
+
+  it('a send whose answer was lost is unknown and never resent on its own; the operator decides', async () => {
+    const relay = await start();
+    // The platform records the send, then resets the connection: the answer is lost.
+    platform.setFault({ type: 'reset', action: 'send', times: 1 });
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138005',
+      content: '【测试】lost answer',
+    });
+    const id = body['id'] as string;
+    const unknown = await until(relay, id, (m) => m['status'] === 'unknown');
+    expect(unknown['error'].code).toBe('UNKNOWN_OUTCOME');
+    expect(unknown['recipients'][0].status).toBe('unknown');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(platform.sent()).toHaveLength(1);
+    expect((await api(relay, 'GET', `/v1/messages/${id}`)).body['status']).toBe('unknown');
+    // The operator saw it did arrive: fail it (the relay will not send it).
+    const failed = await api(relay, 'POST', `/v1/messages/${id}/fail`, {
+      reason: 'arrived, checked',
+    });
+    expect(failed.body).toEqual({ id, status: 'failed' });
+    expect((await api(relay, 'POST', `/v1/messages/${id}/fail`)).status).toBe(409);
+
+    platform.setFault({ type: 'reset', action: 'send', times: 1 });
+    const second = (
+      await api(relay, 'POST', '/v1/messages', { to: '13800138006', content: '【测试】again' })
+    ).body['id'];
+    await until(relay, second, (m) => m['status'] === 'unknown');
+    // The operator decides it did not arrive: resend (a second platform send, by decision).
+    expect((await api(relay, 'POST', `/v1/messages/${second}/resend`)).body).toEqual({
+      id: second,
+      status: 'queued',
+    });
+    const resent = await until(relay, second, (m) => m['status'] === 'sent');
+    expect(resent['taskId']).toBe(platform.sent()[2]!.taskId);
+    expect(platform.sent()).toHaveLength(3);
+    expect((await api(relay, 'POST', `/v1/messages/${second}/resend`)).status).toBe(409);
+    expect((await api(relay, 'GET', '/v1/messages/sms_00000000000000000000000000')).status).toBe(
+      404,
+    );
+  });
+
+  it('retries refusals that may pass later, fails bad content at once, expires what outlives its ttl', async () => {
+    const relay = await start();
+    platform.setAccount({ account: 'demo', balance: 0 });
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138007',
+      content: '【测试】balance',
+    });
+    const id = body['id'] as string;
+    await until(
+      relay,
+      id,
+      (m) => m['attempts'] >= 2 && m['error']?.code === 'INSUFFICIENT_BALANCE',
+    );
+    expect(platform.sent()).toHaveLength(0);
+    const ttl = (
+      await api(relay, 'POST', '/v1/messages', {
+        to: '13800138008',
+        content: '【测试】ttl',
+        ttl: 0.3,
+      })
+    ).body['id'];
+    const expired = await until(relay, ttl, (m) => m['status'] === 'expired');
+    expect(expired['recipients'][0].status).toBe('expired');
+    platform.setAccount({ account: 'demo', topUp: 100 });
+    await until(relay, id, (m) => m['status'] === 'sent');
+    expect(platform.sent().map((m) => m.mobiles)).toEqual([['13800138007']]);
+
+    const blocked = (
+      await api(relay, 'POST', '/v1/messages', { to: '13800138009', content: '【测试】赌博' })
+    ).body['id'];
+    const failed = await until(relay, blocked, (m) => m['status'] === 'failed');
+    expect(failed['error'].code).toBe('ILLEGAL_KEYWORD');
+    expect(failed['attempts']).toBe(1);
+    expect(failed['recipients'][0]).toMatchObject({ status: 'failed', code: 'ILLEGAL_KEYWORD' });
+  });
+
+  it('sendAt in the future goes to the platform as its sendTime', async () => {
+    const relay = await start();
+    const at = new Date(Date.now() + 3_600_000);
+    at.setMilliseconds(0);
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138010',
+      content: '【测试】later',
+      sendAt: at.toISOString(),
+    });
+    const sent = await until(relay, body['id'], (m) => m['status'] === 'sent');
+    expect(sent['sendAt']).toBe(at.toISOString());
+    const shanghai = new Date(at.getTime() + 8 * 3_600_000)
+      .toISOString()
+      .slice(0, 19)
+      .replace('T', ' ');
+    expect(platform.sent()[0]!.sendTime).toBe(shanghai);
+  });
+});

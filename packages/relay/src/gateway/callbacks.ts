@@ -1,0 +1,129 @@
+import { webhookHeaders } from '@sms/core';
+import { request } from 'undici';
+import { retryDelay } from '../delivery.js';
+import type { DeliveryConfig } from '../config.js';
+import type { RelayLogger } from '../logger.js';
+import type { CallbackResult, ClaimedCallback, MessageStore } from '../store/messages.js';
+
+export interface CallbackLoopOptions {
+  messages: MessageStore;
+  /** Each one signs (Standard Webhooks `v1,` signatures). */
+  secrets: readonly string[];
+  delivery: DeliveryConfig;
+  logger: RelayLogger;
+  userAgent: string;
+}
+
+/**
+ * Delivers the events of messages that named a `callbackUrl` there, signed like every other
+ * webhook, with the delivery section's timeout, retry schedule and jitter. Claimed with a
+ * lease like deliveries, so replicas share the work and a crashed holder's claims expire.
+ */
+export class CallbackLoop {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(private readonly options: CallbackLoopOptions) {}
+
+  start(): void {
+    if (this.running || this.options.secrets.length === 0) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { messages, delivery, logger } = this.options;
+    while (this.running) {
+      let wait = delivery.idleMs;
+      try {
+        const claimed = await messages.claimCallbacks({
+          limit: 32,
+          now: Date.now(),
+          leaseMs: delivery.leaseMs,
+        });
+        if (claimed.length > 0) {
+          const results = await Promise.all(claimed.map((c) => this.deliver(c)));
+          await messages.completeCallbacks(results, Date.now());
+          if (claimed.length === 32) wait = 0;
+        }
+      } catch (error) {
+        logger.error('callback delivery failed', { error });
+        wait = delivery.idleMs * 4;
+      }
+      if (wait > 0) await this.idle(wait);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async deliver(callback: ClaimedCallback): Promise<CallbackResult> {
+    const { secrets, delivery, logger, userAgent } = this.options;
+    const base = { eventId: callback.eventId, url: callback.url, lease: callback.lease };
+    let status: number | undefined;
+    let error: string;
+    try {
+      const response = await request(callback.url, {
+        method: 'POST',
+        headers: {
+          ...webhookHeaders({
+            id: callback.eventId,
+            timestamp: Math.floor(Date.now() / 1000),
+            body: callback.body,
+            secrets: [...secrets],
+          }),
+          'user-agent': userAgent,
+        },
+        body: callback.body,
+        headersTimeout: delivery.timeoutMs,
+        bodyTimeout: delivery.timeoutMs,
+      });
+      await response.body.dump();
+      status = response.statusCode;
+      if (status >= 200 && status < 300) return { ...base, outcome: { kind: 'delivered' }, status };
+      error = `HTTP ${status}`;
+    } catch (thrown) {
+      const e = thrown as Error & { code?: string };
+      error = `${e.code ?? e.name}: ${e.message}`;
+    }
+    const delay = retryDelay(delivery.retrySchedule, callback.attempts + 1, delivery.jitter);
+    if (delay === undefined) {
+      logger.warn('callback dead-lettered', { id: callback.eventId, error });
+      return { ...base, outcome: { kind: 'dead' }, status, error };
+    }
+    return {
+      ...base,
+      outcome: { kind: 'retry', nextAttemptAt: Date.now() + delay },
+      status,
+      error,
+    };
+  }
+}

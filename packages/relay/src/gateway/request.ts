@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { type SmsError, buildSendRequest, isSmsError, prepareSend } from '@sms/core';
+import type { AccountConfig } from '../config.js';
+import { HttpError } from '../http/router.js';
+
+/** A send request, checked and normalised: what is queued and what idempotency compares. */
+export interface SendRequest {
+  account: string;
+  mobiles: string[];
+  content: string;
+  sendAt: number | null;
+  extNo: string;
+  metadata: string | null;
+  callbackUrl: string | null;
+  /** Time to live in ms, or null. */
+  ttlMs: number | null;
+}
+
+/** The request's fields, as the API names them (core names some differently). */
+const API_FIELD: Record<string, string> = { mobiles: 'to', sendTime: 'sendAt', input: 'body' };
+const MAX_METADATA_BYTES = 4096;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** ISO 8601 with a zone; other strings are core's `YYYY-MM-DD HH:mm:ss` (Asia/Shanghai). */
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** A 422 carrying the `SmsError` code and the field, as the API names it. */
+export function invalid(code: string, field: string, message: string): HttpError {
+  return new HttpError(422, { error: { code, field, message } });
+}
+
+function fromSmsError(error: SmsError): HttpError {
+  const field = error.field ? (API_FIELD[error.field] ?? error.field) : 'body';
+  return invalid(error.code, field, error.message.replace(/^\[sms\] /, ''));
+}
+
+function ttlOf(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value * 1000;
+  if (typeof value === 'string') {
+    const match = DURATION.exec(value.trim());
+    if (match) return Number(match[1]) * UNITS[match[2]!]!;
+  }
+  throw invalid(
+    'VALIDATION',
+    'ttl',
+    'ttl must be seconds (a number > 0) or a duration like "90s", "10m", "2h"',
+  );
+}
+
+/** Keys sorted at every level, so `{a,b}` and `{b,a}` are the same request. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a `POST /v1/messages` body with core's own rules (numbers, content, sendTime, extNo,
+ * and the encoder of the account's charset: a GBK account refuses what GBK cannot hold), so
+ * what is queued would go on the wire as it is. Throws a 422 `HttpError` naming the field.
+ */
+export function parseSendRequest(
+  body: unknown,
+  accounts: readonly AccountConfig[],
+  defaults: { ttlMs: number | null },
+  now: Date = new Date(),
+): SendRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid('VALIDATION', 'body', 'the body must be a JSON object');
+  }
+  const input = body as Record<string, unknown>;
+  const known = new Set([
+    'to',
+    'content',
+    'sendAt',
+    'extNo',
+    'account',
+    'metadata',
+    'callbackUrl',
+    'ttl',
+  ]);
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw invalid('VALIDATION', key, `unknown field "${key}"`);
+  }
+  const accountName = input['account'] ?? accounts[0]!.name;
+  const account = accounts.find((a) => a.name === accountName);
+  if (!account) {
+    throw invalid(
+      'VALIDATION',
+      'account',
+      `no account is named ${JSON.stringify(accountName)} (configured: ${accounts.map((a) => a.name).join(', ')})`,
+    );
+  }
+  let sendTime: Date | string | undefined;
+  const sendAt = input['sendAt'];
+  if (typeof sendAt === 'string' && ISO.test(sendAt)) {
+    sendTime = new Date(sendAt);
+    if (Number.isNaN(sendTime.getTime()))
+      throw invalid('VALIDATION', 'sendAt', 'sendAt is not a valid time');
+  } else if (sendAt !== undefined && sendAt !== null) {
+    sendTime = sendAt as string;
+  }
+  const send = {
+    mobiles: input['to'] as string | string[],
+    content: input['content'] as string,
+    ...(sendTime === undefined ? {} : { sendTime }),
+    ...(input['extNo'] === undefined ? {} : { extNo: input['extNo'] as string }),
+  };
+  let mobiles: string[];
+  let sendAtMs: number | null = null;
+  try {
+    const prepared = prepareSend(send, now);
+    // The encoder of the account's wire: GBK refuses characters it cannot hold.
+    buildSendRequest(
+      { userId: account.userId, account: account.account, password: account.password },
+      send,
+      { charset: account.charset, auth: account.auth, now: () => now },
+    );
+    mobiles = prepared.mobiles;
+    if (sendTime !== undefined) {
+      const instant = sendTime instanceof Date ? sendTime : undefined;
+      // A Shanghai wall-clock string: core formatted it; read it back as an instant.
+      sendAtMs = instant
+        ? instant.getTime()
+        : Date.parse(`${prepared.sendTime.replace(' ', 'T')}+08:00`);
+    }
+  } catch (error) {
+    if (isSmsError(error)) throw fromSmsError(error);
+    throw error;
+  }
+  let metadata: string | null = null;
+  if (input['metadata'] !== undefined && input['metadata'] !== null) {
+    const value = input['metadata'];
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw invalid('VALIDATION', 'metadata', 'metadata must be a JSON object');
+    }
+    metadata = JSON.stringify(canonical(value));
+    if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES) {
+      throw invalid(
+        'VALIDATION',
+        'metadata',
+        `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`,
+      );
+    }
+  }
+  let callbackUrl: string | null = null;
+  if (input['callbackUrl'] !== undefined && input['callbackUrl'] !== null) {
+    const value = input['callbackUrl'];
+    let url: URL | undefined;
+    try {
+      url = typeof value === 'string' ? new URL(value) : undefined;
+    } catch {}
+    if (
+      !url ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.username ||
+      url.password
+    ) {
+      throw invalid(
+        'VALIDATION',
+        'callbackUrl',
+        'callbackUrl must be an http: or https: URL without credentials',
+      );
+    }
+    callbackUrl = url.href;
+  }
+  const ttlMs = input['ttl'] === undefined ? defaults.ttlMs : ttlOf(input['ttl']);
+  return {
+    account: account.name,
+    mobiles,
+    content: send.content,
+    sendAt: sendAtMs,
+    extNo: typeof send.extNo === 'string' ? send.extNo : '',
+    metadata,
+    callbackUrl,
+    ttlMs,
+  };
+}
+
+/** sha256 of the normalised request: the same `Idempotency-Key` must come with the same one. */
+export function requestHash(request: SendRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
+}

@@ -1,0 +1,294 @@
+import { SmsClient, isSmsError } from '@sms/core';
+import type { AccountConfig, GatewayConfig } from '../config.js';
+import type { RelayLogger } from '../logger.js';
+import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
+
+/** Platform refusals that no retry can change: the message fails at once. */
+const DEFINITIVE = new Set<string>([
+  'VALIDATION',
+  'CONTENT_EMPTY',
+  'MOBILE_EMPTY',
+  'ILLEGAL_KEYWORD',
+  'SQL_INJECTION',
+  'SIGNATURE_REQUIRED',
+]);
+
+/**
+ * What a failed send comes to. `UNKNOWN_OUTCOME` (the request may have reached the platform),
+ * and an answer we cannot read (`HTTP`, `PROTOCOL`: the platform got the request and said
+ * something) are `unknown`: never resent without an operator. `NETWORK` and `TIMEOUT` on a
+ * send mean the request surely never left (core says `UNKNOWN_OUTCOME` otherwise): retry.
+ * A platform refusal is definitive for bad content, else retried (balance, auth, 其他错误).
+ */
+export function classifySendError(error: unknown): 'retry' | 'failed' | 'unknown' {
+  if (!isSmsError(error)) return 'unknown';
+  if (error.code === 'NETWORK' || error.code === 'TIMEOUT') return 'retry';
+  if (error.code === 'UNKNOWN_OUTCOME' || error.code === 'HTTP' || error.code === 'PROTOCOL') {
+    return 'unknown';
+  }
+  return DEFINITIVE.has(error.code) ? 'failed' : 'retry';
+}
+
+export interface SenderOptions {
+  messages: MessageStore;
+  accounts: readonly AccountConfig[];
+  config: GatewayConfig;
+  logger: RelayLogger;
+  /** Expire every `sending` lease at start (SQLite: one process per file, so its holder is dead). */
+  recoverAtStart: boolean;
+}
+
+/** A token bucket per account: `rate` sends a second, bursts of up to one second's worth. */
+class Bucket {
+  private tokens: number;
+  private at = Date.now();
+  constructor(private readonly rate: number) {
+    this.tokens = Math.max(1, rate);
+  }
+  available(): number {
+    const now = Date.now();
+    this.tokens = Math.min(
+      Math.max(1, this.rate),
+      this.tokens + ((now - this.at) / 1000) * this.rate,
+    );
+    this.at = now;
+    return Math.floor(this.tokens);
+  }
+  take(n: number): void {
+    this.tokens -= n;
+  }
+  /** Milliseconds until one more token. */
+  wait(): number {
+    return Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+  }
+}
+
+/**
+ * Sends queued messages: claims them (durably `sending` before the platform is called),
+ * sends each through `SmsClient` at most `concurrency` at a time and `ratePerSecond` per
+ * account, and records what came of it. A send in flight is never aborted (that would make
+ * its outcome unknown): `stop()` waits for it.
+ */
+export class GatewaySender {
+  private readonly clients = new Map<string, SmsClient>();
+  private readonly buckets = new Map<string, Bucket>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private inFlight = 0;
+  private readonly inFlightDone = new Set<Promise<void>>();
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private lastSweep = 0;
+
+  constructor(private readonly options: SenderOptions) {
+    for (const account of options.accounts) {
+      this.clients.set(
+        account.name,
+        new SmsClient({
+          baseUrl: account.baseUrl,
+          userId: account.userId,
+          account: account.account,
+          password: account.password,
+          charset: account.charset,
+          auth: account.auth,
+          timeoutMs: account.timeoutMs,
+          connections: options.config.concurrency,
+          // The queue retries on its own schedule, and only what surely never left.
+          retry: false,
+        }),
+      );
+      this.buckets.set(account.name, new Bucket(options.config.ratePerSecond));
+    }
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (this.options.recoverAtStart) await this.sweep(Number.MAX_SAFE_INTEGER);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await Promise.all(this.inFlightDone);
+    await Promise.all([...this.clients.values()].map((client) => client.close()));
+  }
+
+  /** Messages whose sender is gone (lease over) become `unknown`. */
+  private async sweep(now: number): Promise<void> {
+    const ids = await this.options.messages.expireLeases(now);
+    for (const id of ids) {
+      this.options.logger.warn('message was being sent when its sender stopped: outcome unknown', {
+        id,
+      });
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { messages, config, logger, accounts } = this.options;
+    let failures = 0;
+    while (this.running) {
+      let wait = config.idleMs;
+      try {
+        const now = Date.now();
+        if (now - this.lastSweep >= 1000) {
+          this.lastSweep = now;
+          await this.sweep(now);
+        }
+        for (const account of accounts) {
+          const free = config.concurrency - this.inFlight;
+          if (free <= 0 || !this.running) break;
+          const bucket = this.buckets.get(account.name)!;
+          const limit = Math.min(free, bucket.available());
+          if (limit <= 0) {
+            wait = Math.min(wait, bucket.wait());
+            continue;
+          }
+          const claimed = await messages.claim({
+            account: account.name,
+            limit,
+            now: Date.now(),
+            leaseMs: config.leaseMs,
+          });
+          bucket.take(claimed.length);
+          for (const message of claimed) this.launch(message);
+          if (claimed.length === limit) wait = 0;
+        }
+        failures = 0;
+      } catch (error) {
+        failures++;
+        logger.error('claiming messages to send failed', { error, failures });
+        wait = Math.min(config.idleMs * 2 ** failures, 10_000);
+      }
+      if (this.inFlight >= config.concurrency) wait = Math.max(wait, config.idleMs);
+      if (wait > 0 || this.inFlight >= config.concurrency) await this.idle(wait);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private launch(message: ClaimedMessage): void {
+    this.inFlight++;
+    const done: Promise<void> = this.send(message)
+      .catch((error: unknown) =>
+        // The claim stays `sending` and its lease ends: the message becomes `unknown`.
+        this.options.logger.error('gateway send crashed', { id: message.id, error }),
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.inFlightDone.delete(done);
+        this.wake();
+      });
+    this.inFlightDone.add(done);
+  }
+
+  private async send(message: ClaimedMessage): Promise<void> {
+    const { config, logger } = this.options;
+    const client = this.clients.get(message.account);
+    let outcome: SendOutcome;
+    if (!client) {
+      outcome = {
+        kind: 'failed',
+        code: 'VALIDATION',
+        error: `no account named "${message.account}" is configured`,
+      };
+    } else {
+      // A schedule still ahead goes to the platform as sendTime; one already due sends now.
+      const sendTime =
+        message.sendAt !== null && message.sendAt > Date.now() + 1000
+          ? new Date(message.sendAt)
+          : undefined;
+      try {
+        const result = await client.send({
+          mobiles: message.mobiles,
+          content: message.content,
+          extNo: message.extNo,
+          ...(sendTime ? { sendTime } : {}),
+        });
+        outcome = { kind: 'sent', taskId: result.taskId };
+      } catch (error) {
+        const kind = classifySendError(error);
+        const code = isSmsError(error) ? error.code : 'INTERNAL';
+        const text = error instanceof Error ? error.message : String(error);
+        if (kind === 'retry' && message.attempts < config.maxAttempts) {
+          const delay = Math.min(config.retryDelayMs * 2 ** (message.attempts - 1), 5 * 60_000);
+          outcome = {
+            kind: 'retry',
+            nextAttemptAt: Date.now() + Math.round(delay * (0.8 + Math.random() * 0.4)),
+            code,
+            error: text,
+          };
+        } else {
+          outcome = { kind: kind === 'unknown' ? 'unknown' : 'failed', code, error: text };
+        }
+        (kind === 'unknown' ? logger.warn : logger.info).call(logger, 'gateway send failed', {
+          id: message.id,
+          account: message.account,
+          code,
+          outcome: outcome.kind,
+          attempts: message.attempts,
+        });
+      }
+    }
+    await this.record(message, outcome);
+  }
+
+  /**
+   * Records an outcome. The platform's answer exists only here until this commits, so keep
+   * trying while the lease lasts (a `sent` is recorded even after the lease turned the
+   * message `unknown`).
+   */
+  private async record(message: ClaimedMessage, outcome: SendOutcome): Promise<void> {
+    const { messages, logger, config } = this.options;
+    const deadline = Date.now() + config.leaseMs * 2;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const recorded = await messages.record(message.id, message.lease, outcome, Date.now());
+        if (!recorded) {
+          logger.warn('a send outcome arrived after its claim was over; not recorded', {
+            id: message.id,
+            outcome: outcome.kind,
+          });
+        }
+        return;
+      } catch (error) {
+        logger.error('recording a send outcome failed; retrying', {
+          id: message.id,
+          outcome: outcome.kind,
+          ...(outcome.kind === 'sent' ? { taskId: outcome.taskId } : {}),
+          attempt,
+          error,
+        });
+        if (Date.now() > deadline) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
+      }
+    }
+  }
+}

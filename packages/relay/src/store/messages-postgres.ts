@@ -1,0 +1,450 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { guard } from './errors.js';
+import {
+  type ClaimedMessage,
+  type MessageRow,
+  type MessageStore,
+  type MessageTag,
+  type RecipientRow,
+  messageFromRow,
+  recipientFromRow,
+  recipientStatusOf,
+} from './messages.js';
+
+/** The gateway's tables (created with IF NOT EXISTS under the store's init lock). */
+export function messagesPostgresSchema(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.gw_messages (
+  id text PRIMARY KEY,
+  idem_key text UNIQUE,
+  request_hash text NOT NULL,
+  account text NOT NULL,
+  mobiles text NOT NULL,
+  content text NOT NULL,
+  send_at bigint,
+  ext_no text NOT NULL,
+  metadata text,
+  callback_url text,
+  expires_at bigint,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL,
+  lease text,
+  lease_until bigint,
+  task_id text,
+  error_code text,
+  error text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  sent_at bigint
+);
+CREATE INDEX IF NOT EXISTS gw_messages_due ON ${s}.gw_messages (account, next_attempt_at) WHERE status = 'queued';
+CREATE INDEX IF NOT EXISTS gw_messages_sending ON ${s}.gw_messages (lease_until) WHERE status = 'sending';
+CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (
+  message_id text NOT NULL REFERENCES ${s}.gw_messages(id),
+  position integer NOT NULL,
+  mobile text NOT NULL,
+  account text NOT NULL,
+  task_id text,
+  status text NOT NULL,
+  code text,
+  sent_at bigint,
+  reported_at bigint,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (message_id, mobile)
+);
+CREATE INDEX IF NOT EXISTS gw_recipients_task ON ${s}.gw_recipients (account, task_id, mobile);
+CREATE INDEX IF NOT EXISTS gw_recipients_mobile ON ${s}.gw_recipients (account, mobile, sent_at);
+CREATE TABLE IF NOT EXISTS ${s}.gw_callbacks (
+  event_id text NOT NULL,
+  url text NOT NULL,
+  body text NOT NULL,
+  status text NOT NULL DEFAULT 'pending',
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL,
+  lease text,
+  last_status integer,
+  last_error text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (event_id, url)
+);
+CREATE INDEX IF NOT EXISTS gw_callbacks_due ON ${s}.gw_callbacks (next_attempt_at) WHERE status = 'pending';`;
+}
+
+const newLease = () => randomBytes(16).toString('base64url');
+
+interface TagRow {
+  message_id: string;
+  metadata: string | null;
+  callback_url: string | null;
+}
+const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
+  row && { messageId: row.message_id, metadata: row.metadata, callbackUrl: row.callback_url };
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export interface PostgresMessagesOptions {
+  pool: pg.Pool;
+  /** The quoted schema name. */
+  s: string;
+  /** Runs `work` in one transaction on one pooled connection. */
+  tx: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+}
+
+/**
+ * The gateway's tables in the relay's PostgreSQL schema. Replicas claim queued messages
+ * with `FOR UPDATE SKIP LOCKED`: each message is `sending` under one replica's lease, and
+ * only `queued` ones are ever claimed, so no two replicas send the same message.
+ */
+export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): MessageStore {
+  const run = <T>(operation: string, work: () => Promise<T>) => guard('postgres', operation, work);
+
+  const setRecipients = (
+    db: Queryable,
+    values: {
+      id: string;
+      status: string;
+      code: string | null;
+      taskId?: string | null;
+      sentAt?: number | null;
+      now: number;
+    },
+  ) =>
+    db.query(
+      `UPDATE ${s}.gw_recipients SET status = $2, code = $3, task_id = coalesce($4, task_id),
+         sent_at = coalesce($5, sent_at), updated_at = $6
+       WHERE message_id = $1 AND status NOT IN ('delivered', 'failed')`,
+      [
+        values.id,
+        values.status,
+        values.code,
+        values.taskId ?? null,
+        values.sentAt ?? null,
+        values.now,
+      ],
+    );
+
+  const getRow = async (db: Queryable, id: string) =>
+    (await db.query<MessageRow>(`SELECT * FROM ${s}.gw_messages WHERE id = $1`, [id])).rows[0];
+
+  return {
+    enqueue(m) {
+      return run('enqueue', () =>
+        tx(async (client) => {
+          const inserted = await client.query<MessageRow>(
+            `INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
+               send_at, ext_no, metadata, callback_url, expires_at, status, next_attempt_at,
+               created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $12, $12)
+             ON CONFLICT (idem_key) DO NOTHING RETURNING *`,
+            [
+              m.id,
+              m.idempotencyKey,
+              m.requestHash,
+              m.account,
+              JSON.stringify(m.mobiles),
+              m.content,
+              m.sendAt,
+              m.extNo,
+              m.metadata,
+              m.callbackUrl,
+              m.expiresAt,
+              m.now,
+            ],
+          );
+          const row = inserted.rows[0];
+          if (!row) {
+            // The key's first request committed before ours started (or we waited on its row).
+            const existing = await client.query<MessageRow>(
+              `SELECT * FROM ${s}.gw_messages WHERE idem_key = $1`,
+              [m.idempotencyKey],
+            );
+            return { message: messageFromRow(existing.rows[0]!), created: false };
+          }
+          await client.query(
+            `INSERT INTO ${s}.gw_recipients (message_id, position, mobile, account, status, updated_at)
+             SELECT $1, t.position, t.mobile, $3, 'queued', $4
+             FROM unnest($2::text[]) WITH ORDINALITY AS t(mobile, position)`,
+            [m.id, [...m.mobiles], m.account, m.now],
+          );
+          return { message: messageFromRow(row), created: true };
+        }),
+      );
+    },
+    get(id) {
+      return run('getMessage', async () => {
+        const row = await getRow(pool, id);
+        if (!row) return undefined;
+        const { rows } = await pool.query<RecipientRow>(
+          `SELECT mobile, status, code, reported_at, updated_at FROM ${s}.gw_recipients
+           WHERE message_id = $1 ORDER BY position`,
+          [id],
+        );
+        return { message: messageFromRow(row), recipients: rows.map(recipientFromRow) };
+      });
+    },
+    claim({ account, limit, now, leaseMs }) {
+      return run('claimMessages', () =>
+        tx(async (client) => {
+          const expired = await client.query<{ id: string }>(
+            `UPDATE ${s}.gw_messages SET status = 'expired', error_code = 'EXPIRED',
+               error = 'not sent before its ttl ran out', updated_at = $1
+             WHERE id IN (
+               SELECT id FROM ${s}.gw_messages
+               WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= $1
+               FOR UPDATE SKIP LOCKED)
+             RETURNING id`,
+            [now],
+          );
+          for (const { id } of expired.rows) {
+            await setRecipients(client, { id, status: 'expired', code: 'EXPIRED', now });
+          }
+          const { rows } = await client.query(
+            `WITH due AS (
+               SELECT id FROM ${s}.gw_messages
+               WHERE account = $1 AND status = 'queued' AND next_attempt_at <= $2
+               ORDER BY next_attempt_at, created_at LIMIT $3
+               FOR UPDATE SKIP LOCKED
+             )
+             UPDATE ${s}.gw_messages m SET status = 'sending', lease = $4, lease_until = $5,
+               attempts = m.attempts + 1, updated_at = $2
+             FROM due WHERE m.id = due.id
+             RETURNING m.id, m.lease, m.account, m.mobiles, m.content, m.send_at, m.ext_no, m.attempts`,
+            [account, now, limit, newLease(), now + leaseMs],
+          );
+          return rows.map(
+            (row): ClaimedMessage => ({
+              id: row.id,
+              lease: row.lease,
+              account: row.account,
+              mobiles: JSON.parse(row.mobiles) as string[],
+              content: row.content,
+              sendAt: row.send_at === null ? null : Number(row.send_at),
+              extNo: row.ext_no,
+              attempts: row.attempts,
+            }),
+          );
+        }),
+      );
+    },
+    record(id, lease, outcome, now) {
+      return run('recordSend', () =>
+        tx(async (client) => {
+          let count: number;
+          if (outcome.kind === 'sent') {
+            const r = await client.query(
+              `UPDATE ${s}.gw_messages SET status = 'sent', task_id = $3, sent_at = $4,
+                 error_code = NULL, error = NULL, lease_until = NULL, updated_at = $4
+               WHERE id = $1 AND lease = $2 AND status IN ('sending', 'unknown')`,
+              [id, lease, outcome.taskId, now],
+            );
+            count = r.rowCount ?? 0;
+          } else if (outcome.kind === 'retry') {
+            const r = await client.query(
+              `UPDATE ${s}.gw_messages SET status = 'queued', next_attempt_at = $3, error_code = $4,
+                 error = $5, lease = NULL, lease_until = NULL, updated_at = $6
+               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
+              [id, lease, outcome.nextAttemptAt, outcome.code, outcome.error, now],
+            );
+            count = r.rowCount ?? 0;
+          } else {
+            const r = await client.query(
+              `UPDATE ${s}.gw_messages SET status = $3, error_code = $4, error = $5,
+                 lease_until = NULL, updated_at = $6
+               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
+              [id, lease, outcome.kind, outcome.code, outcome.error, now],
+            );
+            count = r.rowCount ?? 0;
+          }
+          const status = recipientStatusOf(outcome.kind);
+          if (count > 0 && status) {
+            await setRecipients(client, {
+              id,
+              status,
+              code: outcome.kind === 'sent' ? null : outcome.code,
+              taskId: outcome.kind === 'sent' ? outcome.taskId : null,
+              sentAt: outcome.kind === 'sent' ? now : null,
+              now,
+            });
+          }
+          return count > 0;
+        }),
+      );
+    },
+    expireLeases(now) {
+      return run('expireLeases', () =>
+        tx(async (client) => {
+          const { rows } = await client.query<{ id: string }>(
+            `UPDATE ${s}.gw_messages SET status = 'unknown', error_code = 'UNKNOWN_OUTCOME',
+               error = 'the send was under way when its sender stopped (lease over): it may have reached the platform',
+               updated_at = $1
+             WHERE id IN (
+               SELECT id FROM ${s}.gw_messages WHERE status = 'sending' AND lease_until <= $1
+               FOR UPDATE SKIP LOCKED)
+             RETURNING id`,
+            [now],
+          );
+          for (const { id } of rows) {
+            await setRecipients(client, { id, status: 'unknown', code: 'UNKNOWN_OUTCOME', now });
+          }
+          return rows.map((r) => r.id);
+        }),
+      );
+    },
+    sendingTo(account, mobiles) {
+      return run('sendingTo', async () => {
+        const { rows } = await pool.query(
+          `SELECT 1 FROM ${s}.gw_recipients r JOIN ${s}.gw_messages m ON m.id = r.message_id
+           WHERE r.account = $1 AND r.mobile = ANY($2::text[]) AND m.status = 'sending' LIMIT 1`,
+          [account, [...mobiles]],
+        );
+        return rows.length > 0;
+      });
+    },
+    resend(id, now) {
+      return run('resend', () =>
+        tx(async (client) => {
+          if (!(await getRow(client, id))) return undefined;
+          const r = await client.query(
+            `UPDATE ${s}.gw_messages SET status = 'queued', attempts = 0, next_attempt_at = $2,
+               lease = NULL, lease_until = NULL, expires_at = NULL, task_id = NULL,
+               error_code = NULL, error = NULL, sent_at = NULL, updated_at = $2
+             WHERE id = $1 AND status IN ('unknown', 'failed', 'expired')`,
+            [id, now],
+          );
+          if ((r.rowCount ?? 0) === 0) return false as const;
+          await client.query(
+            `UPDATE ${s}.gw_recipients SET status = 'queued', code = NULL, task_id = NULL,
+               sent_at = NULL, reported_at = NULL, updated_at = $2 WHERE message_id = $1`,
+            [id, now],
+          );
+          return messageFromRow((await getRow(client, id))!);
+        }),
+      );
+    },
+    fail(id, reason, now) {
+      return run('fail', () =>
+        tx(async (client) => {
+          if (!(await getRow(client, id))) return undefined;
+          const r = await client.query(
+            `UPDATE ${s}.gw_messages SET status = 'failed', error_code = 'OPERATOR', error = $2,
+               lease_until = NULL, updated_at = $3 WHERE id = $1 AND status IN ('queued', 'unknown')`,
+            [id, reason, now],
+          );
+          if ((r.rowCount ?? 0) === 0) return false as const;
+          await setRecipients(client, { id, status: 'failed', code: 'OPERATOR', now });
+          return messageFromRow((await getRow(client, id))!);
+        }),
+      );
+    },
+    applyReports(account, reports, now) {
+      return run('applyReports', async () => {
+        if (reports.length === 0) return [];
+        const { rows } = await pool.query<TagRow & { i: number }>(
+          `WITH v AS (
+             SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+               WITH ORDINALITY AS v(task_id, mobile, status, code, at, i)
+           ), hit AS (
+             UPDATE ${s}.gw_recipients r SET status = v.status, code = v.code, reported_at = v.at,
+               updated_at = $7
+             FROM v WHERE r.account = $1 AND r.task_id = v.task_id AND r.mobile = v.mobile
+             RETURNING r.message_id, v.i
+           )
+           SELECT DISTINCT ON (hit.i) hit.i::int AS i, m.id AS message_id, m.metadata, m.callback_url
+           FROM hit JOIN ${s}.gw_messages m ON m.id = hit.message_id`,
+          [
+            account,
+            reports.map((r) => r.taskId),
+            reports.map((r) => r.mobile),
+            reports.map((r) => (r.delivered ? 'delivered' : 'failed')),
+            reports.map((r) => r.code),
+            reports.map((r) => r.at),
+            now,
+          ],
+        );
+        const tags: Array<MessageTag | undefined> = reports.map(() => undefined);
+        for (const row of rows) tags[row.i - 1] = tagOf(row);
+        return tags;
+      });
+    },
+    lastSentTo(account, mobiles) {
+      return run('lastSentTo', async () => {
+        if (mobiles.length === 0) return [];
+        const { rows } = await pool.query<TagRow & { mobile: string }>(
+          `SELECT DISTINCT ON (r.mobile) r.mobile, m.id AS message_id, m.metadata, m.callback_url
+           FROM ${s}.gw_recipients r JOIN ${s}.gw_messages m ON m.id = r.message_id
+           WHERE r.account = $1 AND r.mobile = ANY($2::text[]) AND r.sent_at IS NOT NULL
+           ORDER BY r.mobile, r.sent_at DESC`,
+          [account, [...new Set(mobiles)]],
+        );
+        const byMobile = new Map(rows.map((row) => [row.mobile, tagOf(row)]));
+        return mobiles.map((mobile) => byMobile.get(mobile));
+      });
+    },
+    enqueueCallbacks(callbacks, now) {
+      return run('enqueueCallbacks', async () => {
+        if (callbacks.length === 0) return;
+        await pool.query(
+          `INSERT INTO ${s}.gw_callbacks (event_id, url, body, next_attempt_at, created_at, updated_at)
+           SELECT e, u, b, $4, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS v(e, u, b)
+           ON CONFLICT (event_id, url) DO NOTHING`,
+          [
+            callbacks.map((c) => c.eventId),
+            callbacks.map((c) => c.url),
+            callbacks.map((c) => c.body),
+            now,
+          ],
+        );
+      });
+    },
+    claimCallbacks({ limit, now, leaseMs }) {
+      return run('claimCallbacks', async () => {
+        const { rows } = await pool.query(
+          `WITH due AS (
+             SELECT event_id, url FROM ${s}.gw_callbacks
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+           )
+           UPDATE ${s}.gw_callbacks c SET next_attempt_at = $3, lease = $4
+           FROM due WHERE c.event_id = due.event_id AND c.url = due.url
+           RETURNING c.event_id, c.url, c.body, c.attempts, c.lease`,
+          [now, limit, now + leaseMs, newLease()],
+        );
+        return rows.map((row) => ({
+          eventId: row.event_id,
+          url: row.url,
+          body: row.body,
+          attempts: row.attempts,
+          lease: row.lease,
+        }));
+      });
+    },
+    completeCallbacks(results, now) {
+      return run('completeCallbacks', async () => {
+        if (results.length === 0) return;
+        await pool.query(
+          `UPDATE ${s}.gw_callbacks c SET
+             status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
+             attempts = c.attempts + CASE WHEN v.kind = 'delivered' THEN 0 ELSE 1 END,
+             next_attempt_at = coalesce(v.next, c.next_attempt_at),
+             last_status = v.code, last_error = v.err, lease = NULL, updated_at = $8
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[])
+             AS v(event_id, url, lease, kind, next, code, err)
+           WHERE c.event_id = v.event_id AND c.url = v.url AND c.lease = v.lease AND c.status = 'pending'`,
+          [
+            results.map((r) => r.eventId),
+            results.map((r) => r.url),
+            results.map((r) => r.lease),
+            results.map((r) => r.outcome.kind),
+            results.map((r) => (r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null)),
+            results.map((r) => r.status ?? null),
+            results.map((r) => r.error ?? null),
+            now,
+          ],
+        );
+      });
+    },
+  };
+}

@@ -1,0 +1,444 @@
+import { randomBytes } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import { guard } from './errors.js';
+import {
+  type CallbackResult,
+  type ClaimedCallback,
+  type ClaimedMessage,
+  type MessageRow,
+  type MessageStore,
+  type MessageTag,
+  type RecipientRow,
+  type SendOutcome,
+  messageFromRow,
+  recipientFromRow,
+  recipientStatusOf,
+} from './messages.js';
+
+export const MESSAGES_SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS gw_messages (
+  id TEXT PRIMARY KEY,
+  idem_key TEXT UNIQUE,
+  request_hash TEXT NOT NULL,
+  account TEXT NOT NULL,
+  mobiles TEXT NOT NULL,
+  content TEXT NOT NULL,
+  send_at INTEGER,
+  ext_no TEXT NOT NULL,
+  metadata TEXT,
+  callback_url TEXT,
+  expires_at INTEGER,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease TEXT,
+  lease_until INTEGER,
+  task_id TEXT,
+  error_code TEXT,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  sent_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS gw_messages_due ON gw_messages (account, status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS gw_messages_sending ON gw_messages (status, lease_until);
+CREATE TABLE IF NOT EXISTS gw_recipients (
+  message_id TEXT NOT NULL REFERENCES gw_messages(id),
+  mobile TEXT NOT NULL,
+  account TEXT NOT NULL,
+  task_id TEXT,
+  status TEXT NOT NULL,
+  code TEXT,
+  sent_at INTEGER,
+  reported_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, mobile)
+);
+CREATE INDEX IF NOT EXISTS gw_recipients_task ON gw_recipients (account, task_id, mobile);
+CREATE INDEX IF NOT EXISTS gw_recipients_mobile ON gw_recipients (account, mobile, sent_at);
+CREATE TABLE IF NOT EXISTS gw_callbacks (
+  event_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease TEXT,
+  last_status INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (event_id, url)
+);
+CREATE INDEX IF NOT EXISTS gw_callbacks_due ON gw_callbacks (status, next_attempt_at);
+`;
+
+const newLease = () => randomBytes(16).toString('base64url');
+
+const TAG_COLUMNS = 'm.id AS message_id, m.metadata, m.callback_url';
+interface TagRow {
+  message_id: string;
+  metadata: string | null;
+  callback_url: string | null;
+}
+const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
+  row && { messageId: row.message_id, metadata: row.metadata, callbackUrl: row.callback_url };
+
+/**
+ * The gateway's tables in the relay's SQLite file. Claims commit with the file's
+ * `synchronous=FULL`: a message is `sending` on disk before the platform is called.
+ */
+export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
+  db.exec(MESSAGES_SQLITE_SCHEMA);
+  const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
+
+  const insertMessage = db.prepare(`
+    INSERT INTO gw_messages (id, idem_key, request_hash, account, mobiles, content, send_at, ext_no,
+      metadata, callback_url, expires_at, status, next_attempt_at, created_at, updated_at)
+    VALUES (@id, @idem_key, @request_hash, @account, @mobiles, @content, @send_at, @ext_no,
+      @metadata, @callback_url, @expires_at, 'queued', @now, @now, @now)
+    ON CONFLICT (idem_key) DO NOTHING`);
+  const insertRecipient = db.prepare(
+    `INSERT INTO gw_recipients (message_id, mobile, account, status, updated_at) VALUES (?, ?, ?, 'queued', ?)`,
+  );
+  const byId = db.prepare('SELECT * FROM gw_messages WHERE id = ?');
+  const byKey = db.prepare('SELECT * FROM gw_messages WHERE idem_key = ?');
+  const recipientsOf = db.prepare(
+    'SELECT mobile, status, code, reported_at, updated_at FROM gw_recipients WHERE message_id = ? ORDER BY rowid',
+  );
+  const enqueue = db.transaction((m: Parameters<MessageStore['enqueue']>[0]) => {
+    const changes = insertMessage.run({
+      id: m.id,
+      idem_key: m.idempotencyKey,
+      request_hash: m.requestHash,
+      account: m.account,
+      mobiles: JSON.stringify(m.mobiles),
+      content: m.content,
+      send_at: m.sendAt,
+      ext_no: m.extNo,
+      metadata: m.metadata,
+      callback_url: m.callbackUrl,
+      expires_at: m.expiresAt,
+      now: m.now,
+    }).changes;
+    if (changes === 0) {
+      return { message: messageFromRow(byKey.get(m.idempotencyKey) as MessageRow), created: false };
+    }
+    for (const mobile of m.mobiles) insertRecipient.run(m.id, mobile, m.account, m.now);
+    return { message: messageFromRow(byId.get(m.id) as MessageRow), created: true };
+  });
+
+  const setRecipients = db.prepare(
+    `UPDATE gw_recipients SET status = @status, code = @code, task_id = coalesce(@task_id, task_id),
+       sent_at = coalesce(@sent_at, sent_at), updated_at = @now
+     WHERE message_id = @id AND status NOT IN ('delivered', 'failed')`,
+  );
+  const resetRecipients = db.prepare(
+    `UPDATE gw_recipients SET status = @status, code = @code, task_id = NULL, sent_at = NULL,
+       reported_at = NULL, updated_at = @now WHERE message_id = @id`,
+  );
+  const expireQueued = db.prepare(
+    `SELECT id FROM gw_messages WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= ?`,
+  );
+  const markExpired = db.prepare(
+    `UPDATE gw_messages SET status = 'expired', error_code = 'EXPIRED',
+       error = 'not sent before its ttl ran out', updated_at = ? WHERE id = ? AND status = 'queued'`,
+  );
+  const selectDue = db.prepare(
+    `SELECT id FROM gw_messages WHERE account = ? AND status = 'queued' AND next_attempt_at <= ?
+     ORDER BY next_attempt_at, created_at LIMIT ?`,
+  );
+  const markSending = db.prepare(
+    `UPDATE gw_messages SET status = 'sending', lease = ?, lease_until = ?, attempts = attempts + 1,
+       updated_at = ? WHERE id = ? AND status = 'queued'
+     RETURNING id, lease, account, mobiles, content, send_at, ext_no, attempts`,
+  );
+  const expire = (now: number) => {
+    for (const { id } of expireQueued.all(now) as Array<{ id: string }>) {
+      markExpired.run(now, id);
+      setRecipients.run({
+        id,
+        status: 'expired',
+        code: 'EXPIRED',
+        task_id: null,
+        sent_at: null,
+        now,
+      });
+    }
+  };
+  const claim = db.transaction(
+    (o: { account: string; limit: number; now: number; leaseMs: number }) => {
+      expire(o.now);
+      const lease = newLease();
+      const claimed: ClaimedMessage[] = [];
+      for (const { id } of selectDue.all(o.account, o.now, o.limit) as Array<{ id: string }>) {
+        const row = markSending.get(lease, o.now + o.leaseMs, o.now, id) as
+          | (MessageRow & { lease: string })
+          | undefined;
+        if (!row) continue;
+        claimed.push({
+          id: row.id,
+          lease: row.lease,
+          account: row.account,
+          mobiles: JSON.parse(row.mobiles) as string[],
+          content: row.content,
+          sendAt: row.send_at === null ? null : Number(row.send_at),
+          extNo: row.ext_no,
+          attempts: row.attempts,
+        });
+      }
+      return claimed;
+    },
+  );
+
+  const recordSent = db.prepare(
+    `UPDATE gw_messages SET status = 'sent', task_id = @task_id, sent_at = @now, error_code = NULL,
+       error = NULL, lease_until = NULL, updated_at = @now
+     WHERE id = @id AND lease = @lease AND status IN ('sending', 'unknown')`,
+  );
+  const recordRetry = db.prepare(
+    `UPDATE gw_messages SET status = 'queued', next_attempt_at = @next, error_code = @code,
+       error = @error, lease = NULL, lease_until = NULL, updated_at = @now
+     WHERE id = @id AND lease = @lease AND status = 'sending'`,
+  );
+  const recordEnd = db.prepare(
+    `UPDATE gw_messages SET status = @status, error_code = @code, error = @error,
+       lease_until = NULL, updated_at = @now
+     WHERE id = @id AND lease = @lease AND status = 'sending'`,
+  );
+  const record = db.transaction((id: string, lease: string, outcome: SendOutcome, now: number) => {
+    let changes: number;
+    if (outcome.kind === 'sent') {
+      changes = recordSent.run({ id, lease, task_id: outcome.taskId, now }).changes;
+    } else if (outcome.kind === 'retry') {
+      changes = recordRetry.run({
+        id,
+        lease,
+        next: outcome.nextAttemptAt,
+        code: outcome.code,
+        error: outcome.error,
+        now,
+      }).changes;
+    } else {
+      changes = recordEnd.run({
+        id,
+        lease,
+        status: outcome.kind,
+        code: outcome.code,
+        error: outcome.error,
+        now,
+      }).changes;
+    }
+    const status = recipientStatusOf(outcome.kind);
+    if (changes > 0 && status) {
+      setRecipients.run({
+        id,
+        status,
+        code: outcome.kind === 'sent' ? null : outcome.code,
+        task_id: outcome.kind === 'sent' ? outcome.taskId : null,
+        sent_at: outcome.kind === 'sent' ? now : null,
+        now,
+      });
+    }
+    return changes > 0;
+  });
+
+  const staleSending = db.prepare(
+    `SELECT id FROM gw_messages WHERE status = 'sending' AND lease_until <= ?`,
+  );
+  const markUnknown = db.prepare(
+    `UPDATE gw_messages SET status = 'unknown', error_code = 'UNKNOWN_OUTCOME',
+       error = 'the send was under way when its sender stopped (lease over): it may have reached the platform',
+       updated_at = ? WHERE id = ? AND status = 'sending'`,
+  );
+  const expireLeases = db.transaction((now: number) => {
+    const ids = (staleSending.all(now) as Array<{ id: string }>).map((r) => r.id);
+    for (const id of ids) {
+      markUnknown.run(now, id);
+      setRecipients.run({
+        id,
+        status: 'unknown',
+        code: 'UNKNOWN_OUTCOME',
+        task_id: null,
+        sent_at: null,
+        now,
+      });
+    }
+    return ids;
+  });
+
+  const sendingTo = db.prepare(
+    `SELECT 1 FROM gw_recipients r JOIN gw_messages m ON m.id = r.message_id
+     WHERE r.account = ? AND r.mobile IN (SELECT value FROM json_each(?)) AND m.status = 'sending'
+     LIMIT 1`,
+  );
+
+  const requeue = db.prepare(
+    `UPDATE gw_messages SET status = 'queued', attempts = 0, next_attempt_at = @now, lease = NULL,
+       lease_until = NULL, expires_at = NULL, task_id = NULL, error_code = NULL, error = NULL,
+       sent_at = NULL, updated_at = @now
+     WHERE id = @id AND status IN ('unknown', 'failed', 'expired')`,
+  );
+  const resend = db.transaction((id: string, now: number) => {
+    if (!byId.get(id)) return undefined;
+    if (requeue.run({ id, now }).changes === 0) return false as const;
+    resetRecipients.run({ id, status: 'queued', code: null, now });
+    return messageFromRow(byId.get(id) as MessageRow);
+  });
+  const operatorFail = db.prepare(
+    `UPDATE gw_messages SET status = 'failed', error_code = 'OPERATOR', error = @reason,
+       lease_until = NULL, updated_at = @now WHERE id = @id AND status IN ('queued', 'unknown')`,
+  );
+  const fail = db.transaction((id: string, reason: string, now: number) => {
+    if (!byId.get(id)) return undefined;
+    if (operatorFail.run({ id, reason, now }).changes === 0) return false as const;
+    setRecipients.run({
+      id,
+      status: 'failed',
+      code: 'OPERATOR',
+      task_id: null,
+      sent_at: null,
+      now,
+    });
+    return messageFromRow(byId.get(id) as MessageRow);
+  });
+
+  const reportTarget = db.prepare(
+    `SELECT ${TAG_COLUMNS} FROM gw_recipients r JOIN gw_messages m ON m.id = r.message_id
+     WHERE r.account = ? AND r.task_id = ? AND r.mobile = ? LIMIT 1`,
+  );
+  const applyReport = db.prepare(
+    `UPDATE gw_recipients SET status = ?, code = ?, reported_at = ?, updated_at = ?
+     WHERE account = ? AND task_id = ? AND mobile = ?`,
+  );
+  const applyReports = db.transaction(
+    (
+      account: string,
+      reports: Parameters<MessageStore['applyReports']>[1],
+      now: number,
+    ): Array<MessageTag | undefined> =>
+      reports.map((r) => {
+        const tag = tagOf(reportTarget.get(account, r.taskId, r.mobile) as TagRow | undefined);
+        if (tag) {
+          applyReport.run(
+            r.delivered ? 'delivered' : 'failed',
+            r.code,
+            r.at,
+            now,
+            account,
+            r.taskId,
+            r.mobile,
+          );
+        }
+        return tag;
+      }),
+  );
+  const lastSent = db.prepare(
+    `SELECT ${TAG_COLUMNS} FROM gw_recipients r JOIN gw_messages m ON m.id = r.message_id
+     WHERE r.account = ? AND r.mobile = ? AND r.sent_at IS NOT NULL
+     ORDER BY r.sent_at DESC LIMIT 1`,
+  );
+
+  const insertCallback = db.prepare(
+    `INSERT INTO gw_callbacks (event_id, url, body, next_attempt_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, url) DO NOTHING`,
+  );
+  const enqueueCallbacks = db.transaction(
+    (callbacks: Parameters<MessageStore['enqueueCallbacks']>[0], now: number) => {
+      for (const c of callbacks) insertCallback.run(c.eventId, c.url, c.body, now, now, now);
+    },
+  );
+  const dueCallbacks = db.prepare(
+    `SELECT rowid, event_id, url, body, attempts FROM gw_callbacks
+     WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+  );
+  const leaseCallback = db.prepare(
+    'UPDATE gw_callbacks SET next_attempt_at = ?, lease = ? WHERE rowid = ?',
+  );
+  const claimCallbacks = db.transaction(
+    (o: { limit: number; now: number; leaseMs: number }): ClaimedCallback[] => {
+      const lease = newLease();
+      const rows = dueCallbacks.all(o.now, o.limit) as Array<{
+        rowid: number;
+        event_id: string;
+        url: string;
+        body: string;
+        attempts: number;
+      }>;
+      return rows.map((row) => {
+        leaseCallback.run(o.now + o.leaseMs, lease, row.rowid);
+        return {
+          eventId: row.event_id,
+          url: row.url,
+          body: row.body,
+          attempts: row.attempts,
+          lease,
+        };
+      });
+    },
+  );
+  const completeCallback = db.prepare(
+    `UPDATE gw_callbacks SET status = @status, attempts = attempts + @failed,
+       next_attempt_at = coalesce(@next, next_attempt_at), last_status = @code, last_error = @error,
+       lease = NULL, updated_at = @now
+     WHERE event_id = @event_id AND url = @url AND lease = @lease AND status = 'pending'`,
+  );
+  const completeCallbacks = db.transaction((results: readonly CallbackResult[], now: number) => {
+    for (const r of results) {
+      completeCallback.run({
+        status:
+          r.outcome.kind === 'delivered'
+            ? 'delivered'
+            : r.outcome.kind === 'dead'
+              ? 'dead'
+              : 'pending',
+        failed: r.outcome.kind === 'delivered' ? 0 : 1,
+        next: r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null,
+        code: r.status ?? null,
+        error: r.error ?? null,
+        now,
+        event_id: r.eventId,
+        url: r.url,
+        lease: r.lease,
+      });
+    }
+  });
+
+  return {
+    enqueue: (message) => run('enqueue', () => enqueue.immediate(message)),
+    get: (id) =>
+      run('getMessage', () => {
+        const row = byId.get(id) as MessageRow | undefined;
+        if (!row) return undefined;
+        return {
+          message: messageFromRow(row),
+          recipients: (recipientsOf.all(id) as RecipientRow[]).map(recipientFromRow),
+        };
+      }),
+    claim: (options) => run('claimMessages', () => claim.immediate(options)),
+    record: (id, lease, outcome, now) =>
+      run('recordSend', () => record.immediate(id, lease, outcome, now)),
+    expireLeases: (now) => run('expireLeases', () => expireLeases.immediate(now)),
+    sendingTo: (account, mobiles) =>
+      run('sendingTo', () => sendingTo.get(account, JSON.stringify(mobiles)) !== undefined),
+    resend: (id, now) => run('resend', () => resend.immediate(id, now)),
+    fail: (id, reason, now) => run('fail', () => fail.immediate(id, reason, now)),
+    applyReports: (account, reports, now) =>
+      run('applyReports', () =>
+        reports.length === 0 ? [] : applyReports.immediate(account, reports, now),
+      ),
+    lastSentTo: (account, mobiles) =>
+      run('lastSentTo', () =>
+        mobiles.map((mobile) => tagOf(lastSent.get(account, mobile) as TagRow | undefined)),
+      ),
+    enqueueCallbacks: (callbacks, now) =>
+      run('enqueueCallbacks', () => {
+        if (callbacks.length > 0) enqueueCallbacks.immediate(callbacks, now);
+      }),
+    claimCallbacks: (options) => run('claimCallbacks', () => claimCallbacks.immediate(options)),
+    completeCallbacks: (results, now) =>
+      run('completeCallbacks', () => {
+        if (results.length > 0) completeCallbacks.immediate(results, now);
+      }),
+  };
+}
