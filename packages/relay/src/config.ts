@@ -534,18 +534,12 @@ const relayConfigSchemaInternal = configShape
       /** Health and metrics server; null runs without one. */
       http: config.http ?? null,
       delivery: config.delivery,
-      /** The sending gateway; `leaseMs` and `callbackSecrets` filled in. */
+      /** The sending gateway, `leaseMs` filled in. */
       gateway: {
         ...config.gateway,
         leaseMs:
           config.gateway.leaseMs ??
           Math.max(...config.accounts.map((account) => account.timeoutMs)) * 2 + 30_000,
-        callbackSecrets: config.gateway.callbackSecret
-          ? [config.gateway.callbackSecret]
-          : (config.targets[0]?.secrets ??
-            (typeof config.targets[0]?.secret === 'string'
-              ? [config.targets[0].secret]
-              : (config.targets[0]?.secret ?? []))),
       },
       journal: {
         /** Resolved against the config's folder by `parseConfig`. */

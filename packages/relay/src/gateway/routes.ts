@@ -228,7 +228,10 @@ export function createGateway(context: RelayContext): Gateway {
       });
       callbacks = new CallbackLoop({
         messages: store.messages,
-        secrets: config.gateway.callbackSecrets,
+        // A message's callbackUrl is signed with gateway.callbackSecret, else the first target's.
+        secrets: config.gateway.callbackSecret
+          ? [config.gateway.callbackSecret]
+          : (config.targets[0]?.secrets ?? []),
         delivery: config.delivery,
         logger,
         userAgent: 'sms-relay',
