@@ -25,7 +25,7 @@ testStore('postgres', async () => {
     t: (table) => `"${schema}".${table}`,
     reset: async () => {
       await client.query(
-        `TRUNCATE "${schema}".deliveries, "${schema}".events, "${schema}".targets, "${schema}".quarantine`,
+        `TRUNCATE "${schema}".attempts, "${schema}".deliveries, "${schema}".events, "${schema}".targets, "${schema}".quarantine`,
       );
     },
     dispose: async () => {

@@ -4,6 +4,16 @@ import { checkEventIds, guard } from './errors.js';
 import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
 import { messagesPostgresSchema, postgresMessages } from './messages-postgres.js';
+import {
+  type AttemptRow,
+  type DeliveryStateRow,
+  type EventRow,
+  type OverviewRows,
+  attemptFromRow,
+  eventsFromRows,
+  excerpt,
+  overviewFromRows,
+} from './console-rows.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`. */
@@ -55,6 +65,25 @@ CREATE TABLE IF NOT EXISTS ${s}.quarantine (
   error text NOT NULL,
   created_at bigint NOT NULL
 );`;
+}
+
+/** Added for the console: each recorded attempt, and events listed newest first. */
+function consoleSchemaSql(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.attempts (
+  id bigserial PRIMARY KEY,
+  event_id text NOT NULL,
+  target text NOT NULL,
+  at bigint NOT NULL,
+  outcome text NOT NULL,
+  status integer,
+  latency_ms integer,
+  error text,
+  response text
+);
+CREATE INDEX IF NOT EXISTS attempts_event ON ${s}.attempts (event_id);
+CREATE INDEX IF NOT EXISTS attempts_at ON ${s}.attempts (at);
+CREATE INDEX IF NOT EXISTS events_created ON ${s}.events (created_at);`;
 }
 
 /**
@@ -167,6 +196,18 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     }
   }
 
+  /** The events with their deliveries, read in one more query. */
+  async function withDeliveries(rows: EventRow[]) {
+    if (rows.length === 0) return [];
+    const { rows: deliveries } = await pool.query<DeliveryStateRow>(
+      `SELECT event_id, target, status, attempts, last_status, last_error, next_attempt_at,
+              updated_at, delivered_at
+       FROM ${s}.deliveries WHERE event_id = ANY($1::text[]) ORDER BY target`,
+      [rows.map((r) => r.id)],
+    );
+    return eventsFromRows(rows, deliveries);
+  }
+
   const store: Store = {
     kind: 'postgres',
     messages: postgresMessages({ pool, s, tx }),
@@ -179,6 +220,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
           ]);
           try {
             await client.query(schemaSql(s));
+            await client.query(consoleSchemaSql(s));
             await migrate(client);
             await client.query(messagesPostgresSchema(s));
           } finally {
@@ -273,9 +315,10 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
           ...new Set(results.filter((r) => r.outcome.kind === 'gone').map((r) => r.target)),
         ];
         await tx(async (client) => {
-          // A result counts only under the lease it was claimed with, and spends it.
+          // A result counts only under the lease it was claimed with, and spends it; each
+          // one that counts (but a release, which was not attempted) is kept as an attempt.
           await client.query(
-            `UPDATE ${s}.deliveries d SET
+            `WITH done AS (UPDATE ${s}.deliveries d SET
                status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
                attempts = d.attempts + CASE WHEN v.kind IN ('retry', 'dead') THEN 1 ELSE 0 END,
                next_attempt_at = CASE v.kind WHEN 'retry' THEN v.next WHEN 'gone' THEN $7 WHEN 'release' THEN $7 ELSE d.next_attempt_at END,
@@ -284,10 +327,14 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
                delivered_at = CASE WHEN v.kind = 'delivered' THEN $7 ELSE d.delivered_at END,
                updated_at = $7,
                lease = NULL
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], $8::text[])
-               AS v(event_id, target, kind, next, code, err, lease)
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], $8::text[], $9::int[], $10::text[])
+               AS v(event_id, target, kind, next, code, err, lease, latency, response)
              WHERE d.event_id = v.event_id AND d.target = v.target
-               AND d.status = 'pending' AND d.lease = v.lease`,
+               AND d.status = 'pending' AND d.lease = v.lease
+             RETURNING d.event_id, d.target, v.kind, v.code, v.latency, v.err, v.response)
+             INSERT INTO ${s}.attempts (event_id, target, at, outcome, status, latency_ms, error, response)
+             SELECT event_id, target, $7, kind, code, latency, err, response FROM done
+             WHERE kind <> 'release'`,
             [
               results.map((r) => r.eventId),
               results.map((r) => r.target),
@@ -297,6 +344,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
               results.map((r) => r.error ?? null),
               now,
               results.map((r) => r.lease ?? null),
+              results.map((r) => (r.latencyMs === undefined ? null : Math.round(r.latencyMs))),
+              results.map((r) => excerpt(r.response)),
             ],
           );
           // The target answered 410 whoever holds the lease now: it is disabled either way.
@@ -386,6 +435,95 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
         };
       });
     },
+    listEvents(query) {
+      return run('listEvents', async () => {
+        const { rows } = await pool.query<EventRow>(
+          `SELECT e.id, e.type, e.account, e.body, e.created_at FROM ${s}.events e
+           WHERE ($1::text IS NULL OR e.type = $1) AND ($2::text IS NULL OR e.account = $2)
+             AND (($3::text IS NULL AND $4::text IS NULL) OR EXISTS (
+               SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id
+                 AND ($3::text IS NULL OR d.target = $3) AND ($4::text IS NULL OR d.status = $4)))
+           ORDER BY e.created_at DESC, e.id DESC LIMIT $5 OFFSET $6`,
+          [
+            query.type ?? null,
+            query.account ?? null,
+            query.target ?? null,
+            query.state ?? null,
+            query.limit,
+            query.offset ?? 0,
+          ],
+        );
+        return withDeliveries(rows);
+      });
+    },
+    getEvent(id) {
+      return run('getEvent', async () => {
+        const { rows } = await pool.query<EventRow>(
+          `SELECT id, type, account, body, created_at FROM ${s}.events WHERE id = $1`,
+          [id],
+        );
+        return rows.length === 0 ? null : ((await withDeliveries(rows))[0] ?? null);
+      });
+    },
+    listAttempts(eventId) {
+      return run('listAttempts', async () => {
+        const { rows } = await pool.query<AttemptRow>(
+          `SELECT event_id, target, at, outcome, status, latency_ms, error, response
+           FROM ${s}.attempts WHERE event_id = $1 ORDER BY id`,
+          [eventId],
+        );
+        return rows.map(attemptFromRow);
+      });
+    },
+    overview({ since, bucketMs }) {
+      return run('overview', async () => {
+        const bucket = Math.max(1, Math.floor(bucketMs));
+        const from = Math.floor(since);
+        // One snapshot for every part (REPEATABLE READ), on one connection.
+        return withClient(async (client) => {
+          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          try {
+            const q = async <R>(sql: string, values: unknown[] = []) =>
+              (await client.query(sql, values)).rows as R;
+            const rows: OverviewRows = {
+              counts: await q(
+                `SELECT target,
+                   COUNT(*) FILTER (WHERE status = 'pending') AS pending,
+                   COUNT(*) FILTER (WHERE status = 'pending' AND attempts > 0) AS retrying,
+                   COUNT(*) FILTER (WHERE status = 'delivered') AS delivered,
+                   COUNT(*) FILTER (WHERE status = 'dead') AS dead
+                 FROM ${s}.deliveries GROUP BY target`,
+              ),
+              disabled: await q(
+                `SELECT name, disabled_at, reason FROM ${s}.targets WHERE disabled_at IS NOT NULL`,
+              ),
+              last: await q(
+                `SELECT DISTINCT ON (target) target, at, status, latency_ms
+                 FROM ${s}.attempts ORDER BY target, id DESC`,
+              ),
+              latency: await q(
+                `SELECT target, AVG(latency_ms) AS mean FROM ${s}.attempts WHERE at >= $1 GROUP BY target`,
+                [from],
+              ),
+              accounts: await q(
+                `SELECT account, COUNT(*) AS events, MAX(created_at) AS last
+                 FROM ${s}.events GROUP BY account`,
+              ),
+              activity: await q(
+                `SELECT target, $1::bigint + ((at - $1::bigint) / $2::bigint) * $2::bigint AS bucket,
+                   COUNT(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+                   COUNT(*) FILTER (WHERE outcome <> 'delivered') AS failed
+                 FROM ${s}.attempts WHERE at >= $1::bigint GROUP BY 1, 2 ORDER BY 2`,
+                [from, bucket],
+              ),
+            };
+            return overviewFromRows(rows);
+          } finally {
+            await client.query('COMMIT');
+          }
+        });
+      });
+    },
     prune({ before, limit }) {
       return run('prune', async () => {
         const result = await pool.query(
@@ -396,6 +534,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
              LIMIT $2
            ), gone AS (
              DELETE FROM ${s}.deliveries WHERE event_id IN (SELECT id FROM old)
+           ), tried AS (
+             DELETE FROM ${s}.attempts WHERE event_id IN (SELECT id FROM old)
            )
            DELETE FROM ${s}.events WHERE id IN (SELECT id FROM old)`,
           [before, limit],

@@ -20,7 +20,7 @@ testStore('sqlite', async () => {
     t: (table) => table,
     reset: async () => {
       raw.exec(
-        'DELETE FROM deliveries; DELETE FROM events; DELETE FROM targets; DELETE FROM quarantine;',
+        'DELETE FROM attempts; DELETE FROM deliveries; DELETE FROM events; DELETE FROM targets; DELETE FROM quarantine;',
       );
     },
     dispose: async () => {

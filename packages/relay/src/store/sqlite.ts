@@ -13,6 +13,16 @@ import type {
 } from './types.js';
 import { type ClaimedRow, type DeadRow, claimedFromRow, deadFromRow } from './rows.js';
 import { sqliteMessages } from './messages-sqlite.js';
+import {
+  type AttemptRow,
+  type DeliveryStateRow,
+  type EventRow,
+  type OverviewRows,
+  attemptFromRow,
+  eventsFromRows,
+  excerpt,
+  overviewFromRows,
+} from './console-rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -63,6 +73,24 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 `;
 
+/** Added for the console: each recorded attempt, and events listed newest first. */
+const CONSOLE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  status INTEGER,
+  latency_ms INTEGER,
+  error TEXT,
+  response TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
+CREATE INDEX IF NOT EXISTS attempts_at ON attempts (at);
+CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
+`;
+
 interface ClaimRow extends ClaimedRow {
   rowid: number;
 }
@@ -85,6 +113,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    db.exec(CONSOLE_SCHEMA);
     migrate(db);
   } catch (error) {
     db.close();
@@ -174,16 +203,21 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     `INSERT INTO targets (name, disabled_at, reason) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
   );
+  const insertAttempt = db.prepare(
+    `INSERT INTO attempts (event_id, target, at, outcome, status, latency_ms, error, response)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const complete = db.transaction((results: readonly DeliveryResult[], now: number) => {
     for (const r of results) {
       const status = r.status ?? null;
       const error = r.error ?? null;
+      let counted: { changes: number } = { changes: 0 };
       switch (r.outcome.kind) {
         case 'delivered':
-          markDelivered.run(status, now, now, r.eventId, r.target, r.lease ?? null);
+          counted = markDelivered.run(status, now, now, r.eventId, r.target, r.lease ?? null);
           break;
         case 'retry':
-          markRetry.run(
+          counted = markRetry.run(
             r.outcome.nextAttemptAt,
             status,
             error,
@@ -194,7 +228,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
           );
           break;
         case 'dead':
-          markDead.run(status, error, now, r.eventId, r.target, r.lease ?? null);
+          counted = markDead.run(status, error, now, r.eventId, r.target, r.lease ?? null);
           break;
         case 'release':
           markGone.run(now, status, error, now, r.eventId, r.target, r.lease ?? null);
@@ -202,9 +236,22 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
         case 'gone':
           // The attempt does not count: the delivery waits, due, for the target to come back.
           // The target answered 410 whoever holds the lease now: it is disabled either way.
-          markGone.run(now, status, error, now, r.eventId, r.target, r.lease ?? null);
+          counted = markGone.run(now, status, error, now, r.eventId, r.target, r.lease ?? null);
           upsertTarget.run(r.target, now, error ?? 'HTTP 410 Gone');
           break;
+      }
+      // A released delivery was not attempted; a stale lease's result is not this delivery's.
+      if (counted.changes > 0 && r.outcome.kind !== 'release') {
+        insertAttempt.run(
+          r.eventId,
+          r.target,
+          now,
+          r.outcome.kind,
+          status,
+          r.latencyMs === undefined ? null : Math.round(r.latencyMs),
+          error,
+          excerpt(r.response),
+        );
       }
     }
   });
@@ -235,15 +282,75 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
     LIMIT ?`);
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE event_id = ?');
+  const deleteAttempts = db.prepare('DELETE FROM attempts WHERE event_id = ?');
   const deleteEvent = db.prepare('DELETE FROM events WHERE id = ?');
   const prune = db.transaction((before: number, limit: number) => {
     const ids = (selectPrunable.all(before, limit) as Array<{ id: string }>).map((r) => r.id);
     for (const id of ids) {
       deleteDeliveries.run(id);
+      deleteAttempts.run(id);
       deleteEvent.run(id);
     }
     return ids.length;
   });
+
+  const selectEvents = db.prepare(`
+    SELECT e.id, e.type, e.account, e.body, e.created_at FROM events e
+    WHERE (@type IS NULL OR e.type = @type) AND (@account IS NULL OR e.account = @account)
+      AND ((@target IS NULL AND @state IS NULL) OR EXISTS (
+        SELECT 1 FROM deliveries d WHERE d.event_id = e.id
+          AND (@target IS NULL OR d.target = @target) AND (@state IS NULL OR d.status = @state)))
+    ORDER BY e.created_at DESC, e.id DESC LIMIT @limit OFFSET @offset`);
+  const selectEvent = db.prepare(
+    'SELECT id, type, account, body, created_at FROM events WHERE id = ?',
+  );
+  const selectDeliveriesOf = db.prepare(`
+    SELECT event_id, target, status, attempts, last_status, last_error, next_attempt_at,
+           updated_at, delivered_at
+    FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY target`);
+  const selectAttempts = db.prepare(`
+    SELECT event_id, target, at, outcome, status, latency_ms, error, response
+    FROM attempts WHERE event_id = ? ORDER BY id`);
+  const withDeliveries = (rows: EventRow[]) => {
+    const deliveries = selectDeliveriesOf.all(
+      JSON.stringify(rows.map((r) => r.id)),
+    ) as DeliveryStateRow[];
+    return eventsFromRows(rows, deliveries);
+  };
+  const overviewTargets = db.prepare(`
+    SELECT target,
+      SUM(status = 'pending') AS pending, SUM(status = 'pending' AND attempts > 0) AS retrying,
+      SUM(status = 'delivered') AS delivered, SUM(status = 'dead') AS dead
+    FROM deliveries GROUP BY target`);
+  const overviewDisabled = db.prepare(
+    'SELECT name, disabled_at, reason FROM targets WHERE disabled_at IS NOT NULL',
+  );
+  const overviewLast = db.prepare(`
+    SELECT target, at, status, latency_ms FROM attempts
+    WHERE id IN (SELECT MAX(id) FROM attempts GROUP BY target)`);
+  const overviewLatency = db.prepare(
+    'SELECT target, AVG(latency_ms) AS mean FROM attempts WHERE at >= ? GROUP BY target',
+  );
+  const overviewAccounts = db.prepare(
+    'SELECT account, COUNT(*) AS events, MAX(created_at) AS last FROM events GROUP BY account',
+  );
+  const overviewActivity = db.prepare(`
+    SELECT target, @since + CAST((at - @since) / @bucket AS INTEGER) * @bucket AS bucket,
+      SUM(outcome = 'delivered') AS delivered, SUM(outcome <> 'delivered') AS failed
+    FROM attempts WHERE at >= @since GROUP BY target, bucket ORDER BY bucket`);
+  const overview = db.transaction((since: number, bucketMs: number) =>
+    overviewFromRows({
+      counts: overviewTargets.all() as OverviewRows['counts'],
+      disabled: overviewDisabled.all() as OverviewRows['disabled'],
+      last: overviewLast.all() as OverviewRows['last'],
+      latency: overviewLatency.all(since) as OverviewRows['latency'],
+      accounts: overviewAccounts.all() as OverviewRows['accounts'],
+      activity: overviewActivity.all({
+        since: Math.floor(since),
+        bucket: Math.max(1, Math.floor(bucketMs)),
+      }) as OverviewRows['activity'],
+    }),
+  );
 
   const fileKey = resolve(options.path);
   let locked = fileLocks.get(fileKey);
@@ -319,6 +426,33 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
           disabledTargets: (disabledTargets.all() as Array<{ name: string }>).map((r) => r.name),
         };
       });
+    },
+    listEvents(query) {
+      return run('listEvents', () => {
+        const rows = selectEvents.all({
+          type: query.type ?? null,
+          account: query.account ?? null,
+          target: query.target ?? null,
+          state: query.state ?? null,
+          limit: query.limit,
+          offset: query.offset ?? 0,
+        }) as EventRow[];
+        return withDeliveries(rows);
+      });
+    },
+    getEvent(id) {
+      return run('getEvent', () => {
+        const row = selectEvent.get(id) as EventRow | undefined;
+        return row ? (withDeliveries([row])[0] ?? null) : null;
+      });
+    },
+    listAttempts(eventId) {
+      return run('listAttempts', () =>
+        (selectAttempts.all(eventId) as AttemptRow[]).map(attemptFromRow),
+      );
+    },
+    overview({ since, bucketMs }) {
+      return run('overview', () => overview(since, bucketMs));
     },
     prune({ before, limit }) {
       return run('prune', () => bookkeeping(() => prune.immediate(before, limit)));

@@ -71,6 +71,89 @@ export interface DeliveryResult {
   status?: number | undefined;
   /** Why it failed (no secrets, no bodies). */
   error?: string | undefined;
+  /** How long the request took, from sending to the end of the answer (ms). */
+  latencyMs?: number | undefined;
+  /** The start of the answer's body (at most 200 characters, the target's secrets masked). */
+  response?: string | undefined;
+}
+
+/** One POST to a target, as `complete()` recorded it (kept until its event is pruned). */
+export interface DeliveryAttempt {
+  eventId: string;
+  target: string;
+  /** When the result was recorded (ms). */
+  at: number;
+  /** What became of the delivery: `delivered`, `retry`, `dead` or `gone`. */
+  outcome: Exclude<DeliveryOutcome['kind'], 'release'>;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  response: string | null;
+}
+
+/** A delivery's state as the console shows it. */
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+/** Which events `listEvents` returns, newest first. */
+export interface EventQuery {
+  type?: SmsWebhookEventType | undefined;
+  account?: string | undefined;
+  /** Events with a delivery to this target (and in `state`, if given). */
+  target?: string | undefined;
+  /** Events with a delivery in this state (to `target`, if given). */
+  state?: DeliveryState | undefined;
+  limit: number;
+  offset?: number | undefined;
+}
+
+/** An event with the state of its deliveries. */
+export interface StoredEvent {
+  id: string;
+  type: SmsWebhookEventType;
+  account: string;
+  /** The webhook body as delivered. */
+  body: string;
+  createdAt: number;
+  deliveries: Array<{
+    target: string;
+    state: DeliveryState;
+    /** Failed attempts counted towards the retry schedule. */
+    attempts: number;
+    lastStatus: number | null;
+    lastError: string | null;
+    nextAttemptAt: number;
+    updatedAt: number;
+    deliveredAt: number | null;
+  }>;
+}
+
+/** Per target counts and its latest attempt, for the console. */
+export interface TargetOverview {
+  target: string;
+  pending: number;
+  /** Pending deliveries that failed at least once. */
+  retrying: number;
+  delivered: number;
+  dead: number;
+  disabled: { at: number; reason: string | null } | null;
+  lastAttempt: { at: number; status: number | null; latencyMs: number | null } | null;
+  /** Mean latency of the attempts since `since` (ms). */
+  meanLatencyMs: number | null;
+}
+
+/** Attempts per target and time bucket (`bucket` = start, ms), for the console's chart. */
+export interface ActivityBucket {
+  target: string;
+  bucket: number;
+  delivered: number;
+  failed: number;
+}
+
+export interface Overview {
+  targets: TargetOverview[];
+  /** Events stored per account, with the newest one's time. */
+  accounts: Array<{ account: string; events: number; lastEventAt: number | null }>;
+  activity: ActivityBucket[];
 }
 
 export interface DeadDelivery {
@@ -143,7 +226,8 @@ export interface Store {
    * Records a batch of delivery results in one transaction. A result counts only if its
    * delivery is still pending under the result's `lease` (then the lease is spent): a
    * holder whose lease expired and was claimed again cannot overwrite the new holder's
-   * work, and recording the same results twice counts them once.
+   * work, and recording the same results twice counts them once. Each result that counts
+   * (but a `release`) is kept as a `DeliveryAttempt` in the same transaction.
    */
   complete(results: readonly DeliveryResult[], now: number): Promise<void>;
   /** Re-queues dead deliveries (all, or one event's) with their original ids. Returns how many. */
@@ -152,9 +236,17 @@ export interface Store {
   /** Disables a target (after a 410) or enables it again. */
   setTargetDisabled(target: string, disabled: boolean, now: number, reason?: string): Promise<void>;
   stats(): Promise<StoreStats>;
+  /** Events newest first, filtered, with their deliveries (the console's list). */
+  listEvents(query: EventQuery): Promise<StoredEvent[]>;
+  /** One event with its deliveries, or null. */
+  getEvent(id: string): Promise<StoredEvent | null>;
+  /** The attempts recorded for an event, oldest first. */
+  listAttempts(eventId: string): Promise<DeliveryAttempt[]>;
+  /** Per target and account counts, and attempts per `bucketMs` since `since`. */
+  overview(options: { since: number; bucketMs: number }): Promise<Overview>;
   /**
    * Deletes up to `limit` events stored before `before` whose deliveries are all delivered
-   * (dead and pending ones are kept). Returns how many events went.
+   * (dead and pending ones are kept), with their attempts. Returns how many events went.
    */
   prune(options: { before: number; limit: number }): Promise<number>;
   /** Takes the poll lock of an account, or returns null if another process holds it. */

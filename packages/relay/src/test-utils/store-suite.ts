@@ -511,6 +511,296 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       ]);
     });
 
+    it('keeps each counted attempt (status, latency, excerpt) with its result, and only those', async () => {
+      const [a, b] = await store.insertBatch({
+        account: 'main',
+        events: [event(1), event(2)],
+        targets: ['t', 'u'],
+        now: 10,
+      });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 10, leaseMs: 1000 }));
+      const long = `${'é'.repeat(150)}${'x'.repeat(150)}`;
+      const results = [
+        {
+          eventId: a!,
+          target: 't',
+          outcome: { kind: 'retry' as const, nextAttemptAt: 15 },
+          status: 503,
+          error: 'HTTP 503',
+          latencyMs: 12.6,
+          response: long,
+        },
+        {
+          eventId: a!,
+          target: 'u',
+          outcome: { kind: 'delivered' as const },
+          status: 204,
+          latencyMs: 3,
+        },
+        {
+          eventId: b!,
+          target: 't',
+          outcome: { kind: 'dead' as const },
+          error: 'ECONNREFUSED: connect',
+          latencyMs: 1,
+        },
+        { eventId: b!, target: 'u', outcome: { kind: 'release' as const } },
+      ].map((r) => ({ ...r, lease: lease.get(`${r.eventId}:${r.target}`)! }));
+      await store.complete(results, 20);
+      // Recorded again (a lost acknowledgement) and a stale lease: no attempt added.
+      await store.complete(results, 30);
+      await store.complete(
+        [{ eventId: b!, target: 'u', lease: 'stale', outcome: { kind: 'delivered' }, status: 200 }],
+        31,
+      );
+      const rows = await h.raw(
+        `SELECT event_id, target, at, outcome, status, latency_ms, error, response FROM ${h.t('attempts')} ORDER BY id`,
+      );
+      expect(rows.map((r) => ({ ...r, at: Number(r['at']) }))).toEqual([
+        {
+          event_id: a,
+          target: 't',
+          at: 20,
+          outcome: 'retry',
+          status: 503,
+          latency_ms: 13,
+          error: 'HTTP 503',
+          response: long.slice(0, 200),
+        },
+        {
+          event_id: a,
+          target: 'u',
+          at: 20,
+          outcome: 'delivered',
+          status: 204,
+          latency_ms: 3,
+          error: null,
+          response: null,
+        },
+        {
+          event_id: b,
+          target: 't',
+          at: 20,
+          outcome: 'dead',
+          status: null,
+          latency_ms: 1,
+          error: 'ECONNREFUSED: connect',
+          response: null,
+        },
+      ]);
+      // The retry's second attempt lands after the first.
+      const [again] = await store.claim({ limit: 10, now: 15, leaseMs: 1000 });
+      expect(again).toMatchObject({ eventId: a, target: 't' });
+      await store.complete(
+        [
+          {
+            eventId: a!,
+            target: 't',
+            lease: again!.lease,
+            outcome: { kind: 'delivered' },
+            status: 200,
+            latencyMs: 5,
+            response: 'ok',
+          },
+        ],
+        40,
+      );
+      expect(await store.listAttempts(a!)).toEqual([
+        {
+          eventId: a,
+          target: 't',
+          at: 20,
+          outcome: 'retry',
+          status: 503,
+          latencyMs: 13,
+          error: 'HTTP 503',
+          response: long.slice(0, 200),
+        },
+        {
+          eventId: a,
+          target: 'u',
+          at: 20,
+          outcome: 'delivered',
+          status: 204,
+          latencyMs: 3,
+          error: null,
+          response: null,
+        },
+        {
+          eventId: a,
+          target: 't',
+          at: 40,
+          outcome: 'delivered',
+          status: 200,
+          latencyMs: 5,
+          error: null,
+          response: 'ok',
+        },
+      ]);
+      expect(await store.listAttempts('msg_none')).toEqual([]);
+    });
+
+    it('prunes the attempts of pruned events with them', async () => {
+      const [old, kept] = await store.insertBatch({
+        account: 'm',
+        events: [event(1), event(2)],
+        targets: ['t'],
+        now: 100,
+      });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 100, leaseMs: 10 }));
+      await store.complete(
+        [
+          {
+            eventId: old!,
+            target: 't',
+            lease: lease.get(`${old}:t`)!,
+            outcome: { kind: 'delivered' },
+          },
+          {
+            eventId: kept!,
+            target: 't',
+            lease: lease.get(`${kept}:t`)!,
+            outcome: { kind: 'dead' },
+          },
+        ],
+        150,
+      );
+      expect(await h.raw(`SELECT event_id FROM ${h.t('attempts')}`)).toHaveLength(2);
+      expect(await store.prune({ before: 101, limit: 100 })).toBe(1);
+      expect(await h.raw(`SELECT event_id FROM ${h.t('attempts')}`)).toEqual([{ event_id: kept }]);
+    });
+
+    it('lists events newest first, filtered by type, account, target and state', async () => {
+      const [r1, r2] = await store.insertBatch({
+        account: 'main',
+        events: [event(1), event(2)],
+        targets: ['t', 'u'],
+        now: 100,
+      });
+      const [q1] = await store.insertBatch({
+        account: 'other',
+        events: [event(3, 'sms.reply')],
+        targets: ['u'],
+        now: 200,
+      });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 200, leaseMs: 10 }));
+      const done = (eventId: string, target: string, kind: 'delivered' | 'dead') => ({
+        eventId,
+        target,
+        lease: lease.get(`${eventId}:${target}`)!,
+        outcome: { kind },
+        status: kind === 'dead' ? 500 : 200,
+      });
+      await store.complete(
+        [done(r1!, 't', 'dead'), done(r1!, 'u', 'delivered'), done(q1!, 'u', 'delivered')],
+        300,
+      );
+      const ids = async (query: Omit<Parameters<Store['listEvents']>[0], 'limit'>) =>
+        (await store.listEvents({ limit: 50, ...query })).map((e) => e.id);
+      expect(await ids({})).toEqual([q1, ...[r1, r2].sort().reverse()]);
+      expect(await ids({ type: 'sms.reply' })).toEqual([q1]);
+      expect(await ids({ account: 'main' })).toEqual([r1, r2].sort().reverse());
+      expect(await ids({ target: 't' })).toEqual([r1, r2].sort().reverse());
+      expect(await ids({ state: 'dead' })).toEqual([r1]);
+      expect(await ids({ target: 'u', state: 'dead' })).toEqual([]);
+      expect(await ids({ target: 'u', state: 'delivered' })).toEqual([q1, r1]);
+      expect(await ids({ state: 'pending' })).toEqual([r2]);
+      expect(await ids({ type: 'sms.report', state: 'delivered' })).toEqual([r1]);
+      expect(await store.listEvents({ limit: 1, offset: 1 })).toHaveLength(1);
+      expect((await store.listEvents({ limit: 1, offset: 1 }))[0]!.id).toBe(
+        [r1, r2].sort().reverse()[0],
+      );
+      const one = await store.getEvent(r1!);
+      expect(one).toMatchObject({
+        id: r1,
+        type: 'sms.report',
+        account: 'main',
+        body: event(1).body,
+        createdAt: 100,
+      });
+      expect(one!.deliveries).toEqual([
+        {
+          target: 't',
+          state: 'dead',
+          attempts: 1,
+          lastStatus: 500,
+          lastError: null,
+          nextAttemptAt: 210,
+          updatedAt: 300,
+          deliveredAt: null,
+        },
+        {
+          target: 'u',
+          state: 'delivered',
+          attempts: 0,
+          lastStatus: 200,
+          lastError: null,
+          nextAttemptAt: 210,
+          updatedAt: 300,
+          deliveredAt: 300,
+        },
+      ]);
+      expect(await store.getEvent('msg_none')).toBeNull();
+    });
+
+    it('sums up targets, accounts and attempts over time', async () => {
+      const ids = await store.insertBatch({
+        account: 'main',
+        events: [event(1), event(2), event(3)],
+        targets: ['t'],
+        now: 1000,
+      });
+      await store.insertBatch({ account: 'other', events: [event(4)], targets: ['u'], now: 1500 });
+      const lease = leasesOf(await store.claim({ limit: 10, now: 1000, leaseMs: 10 }));
+      const result = (i: number, kind: 'delivered' | 'dead' | 'retry', latencyMs: number) => ({
+        eventId: ids[i]!,
+        target: 't',
+        lease: lease.get(`${ids[i]}:t`)!,
+        outcome: kind === 'retry' ? { kind, nextAttemptAt: 99_999 } : { kind },
+        status: kind === 'delivered' ? 200 : 502,
+        latencyMs,
+      });
+      await store.complete([result(0, 'delivered', 10)], 60_500);
+      await store.complete([result(1, 'dead', 30), result(2, 'retry', 50)], 125_000);
+      await store.setTargetDisabled('u', true, 7, 'HTTP 410 Gone');
+      const overview = await store.overview({ since: 60_000, bucketMs: 60_000 });
+      expect(overview.targets).toEqual([
+        {
+          target: 't',
+          pending: 1,
+          retrying: 1,
+          delivered: 1,
+          dead: 1,
+          disabled: null,
+          lastAttempt: { at: 125_000, status: 502, latencyMs: expect.any(Number) },
+          meanLatencyMs: 30,
+        },
+        {
+          target: 'u',
+          pending: 1,
+          retrying: 0,
+          delivered: 0,
+          dead: 0,
+          disabled: { at: 7, reason: 'HTTP 410 Gone' },
+          lastAttempt: null,
+          meanLatencyMs: null,
+        },
+      ]);
+      expect([30, 50]).toContain(overview.targets[0]!.lastAttempt!.latencyMs);
+      expect(overview.accounts).toEqual([
+        { account: 'main', events: 3, lastEventAt: 1000 },
+        { account: 'other', events: 1, lastEventAt: 1500 },
+      ]);
+      expect(overview.activity).toEqual([
+        { target: 't', bucket: 60_000, delivered: 1, failed: 0 },
+        { target: 't', bucket: 120_000, delivered: 0, failed: 2 },
+      ]);
+      // Attempts before `since` are left out of the chart and the mean.
+      const later = await store.overview({ since: 120_000, bucketMs: 1000 });
+      expect(later.activity).toEqual([{ target: 't', bucket: 125_000, delivered: 0, failed: 2 }]);
+      expect(later.targets[0]!.meanLatencyMs).toBe(40);
+    });
+
     it('quarantines raw bytes exactly as received', async () => {
       const body = Buffer.from([0x3c, 0x72, 0xc4, 0xe3, 0xba, 0xc3, 0x00, 0xff, 0x3e]);
       await store.quarantine({
