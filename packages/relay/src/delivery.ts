@@ -1,4 +1,4 @@
-import { webhookHeaders } from '@sms/core';
+import { maskSecrets, webhookHeaders } from '@sms/core';
 import { type Dispatcher, Pool } from 'undici';
 import type { DeliveryConfig, TargetConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
@@ -13,7 +13,17 @@ export interface DeliveryLoopOptions {
   metrics: RelayMetrics;
   /** Sent as `user-agent`. */
   userAgent: string;
+  /**
+   * Masked in the response excerpts kept with each attempt (default: the targets' signing
+   * keys, with and without `whsec_`).
+   */
+  secrets?: readonly string[];
 }
+
+/** How much of an answer's body is read for the attempt's excerpt. */
+const EXCERPT_BYTES = 1024;
+/** How many characters of it are kept. */
+const EXCERPT_CHARS = 200;
 
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
@@ -43,6 +53,8 @@ export function retryDelay(
 interface Answer {
   status: number;
   retryAfter: string | undefined;
+  /** The first `EXCERPT_BYTES` of the body. */
+  head: Buffer;
 }
 
 /**
@@ -57,6 +69,8 @@ function post(
   return new Promise((resolve, reject) => {
     let status = 0;
     let retryAfter: string | undefined;
+    const head: Buffer[] = [];
+    let headBytes = 0;
     let abort: ((reason: Error) => void) | undefined;
     const done = () => {
       if (abort) aborters.delete(abort);
@@ -89,12 +103,16 @@ function post(
           }
           return true;
         },
-        onData() {
+        onData(chunk: Buffer) {
+          if (headBytes < EXCERPT_BYTES) {
+            head.push(chunk.subarray(0, EXCERPT_BYTES - headBytes));
+            headBytes += Math.min(chunk.length, EXCERPT_BYTES - headBytes);
+          }
           return true;
         },
         onComplete() {
           done();
-          resolve({ status, retryAfter });
+          resolve({ status, retryAfter, head: Buffer.concat(head) });
         },
         onError(error: Error) {
           done();
@@ -137,8 +155,12 @@ export class DeliveryLoop {
    * starts failing and a note when it recovers, not a line per failed delivery at warn.
    */
   private readonly failing = new Map<string, number>();
+  private readonly secrets: readonly string[];
 
   constructor(private readonly options: DeliveryLoopOptions) {
+    this.secrets =
+      options.secrets ??
+      options.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)]));
     for (const config of options.targets) {
       const url = new URL(config.url);
       this.targets.set(config.name, {
@@ -331,14 +353,19 @@ export class DeliveryLoop {
     let status: number | undefined;
     let retryAfter: number | undefined;
     let error: string;
+    let response: string | undefined;
+    const started = performance.now();
+    let latencyMs: number | undefined;
     try {
       // The timeout applies to the response headers, then to each gap in the body.
-      const response = await post(
+      const answer = await post(
         target.pool,
         { path: target.path, headers, body: delivery.body, timeoutMs: config.timeoutMs },
         this.aborters,
       );
-      status = response.status;
+      latencyMs = performance.now() - started;
+      status = answer.status;
+      response = this.excerpt(answer.head);
       if (status >= 200 && status < 300) {
         metrics.delivered.inc({ target: delivery.target });
         metrics.latency.observe(Math.max(0, Date.now() - delivery.createdAt) / 1000);
@@ -352,20 +379,28 @@ export class DeliveryLoop {
             failures,
           });
         }
-        return { ...base, outcome: { kind: 'delivered' }, status };
+        return { ...base, outcome: { kind: 'delivered' }, status, latencyMs, response };
       }
       if (status === 410) {
         logger.warn('target answered 410 Gone: disabled until enabled again', {
           target: delivery.target,
         });
-        return { ...base, outcome: { kind: 'gone' }, status, error: 'HTTP 410 Gone' };
+        return {
+          ...base,
+          outcome: { kind: 'gone' },
+          status,
+          error: 'HTTP 410 Gone',
+          latencyMs,
+          response,
+        };
       }
-      retryAfter = parseRetryAfter(response.retryAfter, Date.now());
+      retryAfter = parseRetryAfter(answer.retryAfter, Date.now());
       error = `HTTP ${status}`;
     } catch (thrown) {
       if (this.cutOff) {
         return { ...base, outcome: { kind: 'release' }, error: 'cut off by shutdown' };
       }
+      latencyMs = performance.now() - started;
       const e = thrown as Error & { code?: string };
       error =
         e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
@@ -393,7 +428,7 @@ export class DeliveryLoop {
         attempts: attempt,
         error,
       });
-      return { ...base, outcome: { kind: 'dead' }, status, error };
+      return { ...base, outcome: { kind: 'dead' }, status, error, latencyMs, response };
     }
     if (retryAfter !== undefined) delay = Math.max(delay, Math.min(retryAfter, MAX_RETRY_AFTER_MS));
     metrics.retried.inc({ target: delivery.target });
@@ -404,6 +439,28 @@ export class DeliveryLoop {
       error,
       delay,
     });
-    return { ...base, outcome: { kind: 'retry', nextAttemptAt: now + delay }, status, error };
+    return {
+      ...base,
+      outcome: { kind: 'retry', nextAttemptAt: now + delay },
+      status,
+      error,
+      latencyMs,
+      response,
+    };
+  }
+
+  /**
+   * The start of an answer's body for the attempt's record: control characters as spaces,
+   * every secret of the config masked (before it is cut, so no secret is left half shown).
+   */
+  private excerpt(head: Buffer): string | undefined {
+    if (head.length === 0) return undefined;
+    const text = head
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '')
+      .replace(/[\u0000-\u001F\u007F]+/g, ' ')
+      .trim();
+    if (text === '') return undefined;
+    return Array.from(maskSecrets(text, this.secrets)).slice(0, EXCERPT_CHARS).join('');
   }
 }

@@ -96,6 +96,14 @@ export class AccountPoller {
     return this.lock !== null;
   }
 
+  private last: { at: number; error: string | null } | undefined;
+  private lastError: string | null = null;
+
+  /** When this process last polled the account, and its error code if that poll failed. */
+  get lastPoll(): { at: number; error: string | null } | undefined {
+    return this.last;
+  }
+
   start(): void {
     this.loop ??= this.run();
   }
@@ -152,6 +160,7 @@ export class AccountPoller {
             this.failed('replies', error);
           }
         }
+        this.last = { at: Date.now(), error: failed ? this.lastError : null };
         if (failed) {
           this.failures++;
           wait = Math.min(
@@ -191,6 +200,7 @@ export class AccountPoller {
   private failed(kind: PullKind | 'journal', error: unknown): void {
     const { account, logger, metrics } = this.options;
     const code = isSmsError(error) ? error.code : 'STORE';
+    this.lastError = code;
     if (error instanceof StoreFailure) error = error.error;
     metrics.pollErrors.inc({ account: account.name, code });
     logger.warn('poll failed', {

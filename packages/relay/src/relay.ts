@@ -266,6 +266,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         logger,
         metrics,
         userAgent: `sms-relay/${VERSION}`,
+        secrets,
       });
       const loop = delivery;
       pollers = config.accounts.map(
