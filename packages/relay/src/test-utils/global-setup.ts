@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
+import { consoleBuild } from '../../tsup.config.js';
 
 /**
  * Builds the CLI once for the tests that run it as a child process, into a folder of its own
@@ -18,4 +20,16 @@ export default async function setup(): Promise<void> {
     silent: true,
     banner: { js: '#!/usr/bin/env node' },
   });
+  // The console's page, which the source finds in dist/console: built here only when no
+  // `pnpm build` made it yet (a test run straight after a checkout).
+  const page = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  if (!existsSync(page('dist/console/app.js'))) {
+    await build({
+      ...consoleBuild,
+      config: false,
+      silent: true,
+      entry: { app: page('console-ui/main.tsx') },
+      outDir: page('dist/console'),
+    });
+  }
 }

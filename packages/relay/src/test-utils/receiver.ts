@@ -15,6 +15,8 @@ export type Responder = (request: Received) => {
   status: number;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** The answer's body (default none). */
+  body?: string;
 };
 
 /** A local webhook receiver that verifies every request with the `standardwebhooks` package. */
@@ -48,7 +50,7 @@ export async function startReceiver(options: {
       const answer = respond(entry);
       const send = () => {
         res.writeHead(answer.status, answer.headers);
-        res.end();
+        res.end(answer.body);
       };
       if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();

@@ -1,0 +1,103 @@
+/**
+ * The console API's answers (`/api/console/...`), shared by the server and the page. No
+ * secret is ever part of them: URLs are shown as their origin only, and every answer is
+ * masked with the config's secrets before it is sent.
+ */
+
+export type EventType = 'sms.report' | 'sms.reply';
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+export interface ConsoleAccount {
+  name: string;
+  /** The platform's origin (`http://host:port`), without path or query. */
+  platform: string;
+  /** Whether this process holds the account's poll lock. */
+  polling: boolean;
+  /** This process's last poll of it, and the error code if that poll failed. */
+  lastPoll: { at: number; error: string | null } | null;
+  /** Poll failures by code since this process started. */
+  errors: Record<string, number>;
+  /** Records pulled since this process started. */
+  fetched: { reports: number; replies: number };
+  /** Events of this account in the store, and the newest one's time. */
+  stored: number;
+  lastEventAt: number | null;
+}
+
+export interface ConsoleTarget {
+  name: string;
+  /** The target's origin (`https://host`), without path or query. */
+  origin: string;
+  events: EventType[];
+  pending: number;
+  /** Pending deliveries that failed at least once. */
+  retrying: number;
+  delivered: number;
+  dead: number;
+  disabled: { at: number; reason: string | null } | null;
+  lastAttempt: { at: number; status: number | null; latencyMs: number | null } | null;
+  /** Mean latency of the attempts in the window. */
+  meanLatencyMs: number | null;
+  /** Attempts per bucket of the window, oldest first (every bucket present). */
+  activity: Array<{ at: number; delivered: number; failed: number }>;
+}
+
+export interface ConsoleOverview {
+  relay: { version: string; store: 'sqlite' | 'postgres'; now: number };
+  window: { since: number; bucketMs: number };
+  totals: {
+    events: number;
+    pending: number;
+    delivered: number;
+    dead: number;
+    quarantined: number;
+  };
+  accounts: ConsoleAccount[];
+  targets: ConsoleTarget[];
+}
+
+export interface ConsoleDelivery {
+  target: string;
+  state: DeliveryState;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+export interface ConsoleEvent {
+  id: string;
+  type: EventType;
+  account: string;
+  createdAt: number;
+  /** The number the report or reply is about. */
+  mobile: string | null;
+  /** A report's task id and status, a reply's text (shortened). */
+  summary: string | null;
+  deliveries: ConsoleDelivery[];
+}
+
+export interface ConsoleEvents {
+  events: ConsoleEvent[];
+  /** Whether more match (ask again with `offset`). */
+  more: boolean;
+}
+
+export interface ConsoleAttempt {
+  target: string;
+  at: number;
+  outcome: 'delivered' | 'retry' | 'dead' | 'gone';
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  /** The start of the target's answer (at most 200 characters). */
+  response: string | null;
+}
+
+export interface ConsoleEventDetail extends ConsoleEvent {
+  /** The webhook body's `data`, as delivered. */
+  data: Record<string, unknown>;
+  attempts: ConsoleAttempt[];
+}

@@ -1,0 +1,500 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { generateWebhookSecret, secretVariants } from '@sms/core';
+import type { Emulator } from '@sms/emulator';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.js';
+import type { RelayContext } from '../http/context.js';
+import { createRouter } from '../http/router.js';
+import { type Relay, createRelay } from '../relay.js';
+import { type Responder, startReceiver, waitFor } from '../test-utils/receiver.js';
+import {
+  PASSWORD,
+  TEST_DATABASE_URL,
+  emulator,
+  memoryLogger,
+  report,
+  secret,
+  tempDir,
+} from '../test-utils/setup.js';
+import type {
+  ConsoleEventDetail,
+  ConsoleEvents,
+  ConsoleOverview,
+  ConsoleTarget,
+} from './api-types.js';
+import { consoleRoutes } from './routes.js';
+
+const FAST = { retrySchedule: [30, 60], jitter: 0, idleMs: 20, timeoutMs: 2000 };
+const TOKEN = `tok_${randomBytes(12).toString('hex')}`;
+const URL_TOKEN = `ut_${randomBytes(10).toString('hex')}`;
+const PG_PASSWORD = 'C0nsole-pg-secret';
+
+/** A port nothing listens on: deliveries to it are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Answer {
+  status: number;
+  text: string;
+  headers: Headers;
+}
+
+/** One running relay with its receivers, on SQLite or PostgreSQL. */
+function harness(kind: 'sqlite' | 'postgres') {
+  let platform: Emulator;
+  let tmp: ReturnType<typeof tempDir>;
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  beforeAll(async () => {
+    platform = await emulator();
+    tmp = tempDir();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    platform.reset();
+  });
+  afterAll(async () => {
+    await platform.close();
+    tmp.cleanup();
+  });
+
+  let n = 0;
+  async function store() {
+    if (kind === 'sqlite') {
+      const path = join(tmp.dir, `console-${++n}.db`);
+      const db = () => new Database(path, { readonly: true });
+      return {
+        config: { sqlite: path },
+        raw: async (sql: string) => {
+          const conn = db();
+          try {
+            return conn.prepare(sql.replaceAll('$s.', '')).all() as Array<Record<string, unknown>>;
+          } finally {
+            conn.close();
+          }
+        },
+      };
+    }
+    const schema = `relay_console_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    cleanups.unshift(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    });
+    // Trust auth takes any password: the relay connects, and the URL still carries one.
+    const url = new URL(TEST_DATABASE_URL);
+    url.username ||= 'postgres';
+    url.password = PG_PASSWORD;
+    return {
+      config: { postgres: url.toString(), schema },
+      raw: async (sql: string) => (await admin.query(sql.replaceAll('$s.', `"${schema}".`))).rows,
+    };
+  }
+
+  async function receiver(respond?: Responder, signing = secret) {
+    const rx = await startReceiver({ secret: signing, ...(respond ? { respond } : {}) });
+    cleanups.push(() => rx.close());
+    return rx;
+  }
+
+  async function start(
+    targets: Array<Record<string, unknown>>,
+    http: Record<string, unknown> = { token: TOKEN },
+  ) {
+    const s = await store();
+    const input = {
+      store: s.config,
+      journal: { dir: join(tmp.dir, `journal-${++n}`) },
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: platform.url,
+          userId: '12',
+          account: 'demo',
+          password: PASSWORD,
+          pollIntervalMs: 50,
+        },
+      ],
+      targets,
+      delivery: FAST,
+      http: { port: 0, host: '127.0.0.1', ...http },
+    };
+    const relay: Relay = createRelay(input, { logger: memoryLogger() });
+    cleanups.push(() => relay.stop());
+    await relay.start();
+    const call = async (
+      method: 'GET' | 'POST',
+      path: string,
+      token: string | null = TOKEN,
+    ): Promise<Answer> => {
+      const response = await fetch(`${relay.url}${path}`, {
+        method,
+        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, text: await response.text(), headers: response.headers };
+    };
+    const get = <T>(path: string) =>
+      call('GET', `/api/console/${path}`).then((a) => {
+        expect(a.status, `${path}: ${a.text}`).toBe(200);
+        return JSON.parse(a.text) as T;
+      });
+    const post = <T>(path: string) =>
+      call('POST', `/api/console/${path}`).then((a) => {
+        expect(a.status, `${path}: ${a.text}`).toBe(200);
+        return JSON.parse(a.text) as T;
+      });
+    return { relay, call, get, post, raw: s.raw, platform };
+  }
+
+  return { start, receiver, platform: () => platform };
+}
+
+describe('console page and access (SQLite)', () => {
+  const h = harness('sqlite');
+
+  it('asks for the token on every API route (401), serves the page shell and health openly', async () => {
+    const rx = await h.receiver();
+    const { call } = await h.start([{ name: 'app', url: rx.url, secret }]);
+    const api: Array<['GET' | 'POST', string]> = [
+      ['GET', '/api/console/overview'],
+      ['GET', '/api/console/events'],
+      ['GET', '/api/console/events/msg_00000000000000000000000000'],
+      ['POST', '/api/console/events/msg_00000000000000000000000000/replay'],
+      ['POST', '/api/console/targets/app/replay'],
+      ['POST', '/api/console/targets/app/enable'],
+    ];
+    for (const [method, path] of api) {
+      for (const token of [null, 'wrong-token-of-some-length', `${TOKEN}x`]) {
+        const answer = await call(method, path, token);
+        expect(answer.status, `${method} ${path} with ${token}`).toBe(401);
+        expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      }
+      expect((await call(method, path)).status, `${method} ${path}`).not.toBe(401);
+    }
+    const page = await call('GET', '/', null);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.text).toContain('console/app.js');
+    for (const [file, type] of [
+      ['app.js', /javascript/],
+      ['app.css', /text\/css/],
+    ] as const) {
+      const asset = await call('GET', `/console/${file}`, null);
+      expect(asset.status, file).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(type);
+    }
+    expect((await call('GET', '/console/../package.json', null)).status).toBe(404);
+    expect((await call('GET', '/healthz', null)).status).toBe(200);
+    expect((await call('GET', '/readyz', null)).status).toBe(200);
+    expect((await call('GET', '/metrics', null)).status).toBe(200);
+  });
+
+  it('http.protectMetrics puts /metrics behind the token; without a token the API is off (404)', async () => {
+    const rx = await h.receiver();
+    const guarded = await h.start([{ name: 'app', url: rx.url, secret }], {
+      token: TOKEN,
+      protectMetrics: true,
+    });
+    expect((await guarded.call('GET', '/metrics', null)).status).toBe(401);
+    const scraped = await guarded.call('GET', '/metrics');
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toContain('sms_relay_queue_depth');
+    const open = await h.start([{ name: 'app', url: rx.url, secret }], {});
+    expect((await open.call('GET', '/api/console/overview', null)).status).toBe(404);
+    expect((await open.call('GET', '/api/console/overview', 'anything-at-all-here')).status).toBe(
+      404,
+    );
+    expect((await open.call('GET', '/metrics', null)).status).toBe(200);
+  });
+
+  it('answers 503 at / while the page is not built, and serves it once it is', async () => {
+    const tmp = tempDir();
+    try {
+      const context = {
+        config: parseConfig({
+          store: { sqlite: join(tmp.dir, 'x.db') },
+          accounts: [{ name: 'main', baseUrl: 'http://127.0.0.1:1', account: 'a', password: 'p' }],
+          targets: [{ name: 'app', url: 'http://127.0.0.1:2/', secret }],
+        }),
+      } as unknown as RelayContext;
+      const dir = join(tmp.dir, 'console');
+      const router = createRouter({
+        routes: consoleRoutes(context, { assetDirs: [dir] }),
+        token: TOKEN,
+        protectMetrics: false,
+        onError: (_path, error) => {
+          throw error;
+        },
+      });
+      const server = (await import('node:http')).createServer((req, res) => void router(req, res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      try {
+        const missing = await fetch(`${base}/`);
+        expect(missing.status).toBe(503);
+        expect(await missing.text()).toMatch(/pnpm build/);
+        expect((await fetch(`${base}/console/app.js`)).status).toBe(404);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'app.js'), 'console.log("built")');
+        const page = await fetch(`${base}/`);
+        expect(page.status).toBe(200);
+        expect(await (await fetch(`${base}/console/app.js`)).text()).toBe('console.log("built")');
+      } finally {
+        server.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe(`console API (${kind})`, () => {
+    const h = harness(kind);
+
+    it('lists events with filters, each with the attempts the store recorded', async () => {
+      const app = await h.receiver(() => ({ status: 200, body: 'ok, stored' }));
+      const down = `http://127.0.0.1:${await closedPort()}/hooks`;
+      const { get, call, raw, platform } = await h.start([
+        { name: 'app', url: app.url, secret },
+        { name: 'down', url: down, secret, events: ['sms.report'] },
+      ]);
+      const input = report();
+      platform.injectReport(input);
+      platform.injectReply({ account: 'demo', mobile: '13900139000', content: '收到 thanks' });
+      await waitFor(() => app.verified().length === 2, 10_000, 'both delivered to app');
+      await waitFor(
+        async () => (await get<ConsoleEvents>('events?state=dead')).events.length === 1,
+        10_000,
+        'the report dead at down',
+      );
+
+      const all = await get<ConsoleEvents>('events');
+      expect(all.events).toHaveLength(2);
+      expect(all.more).toBe(false);
+      const rep = all.events.find((e) => e.type === 'sms.report')!;
+      const reply = all.events.find((e) => e.type === 'sms.reply')!;
+      expect(rep).toMatchObject({ account: 'main', mobile: input.mobile });
+      expect(rep.summary).toContain(input.taskId);
+      expect(reply).toMatchObject({ account: 'main', mobile: '13900139000' });
+      expect(reply.summary).toBe('收到 thanks');
+      expect(Math.abs(rep.createdAt - Date.now())).toBeLessThan(60_000);
+      // The ids are the ones the receiver saw as webhook-id.
+      expect(
+        app
+          .verified()
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual([rep.id, reply.id].sort());
+
+      const ids = async (query: string) =>
+        (await get<ConsoleEvents>(`events?${query}`)).events.map((e) => e.id);
+      expect(await ids('type=sms.reply')).toEqual([reply.id]);
+      expect(await ids('type=sms.report')).toEqual([rep.id]);
+      expect(await ids('target=down')).toEqual([rep.id]);
+      expect(await ids('state=dead')).toEqual([rep.id]);
+      expect(await ids('target=down&state=dead')).toEqual([rep.id]);
+      expect((await ids('target=app&state=delivered')).sort()).toEqual([rep.id, reply.id].sort());
+      expect(await ids('state=pending')).toEqual([]);
+      expect(await ids('account=other')).toEqual([]);
+      const page = await get<ConsoleEvents>('events?limit=1');
+      expect(page.events).toHaveLength(1);
+      expect(page.more).toBe(true);
+      expect((await call('GET', '/api/console/events?type=sms.nope')).status).toBe(400);
+      expect((await call('GET', '/api/console/events?state=gone')).status).toBe(400);
+      expect((await call('GET', '/api/console/events?limit=-1')).status).toBe(400);
+
+      const detail = await get<ConsoleEventDetail>(`events/${rep.id}`);
+      expect(detail.data).toMatchObject({ mobile: input.mobile, taskId: input.taskId });
+      const toApp = detail.attempts.filter((a) => a.target === 'app');
+      expect(toApp).toEqual([
+        {
+          target: 'app',
+          at: expect.any(Number),
+          outcome: 'delivered',
+          status: 200,
+          latencyMs: expect.any(Number),
+          error: null,
+          response: 'ok, stored',
+        },
+      ]);
+      const toDown = detail.attempts.filter((a) => a.target === 'down');
+      expect(toDown.map((a) => a.outcome)).toEqual(['retry', 'retry', 'dead']);
+      for (const a of toDown) {
+        expect(a).toMatchObject({ status: null, response: null });
+        expect(a.error).toMatch(/ECONNREFUSED/);
+        expect(a.latencyMs).toBeGreaterThanOrEqual(0);
+      }
+      expect(detail.deliveries.find((d) => d.target === 'down')).toMatchObject({
+        state: 'dead',
+        attempts: 3,
+      });
+      expect((await call('GET', '/api/console/events/msg_00000000000000000000000000')).status).toBe(
+        404,
+      );
+
+      // Independent read: the attempts table holds what the API showed.
+      const rows = await raw(
+        `SELECT target, outcome, status, latency_ms, response FROM $s.attempts WHERE event_id = '${rep.id}' ORDER BY id`,
+      );
+      expect(rows.map((r) => [r['target'], r['outcome'], r['status'], r['response']])).toEqual(
+        detail.attempts.map((a) => [a.target, a.outcome, a.status, a.response]),
+      );
+      expect(rows.every((r) => r['latency_ms'] !== null)).toBe(true);
+
+      const overview = await get<ConsoleOverview>('overview');
+      expect(overview.relay.store).toBe(kind);
+      const target = (name: string) => overview.targets.find((t) => t.name === name)!;
+      expect(target('app')).toMatchObject({ delivered: 2, dead: 0, pending: 0, disabled: null });
+      expect(target('app').lastAttempt).toMatchObject({ status: 200 });
+      expect(target('app').meanLatencyMs).toEqual(expect.any(Number));
+      expect(target('down')).toMatchObject({ delivered: 0, dead: 1, origin: new URL(down).origin });
+      const attempts = (t: ConsoleTarget) =>
+        t.activity.reduce((sum, b) => sum + b.delivered + b.failed, 0);
+      expect(target('app').activity).toHaveLength(60);
+      expect(attempts(target('app'))).toBe(2);
+      expect(attempts(target('down'))).toBe(3);
+      const [account] = overview.accounts;
+      expect(account).toMatchObject({
+        name: 'main',
+        polling: true,
+        fetched: { reports: 1, replies: 1 },
+        stored: 2,
+        errors: {},
+      });
+      expect(account!.lastPoll).toMatchObject({ error: null });
+      expect(overview.totals).toMatchObject({ events: 2, dead: 1 });
+    });
+
+    it('replays a dead event, then all dead ones of a target, and enables a disabled target', async () => {
+      const flaky = await h.receiver(() => ({ status: 500 }));
+      const { get, post, call, platform } = await h.start([
+        { name: 'flaky', url: flaky.url, secret },
+      ]);
+      platform.injectReport(report());
+      platform.injectReport(report());
+      await waitFor(
+        async () => (await get<ConsoleEvents>('events?state=dead')).events.length === 2,
+        10_000,
+        'both dead',
+      );
+      const [first, second] = (await get<ConsoleEvents>('events')).events;
+      flaky.setResponder(() => ({ status: 204 }));
+      const delivered = (id: string) => flaky.verified().some((r) => r.id === id && r.at > 0);
+      const before = flaky.received.length;
+
+      expect(await post(`events/${first!.id}/replay`)).toEqual({ replayed: 1 });
+      await waitFor(
+        async () =>
+          (await get<ConsoleEventDetail>(`events/${first!.id}`)).deliveries[0]?.state ===
+          'delivered',
+        10_000,
+        'the replayed event delivered',
+      );
+      expect(flaky.received.slice(before).map((r) => r.id)).toEqual([first!.id]);
+      expect(delivered(first!.id)).toBe(true);
+      expect((await get<ConsoleEvents>('events?state=dead')).events.map((e) => e.id)).toEqual([
+        second!.id,
+      ]);
+      // Nothing dead left for that event: a second replay queues nothing.
+      expect(await post(`events/${first!.id}/replay`)).toEqual({ replayed: 0 });
+
+      expect(await post('targets/flaky/replay')).toEqual({ replayed: 1 });
+      await waitFor(
+        async () => (await get<ConsoleEvents>('events?state=delivered')).events.length === 2,
+        10_000,
+        'all delivered',
+      );
+      expect(flaky.verified().filter((r) => r.id === second!.id).length).toBeGreaterThan(0);
+
+      // 410 disables the target; Enable brings it back and the waiting delivery goes out.
+      flaky.setResponder(() => ({ status: 410 }));
+      platform.injectReport(report());
+      const flakyTarget = async () =>
+        (await get<ConsoleOverview>('overview')).targets.find((t) => t.name === 'flaky')!;
+      await waitFor(async () => (await flakyTarget()).disabled !== null, 10_000, 'disabled');
+      expect((await flakyTarget()).disabled?.reason).toMatch(/410/);
+      flaky.setResponder(() => ({ status: 204 }));
+      expect(await post('targets/flaky/enable')).toEqual({ enabled: 'flaky' });
+      await waitFor(
+        async () => (await get<ConsoleEvents>('events?state=delivered')).events.length === 3,
+        10_000,
+        'delivered after enable',
+      );
+      expect((await flakyTarget()).disabled).toBeNull();
+      expect((await call('POST', '/api/console/targets/nope/enable')).status).toBe(404);
+      expect((await call('POST', '/api/console/targets/nope/replay')).status).toBe(404);
+    });
+
+    it('puts no secret in the page or in any answer, even one a receiver echoed', async () => {
+      const rotated = generateWebhookSecret();
+      const keys = [secret, rotated].map((s) => s.slice('whsec_'.length));
+      const secrets = [PASSWORD, secret, rotated, ...keys, TOKEN, URL_TOKEN];
+      if (kind === 'postgres') secrets.push(PG_PASSWORD);
+      // A careless receiver repeats everything it knows in its error page.
+      const echo = await h.receiver(() => ({
+        status: 500,
+        body: `denied: ${secrets.join(' ')}`,
+      }));
+      const { call, get, platform } = await h.start([
+        { name: 'app', url: `${echo.url}?token=${URL_TOKEN}`, secret: [secret, rotated] },
+      ]);
+      platform.injectReport(report());
+      platform.injectReply({ account: 'demo', mobile: '13900139001', content: 'hi' });
+      await waitFor(
+        async () => (await get<ConsoleEvents>('events?state=dead')).events.length === 2,
+        10_000,
+        'dead after echoed refusals',
+      );
+      const texts: string[] = [];
+      const keep = (answer: Answer) => {
+        texts.push(answer.text, JSON.stringify([...answer.headers]));
+        return answer;
+      };
+      for (const path of ['/', '/console/app.js', '/console/app.css']) {
+        expect(keep(await call('GET', path, null)).status).toBe(200);
+      }
+      for (const window of ['15m', '1h', '6h', '24h']) {
+        keep(await call('GET', `/api/console/overview?window=${window}`));
+      }
+      keep(await call('GET', '/api/console/overview', null));
+      const list = keep(await call('GET', '/api/console/events'));
+      keep(await call('GET', '/api/console/events?target=app&state=dead'));
+      const events = (JSON.parse(list.text) as ConsoleEvents).events;
+      expect(events).toHaveLength(2);
+      let shownExcerpt = false;
+      for (const event of events) {
+        const detail = keep(await call('GET', `/api/console/events/${event.id}`));
+        const parsed = JSON.parse(detail.text) as ConsoleEventDetail;
+        expect(parsed.attempts.length).toBeGreaterThan(0);
+        for (const a of parsed.attempts) {
+          expect(a.response).toMatch(/^denied: \*\*\*/);
+          shownExcerpt = true;
+        }
+      }
+      expect(shownExcerpt).toBe(true);
+      keep(await call('POST', `/api/console/events/${events[0]!.id}/replay`));
+      keep(await call('POST', '/api/console/targets/app/replay'));
+      keep(await call('POST', '/api/console/targets/app/enable'));
+      keep(await call('GET', '/metrics'));
+      const everything = texts.join('\n');
+      expect(everything).toContain('sms_relay_events_fetched_total');
+      for (const value of secrets) {
+        for (const spelling of new Set([value, ...secretVariants(value)])) {
+          expect(everything.includes(spelling), `a spelling of a secret: ${spelling}`).toBe(false);
+        }
+      }
+    });
+  });
+}
