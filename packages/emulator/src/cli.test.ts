@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { boxes, post, tag } from './test-utils/raw.js';
+import { boxes, post, raw, tag } from './test-utils/raw.js';
 
 let dir: string;
 let bundle: string;
@@ -157,10 +157,12 @@ it('reads --config JSON, and stops promptly on SIGINT with timers pending', asyn
   expect(ms).toBeLessThan(5000);
 });
 
-it('serves 12:demo:secret when no account is given, and exposes the control API', async () => {
+it('serves 12:demo:secret when no account is given, and exposes the control API and the inbox', async () => {
   const running = await run([
     '--port',
     '0',
+    '--allowed-host',
+    'sms-emulator',
     '--report-delay',
     '0',
     '--keyword',
@@ -182,6 +184,14 @@ it('serves 12:demo:secret when no account is given, and exposes the control API'
     balance: number;
   }>;
   expect(accounts).toEqual([expect.objectContaining({ account: 'demo', balance: 1000 })]);
+  expect(running.output()).toContain(`inbox: ${running.url}/\n`);
+  const named = (name: string) =>
+    raw(running.url, {
+      path: '/__emulator/accounts',
+      headers: { host: `${name}:${new URL(running.url).port}` },
+    });
+  expect((await named('sms-emulator')).status).toBe(200);
+  expect((await named('elsewhere.example')).status).toBe(403);
   expect((await stopped(running, 'SIGTERM')).code).toBe(0);
 });
 

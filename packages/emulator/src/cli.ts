@@ -17,6 +17,8 @@ const USAGE = `Usage: sms-emulator [options]
   --keyword <word>       a blocked word (repeatable; replaces the default list)
   --require-signature    refuse content without a 【签名】 (需要签名)
   --quirks               answer wild-server XML (CRLF, single quotes, spaced tags, 预付, …)
+  --allowed-host <name>  a host name the inbox and control API answer besides IPs and
+                         localhost (repeatable; e.g. a Compose service name)
   --help                 this text
 `;
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
         keyword: { type: 'string', multiple: true },
         'require-signature': { type: 'boolean' },
         quirks: { type: 'boolean' },
+        'allowed-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -171,6 +174,8 @@ async function main(): Promise<void> {
   if (Array.isArray(flags.keyword)) options.keywords = flags.keyword;
   if (flags['require-signature']) options.requireSignature = true;
   if (flags.quirks) options.quirks = true;
+  if (Array.isArray(flags['allowed-host']))
+    options.allowedHosts = [...(options.allowedHosts ?? []), ...flags['allowed-host']];
 
   let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
@@ -187,6 +192,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`sms-emulator listening on ${emulator.url}\n`);
   process.stdout.write(`accounts: ${names.join(', ')}\ncontrol API: ${emulator.url}/__emulator/\n`);
+  process.stdout.write(`inbox: ${emulator.url}/\n`);
 
   const stop = (signal: string) => {
     process.stdout.write(`sms-emulator: ${signal}, stopping\n`);
