@@ -502,7 +502,7 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
     return () => clearInterval(timer);
   }, []);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tick asks for a refresh
+  // `tick` (every REFRESH_MS, and after each action) asks for a refresh.
   useEffect(() => {
     let live = true;
     const query = new URLSearchParams({ limit: '50', offset: String(offset) });
