@@ -25,6 +25,7 @@ const emulator = await startEmulator({
   autoReplies: [{ contains: '回复', reply: '收到，谢谢', delayMs: 1500 }],
 });
 step(`emulator on ${emulator.url}`);
+step(`inbox: ${emulator.url}/ (every message, report and reply; run with --keep to look)`);
 
 // 2. The app that wants webhooks.
 const secret = generateWebhookSecret();
@@ -171,7 +172,7 @@ if (done) {
 
 if (keep && done) {
   console.log(
-    `Still running: emulator ${emulator.url}, relay ${relay.url}/metrics, receiver ${receiverUrl}. Ctrl-C to stop.`,
+    `Still running: inbox ${emulator.url}/, relay ${relay.url}/metrics, receiver ${receiverUrl}. Ctrl-C to stop.`,
   );
   await new Promise((resolve) => process.once('SIGINT', resolve));
 }
