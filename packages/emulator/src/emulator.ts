@@ -57,8 +57,9 @@ const FAULT_TYPES: readonly FaultType[] = ['latency', 'html500', 'malformed', 'r
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const SECRET_PARAMS = new Set(['password', 'newpwd', 'renewpwd', 'sign']);
 export const CONTROL_PREFIX = '/__emulator/';
-/** How many of the latest messages and replies the inbox page is sent. */
+/** How many of the latest messages and replies the inbox page is sent, and recipients at most. */
 const INBOX_LIMIT = 500;
+const INBOX_RECIPIENTS = 5000;
 
 /** Checks a fault given by a user (or JSON) and copies it. */
 export function normalizeFault(fault: unknown): Fault | null {
@@ -137,7 +138,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   );
   const assets = findInboxAssets();
   const hub = createEventHub(() => ({
-    messages: platform.recent(INBOX_LIMIT),
+    messages: platform.recent(INBOX_LIMIT, INBOX_RECIPIENTS),
     replies: platform.loggedReplies(INBOX_LIMIT),
     accounts: platform.allAccounts().map(mask),
     fault: currentFault(),
@@ -319,7 +320,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const refused = refusal(req, allowedHosts);
       if (refused) {
         res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(`${refused} is refused: the inbox answers only its own origin\n`);
+        res.end(
+          `${refused} is refused: the inbox answers only its own origin; type ${emulator.url}/ into the address bar\n`,
+        );
         return;
       }
       serveInboxPage(res, assets);

@@ -124,6 +124,27 @@ describe('GET /__emulator/events', () => {
     }
   });
 
+  it('sends the latest messages up to 5000 recipients (a batch of 1000 numbers is one message)', async () => {
+    emulator.setAccount({ account: 'demo', payType: 'postpaid' });
+    const thousand = Array.from({ length: 1000 }, (_, i) => `138${String(i).padStart(8, '0')}`);
+    for (let i = 0; i < 6; i++)
+      await send({ mobile: thousand.join(','), content: `【签名】批次 ${i}` });
+    await send({ mobile: '13800138000', content: '【签名】最后一条' });
+    const events = await openEvents();
+    try {
+      const { messages } = await events.next();
+      expect(messages.map((m) => m.content)).toEqual([
+        '【签名】批次 2',
+        '【签名】批次 3',
+        '【签名】批次 4',
+        '【签名】批次 5',
+        '【签名】最后一条',
+      ]);
+    } finally {
+      events.close();
+    }
+  });
+
   it('reports fault and quirk changes', async () => {
     const events = await openEvents();
     try {

@@ -297,9 +297,19 @@ export class Platform {
     return accountState(account);
   }
 
-  /** The last `max` messages accepted, oldest first (for the inbox). */
-  recent(max: number): SentMessage[] {
-    return this.sent(undefined, max);
+  /**
+   * The latest messages accepted, oldest first, for the inbox: at most `max` messages, and
+   * no more once `maxRecipients` recipients are in (a batch of 1000 numbers is one message).
+   */
+  recent(max: number, maxRecipients: number): SentMessage[] {
+    let count = 0;
+    let recipients = 0;
+    for (let i = this.messages.length - 1; i >= 0 && count < max; i--) {
+      if (count > 0 && recipients + this.messages[i]!.mobiles.length > maxRecipients) break;
+      recipients += this.messages[i]!.mobiles.length;
+      count += 1;
+    }
+    return this.sent(undefined, count);
   }
 
   sent(filter?: AccountRef, max = Number.POSITIVE_INFINITY): SentMessage[] {
@@ -312,7 +322,9 @@ export class Platform {
       reports: m.reports.map((report) => ({ ...report })),
     });
     if (!filter || (!filter.account && !filter.userId))
-      return (max < this.messages.length ? this.messages.slice(-max) : this.messages).map(copy);
+      return (
+        max < this.messages.length ? this.messages.slice(this.messages.length - max) : this.messages
+      ).map(copy);
     const account = this.find(filter);
     return this.messages
       .filter((message) => account !== undefined && message.account === account.account)
