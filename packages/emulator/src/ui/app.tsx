@@ -35,20 +35,25 @@ interface Conversation {
   account: string;
   items: Item[];
   last: number;
+  /** Order of the latest item in the snapshot: breaks ties between items of the same millisecond. */
+  lastSeq: number;
 }
 
 /** One conversation per number: a message to three numbers shows in three of them. */
 function conversations(snapshot: Snapshot): Conversation[] {
   const byMobile = new Map<string, Conversation>();
+  let seq = 0;
   const add = (mobile: string, item: Item, account: string) => {
     let conversation = byMobile.get(mobile);
     if (!conversation) {
-      conversation = { mobile, account, items: [], last: 0 };
+      conversation = { mobile, account, items: [], last: 0, lastSeq: 0 };
       byMobile.set(mobile, conversation);
     }
     conversation.items.push(item);
+    seq += 1;
     if (item.at >= conversation.last) {
       conversation.last = item.at;
+      conversation.lastSeq = seq;
       if (item.kind === 'sent') conversation.account = account;
     }
   };
@@ -66,7 +71,7 @@ function conversations(snapshot: Snapshot): Conversation[] {
   const list = [...byMobile.values()];
   for (const conversation of list) conversation.items.sort((a, b) => a.at - b.at);
   // Newest conversation first; inside one, oldest at the top as on a phone.
-  return list.sort((a, b) => b.last - a.last);
+  return list.sort((a, b) => b.last - a.last || b.lastSeq - a.lastSeq);
 }
 
 function App() {
