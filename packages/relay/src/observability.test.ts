@@ -99,6 +99,10 @@ describe('the relay in an app: its prom-client registry and its pino logger', ()
       labels: { account: 'main', type: 'sms.report' },
       value: 1,
     });
+    // The GC histogram has buckets once a collection was observed: a quick run may not have
+    // had one yet, so make some garbage (young-generation collections) and let it be reported.
+    for (let i = 0; i < 64; i++) new Array(1 << 16).fill(i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const exposition = await (await fetch(`${relay.url}/metrics`)).text();
     expect(exposition).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(exposition).toMatch(/^nodejs_eventloop_lag_seconds [\d.e-]+/m);
