@@ -139,8 +139,9 @@ function Chart({ target }: { target: ConsoleTarget }) {
         })}
       </svg>
       <figcaption>
-        attempts per {Math.round((slots[1]?.at ?? 0) - (slots[0]?.at ?? 0)) / 1000} s:{' '}
-        <span class="ok-key">delivered</span> <span class="bad-key">failed</span>
+        attempts per {Math.round((slots[1]?.at ?? 0) - (slots[0]?.at ?? 0)) / 1000} s (peak{' '}
+        {total === 0 ? 0 : max}): <span class="ok-key">delivered</span>{' '}
+        <span class="bad-key">failed</span>
       </figcaption>
     </figure>
   );
@@ -485,7 +486,7 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
   const [open, setOpen] = useState<string | null>(null);
   const [detail, setDetail] = useState<ConsoleEventDetail | null>(null);
   const [notice, setNotice] = useState<{ text: string; bad: boolean } | null>(null);
-  const [windowName, setWindowName] = useState('1h');
+  const [windowName, setWindowName] = useState('15m');
   const [tick, setTick] = useState(0);
 
   const fail = useCallback(

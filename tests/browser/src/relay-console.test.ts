@@ -223,6 +223,8 @@ it('shows a dead event with its attempts, and Replay delivers it once the receiv
   await page.locator('tr.event').nth(3).waitFor();
   await expect(card.locator('.counts').textContent()).resolves.toMatch(/delivered4/);
   await expect(card.locator('.counts').textContent()).resolves.toMatch(/dead0/);
+  // The chart counts every attempt: three refused, the replay, three reports.
+  await card.getByRole('img', { name: 'app: 7 attempts in the window' }).waitFor();
 
   const shot = await screenshot(page, 'relay-console');
   mkdirSync(dirname(DOCS_IMAGE), { recursive: true });
