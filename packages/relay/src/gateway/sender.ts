@@ -107,7 +107,7 @@ export class GatewaySender {
 
   async start(): Promise<void> {
     if (this.running) return;
-    if (this.options.recoverAtStart) await this.sweep(Number.MAX_SAFE_INTEGER);
+    if (this.options.recoverAtStart) await this.sweep(Date.now(), true);
     this.running = true;
     this.loop = this.run();
   }
@@ -126,8 +126,8 @@ export class GatewaySender {
   }
 
   /** Messages whose sender is gone (lease over) become `unknown`. */
-  private async sweep(now: number): Promise<void> {
-    const ids = await this.options.messages.expireLeases(now);
+  private async sweep(now: number, all = false): Promise<void> {
+    const ids = await this.options.messages.expireLeases(now, { all });
     for (const id of ids) {
       this.options.logger.warn('message was being sent when its sender stopped: outcome unknown', {
         id,

@@ -273,7 +273,7 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
         }),
       );
     },
-    expireLeases(now) {
+    expireLeases(now, options) {
       return run('expireLeases', () =>
         tx(async (client) => {
           const { rows } = await client.query<{ id: string }>(
@@ -281,10 +281,10 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
                error = 'the send was under way when its sender stopped (lease over): it may have reached the platform',
                updated_at = $1
              WHERE id IN (
-               SELECT id FROM ${s}.gw_messages WHERE status = 'sending' AND lease_until <= $1
+               SELECT id FROM ${s}.gw_messages WHERE status = 'sending' AND lease_until <= $2
                FOR UPDATE SKIP LOCKED)
              RETURNING id`,
-            [now],
+            [now, options?.all ? Number.MAX_SAFE_INTEGER : now],
           );
           for (const { id } of rows) {
             await setRecipients(client, { id, status: 'unknown', code: 'UNKNOWN_OUTCOME', now });

@@ -251,8 +251,8 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
        error = 'the send was under way when its sender stopped (lease over): it may have reached the platform',
        updated_at = ? WHERE id = ? AND status = 'sending'`,
   );
-  const expireLeases = db.transaction((now: number) => {
-    const ids = (staleSending.all(now) as Array<{ id: string }>).map((r) => r.id);
+  const expireLeases = db.transaction((now: number, cutoff: number) => {
+    const ids = (staleSending.all(cutoff) as Array<{ id: string }>).map((r) => r.id);
     for (const id of ids) {
       markUnknown.run(now, id);
       setRecipients.run({
@@ -418,7 +418,10 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
     claim: (options) => run('claimMessages', () => claim.immediate(options)),
     record: (id, lease, outcome, now) =>
       run('recordSend', () => record.immediate(id, lease, outcome, now)),
-    expireLeases: (now) => run('expireLeases', () => expireLeases.immediate(now)),
+    expireLeases: (now, options) =>
+      run('expireLeases', () =>
+        expireLeases.immediate(now, options?.all ? Number.MAX_SAFE_INTEGER : now),
+      ),
     sendingTo: (account, mobiles) =>
       run('sendingTo', () => sendingTo.get(account, JSON.stringify(mobiles)) !== undefined),
     resend: (id, now) => run('resend', () => resend.immediate(id, now)),

@@ -157,9 +157,10 @@ export interface MessageStore {
   record(id: string, lease: string, outcome: SendOutcome, now: number): Promise<boolean>;
   /**
    * Messages `sending` whose lease ended by `now` become `unknown` (their sender is gone
-   * or stuck: they may have reached the platform). Returns their ids.
+   * or stuck: they may have reached the platform). `all`: every `sending` message, whatever
+   * its lease (a SQLite file has one process: at its start, no sender is alive). Returns their ids.
    */
-  expireLeases(now: number): Promise<string[]>;
+  expireLeases(now: number, options?: { all?: boolean }): Promise<string[]>;
   /** Whether any of `mobiles` belongs to a message of `account` now `sending` (its taskId unknown yet). */
   sendingTo(account: string, mobiles: readonly string[]): Promise<boolean>;
   /**
