@@ -158,14 +158,18 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
 
   async function until(relay: Relay, id: string, check: (m: Json) => boolean) {
     let last: Json = {};
-    await waitFor(
-      async () => {
-        last = (await api(relay, 'GET', `/v1/messages/${id}`)).body;
-        return check(last);
-      },
-      10_000,
-      `message ${id} (last: ${JSON.stringify(last)})`,
-    );
+    try {
+      await waitFor(
+        async () => {
+          last = (await api(relay, 'GET', `/v1/messages/${id}`)).body;
+          return check(last);
+        },
+        10_000,
+        `message ${id}`,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(last)}`);
+    }
     return last;
   }
 
@@ -441,6 +445,29 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(failed['error'].code).toBe('ILLEGAL_KEYWORD');
     expect(failed['attempts']).toBe(1);
     expect(failed['recipients'][0]).toMatchObject({ status: 'failed', code: 'ILLEGAL_KEYWORD' });
+  });
+
+  it('counts accepted messages and send outcomes in /metrics', async () => {
+    const relay = await start();
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138011',
+      content: '【测试】metrics',
+    });
+    await until(relay, body['id'], (m) => m['status'] === 'sent');
+    const text = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(text).toContain('sms_relay_gateway_accepted_total{account="main"} 1');
+    expect(text).toContain('sms_relay_gateway_sends_total{account="main",outcome="sent"} 1');
+  });
+
+  it('prunes finished messages with the events after retention', async () => {
+    const relay = await start(config({ retention: '300ms' }));
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138012',
+      content: '【测试】prune',
+    });
+    await until(relay, body['id'], (m) => m['status'] === 'sent');
+    await waitFor(async () => (await queuedRows()).length === 0, 10_000, 'the message pruned');
+    expect((await api(relay, 'GET', `/v1/messages/${body['id']}`)).status).toBe(404);
   });
 
   it('sendAt in the future goes to the platform as its sendTime', async () => {

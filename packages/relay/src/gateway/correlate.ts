@@ -40,22 +40,24 @@ export function correlator(options: CorrelatorOptions) {
         at: r.receivedAt.getTime(),
       }));
       tags = await messages.applyReports(head.account, updates, Date.now());
-      // A report can overtake the commit of its own send's answer: wait for it a moment.
+      // A report can overtake the commit of its own send's answer: while one of its numbers
+      // has a message `sending`, look again. The last look comes after a `sendingTo` that
+      // said no, so a send recorded in between is found too.
       const deadline = Date.now() + waitMs;
       for (;;) {
         const missing = updates.filter((_, i) => tags[i] === undefined);
-        if (missing.length === 0 || Date.now() >= deadline) break;
-        if (
-          !(await messages.sendingTo(
+        if (missing.length === 0) break;
+        const waiting =
+          Date.now() < deadline &&
+          (await messages.sendingTo(
             head.account,
             missing.map((u) => u.mobile),
-          ))
-        )
-          break;
-        await sleep(50);
+          ));
+        if (waiting) await sleep(50);
         const again = await messages.applyReports(head.account, missing, Date.now());
         let j = 0;
         tags = tags.map((tag) => tag ?? again[j++]);
+        if (!waiting) break;
       }
     } else {
       const replies = settlement.records as readonly Reply[];

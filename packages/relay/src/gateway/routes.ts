@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type HttpRequest, type Route, jsonBody } from '../http/router.js';
 import { newEventId } from '../ids.js';
@@ -11,6 +12,7 @@ import { parseSendRequest, requestHash } from './request.js';
 import { GatewaySender } from './sender.js';
 
 const MAX_KEY_LENGTH = 255;
+const METRIC_NAMES = ['sms_relay_gateway_accepted_total', 'sms_relay_gateway_sends_total'];
 
 /** A gateway message id: `sms_` + a ULID (sorts by creation time). */
 export function newMessageId(now: number = Date.now()): string {
@@ -67,6 +69,24 @@ export function createGateway(context: RelayContext): Gateway {
   let sender: GatewaySender | undefined;
   let callbacks: CallbackLoop | undefined;
   let correlate: ((settlement: Settlement) => Promise<Correlation | undefined>) | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Promise<void> | undefined;
+  let accepted: Counter<'account'> | undefined;
+
+  /** Finished messages older than `retention` go, like delivered events. */
+  async function prune(store: MessageStore): Promise<void> {
+    try {
+      let total = 0;
+      for (;;) {
+        const removed = await store.prune({ before: Date.now() - config.retentionMs, limit: 5000 });
+        total += removed;
+        if (removed < 5000) break;
+      }
+      if (total > 0) logger.info('pruned finished gateway messages', { count: total });
+    } catch (error) {
+      logger.warn('pruning gateway messages failed', { error });
+    }
+  }
 
   const messages = (): MessageStore => {
     const store = context.store().messages;
@@ -134,6 +154,7 @@ export function createGateway(context: RelayContext): Gateway {
           });
         }
         if (created) {
+          accepted?.inc({ account: message.account });
           sender?.wake();
           logger.debug('message queued', {
             id: message.id,
@@ -219,7 +240,22 @@ export function createGateway(context: RelayContext): Gateway {
       const store = context.store();
       if (!store.messages) return;
       correlate = correlator({ messages: store.messages, logger });
+      const { registry } = context.metrics;
+      for (const name of METRIC_NAMES) registry.removeSingleMetric(name);
+      accepted = new Counter({
+        name: 'sms_relay_gateway_accepted_total',
+        help: 'Messages queued by POST /v1/messages (repeats of an idempotency key not counted)',
+        labelNames: ['account'],
+        registers: [registry],
+      });
+      const sendCounter = new Counter({
+        name: 'sms_relay_gateway_sends_total',
+        help: 'Send attempts by outcome: sent, retry, failed, unknown',
+        labelNames: ['account', 'outcome'],
+        registers: [registry],
+      });
       sender = new GatewaySender({
+        onOutcome: (account, outcome) => sendCounter.inc({ account, outcome }),
         messages: store.messages,
         accounts: config.accounts,
         config: config.gateway,
@@ -238,10 +274,25 @@ export function createGateway(context: RelayContext): Gateway {
       });
       await sender.start();
       callbacks.start();
+      if (config.retentionMs > 0) {
+        const messages = store.messages;
+        pruneTimer = setInterval(
+          () => {
+            pruning ??= prune(messages).finally(() => {
+              pruning = undefined;
+            });
+          },
+          Math.max(1000, Math.min(config.retentionMs / 10, 3_600_000)),
+        );
+        pruneTimer.unref();
+      }
     },
     async stop() {
+      clearInterval(pruneTimer);
+      await pruning;
       await sender?.stop();
       await callbacks?.stop();
+      for (const name of METRIC_NAMES) context.metrics.registry.removeSingleMetric(name);
     },
   };
 }

@@ -36,6 +36,8 @@ export interface SenderOptions {
   logger: RelayLogger;
   /** Expire every `sending` lease at start (SQLite: one process per file, so its holder is dead). */
   recoverAtStart: boolean;
+  /** Counts each send's outcome (metrics). */
+  onOutcome?: (account: string, outcome: SendOutcome['kind']) => void;
 }
 
 /** A token bucket per account: `rate` sends a second, bursts of up to one second's worth. */
@@ -257,6 +259,7 @@ export class GatewaySender {
         });
       }
     }
+    this.options.onOutcome?.(message.account, outcome.kind);
     await this.record(message, outcome);
   }
 

@@ -130,6 +130,31 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
     (await db.query<MessageRow>(`SELECT * FROM ${s}.gw_messages WHERE id = $1`, [id])).rows[0];
 
   return {
+    prune({ before, limit }) {
+      return run('pruneMessages', () =>
+        tx(async (client) => {
+          const { rows } = await client.query<{ id: string }>(
+            `SELECT id FROM ${s}.gw_messages
+             WHERE status IN ('sent', 'failed', 'expired') AND updated_at < $1
+             LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            [before, limit],
+          );
+          const ids = rows.map((r) => r.id);
+          if (ids.length > 0) {
+            await client.query(
+              `DELETE FROM ${s}.gw_recipients WHERE message_id = ANY($1::text[])`,
+              [ids],
+            );
+            await client.query(`DELETE FROM ${s}.gw_messages WHERE id = ANY($1::text[])`, [ids]);
+          }
+          await client.query(
+            `DELETE FROM ${s}.gw_callbacks WHERE status IN ('delivered', 'dead') AND updated_at < $1`,
+            [before],
+          );
+          return ids.length;
+        }),
+      );
+    },
     enqueue(m) {
       return run('enqueue', () =>
         tx(async (client) => {

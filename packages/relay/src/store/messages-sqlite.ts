@@ -404,7 +404,26 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
     }
   });
 
+  const selectPrunable = db.prepare(
+    `SELECT id FROM gw_messages WHERE status IN ('sent', 'failed', 'expired') AND updated_at < ? LIMIT ?`,
+  );
+  const deleteRecipients = db.prepare('DELETE FROM gw_recipients WHERE message_id = ?');
+  const deleteMessage = db.prepare('DELETE FROM gw_messages WHERE id = ?');
+  const deleteCallbacks = db.prepare(
+    `DELETE FROM gw_callbacks WHERE status IN ('delivered', 'dead') AND updated_at < ?`,
+  );
+  const prune = db.transaction((before: number, limit: number) => {
+    const ids = (selectPrunable.all(before, limit) as Array<{ id: string }>).map((r) => r.id);
+    for (const id of ids) {
+      deleteRecipients.run(id);
+      deleteMessage.run(id);
+    }
+    deleteCallbacks.run(before);
+    return ids.length;
+  });
+
   return {
+    prune: ({ before, limit }) => run('pruneMessages', () => prune.immediate(before, limit)),
     enqueue: (message) => run('enqueue', () => enqueue.immediate(message)),
     get: (id) =>
       run('getMessage', () => {

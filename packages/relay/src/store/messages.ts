@@ -189,6 +189,11 @@ export interface MessageStore {
     leaseMs: number;
   }): Promise<ClaimedCallback[]>;
   completeCallbacks(results: readonly CallbackResult[], now: number): Promise<void>;
+  /**
+   * Deletes up to `limit` messages finished (`sent`, `failed`, `expired`) before `before`,
+   * with their numbers and idempotency keys, and finished callbacks. Returns how many messages went.
+   */
+  prune(options: { before: number; limit: number }): Promise<number>;
 }
 
 /** Columns of `gw_messages` as both stores return them. */
