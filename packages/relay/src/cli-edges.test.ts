@@ -56,7 +56,7 @@ describe('usage errors exit 2 with one line', () => {
     const unknown = await runCli(['statsu']);
     expect(unknown.code).toBe(2);
     expect(oneLine(unknown.stderr)).toBe(
-      'sms-relay: unknown command "statsu" (commands: run, status, dead, replay, enable)',
+      'sms-relay: unknown command "statsu" (commands: run, status, dead, replay, enable, message)',
     );
     const stray = await runCli(['status', 'now']);
     expect(stray.code).toBe(2);

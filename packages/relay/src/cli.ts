@@ -9,6 +9,7 @@ import {
 } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createRelay, secretsOf, VERSION } from './relay.js';
+import { messageCommand } from './gateway/cli.js';
 import { describeStore, openStore } from './store/open.js';
 
 const USAGE = `sms-relay ${VERSION}: SMS delivery reports and replies as signed webhooks
@@ -19,13 +20,14 @@ Usage:
   sms-relay dead    [--config relay.json] [--limit 50] [--json]   list dead-lettered deliveries
   sms-relay replay  [--config relay.json] [--id msg_...] [--target name]   re-queue dead deliveries
   sms-relay enable  [--config relay.json] --target name   re-enable a target disabled by a 410
+  sms-relay message show|resend|fail --id sms_... [--json]   a gateway message; resend or fail an unknown one
   sms-relay config check [--config relay.json] [--json]   validate the config without starting
 
 Every config key can also be set by an SMS_RELAY_* variable, which wins over the file:
   SMS_RELAY_STORE_SQLITE, SMS_RELAY_ACCOUNTS_0_PASSWORD, SMS_RELAY_TARGETS_0_SECRET, ...
 `;
 
-const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable'] as const;
+const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable', 'message'] as const;
 
 /** A mistake on the command line: one line on stderr, exit 2 (as the `sms` CLI does). */
 class UsageError extends Error {
@@ -76,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
   }
-  if (positionals.length > 1) {
+  if (positionals.length > 1 && command !== 'message') {
     throw new UsageError(`unexpected argument "${positionals[1]}" (see: sms-relay --help)`);
   }
   if (command === 'run') {
@@ -163,6 +165,11 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`target ${target} enabled\n`);
         return 0;
       }
+      case 'message':
+        return await messageCommand(store, positionals.slice(1), values, {
+          stdout: (text) => process.stdout.write(text),
+          stderr: (text) => process.stderr.write(text),
+        });
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

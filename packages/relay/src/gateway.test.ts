@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Relay, createRelay } from './relay.js';
+import { runCli } from './test-utils/cli.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
 import { PASSWORD, TEST_DATABASE_URL, memoryLogger, secret, tempDir } from './test-utils/setup.js';
 
@@ -445,6 +446,52 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(failed['error'].code).toBe('ILLEGAL_KEYWORD');
     expect(failed['attempts']).toBe(1);
     expect(failed['recipients'][0]).toMatchObject({ status: 'failed', code: 'ILLEGAL_KEYWORD' });
+  });
+
+  it('sms-relay message show|resend|fail handles an unknown message from the command line', async () => {
+    const input = config();
+    const relay = await start(input);
+    platform.setFault({ type: 'reset', action: 'send', times: 2 });
+    const first = (
+      await api(relay, 'POST', '/v1/messages', { to: '13800138013', content: '【测试】cli 1' })
+    ).body['id'];
+    const second = (
+      await api(relay, 'POST', '/v1/messages', { to: '13800138014', content: '【测试】cli 2' })
+    ).body['id'];
+    await until(relay, first, (m) => m['status'] === 'unknown');
+    await until(relay, second, (m) => m['status'] === 'unknown');
+    const path = await runCli.writeConfig(tmp.dir, input);
+    const show = await runCli(['message', 'show', '--id', first, '--config', path, '--json']);
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      id: first,
+      status: 'unknown',
+      error: { code: 'UNKNOWN_OUTCOME' },
+    });
+    expect(await runCli(['message', 'fail', '--id', first, '--config', path])).toMatchObject({
+      code: 0,
+      stdout: `${first} failed\n`,
+    });
+    expect((await runCli(['message', 'resend', '--id', first, '--config', path])).code).toBe(0);
+    expect(await runCli(['message', 'resend', '--id', second, '--config', path])).toMatchObject({
+      code: 0,
+      stdout: `${second} queued\n`,
+    });
+    await until(relay, second, (m) => m['status'] === 'sent');
+    // A sent message cannot be failed.
+    expect((await runCli(['message', 'fail', '--id', second, '--config', path])).code).toBe(1);
+    expect((await runCli(['message', 'show', '--id', 'sms_nope', '--config', path])).code).toBe(1);
+    expect((await runCli(['message', 'explode', '--id', first, '--config', path])).code).toBe(2);
+    // Each resent message is sent once more (the operator's decision), and no more.
+    await until(relay, first, (m) => m['status'] === 'sent');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const contents = platform.sent().map((m) => m.content);
+    expect(contents.sort()).toEqual([
+      '【测试】cli 1',
+      '【测试】cli 1',
+      '【测试】cli 2',
+      '【测试】cli 2',
+    ]);
   });
 
   it('counts accepted messages and send outcomes in /metrics', async () => {
