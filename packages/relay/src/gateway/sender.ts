@@ -206,7 +206,9 @@ export class GatewaySender {
       .finally(() => {
         this.inFlight--;
         this.inFlightDone.delete(done);
-        this.wake();
+        // Room for more: claim again once a good share of the window is free (one claim, one
+        // fsync, for several messages), or at once when nothing else is in flight.
+        if (this.inFlight <= this.options.config.concurrency / 2) this.wake();
       });
     this.inFlightDone.add(done);
   }

@@ -91,6 +91,14 @@ const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
 export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   db.exec(MESSAGES_SQLITE_SCHEMA);
   const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
+  const normal = <T>(work: () => T): T => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      return work();
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+  };
 
   const insertMessage = db.prepare(`
     INSERT INTO gw_messages (id, idem_key, request_hash, account, mobiles, content, send_at, ext_no,
@@ -435,8 +443,11 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
         };
       }),
     claim: (options) => run('claimMessages', () => claim.immediate(options)),
+    // Without an fsync of its own (WAL + NORMAL survives a process crash): only a power cut
+    // could roll an outcome back, and the claim under it is on disk, so the message would
+    // come back `unknown` (never `queued`). The claim and the enqueue keep FULL.
     record: (id, lease, outcome, now) =>
-      run('recordSend', () => record.immediate(id, lease, outcome, now)),
+      run('recordSend', () => normal(() => record.immediate(id, lease, outcome, now))),
     expireLeases: (now, options) =>
       run('expireLeases', () =>
         expireLeases.immediate(now, options?.all ? Number.MAX_SAFE_INTEGER : now),

@@ -1,0 +1,218 @@
+// Gateway benchmark: HTTP clients -> sms-relay (child process, from dist) -> emulator.
+// Prints, on SQLite and on PostgreSQL: messages accepted per second (202s, each one committed),
+// how fast the queue drains to the platform, and the accepted-to-sent latency (p50/p99) under a
+// steady flow; next to raw SmsClient.send throughput against the same emulator (no queue).
+// Run `pnpm build` first.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SmsClient, generateWebhookSecret } from '@sms/core';
+import { startEmulator } from '@sms/emulator';
+import pg from 'pg';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BURST = Number(process.env.BENCH_BURST ?? 2000);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const TOKEN = 'bench-token-0123456789abcdef';
+const PASSWORD = 'bench-password';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startRelay(configPath) {
+  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const started = new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      const line = log.split('\n').find((l) => l.includes('"relay started"'));
+      if (line) resolve(JSON.parse(line).http);
+    });
+    child.on('exit', (code) => reject(new Error(`relay exited ${code}: ${log}`)));
+  });
+  return { child, started };
+}
+
+async function waitFor(check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('bench timed out');
+    await sleep(2);
+  }
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+let serial = 0;
+async function post(url) {
+  serial++;
+  const content = `【测试】bench ${serial}`;
+  const startedAt = Date.now();
+  const response = await fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      'idempotency-key': `bench-${serial}`,
+    },
+    body: JSON.stringify({ to: `13${String(serial).padStart(9, '0')}`, content }),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+  return { content, startedAt, acceptedAt: Date.now() };
+}
+
+async function gatewayRun(kind, platform) {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-gateway-bench-'));
+  const schema = `gateway_bench_${randomBytes(4).toString('hex')}`;
+  const store =
+    kind === 'sqlite' ? { sqlite: join(dir, 'relay.db') } : { postgres: DATABASE_URL, schema };
+  const configPath = join(dir, 'relay.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      store,
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: platform.url,
+          userId: '12',
+          account: 'demo',
+          password: PASSWORD,
+          reports: false,
+          replies: false,
+        },
+      ],
+      targets: [{ name: 'app', url: 'http://127.0.0.1:9/hooks', secret: generateWebhookSecret() }],
+      gateway: { concurrency: CONCURRENCY, ratePerSecond: 1_000_000, idleMs: 5 },
+      http: { port: 0, host: '127.0.0.1', token: TOKEN },
+      log: { level: 'info' },
+    }),
+  );
+  const relay = startRelay(configPath);
+  try {
+    const listening = await relay.started;
+    const url = listening.replace('0.0.0.0', '127.0.0.1');
+    platform.reset();
+    await post(url); // warm up
+    await waitFor(() => platform.sent().length === 1, 10_000);
+
+    // Burst: CLIENTS clients POST as fast as the relay answers.
+    const before = platform.sent().length;
+    const start = performance.now();
+    let next = 0;
+    const accepted = [];
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (next < BURST) {
+          next++;
+          accepted.push(await post(url));
+        }
+      }),
+    );
+    const acceptMs = performance.now() - start;
+    await waitFor(() => platform.sent().length - before >= BURST, 120_000);
+    const drainMs = performance.now() - start;
+
+    // Steady flow: RATE messages/s for SECONDS; latency from the 202 to the platform's record.
+    platform.reset();
+    const flow = [];
+    const flowStart = performance.now();
+    const total = RATE * SECONDS;
+    const inFlight = [];
+    for (let i = 0; i < total; i++) {
+      const due = flowStart + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      inFlight.push(post(url).then((m) => flow.push(m)));
+    }
+    await Promise.all(inFlight);
+    await waitFor(() => platform.sent().length >= total, 60_000);
+    const sentAt = new Map(platform.sent().map((m) => [m.content, m.submittedAt.getTime()]));
+    // From the client's POST to the platform's record of the send (both clocks are this machine's).
+    const latencies = flow.map((m) => Math.max(0, sentAt.get(m.content) - m.startedAt));
+    return {
+      store: kind,
+      'accepted/s': Math.round(BURST / (acceptMs / 1000)),
+      'sent/s (burst)': Math.round(BURST / (drainMs / 1000)),
+      'p50 ms': percentile(latencies, 50),
+      'p99 ms': percentile(latencies, 99),
+    };
+  } finally {
+    relay.child.kill('SIGTERM');
+    await new Promise((resolve) => relay.child.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+    if (kind === 'postgres') {
+      const db = new pg.Client({ connectionString: DATABASE_URL });
+      await db.connect();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.end();
+    }
+  }
+}
+
+async function rawRun(platform) {
+  platform.reset();
+  const client = new SmsClient({
+    baseUrl: platform.url,
+    userId: '12',
+    account: 'demo',
+    password: PASSWORD,
+    connections: CONCURRENCY,
+  });
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < BURST) {
+        next++;
+        await client.send({
+          mobiles: [`13${String(next).padStart(9, '0')}`],
+          content: '【测试】raw',
+        });
+      }
+    }),
+  );
+  const ms = performance.now() - start;
+  await client.close();
+  return {
+    store: `raw SmsClient.send (${CONCURRENCY} at a time)`,
+    'accepted/s': '-',
+    'sent/s (burst)': Math.round(BURST / (ms / 1000)),
+    'p50 ms': '-',
+    'p99 ms': '-',
+  };
+}
+
+function table(rows) {
+  const columns = Object.keys(rows[0]);
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells) => cells.map((cell, i) => String(cell).padStart(widths[i])).join('  ');
+  return [line(columns), ...rows.map((r) => line(columns.map((c) => r[c])))].join('\n');
+}
+
+const platform = await startEmulator({
+  accounts: [{ userId: '12', account: 'demo', password: PASSWORD, balance: 1e9 }],
+  maxRecordedRequests: 100,
+});
+try {
+  const rows = [];
+  rows.push(await rawRun(platform));
+  for (const kind of ['sqlite', 'postgres']) rows.push(await gatewayRun(kind, platform));
+  console.log(
+    `gateway: burst of ${BURST} messages from ${CLIENTS} clients, then ${RATE}/s for ${SECONDS} s; relay gateway.concurrency ${CONCURRENCY}\n`,
+  );
+  console.log(table(rows));
+} finally {
+  await platform.close();
+}
