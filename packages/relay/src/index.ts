@@ -18,6 +18,7 @@ export {
   type AccountConfig,
   type ConfigIssue,
   type DeliveryConfig,
+  type GatewayConfig,
   type JournalConfig,
   type RelayConfig,
   type RelayConfigInput,
@@ -38,3 +39,18 @@ export { openStore } from './store/open.js';
 export { postgresStore, type PostgresStoreOptions } from './store/postgres.js';
 export { sqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
 export type * from './store/types.js';
+export type {
+  CallbackResult,
+  ClaimedCallback,
+  ClaimedMessage,
+  MessageRecipient,
+  MessageStatus,
+  MessageStore,
+  MessageTag,
+  NewCallback,
+  NewMessage,
+  RecipientStatus,
+  ReportUpdate,
+  SendOutcome,
+  StoredMessage,
+} from './store/messages.js';
