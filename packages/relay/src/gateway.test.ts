@@ -214,6 +214,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     const cases: Array<[unknown, string, string]> = [
       [{ to: '12345', content: '【测试】hi' }, 'VALIDATION', 'to'],
       [{ to: [], content: '【测试】hi' }, 'VALIDATION', 'to'],
+      [
+        {
+          to: Array.from({ length: 1001 }, (_, i) => `135${String(i).padStart(8, '0')}`),
+          content: '【测试】hi',
+        },
+        'VALIDATION',
+        'to',
+      ],
       [{ to: '13800138000', content: '' }, 'VALIDATION', 'content'],
       [{ to: '13800138000', content: '   ' }, 'VALIDATION', 'content'],
       [{ to: '13800138000' }, 'VALIDATION', 'content'],

@@ -156,7 +156,7 @@ export function openApiDocument() {
             to: {
               oneOf: [
                 { type: 'string' },
-                { type: 'array', items: { type: 'string' }, minItems: 1 },
+                { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 1000 },
               ],
               description:
                 'Mainland mobile numbers (+86/0086/86 prefixes, spaces and dashes are normalised; duplicates are sent once), an array or a comma list',

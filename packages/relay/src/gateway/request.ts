@@ -19,6 +19,8 @@ export interface SendRequest {
 /** The request's fields, as the API names them (core names some differently). */
 const API_FIELD: Record<string, string> = { mobiles: 'to', sendTime: 'sendAt', input: 'body' };
 const MAX_METADATA_BYTES = 4096;
+/** Numbers per message: one platform request each (comparable platforms cap a send at 100 to 1000). */
+export const MAX_NUMBERS = 1000;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** ISO 8601 with a zone; other strings are core's `YYYY-MM-DD HH:mm:ss` (Asia/Shanghai). */
@@ -124,6 +126,13 @@ export function parseSendRequest(
       { charset: account.charset, auth: account.auth, now: () => now },
     );
     mobiles = prepared.mobiles;
+    if (mobiles.length > MAX_NUMBERS) {
+      throw invalid(
+        'VALIDATION',
+        'to',
+        `at most ${MAX_NUMBERS} numbers per message (platforms cap a send at 100 to 1000); split the list`,
+      );
+    }
     if (sendTime !== undefined) {
       const instant = sendTime instanceof Date ? sendTime : undefined;
       // A Shanghai wall-clock string: core formatted it; read it back as an instant.
