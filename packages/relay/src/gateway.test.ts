@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@sms/core';
 import { type Emulator, startEmulator } from '@sms/emulator';
@@ -500,6 +502,62 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       '【测试】cli 2',
       '【测试】cli 2',
     ]);
+  });
+
+  it('retries a send refused at connect (it surely never left) and sends it once the platform is up; an unreadable answer is unknown', async () => {
+    // A port with nothing behind it yet: connect is refused.
+    const parked = createServer();
+    await new Promise<void>((resolve) => parked.listen(0, '127.0.0.1', resolve));
+    const port = (parked.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => parked.close(() => resolve()));
+    const input = config();
+    input.accounts.push({
+      name: 'later',
+      baseUrl: `http://127.0.0.1:${port}`,
+      userId: '12',
+      account: 'demo',
+      password: PASSWORD,
+      pollIntervalMs: 50,
+      timeoutMs: 2000,
+    });
+    const relay = await start({ ...input, gateway: { ...input.gateway, retryDelayMs: 20 } });
+    const { body } = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138015',
+      content: '【测试】refused',
+      account: 'later',
+    });
+    const id = body['id'] as string;
+    await until(relay, id, (m) => m['attempts'] >= 2 && m['status'] === 'queued');
+    expect((await api(relay, 'GET', `/v1/messages/${id}`)).body['error'].code).toBe('NETWORK');
+    // The platform comes up on that port (a pass-through to the emulator).
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const answer = await fetch(`${platform.url}${req.url}`, {
+        method: 'POST',
+        headers: { 'content-type': String(req.headers['content-type']) },
+        body: Buffer.concat(chunks),
+      });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      await until(relay, id, (m) => m['status'] === 'sent');
+      expect(platform.sent().map((m) => m.content)).toEqual(['【测试】refused']);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+    // The platform handled the send and answered garbage: it may have been sent (it was).
+    platform.setFault({ type: 'malformed', action: 'send', times: 1 });
+    const garbled = (
+      await api(relay, 'POST', '/v1/messages', { to: '13800138016', content: '【测试】garbled' })
+    ).body['id'];
+    const unknown = await until(relay, garbled, (m) => m['status'] === 'unknown');
+    expect(['PROTOCOL', 'UNKNOWN_OUTCOME']).toContain(unknown['error'].code);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(platform.sent().filter((m) => m.content === '【测试】garbled')).toHaveLength(1);
   });
 
   it('counts accepted messages and send outcomes in /metrics', async () => {
