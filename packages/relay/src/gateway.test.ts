@@ -159,6 +159,27 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     }
   }
 
+  /** Report event bodies as stored (the bytes every delivery and replay signs). */
+  async function storedReportBodies(): Promise<string[]> {
+    const sql = "SELECT body FROM events WHERE type = 'sms.report' ORDER BY id";
+    if ('sqlite' in storeConfig) {
+      const db = new Database(storeConfig['sqlite']!, { readonly: true });
+      try {
+        return (db.prepare(sql).all() as Array<{ body: string }>).map((r) => r.body);
+      } finally {
+        db.close();
+      }
+    }
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(`SET search_path TO "${storeConfig['schema']}"`);
+      return (await db.query(sql)).rows.map((r: { body: string }) => r.body);
+    } finally {
+      await db.end();
+    }
+  }
+
   async function until(relay: Relay, id: string, check: (m: Json) => boolean) {
     let last: Json = {};
     try {
@@ -343,6 +364,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       expect(data['metadata']).toEqual({ order: 'A-1' });
       expect(data['taskId']).toBe(done['taskId']);
     }
+    // The stored bodies carry them: a retry or a replay signs the same bytes.
+    const stored = (await storedReportBodies()).map((body) => JSON.parse(body).data);
+    expect(stored.map((data) => [data.mobile, data.messageId, data.metadata])).toEqual(
+      expect.arrayContaining([
+        ['13800138001', id, { order: 'A-1' }],
+        [FAIL_MOBILE, id, { order: 'A-1' }],
+      ]),
+    );
     // A reply carries the last message sent to its number.
     platform.injectReply({ account: 'demo', mobile: '13800138001', content: '收到' });
     await waitFor(() => rx.verified().length >= 3, 10_000, 'the reply webhook');
