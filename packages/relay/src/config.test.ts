@@ -294,6 +294,8 @@ describe('SMS_RELAY_* variables set and override keys (loadConfig)', () => {
       SMS_RELAY_DELIVERY_RETRY_SCHEDULE: '1s, 5m,2000',
       SMS_RELAY_JOURNAL_FSYNC: 'false',
       SMS_RELAY_HTTP_PORT: '0',
+      SMS_RELAY_HTTP_TOKEN: 'console-token-from-env',
+      SMS_RELAY_HTTP_PROTECT_METRICS: 'true',
       SMS_RELAY_LOG_LEVEL: 'debug',
       SMS_RELAY_RETENTION_MS: '60000',
       SMS_RELAY_SHUTDOWN_GRACE_MS: '500',
@@ -312,7 +314,12 @@ describe('SMS_RELAY_* variables set and override keys (loadConfig)', () => {
       reports: true,
     });
     expect(config.delivery).toMatchObject({ concurrency: 8, retrySchedule: [1000, 300_000, 2000] });
-    expect(config.http).toEqual({ port: 0, host: '0.0.0.0', protectMetrics: false });
+    expect(config.http).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      token: 'console-token-from-env',
+      protectMetrics: true,
+    });
     expect(config.log.level).toBe('debug');
     expect(config.retentionMs).toBe(60_000);
     expect(config.shutdownGraceMs).toBe(500);

@@ -353,7 +353,7 @@ const httpSchema = z
         .meta({
           description:
             // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${VAR} syntax
-            'Bearer token for the console (/) and the API (/api, /v1); without one they are off. Keep it out of the file with "${SMS_RELAY_TOKEN}"',
+            'Bearer token for the console (/) and the API (/api, /v1); without one they are off. Keep it out of the file: set SMS_RELAY_HTTP_TOKEN, or write "${RELAY_TOKEN}"',
         })
         .optional(),
       protectMetrics: flag('/metrics asks for the token too (default: open to scrapers)').default(
