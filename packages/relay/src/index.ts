@@ -43,6 +43,7 @@ export type {
   CallbackResult,
   ClaimedCallback,
   ClaimedMessage,
+  MessageQuery,
   MessageRecipient,
   MessageStatus,
   MessageStore,

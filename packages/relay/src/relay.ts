@@ -199,7 +199,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       }),
     },
     ...gateway.routes,
-    ...consoleRoutes(context),
+    ...consoleRoutes(context, { gateway }),
   ];
 
   /**

@@ -101,3 +101,49 @@ export interface ConsoleEventDetail extends ConsoleEvent {
   data: Record<string, unknown>;
   attempts: ConsoleAttempt[];
 }
+
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'unknown' | 'expired';
+export type RecipientStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'unknown' | 'expired';
+
+/** A gateway message (`POST /v1/messages`). */
+export interface ConsoleMessage {
+  /** `sms_` + a ULID, as `POST /v1/messages` answered it. */
+  id: string;
+  account: string;
+  status: MessageStatus;
+  /** The numbers it goes to. */
+  to: string[];
+  /** The platform's task id, once sent. */
+  taskId: string | null;
+  /** Sends started. */
+  attempts: number;
+  error: { code: string; message: string | null } | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConsoleMessages {
+  messages: ConsoleMessage[];
+  /** Whether more match (ask again with `offset`). */
+  more: boolean;
+}
+
+export interface ConsoleRecipient {
+  mobile: string;
+  status: RecipientStatus;
+  /** The report's code (`DELIVRD`, …) or the message's error code. */
+  code: string | null;
+  reportedAt: number | null;
+  updatedAt: number;
+}
+
+export interface ConsoleMessageDetail extends ConsoleMessage {
+  content: string;
+  metadata: Record<string, unknown> | null;
+  /** The `callbackUrl`'s origin, without path or query. */
+  callbackOrigin: string | null;
+  sendAt: number | null;
+  sentAt: number | null;
+  expiresAt: number | null;
+  recipients: ConsoleRecipient[];
+}

@@ -24,6 +24,8 @@ import {
 import type {
   ConsoleEventDetail,
   ConsoleEvents,
+  ConsoleMessageDetail,
+  ConsoleMessages,
   ConsoleOverview,
   ConsoleTarget,
 } from './api-types.js';
@@ -172,6 +174,10 @@ describe('console page and access (SQLite)', () => {
       ['POST', '/api/console/events/msg_00000000000000000000000000/replay'],
       ['POST', '/api/console/targets/app/replay'],
       ['POST', '/api/console/targets/app/enable'],
+      ['GET', '/api/console/messages'],
+      ['GET', '/api/console/messages/sms_00000000000000000000000000'],
+      ['POST', '/api/console/messages/sms_00000000000000000000000000/resend'],
+      ['POST', '/api/console/messages/sms_00000000000000000000000000/fail'],
     ];
     for (const [method, path] of api) {
       for (const token of [null, 'wrong-token-of-some-length', `${TOKEN}x`]) {
@@ -435,6 +441,136 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect((await flakyTarget()).disabled).toBeNull();
       expect((await call('POST', '/api/console/targets/nope/enable')).status).toBe(404);
       expect((await call('POST', '/api/console/targets/nope/replay')).status).toBe(404);
+    });
+
+    it("lists gateway messages with each number's status, and resends or fails an unknown one", async () => {
+      const rx = await h.receiver();
+      const { call, post, raw, platform, relay } = await h.start([
+        { name: 'app', url: rx.url, secret },
+      ]);
+      const texts: string[] = [];
+      const read = async <T>(path: string) => {
+        const answer = await call('GET', `/api/console/${path}`);
+        texts.push(answer.text);
+        expect(answer.status, `${path}: ${answer.text}`).toBe(200);
+        return JSON.parse(answer.text) as T;
+      };
+      for (const [method, path] of [
+        ['GET', 'messages'],
+        ['GET', 'messages/sms_00000000000000000000000000'],
+        ['POST', 'messages/sms_00000000000000000000000000/resend'],
+        ['POST', 'messages/sms_00000000000000000000000000/fail'],
+      ] as const) {
+        expect((await call(method, `/api/console/${path}`, null)).status).toBe(401);
+      }
+      // The gateway not used yet: nothing to list.
+      expect(await read<ConsoleMessages>('messages')).toEqual({ messages: [], more: false });
+
+      const send = async (body: Record<string, unknown>) => {
+        const response = await fetch(`${relay.url}/v1/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(response.status).toBe(202);
+        return ((await response.json()) as { id: string }).id;
+      };
+      const detail = (id: string) => read<ConsoleMessageDetail>(`messages/${id}`);
+      const settled = async (id: string, check: (m: ConsoleMessageDetail) => boolean) => {
+        await waitFor(async () => check(await detail(id)), 10_000, `message ${id}`);
+        return detail(id);
+      };
+
+      const sent = await send({
+        to: ['13800138101', '13800138102'],
+        content: '【测试】console',
+        metadata: { order: 'A-1' },
+        callbackUrl: `${rx.url}?token=${URL_TOKEN}`,
+      });
+      const shown = await settled(sent, (m) => m.recipients.every((r) => r.status === 'delivered'));
+      expect(shown).toMatchObject({
+        id: sent,
+        account: 'main',
+        status: 'sent',
+        to: ['13800138101', '13800138102'],
+        taskId: platform.sent()[0]!.taskId,
+        content: '【测试】console',
+        metadata: { order: 'A-1' },
+        callbackOrigin: new URL(rx.url).origin,
+        error: null,
+      });
+      for (const r of shown.recipients) {
+        expect(r).toMatchObject({ status: 'delivered', code: 'DELIVRD' });
+        expect(r.reportedAt).toEqual(expect.any(Number));
+      }
+      // Independent read: the store's rows hold what the API showed.
+      const rows = await raw(
+        `SELECT mobile, status, code FROM $s.gw_recipients WHERE message_id = '${sent}' ORDER BY mobile`,
+      );
+      expect(rows.map((r) => [r['mobile'], r['status'], r['code']])).toEqual(
+        shown.recipients.map((r) => [r.mobile, r.status, r.code]),
+      );
+
+      // Two sends whose answers are lost: unknown, for the operator.
+      const lost: string[] = [];
+      for (const mobile of ['13800138103', '13800138104']) {
+        platform.setFault({ type: 'reset', action: 'send', times: 1 });
+        const id = await send({ to: mobile, content: '【测试】lost answer' });
+        await settled(id, (m) => m.status === 'unknown');
+        lost.push(id);
+      }
+      const [resent, failed] = lost as [string, string];
+      const ids = async (query: string) =>
+        (await read<ConsoleMessages>(`messages?${query}`)).messages.map((m) => m.id);
+      expect(await ids('')).toEqual([failed, resent, sent]);
+      expect(await ids('status=unknown')).toEqual([failed, resent]);
+      expect(await ids('status=sent')).toEqual([sent]);
+      expect(await ids('status=queued')).toEqual([]);
+      expect(await ids('account=main&status=sent')).toEqual([sent]);
+      expect(await ids('account=other')).toEqual([]);
+      const page = await read<ConsoleMessages>('messages?limit=2&offset=1');
+      expect(page.messages.map((m) => m.id)).toEqual([resent, sent]);
+      expect(page.more).toBe(false);
+      expect((await read<ConsoleMessages>('messages?limit=1')).more).toBe(true);
+      expect((await call('GET', '/api/console/messages?status=lost')).status).toBe(400);
+      expect(
+        (await call('GET', '/api/console/messages/sms_00000000000000000000000000')).status,
+      ).toBe(404);
+
+      // Resend: sent once more (the platform's record is the oracle), and then no more.
+      const sentTo = (mobile: string) =>
+        platform.sent().filter((m) => m.mobiles.includes(mobile)).length;
+      expect(sentTo('13800138103')).toBe(1);
+      expect(await post(`messages/${resent}/resend`)).toEqual({ id: resent, status: 'queued' });
+      const after = await settled(resent, (m) => m.status === 'sent');
+      expect(after.taskId).toBe(platform.sent().at(-1)!.taskId);
+      expect(after.recipients[0]).toMatchObject({ mobile: '13800138103' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sentTo('13800138103')).toBe(2);
+      const again = await call('POST', `/api/console/messages/${resent}/resend`);
+      expect(again.status).toBe(409);
+      expect(JSON.parse(again.text)).toEqual({
+        error: 'a sent message cannot be resent (only unknown, failed or expired)',
+      });
+
+      // Mark failed: the relay will not send it.
+      expect(await post(`messages/${failed}/fail`)).toEqual({ id: failed, status: 'failed' });
+      const gaveUp = await detail(failed);
+      expect(gaveUp.error).toMatchObject({ code: 'OPERATOR' });
+      expect(gaveUp.recipients[0]).toMatchObject({ status: 'failed', code: 'OPERATOR' });
+      expect(
+        (await raw(`SELECT status FROM $s.gw_messages WHERE id = '${failed}'`))[0]?.['status'],
+      ).toBe('failed');
+      expect((await call('POST', `/api/console/messages/${failed}/fail`)).status).toBe(409);
+      expect(
+        (await call('POST', '/api/console/messages/sms_00000000000000000000000000/resend')).status,
+      ).toBe(404);
+      expect(sentTo('13800138104')).toBe(1);
+
+      const everything = texts.join('\n');
+      for (const value of [URL_TOKEN, TOKEN, PASSWORD, secret]) {
+        expect(everything.includes(value), value).toBe(false);
+      }
     });
 
     it('puts no secret in the page or in any answer, even one a receiver echoed', async () => {

@@ -1,26 +1,42 @@
 import { maskSecrets } from '@sms/core';
+import type { Gateway, OperatorResult } from '../gateway/routes.js';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type HttpAnswer, type HttpRequest, type Route } from '../http/router.js';
 import { VERSION, secretsOf } from '../relay.js';
+import type { MessageRecipient, StoredMessage } from '../store/messages.js';
 import type { DeliveryState, StoredEvent } from '../store/types.js';
 import type {
   ConsoleAccount,
   ConsoleEvent,
   ConsoleEventDetail,
   ConsoleEvents,
+  ConsoleMessage,
+  ConsoleMessageDetail,
+  ConsoleMessages,
   ConsoleOverview,
   ConsoleTarget,
   EventType,
+  MessageStatus,
 } from './api-types.js';
 import { CSP, type ConsoleAssets, SHELL, loadAssets } from './assets.js';
 
 export interface ConsoleRouteOptions {
   /** Folders to look for the built page in (default: beside the bundle, or the package's dist). */
   assetDirs?: readonly string[];
+  /** The gateway's operator operations, for the Resend and Mark failed buttons. */
+  gateway?: Pick<Gateway, 'resend' | 'fail'>;
 }
 
 const TYPES: readonly EventType[] = ['sms.report', 'sms.reply'];
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead'];
+const MESSAGE_STATUSES: readonly MessageStatus[] = [
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'unknown',
+  'expired',
+];
 /** The chart's windows: `?window=` → its length; each is cut into 60 buckets. */
 const WINDOWS: Record<string, number> = {
   '15m': 15 * 60_000,
@@ -80,6 +96,37 @@ function consoleEvent(event: StoredEvent): ConsoleEvent & { data: Record<string,
   };
 }
 
+function consoleMessage(message: StoredMessage): ConsoleMessage {
+  return {
+    id: message.id,
+    account: message.account,
+    status: message.status,
+    to: message.mobiles,
+    taskId: message.taskId,
+    attempts: message.attempts,
+    error: message.errorCode === null ? null : { code: message.errorCode, message: message.error },
+    createdAt: message.createdAt,
+    updatedAt: message.updatedAt,
+  };
+}
+
+function consoleMessageDetail(
+  message: StoredMessage,
+  recipients: readonly MessageRecipient[],
+): ConsoleMessageDetail {
+  return {
+    ...consoleMessage(message),
+    content: message.content,
+    metadata:
+      message.metadata === null ? null : (JSON.parse(message.metadata) as Record<string, unknown>),
+    callbackOrigin: message.callbackUrl === null ? null : originOf(message.callbackUrl),
+    sendAt: message.sendAt,
+    sentAt: message.sentAt,
+    expiresAt: message.expiresAt,
+    recipients: recipients.map((r) => ({ ...r })),
+  };
+}
+
 /** The operations console: its page at `/` and its API under `/api/console`. */
 export function consoleRoutes(context: RelayContext, options: ConsoleRouteOptions = {}): Route[] {
   const { config } = context;
@@ -101,6 +148,20 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
     },
     body: `${maskSecrets(JSON.stringify(body), secrets)}\n`,
   });
+
+  /** Runs one of the gateway's operator operations; its errors answered the console's way. */
+  const operate = async (
+    work: (gateway: Pick<Gateway, 'resend' | 'fail'>) => Promise<OperatorResult>,
+  ): Promise<HttpAnswer> => {
+    if (!options.gateway) return json({ error: 'this relay runs no gateway' }, 404);
+    try {
+      return json(await work(options.gateway));
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      const body = error.body as { error?: { message?: unknown } };
+      return json({ error: String(body.error?.message ?? error.message) }, error.status);
+    }
+  };
 
   const knownTarget = (request: HttpRequest): string => {
     const name = request.params['name'] ?? '';
@@ -304,6 +365,53 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
         };
         return json(detail);
       },
+    },
+    {
+      method: 'GET',
+      path: '/api/console/messages',
+      access: 'token',
+      handle: async (request) => {
+        const limit = Math.max(1, count(request, 'limit', 50, MAX_LIMIT));
+        const query = {
+          status: choice(request, 'status', MESSAGE_STATUSES),
+          account: request.query.get('account') || undefined,
+          limit: limit + 1,
+          offset: count(request, 'offset', 0, 1_000_000_000),
+        };
+        // A store without a message queue (a custom one) has no messages to show.
+        const found = (await context.store().messages?.list(query)) ?? [];
+        const answer: ConsoleMessages = {
+          messages: found.slice(0, limit).map(consoleMessage),
+          more: found.length > limit,
+        };
+        return json(answer);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/console/messages/:id',
+      access: 'token',
+      handle: async (request) => {
+        const id = request.params['id'] ?? '';
+        const found = await context.store().messages?.get(id);
+        if (!found) return json({ error: `no message ${id}` }, 404);
+        return json(consoleMessageDetail(found.message, found.recipients));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/console/messages/:id/resend',
+      access: 'token',
+      handle: (request) => operate((gateway) => gateway.resend(request.params['id'] ?? '')),
+    },
+    {
+      method: 'POST',
+      path: '/api/console/messages/:id/fail',
+      access: 'token',
+      handle: (request) =>
+        operate((gateway) =>
+          gateway.fail(request.params['id'] ?? '', 'failed by an operator (console)'),
+        ),
     },
     {
       method: 'POST',

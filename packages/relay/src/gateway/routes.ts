@@ -1,10 +1,15 @@
 import { Counter } from 'prom-client';
 import type { RelayContext } from '../http/context.js';
-import { HttpError, type HttpRequest, type Route, jsonBody } from '../http/router.js';
+import { HttpError, type Route, jsonBody } from '../http/router.js';
 import { newEventId } from '../ids.js';
 import type { Correlation } from '../poller.js';
 import type { Settlement } from '../answer.js';
-import type { MessageRecipient, MessageStore, StoredMessage } from '../store/messages.js';
+import type {
+  MessageRecipient,
+  MessageStatus,
+  MessageStore,
+  StoredMessage,
+} from '../store/messages.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
 import { openApiDocument } from './openapi.js';
@@ -50,8 +55,21 @@ export function messageView(message: StoredMessage, recipients: readonly Message
   };
 }
 
+/** What an operator's resend or fail answers. */
+export interface OperatorResult {
+  id: string;
+  status: MessageStatus;
+}
+
 export interface Gateway {
   routes: Route[];
+  /**
+   * Operator (`POST /v1/messages/:id/resend`, the console): queues an `unknown`, `failed` or
+   * `expired` message again. Throws an `HttpError`: 404 no such message, 409 another status.
+   */
+  resend(id: string): Promise<OperatorResult>;
+  /** Operator (`POST /v1/messages/:id/fail`, the console): fails a `queued` or `unknown` message. */
+  fail(id: string, reason?: string): Promise<OperatorResult>;
   /** The poller's hook: tags reports and replies with their message. */
   correlate(settlement: Settlement): Promise<Correlation | undefined>;
   /** Starts sending (after the store is open). */
@@ -94,12 +112,43 @@ export function createGateway(context: RelayContext): Gateway {
     return store;
   };
 
-  const find = async (request: HttpRequest) => {
-    const found = await messages().get(request.params['id']!);
+  const find = async (id: string) => {
+    const found = await messages().get(id);
     if (!found)
       throw new HttpError(404, { error: { code: 'NOT_FOUND', message: 'no such message' } });
     return found;
   };
+
+  async function resend(id: string): Promise<OperatorResult> {
+    const result = await messages().resend(id, Date.now());
+    if (!result) {
+      const { message } = await find(id);
+      throw new HttpError(409, {
+        error: {
+          code: 'NOT_RESENDABLE',
+          message: `a ${message.status} message cannot be resent (only unknown, failed or expired)`,
+        },
+      });
+    }
+    logger.warn('message resent by an operator', { id: result.id });
+    sender?.wake();
+    return { id: result.id, status: result.status };
+  }
+
+  async function fail(id: string, reason = 'failed by an operator'): Promise<OperatorResult> {
+    const result = await messages().fail(id, reason, Date.now());
+    if (!result) {
+      const { message } = await find(id);
+      throw new HttpError(409, {
+        error: {
+          code: 'NOT_FAILABLE',
+          message: `a ${message.status} message cannot be failed (only queued or unknown)`,
+        },
+      });
+    }
+    logger.warn('message failed by an operator', { id: result.id, reason });
+    return { id: result.id, status: result.status };
+  }
 
   const routes: Route[] = [
     {
@@ -177,7 +226,7 @@ export function createGateway(context: RelayContext): Gateway {
       path: '/v1/messages/:id',
       access: 'token',
       async handle(request) {
-        const { message, recipients } = await find(request);
+        const { message, recipients } = await find(request.params['id']!);
         return { status: 200, body: messageView(message, recipients) };
       },
     },
@@ -185,22 +234,7 @@ export function createGateway(context: RelayContext): Gateway {
       method: 'POST',
       path: '/v1/messages/:id/resend',
       access: 'token',
-      async handle(request) {
-        const result = await messages().resend(request.params['id']!, Date.now());
-        if (result === undefined) await find(request);
-        if (result === false || result === undefined) {
-          const { message } = await find(request);
-          throw new HttpError(409, {
-            error: {
-              code: 'NOT_RESENDABLE',
-              message: `a ${message.status} message cannot be resent (only unknown, failed or expired)`,
-            },
-          });
-        }
-        logger.warn('message resent by an operator', { id: result.id });
-        sender?.wake();
-        return { status: 200, body: { id: result.id, status: result.status } };
-      },
+      handle: async (request) => ({ status: 200, body: await resend(request.params['id']!) }),
     },
     {
       method: 'POST',
@@ -208,31 +242,22 @@ export function createGateway(context: RelayContext): Gateway {
       access: 'token',
       async handle(request) {
         const raw = await request.body();
-        let reason = 'failed by an operator';
+        let reason: string | undefined;
         if (raw.length > 0) {
           const body = (await jsonBody(request)) as { reason?: unknown } | null;
           if (body && typeof body.reason === 'string' && body.reason.trim() !== '') {
             reason = body.reason.slice(0, 500);
           }
         }
-        const result = await messages().fail(request.params['id']!, reason, Date.now());
-        if (result === false || result === undefined) {
-          const { message } = await find(request);
-          throw new HttpError(409, {
-            error: {
-              code: 'NOT_FAILABLE',
-              message: `a ${message.status} message cannot be failed (only queued or unknown)`,
-            },
-          });
-        }
-        logger.warn('message failed by an operator', { id: result.id, reason });
-        return { status: 200, body: { id: result.id, status: result.status } };
+        return { status: 200, body: await fail(request.params['id']!, reason) };
       },
     },
   ];
 
   return {
     routes,
+    resend,
+    fail,
     async correlate(settlement) {
       return correlate?.(settlement);
     },

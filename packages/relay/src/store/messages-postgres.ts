@@ -210,6 +210,17 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
         return { message: messageFromRow(row), recipients: rows.map(recipientFromRow) };
       });
     },
+    list(query) {
+      return run('listMessages', async () => {
+        const { rows } = await pool.query<MessageRow>(
+          `SELECT * FROM ${s}.gw_messages
+           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR account = $2)
+           ORDER BY id DESC LIMIT $3 OFFSET $4`,
+          [query.status ?? null, query.account ?? null, query.limit, query.offset ?? 0],
+        );
+        return rows.map(messageFromRow);
+      });
+    },
     claim({ account, limit, now, leaseMs }) {
       return run('claimMessages', () =>
         tx(async (client) => {

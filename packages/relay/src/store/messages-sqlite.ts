@@ -111,6 +111,11 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   );
   const byId = db.prepare('SELECT * FROM gw_messages WHERE id = ?');
   const byKey = db.prepare('SELECT * FROM gw_messages WHERE idem_key = ?');
+  const selectList = db.prepare(
+    `SELECT * FROM gw_messages
+     WHERE (@status IS NULL OR status = @status) AND (@account IS NULL OR account = @account)
+     ORDER BY id DESC LIMIT @limit OFFSET @offset`,
+  );
   const recipientsOf = db.prepare(
     'SELECT mobile, status, code, reported_at, updated_at FROM gw_recipients WHERE message_id = ? ORDER BY rowid',
   );
@@ -442,6 +447,17 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
           recipients: (recipientsOf.all(id) as RecipientRow[]).map(recipientFromRow),
         };
       }),
+    list: (query) =>
+      run('listMessages', () =>
+        (
+          selectList.all({
+            status: query.status ?? null,
+            account: query.account ?? null,
+            limit: query.limit,
+            offset: query.offset ?? 0,
+          }) as MessageRow[]
+        ).map(messageFromRow),
+      ),
     claim: (options) => run('claimMessages', () => claim.immediate(options)),
     // Without an fsync of its own (WAL + NORMAL survives a process crash): only a power cut
     // could roll an outcome back, and the claim under it is on disk, so the message would

@@ -68,6 +68,13 @@ export interface StoredMessage {
   sentAt: number | null;
 }
 
+export interface MessageQuery {
+  status?: MessageStatus | undefined;
+  account?: string | undefined;
+  limit: number;
+  offset?: number | undefined;
+}
+
 /** A message claimed for sending: durably `sending`, under `lease`. */
 export interface ClaimedMessage {
   id: string;
@@ -138,6 +145,8 @@ export interface MessageStore {
    */
   enqueue(message: NewMessage): Promise<{ message: StoredMessage; created: boolean }>;
   get(id: string): Promise<{ message: StoredMessage; recipients: MessageRecipient[] } | undefined>;
+  /** Messages newest first (ids sort by creation time), of one `status` and `account` when given. */
+  list(query: MessageQuery): Promise<StoredMessage[]>;
   /**
    * Expires queued messages past their `expiresAt`, then leases up to `limit` due queued
    * messages of `account`: `sending` under a fresh lease until `now + leaseMs`, committed
