@@ -6,6 +6,9 @@ import type {
   ConsoleEvent,
   ConsoleEventDetail,
   ConsoleEvents,
+  ConsoleMessage,
+  ConsoleMessageDetail,
+  ConsoleMessages,
   ConsoleOverview,
   ConsoleTarget,
 } from '../src/console/api-types.js';
@@ -478,6 +481,195 @@ function Events(props: {
   );
 }
 
+const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed', 'unknown', 'expired'];
+
+/** The first numbers of a message, and how many more. */
+function numbers(to: string[]): string {
+  const shown = to.slice(0, 3).join(', ');
+  return to.length > 3 ? `${shown} +${to.length - 3}` : shown;
+}
+
+function MessageDetail({ message }: { message: ConsoleMessageDetail }) {
+  const fields: Array<[string, string]> = [
+    ['content', message.content],
+    ['metadata', message.metadata === null ? '–' : JSON.stringify(message.metadata)],
+    ['callback', message.callbackOrigin ?? '–'],
+    ['attempts', String(message.attempts)],
+    ['error', message.error ? `${message.error.code}: ${message.error.message ?? ''}` : '–'],
+    ['send at', time(message.sendAt)],
+    ['sent', time(message.sentAt)],
+    ['expires', time(message.expiresAt)],
+    ['updated', time(message.updatedAt)],
+  ];
+  return (
+    <div class="detail">
+      <h4>Numbers</h4>
+      <table class="recipients">
+        <thead>
+          <tr>
+            <th>Number</th>
+            <th>Status</th>
+            <th>Code</th>
+            <th>Reported</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {message.recipients.map((r) => (
+            <tr key={r.mobile} class="recipient">
+              <td>{r.mobile}</td>
+              <td>
+                <span class={`badge status-${r.status}`}>{r.status}</span>
+              </td>
+              <td>{r.code ?? '–'}</td>
+              <td>{time(r.reportedAt)}</td>
+              <td>{time(r.updatedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h4>Message</h4>
+      <dl class="data">
+        {fields.map(([key, value]) => (
+          <div key={key}>
+            <dt>{key}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+function Messages(props: {
+  list: ConsoleMessages | null;
+  status: string;
+  setStatus: (s: string) => void;
+  offset: number;
+  setOffset: (n: number) => void;
+  open: string | null;
+  setOpen: (id: string | null) => void;
+  detail: ConsoleMessageDetail | null;
+  act: (label: string, path: string) => void;
+}) {
+  const { list, status, setStatus, offset, setOffset, open, setOpen, detail, act } = props;
+  const limit = 50;
+  const path = (m: ConsoleMessage, action: string) =>
+    `messages/${encodeURIComponent(m.id)}/${action}`;
+  return (
+    <section>
+      <h2>Messages</h2>
+      <div class="filters">
+        <label>
+          Status
+          <select
+            name="status"
+            value={status}
+            onChange={(e) => {
+              setStatus((e.target as HTMLSelectElement).value);
+              setOffset(0);
+            }}
+          >
+            <option value="">all</option>
+            {MESSAGE_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <table class="events">
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Time</th>
+            <th>Account</th>
+            <th>Numbers</th>
+            <th>Status</th>
+            <th>Task id</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {list?.messages.length === 0 && (
+            <tr>
+              <td colSpan={7} class="hint">
+                No messages.
+              </td>
+            </tr>
+          )}
+          {list?.messages.map((m) => (
+            <Fragment key={m.id}>
+              <tr class="message" data-id={m.id}>
+                <td class="excerpt">{m.id}</td>
+                <td>{time(m.createdAt)}</td>
+                <td>{m.account}</td>
+                <td title={m.to.join(', ')}>{numbers(m.to)}</td>
+                <td>
+                  <span
+                    class={`badge status-${m.status}`}
+                    title={m.error ? `${m.error.code}: ${m.error.message ?? ''}` : ''}
+                  >
+                    {m.status}
+                  </span>
+                </td>
+                <td>{m.taskId ?? '–'}</td>
+                <td class="actions">
+                  <button
+                    type="button"
+                    aria-expanded={open === m.id}
+                    onClick={() => setOpen(open === m.id ? null : m.id)}
+                  >
+                    Numbers
+                  </button>
+                  {m.status === 'unknown' && (
+                    <>
+                      <button
+                        type="button"
+                        title="It did not arrive: send it again (if it did, the number gets it twice)"
+                        onClick={() => act(`Resend ${m.id}`, path(m, 'resend'))}
+                      >
+                        Resend
+                      </button>
+                      <button
+                        type="button"
+                        title="It arrived, or give up: the relay will not send it"
+                        onClick={() => act(`Mark ${m.id} failed`, path(m, 'fail'))}
+                      >
+                        Mark failed
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+              {open === m.id && (
+                <tr class="detail-row">
+                  <td colSpan={7}>
+                    {detail && detail.id === m.id ? <MessageDetail message={detail} /> : 'Loading…'}
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          ))}
+        </tbody>
+      </table>
+      <div class="pager">
+        <button
+          type="button"
+          disabled={offset === 0}
+          onClick={() => setOffset(Math.max(0, offset - limit))}
+        >
+          Newer
+        </button>
+        <button type="button" disabled={!list?.more} onClick={() => setOffset(offset + limit)}>
+          Older
+        </button>
+      </div>
+    </section>
+  );
+}
+
 function Console({ token, signOut }: { token: string; signOut: (why?: string) => void }) {
   const [overview, setOverview] = useState<ConsoleOverview | null>(null);
   const [list, setList] = useState<ConsoleEvents | null>(null);
@@ -485,6 +677,11 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
   const [offset, setOffset] = useState(0);
   const [open, setOpen] = useState<string | null>(null);
   const [detail, setDetail] = useState<ConsoleEventDetail | null>(null);
+  const [messages, setMessages] = useState<ConsoleMessages | null>(null);
+  const [messageStatus, setMessageStatus] = useState('');
+  const [messageOffset, setMessageOffset] = useState(0);
+  const [openMessage, setOpenMessage] = useState<string | null>(null);
+  const [messageDetail, setMessageDetail] = useState<ConsoleMessageDetail | null>(null);
   const [notice, setNotice] = useState<{ text: string; bad: boolean } | null>(null);
   const [windowName, setWindowName] = useState('15m');
   const [tick, setTick] = useState(0);
@@ -508,32 +705,56 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
     let live = true;
     const query = new URLSearchParams({ limit: '50', offset: String(offset) });
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+    const messageQuery = new URLSearchParams({ limit: '50', offset: String(messageOffset) });
+    if (messageStatus) messageQuery.set('status', messageStatus);
     Promise.all([
       api<ConsoleOverview>(token, `overview?window=${windowName}`),
       api<ConsoleEvents>(token, `events?${query}`),
       open ? api<ConsoleEventDetail>(token, `events/${encodeURIComponent(open)}`) : null,
-    ]).then(([o, l, d]) => {
+      api<ConsoleMessages>(token, `messages?${messageQuery}`),
+      openMessage
+        ? api<ConsoleMessageDetail>(token, `messages/${encodeURIComponent(openMessage)}`)
+        : null,
+    ]).then(([o, l, d, m, md]) => {
       if (!live) return;
       setOverview(o);
       setList(l);
       setDetail(d);
+      setMessages(m);
+      setMessageDetail(md);
     }, fail);
     return () => {
       live = false;
     };
-  }, [token, filters, offset, open, windowName, tick, fail]);
+  }, [
+    token,
+    filters,
+    offset,
+    open,
+    messageStatus,
+    messageOffset,
+    openMessage,
+    windowName,
+    tick,
+    fail,
+  ]);
 
   const act = (label: string, path: string) => {
-    api<{ replayed?: number; enabled?: string }>(token, path, 'POST').then((answer) => {
-      setNotice({
-        text:
-          answer.replayed === undefined
-            ? `${label}: done.`
-            : `${label}: ${answer.replayed} ${answer.replayed === 1 ? 'delivery' : 'deliveries'} queued again.`,
-        bad: false,
-      });
-      setTick((t) => t + 1);
-    }, fail);
+    api<{ replayed?: number; enabled?: string; status?: string }>(token, path, 'POST').then(
+      (answer) => {
+        setNotice({
+          text:
+            answer.replayed !== undefined
+              ? `${label}: ${answer.replayed} ${answer.replayed === 1 ? 'delivery' : 'deliveries'} queued again.`
+              : answer.status !== undefined
+                ? `${label}: now ${answer.status}.`
+                : `${label}: done.`,
+          bad: false,
+        });
+        setTick((t) => t + 1);
+      },
+      fail,
+    );
   };
 
   if (!overview) return <p class="hint">Loading…</p>;
@@ -581,6 +802,17 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
         open={open}
         setOpen={setOpen}
         detail={detail}
+        act={act}
+      />
+      <Messages
+        list={messages}
+        status={messageStatus}
+        setStatus={setMessageStatus}
+        offset={messageOffset}
+        setOffset={setMessageOffset}
+        open={openMessage}
+        setOpen={setOpenMessage}
+        detail={messageDetail}
         act={act}
       />
     </>
