@@ -36,7 +36,7 @@ const SETTLE_MS = 2500;
  * losses still count, and the strike is repeated, so every D gets a kill on time.
  */
 const LATE_MS = 1;
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
 const RANDOM_KILLS = 12;
 const REPORTS = 1000;
 const REPLIES = 100;
