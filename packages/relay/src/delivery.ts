@@ -4,6 +4,7 @@ import type { DeliveryConfig, TargetConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClaimedDelivery, DeliveryResult, Store } from './store/types.js';
+import { Doorbell } from './doorbell.js';
 
 export interface DeliveryLoopOptions {
   store: Store;
@@ -148,8 +149,7 @@ export class DeliveryLoop {
   private results: DeliveryResult[] = [];
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly doorbell = new Doorbell();
   /**
    * Targets whose last delivery failed, with the failures since: a warning when a target
    * starts failing and a note when it recovers, not a line per failed delivery at warn.
@@ -186,8 +186,7 @@ export class DeliveryLoop {
 
   /** Something new may be due: look now rather than after the idle wait. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.doorbell.ring();
   }
 
   /**
@@ -247,32 +246,14 @@ export class DeliveryLoop {
         } catch (error) {
           failures++;
           logger.error('claiming deliveries failed', { error, failures });
-          await this.idle(Math.min(config.idleMs * 2 ** failures, 10_000));
+          await this.doorbell.wait(Math.min(config.idleMs * 2 ** failures, 10_000));
           continue;
         }
       }
       if (!this.running) break;
       if (claimedFull && this.inFlight < config.concurrency) continue;
-      await this.idle(free > 0 && !claimedFull ? config.idleMs : config.idleMs * 4);
+      await this.doorbell.wait(free > 0 && !claimedFull ? config.idleMs : config.idleMs * 4);
     }
-  }
-
-  private idle(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 
   private launch(delivery: ClaimedDelivery): void {

@@ -4,6 +4,7 @@ import { retryDelay } from '../delivery.js';
 import type { DeliveryConfig } from '../config.js';
 import type { RelayLogger } from '../logger.js';
 import type { CallbackResult, ClaimedCallback, MessageStore } from '../store/messages.js';
+import { Doorbell } from '../doorbell.js';
 
 export interface CallbackLoopOptions {
   messages: MessageStore;
@@ -22,8 +23,7 @@ export interface CallbackLoopOptions {
 export class CallbackLoop {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly doorbell = new Doorbell();
 
   constructor(private readonly options: CallbackLoopOptions) {}
 
@@ -34,8 +34,7 @@ export class CallbackLoop {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.doorbell.ring();
   }
 
   async stop(): Promise<void> {
@@ -63,26 +62,8 @@ export class CallbackLoop {
         logger.error('callback delivery failed', { error });
         wait = delivery.idleMs * 4;
       }
-      if (wait > 0) await this.idle(wait);
+      if (wait > 0) await this.doorbell.wait(wait);
     }
-  }
-
-  private idle(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 
   private async deliver(callback: ClaimedCallback): Promise<CallbackResult> {

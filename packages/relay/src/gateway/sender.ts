@@ -2,6 +2,7 @@ import { SmsClient, isSmsError } from '@sms/core';
 import type { AccountConfig, GatewayConfig } from '../config.js';
 import type { RelayLogger } from '../logger.js';
 import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
+import { Doorbell } from '../doorbell.js';
 
 /** Platform refusals that no retry can change: the message fails at once. */
 const DEFINITIVE = new Set<string>([
@@ -78,8 +79,7 @@ export class GatewaySender {
   private loop: Promise<void> | undefined;
   private inFlight = 0;
   private readonly inFlightDone = new Set<Promise<void>>();
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly doorbell = new Doorbell();
   private lastSweep = 0;
 
   constructor(private readonly options: SenderOptions) {
@@ -115,8 +115,7 @@ export class GatewaySender {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.doorbell.ring();
   }
 
   async stop(): Promise<void> {
@@ -174,26 +173,8 @@ export class GatewaySender {
         wait = Math.min(config.idleMs * 2 ** failures, 10_000);
       }
       if (this.inFlight >= config.concurrency) wait = Math.max(wait, config.idleMs);
-      if (wait > 0 || this.inFlight >= config.concurrency) await this.idle(wait);
+      if (wait > 0 || this.inFlight >= config.concurrency) await this.doorbell.wait(wait);
     }
-  }
-
-  private idle(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 
   private launch(message: ClaimedMessage): void {
