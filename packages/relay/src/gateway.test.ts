@@ -264,6 +264,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
         'callbackUrl',
       ],
       [{ to: '13800138000', content: '【测试】hi', ttl: -1 }, 'VALIDATION', 'ttl'],
+      // An expiry beyond what a Date holds answered 202, then 500 on every GET (and on PostgreSQL's bigint).
+      [{ to: '13800138000', content: '【测试】hi', ttl: '99999999999999d' }, 'VALIDATION', 'ttl'],
+      [{ to: '13800138000', content: '【测试】hi', ttl: 1e300 }, 'VALIDATION', 'ttl'],
+      // 100,000 characters were queued: 1,500 billed segments per number.
+      [{ to: '13800138000', content: `【测试】${'长'.repeat(997)}` }, 'VALIDATION', 'content'],
       [{ to: '13800138000', content: '【测试】hi', colour: 'red' }, 'VALIDATION', 'colour'],
       [[1, 2], 'VALIDATION', 'body'],
     ];
@@ -290,8 +295,18 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       content: '【测试】emoji 😀',
     });
     expect(utf8.status).toBe(202);
+    // At the limits: 1,000 characters, and a ttl in fractions of a millisecond (stored whole).
+    const longest = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138000',
+      content: `【测试】${'长'.repeat(996)}`,
+      ttl: 0.0001,
+    });
+    expect(longest.status).toBe(202);
+    const shown = await api(relay, 'GET', `/v1/messages/${longest.body['id']}`);
+    expect(shown.status).toBe(200);
+    expect(Date.parse(shown.body['expiresAt']) - Date.parse(shown.body['createdAt'])).toBe(1);
     const rows = await queuedRows();
-    expect(rows.map((r) => r.id)).toEqual([utf8.body['id']]);
+    expect(rows.map((r) => r.id)).toEqual([utf8.body['id'], longest.body['id']]);
   });
 
   it('an Idempotency-Key answers the same id and sends once; another body under it is a 409', async () => {
@@ -335,6 +350,23 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(platform.sent()[0]!.mobiles).toEqual(['13800138000', '13900139000']);
     expect(sent['taskId']).toBe(platform.sent()[0]!.taskId);
     expect((await queuedRows()).length).toBe(1);
+  });
+
+  it('20 identical POSTs racing with one Idempotency-Key get one id and queue one message', async () => {
+    const relay = await start();
+    const body = { to: '13800138000', content: '【测试】race', metadata: { n: 1 } };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api(relay, 'POST', '/v1/messages', body, { 'idempotency-key': 'race-1' }),
+      ),
+    );
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([202]));
+    const ids = new Set(answers.map((a) => a.body['id']));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
+    expect((await queuedRows()).map((r) => r.id)).toEqual([...ids]);
+    await until(relay, [...ids][0], (m) => m['status'] === 'sent');
+    expect(platform.sent()).toHaveLength(1);
   });
 
   it('tags each report webhook with the message id and metadata, and tracks each number', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type SmsError, buildSendRequest, isSmsError, prepareSend } from '@sms/core';
+import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
 import type { AccountConfig } from '../config.js';
 import { HttpError } from '../http/router.js';
 
@@ -21,6 +21,10 @@ const API_FIELD: Record<string, string> = { mobiles: 'to', sendTime: 'sendAt', i
 const MAX_METADATA_BYTES = 4096;
 /** Numbers per message: one platform request each (comparable platforms cap a send at 100 to 1000). */
 export const MAX_NUMBERS = 1000;
+/** Characters of content (code points, as billed): 15 segments; long-SMS caps run 500 to 1000. */
+export const MAX_CONTENT_LENGTH = 1000;
+/** The longest ttl: a year (beyond it an expiry is no longer a time the stores can hold). */
+const MAX_TTL_MS = 366 * 86_400_000;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** ISO 8601 with a zone; other strings are core's `YYYY-MM-DD HH:mm:ss` (Asia/Shanghai). */
@@ -38,15 +42,18 @@ function fromSmsError(error: SmsError): HttpError {
 
 function ttlOf(value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value * 1000;
+  let ms: number | undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) ms = value * 1000;
   if (typeof value === 'string') {
     const match = DURATION.exec(value.trim());
-    if (match) return Number(match[1]) * UNITS[match[2]!]!;
+    if (match) ms = Number(match[1]) * UNITS[match[2]!]!;
   }
+  // Whole milliseconds (the stores keep integers) and at most a year (a valid date).
+  if (ms !== undefined && ms > 0 && ms <= MAX_TTL_MS) return Math.ceil(ms);
   throw invalid(
     'VALIDATION',
     'ttl',
-    'ttl must be seconds (a number > 0) or a duration like "90s", "10m", "2h"',
+    'ttl must be seconds (a number > 0) or a duration like "90s", "10m", "2h", at most 366 days',
   );
 }
 
@@ -126,6 +133,13 @@ export function parseSendRequest(
       { charset: account.charset, auth: account.auth, now: () => now },
     );
     mobiles = prepared.mobiles;
+    if (contentLength(send.content) > MAX_CONTENT_LENGTH) {
+      throw invalid(
+        'VALIDATION',
+        'content',
+        `content must be at most ${MAX_CONTENT_LENGTH} characters (${contentLength(send.content)} given)`,
+      );
+    }
     if (mobiles.length > MAX_NUMBERS) {
       throw invalid(
         'VALIDATION',
