@@ -1,3 +1,5 @@
+import { MAX_CONTENT_LENGTH } from './request.js';
+
 const VERSION_OF_API = '1.0.0';
 
 const error = {
@@ -5,22 +7,38 @@ const error = {
   required: ['error'],
   properties: {
     error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: {
+      oneOf: [
+        {
           type: 'string',
-          description:
-            "@sms/core's SmsError code (VALIDATION, ...) or the API's own (IDEMPOTENCY_CONFLICT, NOT_FOUND, NOT_RESENDABLE, NOT_FAILABLE)",
+          description: 'The HTTP layer (401, a body that is not JSON or too large) says only this',
         },
-        field: {
-          type: 'string',
-          description: 'The request field at fault (to, content, sendAt, extNo, account, ...)',
-        },
-        message: { type: 'string' },
-      },
+        { $ref: '#/components/schemas/ErrorDetail' },
+      ],
     },
   },
+} as const;
+
+const errorDetail = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: {
+      type: 'string',
+      description:
+        "@sms/core's SmsError code (VALIDATION, ...) or the API's own (IDEMPOTENCY_CONFLICT, NOT_FOUND, NOT_RESENDABLE, NOT_FAILABLE)",
+    },
+    field: {
+      type: 'string',
+      description: 'The request field at fault (to, content, sendAt, extNo, account, ...)',
+    },
+    message: { type: 'string' },
+  },
+} as const;
+
+const accepted = {
+  type: 'object',
+  required: ['id', 'status'],
+  properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/Status' } },
 } as const;
 
 const status = {
@@ -76,20 +94,21 @@ export function openApiDocument() {
           },
           responses: {
             '202': {
-              description: 'Queued (committed to the store). Idempotent-Replayed: true on a repeat',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['id', 'status'],
-                    properties: { id: { type: 'string' }, status },
-                  },
+              description: 'Queued (committed to the store)',
+              headers: {
+                Location: { schema: { type: 'string' }, description: '/v1/messages/{id}' },
+                'Idempotent-Replayed': {
+                  schema: { type: 'string', enum: ['true'] },
+                  description:
+                    'On a repeat of an Idempotency-Key: the message queued the first time',
                 },
               },
+              content: { 'application/json': { schema: accepted } },
             },
             '400': errorResponse('Not JSON, or a bad Idempotency-Key'),
             '401': errorResponse('No or a wrong bearer token'),
             '409': errorResponse('The Idempotency-Key was used with another body'),
+            '413': errorResponse('The body is too large'),
             '422': errorResponse('Invalid: nothing was queued'),
           },
         },
@@ -104,6 +123,7 @@ export function openApiDocument() {
               description: 'The message',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Message' } } },
             },
+            '401': errorResponse('No or a wrong bearer token'),
             '404': errorResponse('No such message'),
           },
         },
@@ -115,7 +135,11 @@ export function openApiDocument() {
             'Operator: queue an unknown, failed or expired message again (it may then reach a number twice)',
           parameters: [idParameter],
           responses: {
-            '200': { description: 'Queued again' },
+            '200': {
+              description: 'Queued again',
+              content: { 'application/json': { schema: accepted } },
+            },
+            '401': errorResponse('No or a wrong bearer token'),
             '404': errorResponse('No such message'),
             '409': errorResponse('Its status does not allow it'),
           },
@@ -135,7 +159,11 @@ export function openApiDocument() {
             },
           },
           responses: {
-            '200': { description: 'Failed' },
+            '200': {
+              description: 'Failed',
+              content: { 'application/json': { schema: accepted } },
+            },
+            '401': errorResponse('No or a wrong bearer token'),
             '404': errorResponse('No such message'),
             '409': errorResponse('Its status does not allow it'),
           },
@@ -148,6 +176,8 @@ export function openApiDocument() {
       },
       schemas: {
         Error: error,
+        ErrorDetail: errorDetail,
+        Status: status,
         SendRequest: {
           type: 'object',
           required: ['to', 'content'],
@@ -161,42 +191,69 @@ export function openApiDocument() {
               description:
                 'Mainland mobile numbers (+86/0086/86 prefixes, spaces and dashes are normalised; duplicates are sent once), an array or a comma list',
             },
-            content: { type: 'string', minLength: 1, description: 'The text, with its 【签名】' },
-            sendAt: {
+            content: {
               type: 'string',
+              minLength: 1,
+              maxLength: MAX_CONTENT_LENGTH,
+              description: 'The text, with its 【签名】 (characters are code points, as billed)',
+            },
+            sendAt: {
+              type: ['string', 'null'],
               description:
                 'Scheduled time: ISO 8601 with a zone, or "YYYY-MM-DD HH:mm:ss" in Asia/Shanghai; sent as the platform\'s sendTime',
             },
             extNo: { type: 'string', pattern: '^\\d{1,10}$' },
             account: {
-              type: 'string',
+              type: ['string', 'null'],
               description: 'A configured account name (default: the first)',
             },
             metadata: {
-              type: 'object',
+              type: ['object', 'null'],
               description:
                 'Anything (JSON, at most 4 KiB): returned as data.metadata on its reports and replies',
             },
             callbackUrl: {
-              type: 'string',
+              type: ['string', 'null'],
               format: 'uri',
+              pattern: '^https?://',
               description:
-                "This message's report and reply webhooks also go here, signed with the gateway's callback secret",
+                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it)",
             },
             ttl: {
               oneOf: [
-                { type: 'number', exclusiveMinimum: 0 },
+                { type: 'number', exclusiveMinimum: 0, maximum: 366 * 86_400 },
                 { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' },
+                { type: 'null' },
               ],
-              description: 'Seconds, or a duration: not sent by then, the message is expired',
+              description:
+                'Seconds, or a duration (at most 366 days): not sent by then, the message is expired',
             },
           },
         },
         Message: {
           type: 'object',
+          required: [
+            'id',
+            'status',
+            'account',
+            'to',
+            'content',
+            'sendAt',
+            'extNo',
+            'metadata',
+            'callbackUrl',
+            'taskId',
+            'attempts',
+            'error',
+            'createdAt',
+            'updatedAt',
+            'sentAt',
+            'expiresAt',
+            'recipients',
+          ],
           properties: {
             id: { type: 'string' },
-            status,
+            status: { $ref: '#/components/schemas/Status' },
             account: { type: 'string' },
             to: { type: 'array', items: { type: 'string' } },
             content: { type: 'string' },
@@ -211,7 +268,11 @@ export function openApiDocument() {
                 { type: 'null' },
                 {
                   type: 'object',
-                  properties: { code: { type: 'string' }, message: { type: 'string' } },
+                  required: ['code', 'message'],
+                  properties: {
+                    code: { type: 'string' },
+                    message: { type: ['string', 'null'] },
+                  },
                 },
               ],
             },
@@ -223,6 +284,7 @@ export function openApiDocument() {
               type: 'array',
               items: {
                 type: 'object',
+                required: ['mobile', 'status', 'code', 'reportedAt', 'updatedAt'],
                 properties: {
                   mobile: { type: 'string' },
                   status: {
