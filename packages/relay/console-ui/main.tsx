@@ -60,7 +60,13 @@ function Login({ onToken, error }: { onToken: (token: string) => void; error: st
       await api(value.trim(), 'overview');
       onToken(value.trim());
     } catch (thrown) {
-      setProblem(thrown instanceof Unauthorized ? 'Wrong token.' : String(thrown));
+      setProblem(
+        thrown instanceof Unauthorized
+          ? 'Wrong token.'
+          : thrown instanceof Error
+            ? thrown.message
+            : String(thrown),
+      );
     } finally {
       setChecking(false);
     }
@@ -685,6 +691,8 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
   const [notice, setNotice] = useState<{ text: string; bad: boolean } | null>(null);
   const [windowName, setWindowName] = useState('15m');
   const [tick, setTick] = useState(0);
+  /** Why the last refresh failed (the relay or its store down): cleared by the next that works. */
+  const [loadError, setLoadError] = useState<string | null>(null);
 
   const fail = useCallback(
     (thrown: unknown) => {
@@ -715,14 +723,22 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
       openMessage
         ? api<ConsoleMessageDetail>(token, `messages/${encodeURIComponent(openMessage)}`)
         : null,
-    ]).then(([o, l, d, m, md]) => {
-      if (!live) return;
-      setOverview(o);
-      setList(l);
-      setDetail(d);
-      setMessages(m);
-      setMessageDetail(md);
-    }, fail);
+    ]).then(
+      ([o, l, d, m, md]) => {
+        if (!live) return;
+        setOverview(o);
+        setList(l);
+        setDetail(d);
+        setMessages(m);
+        setMessageDetail(md);
+        setLoadError(null);
+      },
+      (thrown: unknown) => {
+        if (!live) return;
+        if (thrown instanceof Unauthorized) signOut('The token was refused: sign in again.');
+        else setLoadError(thrown instanceof Error ? thrown.message : String(thrown));
+      },
+    );
     return () => {
       live = false;
     };
@@ -736,7 +752,7 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
     openMessage,
     windowName,
     tick,
-    fail,
+    signOut,
   ]);
 
   const act = (label: string, path: string) => {
@@ -757,7 +773,13 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
     );
   };
 
-  if (!overview) return <p class="hint">Loading…</p>;
+  const loadProblem = loadError && (
+    <p class="notice error" role="alert">
+      Could not refresh: {loadError} (trying again every {REFRESH_MS / 1000} s)
+    </p>
+  );
+  // A first load that fails (the store down, a proxy's 502) says why instead of "Loading…".
+  if (!overview) return loadProblem || <p class="hint">Loading…</p>;
   const now = overview.relay.now;
   return (
     <>
@@ -785,6 +807,7 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
           Sign out
         </button>
       </header>
+      {loadProblem}
       {notice && (
         <p class={notice.bad ? 'notice error' : 'notice'} role="status">
           {notice.text}

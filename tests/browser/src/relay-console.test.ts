@@ -29,6 +29,8 @@ const TOKEN = 'console-token-0123456789abcdef';
 const PASSWORD = 'platform-pass-42';
 const SECRET = generateWebhookSecret();
 const MOBILE = '13800138000';
+/** Where the page keeps the token (sessionStorage). */
+const TOKEN_KEY = 'sms-relay-console-token';
 
 interface Received {
   id: string;
@@ -230,4 +232,65 @@ it('shows a dead event with its attempts, and Replay delivers it once the receiv
   mkdirSync(dirname(DOCS_IMAGE), { recursive: true });
   copyFileSync(shot, DOCS_IMAGE);
   expect(watch.problems).toEqual([]);
+});
+
+it('shows HTML from a reply and a report code as text, never as elements', async () => {
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  // Under the 60 characters the list shows of a reply.
+  const html = '<img src=x onerror=alert(1)><b>b</b><script>x</script>';
+  emulator.injectReply({ account: 'demo', mobile: '13700000001', content: html });
+  emulator.injectReport({
+    account: 'demo',
+    mobile: '13700000002',
+    taskId: '7302',
+    status: 20,
+    errorCode: '<i>MK</i>',
+  });
+  await waitFor(() => receiver.received.length === 6, 'the reply and the report delivered');
+  const reply = page.locator('tr.event', { hasText: '13700000001' });
+  await reply.waitFor();
+  await expect(reply.locator('td').nth(4).textContent()).resolves.toBe(html);
+  await expect(
+    page.locator('tr.event', { hasText: '13700000002' }).locator('td').nth(4).textContent(),
+  ).resolves.toBe('failed · <i>MK</i> · 7302');
+  await reply.getByRole('button', { name: 'Attempts' }).click();
+  const data = page.locator('tr.detail-row .data');
+  await expect.poll(() => data.textContent()).toContain(html);
+  await expect(page.locator('#app img, #app b, #app i, #app script').count()).resolves.toBe(0);
+  expect(dialogs).toEqual([]);
+});
+
+it('forgets the token on Sign out, and a refused token leads back to the login form', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Token').waitFor();
+  await expect(page.evaluate('JSON.stringify(sessionStorage)')).resolves.toBe('{}');
+  expect(await page.content()).not.toContain(TOKEN);
+
+  // A token kept from before (rotated since): the first refusal brings back the form.
+  await page.evaluate(`sessionStorage.setItem('${TOKEN_KEY}', 'an-old-rotated-token-000')`);
+  await page.reload();
+  await page.getByRole('alert').getByText('The token was refused').waitFor();
+  await page.getByLabel('Token').waitFor();
+  await expect(page.evaluate('JSON.stringify(sessionStorage)')).resolves.toBe('{}');
+});
+
+it('says why the console could not load (not "Loading…" forever), and shows it once it can', async () => {
+  await page.evaluate(`sessionStorage.setItem('${TOKEN_KEY}', '${TOKEN}')`);
+  // The store down: the console API answers 500 with its error.
+  await page.route('**/api/console/overview*', (route) =>
+    route.fulfill({
+      status: 500,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: 'the store is unreachable' }),
+    }),
+  );
+  await page.reload();
+  await page.getByRole('alert').getByText('the store is unreachable').waitFor();
+  await page.unroute('**/api/console/overview*');
+  await page.getByRole('heading', { name: 'Targets' }).waitFor();
+  await expect(page.getByRole('alert').count()).resolves.toBe(0);
 });
