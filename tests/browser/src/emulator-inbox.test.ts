@@ -179,6 +179,52 @@ it('shows accounts with balance and pay type (password masked) and switches faul
   }
 });
 
+it('shows HTML in a message and in a reply typed on the page as text, never as elements', async () => {
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  const html = '【示例】<img src=x onerror="alert(1)"><b>bold</b><script>alert(2)</script>';
+  await client.send({ mobiles: '13700000000', content: html });
+  const sent = bubble('<b>bold</b>');
+  await sent.waitFor();
+  await expect(sent.locator('.content').textContent()).resolves.toBe(html);
+
+  const typed = '<img src=y onerror="alert(3)"><i>hi</i>';
+  await page.getByRole('textbox', { name: 'Reply to 13700000000' }).fill(typed);
+  await page
+    .getByRole('region', { name: 'Conversation with 13700000000' })
+    .getByRole('button', { name: 'Send reply', exact: true })
+    .click();
+  const reply = page.locator('article', { hasText: '<i>hi</i>' });
+  await expect.poll(() => reply.locator('.content').textContent()).toBe(typed);
+  await expect(page.locator('main img, main b, main i, main script').count()).resolves.toBe(0);
+  expect(dialogs).toEqual([]);
+  // The platform hands the reply out as typed.
+  await expect(client.fetchReplies()).resolves.toEqual([
+    expect.objectContaining({ mobile: '13700000000', content: typed }),
+  ]);
+});
+
+it('puts the conversation with the newest message or reply first, oldest message at its top', async () => {
+  const order = () => page.locator('.conversation h2').allTextContents();
+  // The reply just typed is the newest; 13800138000's reply came after 13900000000's messages.
+  await expect(order()).resolves.toEqual(['13700000000', '13800138000', '13900000000']);
+
+  // A new message to the number written to longest ago brings it to the top.
+  await client.send({ mobiles: '13900000000', content: '【示例】又一条' });
+  await expect.poll(order).toEqual(['13900000000', '13700000000', '13800138000']);
+  const thread = page.getByRole('region', { name: 'Conversation with 13900000000' });
+  const contents = await thread.locator('.content').allTextContents();
+  expect(contents.at(-1)).toBe('【示例】又一条');
+  expect(contents.indexOf('【示例】您的订单已发货')).toBe(0);
+
+  // So does a reply from that number, arriving through the platform.
+  emulator.injectReply({ account: 'demo', mobile: '13800138000', content: '再见' });
+  await expect.poll(order).toEqual(['13800138000', '13900000000', '13700000000']);
+});
+
 it('loads nothing from elsewhere and logs no errors', () => {
   expect(watch.problems).toEqual([]);
 });
