@@ -369,6 +369,26 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(platform.sent()).toHaveLength(1);
   });
 
+  it('ratePerSecond holds at the platform: at most that many sends in any second', async () => {
+    const relay = await start(
+      config({ gateway: { idleMs: 20, retryDelayMs: 50, callbackSecret, ratePerSecond: 5 } }),
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      const answer = await api(relay, 'POST', '/v1/messages', {
+        to: `1370000${String(i).padStart(4, '0')}`,
+        content: '【测试】rate',
+      });
+      ids.push(answer.body['id']);
+    }
+    await waitFor(() => platform.sent().length === 14, 10_000, '14 sends');
+    // The platform's own clock: when each send arrived.
+    const at = platform.sent().map((m) => m.deliverAt.getTime());
+    const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 950).length));
+    expect(busiest).toBeLessThanOrEqual(5);
+    expect(Math.max(...at) - Math.min(...at)).toBeGreaterThanOrEqual(1900);
+  });
+
   it('tags each report webhook with the message id and metadata, and tracks each number', async () => {
     const relay = await start();
     const { body } = await api(relay, 'POST', '/v1/messages', {

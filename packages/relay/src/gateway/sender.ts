@@ -41,28 +41,35 @@ export interface SenderOptions {
   onOutcome?: (account: string, outcome: SendOutcome['kind']) => void;
 }
 
-/** A token bucket per account: `rate` sends a second, bursts of up to one second's worth. */
-class Bucket {
-  private tokens: number;
-  private at = Date.now();
-  constructor(private readonly rate: number) {
-    this.tokens = Math.max(1, rate);
+/**
+ * A sliding window per account: at most `rate` sends in any second (for a rate below 1, one
+ * send per `1 / rate` s). A token bucket let a full bucket and its refill through together,
+ * up to twice the rate in one second, which a platform's own per-second limit refuses.
+ */
+export class RateWindow {
+  private readonly capacity: number;
+  private readonly windowMs: number;
+  /** When each of the last (at most `capacity`) sends was started, oldest first. */
+  private readonly starts: number[] = [];
+  constructor(rate: number) {
+    this.capacity = Math.max(1, Math.floor(rate));
+    this.windowMs = (this.capacity / rate) * 1000;
   }
-  available(): number {
-    const now = Date.now();
-    this.tokens = Math.min(
-      Math.max(1, this.rate),
-      this.tokens + ((now - this.at) / 1000) * this.rate,
-    );
-    this.at = now;
-    return Math.floor(this.tokens);
+  private trim(now: number): void {
+    while (this.starts.length > 0 && this.starts[0]! <= now - this.windowMs) this.starts.shift();
   }
-  take(n: number): void {
-    this.tokens -= n;
+  available(now: number = Date.now()): number {
+    this.trim(now);
+    return this.capacity - this.starts.length;
   }
-  /** Milliseconds until one more token. */
-  wait(): number {
-    return Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+  take(n: number, now: number = Date.now()): void {
+    for (let i = 0; i < n; i++) this.starts.push(now);
+  }
+  /** Milliseconds until one more send may start. */
+  wait(now: number = Date.now()): number {
+    this.trim(now);
+    if (this.starts.length < this.capacity) return 1;
+    return Math.max(1, Math.ceil(this.starts[0]! + this.windowMs - now));
   }
 }
 
@@ -74,7 +81,7 @@ class Bucket {
  */
 export class GatewaySender {
   private readonly clients = new Map<string, SmsClient>();
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly windows = new Map<string, RateWindow>();
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
@@ -99,7 +106,7 @@ export class GatewaySender {
           retry: false,
         }),
       );
-      this.buckets.set(account.name, new Bucket(options.config.ratePerSecond));
+      this.windows.set(account.name, new RateWindow(options.config.ratePerSecond));
     }
   }
 
@@ -150,10 +157,10 @@ export class GatewaySender {
         for (const account of accounts) {
           const free = config.concurrency - this.inFlight;
           if (free <= 0 || !this.running) break;
-          const bucket = this.buckets.get(account.name)!;
-          const limit = Math.min(free, bucket.available());
+          const limiter = this.windows.get(account.name)!;
+          const limit = Math.min(free, limiter.available());
           if (limit <= 0) {
-            wait = Math.min(wait, bucket.wait());
+            wait = Math.min(wait, limiter.wait());
             continue;
           }
           const claimed = await messages.claim({
@@ -162,7 +169,7 @@ export class GatewaySender {
             now: Date.now(),
             leaseMs: config.leaseMs,
           });
-          bucket.take(claimed.length);
+          limiter.take(claimed.length);
           for (const message of claimed) this.launch(message);
           if (claimed.length === limit) wait = 0;
         }
