@@ -283,6 +283,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
         field: answer.body['error']?.field,
       }).toEqual({ body, status: 422, code, field });
     }
+    // Metadata 50,000 levels deep (100 kB) overflowed the stack: a 500.
+    const deep = await fetch(`${relay.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: `{"to":"13800138000","content":"【测试】hi","metadata":{"a":${'['.repeat(50_000)}${']'.repeat(50_000)}}}`,
+    });
+    expect(deep.status).toBe(422);
+    expect(((await deep.json()) as Json)['error']).toMatchObject({ field: 'metadata' });
     const notJson = await fetch(`${relay.url}/v1/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}` },

@@ -19,6 +19,8 @@ export interface SendRequest {
 /** The request's fields, as the API names them (core names some differently). */
 const API_FIELD: Record<string, string> = { mobiles: 'to', sendTime: 'sendAt', input: 'body' };
 const MAX_METADATA_BYTES = 4096;
+/** Nesting of metadata: deeper JSON overflowed the stack of the canonical form (a 500). */
+const MAX_METADATA_DEPTH = 32;
 /** Numbers per message: one platform request each (comparable platforms cap a send at 100 to 1000). */
 export const MAX_NUMBERS = 1000;
 /** Characters of content (code points, as billed): 15 segments; long-SMS caps run 500 to 1000. */
@@ -55,6 +57,13 @@ function ttlOf(value: unknown): number | null {
     'ttl',
     'ttl must be seconds (a number > 0) or a duration like "90s", "10m", "2h", at most 366 days',
   );
+}
+
+/** True when `value` nests no deeper than `max` arrays and objects (stops looking past it). */
+function nestsWithin(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (max === 0) return false;
+  return Object.values(value).every((item) => nestsWithin(item, max - 1));
 }
 
 /** Keys sorted at every level, so `{a,b}` and `{b,a}` are the same request. */
@@ -163,6 +172,13 @@ export function parseSendRequest(
     const value = input['metadata'];
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw invalid('VALIDATION', 'metadata', 'metadata must be a JSON object');
+    }
+    if (!nestsWithin(value, MAX_METADATA_DEPTH)) {
+      throw invalid(
+        'VALIDATION',
+        'metadata',
+        `metadata must nest at most ${MAX_METADATA_DEPTH} levels deep`,
+      );
     }
     metadata = JSON.stringify(canonical(value));
     if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES) {
