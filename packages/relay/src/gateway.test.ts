@@ -7,7 +7,8 @@ import { type Emulator, startEmulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Relay, createRelay } from './relay.js';
+import { parseConfig } from './config.js';
+import { type Relay, createRelay, secretsOf } from './relay.js';
 import { runCli } from './test-utils/cli.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
 import { PASSWORD, TEST_DATABASE_URL, memoryLogger, secret, tempDir } from './test-utils/setup.js';
@@ -358,6 +359,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(platform.sent()[0]!.mobiles).toEqual(['13800138000', '13900139000']);
     expect(sent['taskId']).toBe(platform.sent()[0]!.taskId);
     expect((await queuedRows()).length).toBe(1);
+  });
+
+  it('redacts gateway.callbackSecret from the logs like every other secret', () => {
+    // It was missing from the redaction list: a line quoting it went out as typed.
+    const secrets = secretsOf(parseConfig(config()));
+    expect(secrets).toContain(callbackSecret);
+    expect(secrets).toContain(callbackSecret.slice('whsec_'.length));
   });
 
   it('20 identical POSTs racing with one Idempotency-Key get one id and queue one message', async () => {

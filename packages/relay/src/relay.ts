@@ -70,7 +70,10 @@ export function secretsOf(config: RelayConfig): string[] {
   const values = [
     ...config.accounts.map((a) => a.password),
     // A signing key is as secret without its whsec_ prefix.
-    ...config.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)])),
+    ...config.targets
+      .flatMap((t) => t.secrets)
+      .concat(config.gateway.callbackSecret ?? [])
+      .flatMap((s) => [s, s.slice('whsec_'.length)]),
   ];
   // A token in a webhook or platform URL (`?token=...`) authenticates as a password would.
   // Short values (`v=2`, `format=json`) are settings, and masking them would garble logs.
