@@ -48,3 +48,18 @@ it('reconnects after the emulator restarts and shows what the new process is sen
   await page.locator('article', { hasText: '重启之后' }).waitFor();
   expect(navigations).toEqual([]);
 });
+
+it('connects again after an HTTP error on its event stream (a proxy answering 502 meanwhile)', async () => {
+  // A browser retries a dropped stream by itself, but gives up for good after an HTTP error.
+  let refused = 0;
+  await page.route('**/__emulator/events', (route) => {
+    if (refused >= 2) return route.continue();
+    refused += 1;
+    return route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad Gateway' });
+  });
+  await page.goto(`${emulator.url}/`);
+  const connection = page.locator('.connection');
+  await expect.poll(() => connection.textContent(), { timeout: 10_000 }).toBe('live');
+  expect(refused).toBe(2);
+  await page.locator('article', { hasText: '重启之后' }).waitFor();
+});

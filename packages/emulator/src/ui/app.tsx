@@ -80,13 +80,27 @@ function App() {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    const source = new EventSource('/__emulator/events');
-    source.addEventListener('snapshot', (event) => {
-      setSnapshot(JSON.parse((event as MessageEvent<string>).data) as Snapshot);
-      setConnection('live');
-    });
-    source.onerror = () => setConnection('reconnecting');
-    return () => source.close();
+    let source: EventSource | undefined;
+    let retry: number | undefined;
+    const connect = () => {
+      const current = new EventSource('/__emulator/events');
+      source = current;
+      current.addEventListener('snapshot', (event) => {
+        setSnapshot(JSON.parse((event as MessageEvent<string>).data) as Snapshot);
+        setConnection('live');
+      });
+      current.onerror = () => {
+        setConnection('reconnecting');
+        // The browser retries a dropped stream by itself but gives up for good after an
+        // HTTP error (a proxy's 502 while the emulator restarts): start a new one then.
+        if (current.readyState === EventSource.CLOSED) retry = window.setTimeout(connect, 2000);
+      };
+    };
+    connect();
+    return () => {
+      window.clearTimeout(retry);
+      source?.close();
+    };
   }, []);
 
   const run: Run = async (action) => {
