@@ -350,6 +350,15 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     );
     expect(conflict.status).toBe(409);
     expect(conflict.body['error'].code).toBe('IDEMPOTENCY_CONFLICT');
+    // Keys are one namespace per store: the same key and body on another account is a conflict.
+    const otherAccount = await api(
+      relay,
+      'POST',
+      '/v1/messages',
+      { ...body, account: 'gbk' },
+      { 'idempotency-key': 'order-42' },
+    );
+    expect(otherAccount.status).toBe(409);
     const sent = await until(relay, first.body['id'], (m) => m['status'] === 'sent');
     // A repeat after the send answers the same id again and still sends nothing.
     const late = await api(relay, 'POST', '/v1/messages', body, { 'idempotency-key': 'order-42' });
