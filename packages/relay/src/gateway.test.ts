@@ -414,6 +414,35 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(Math.max(...at) - Math.min(...at)).toBeGreaterThanOrEqual(1900);
   });
 
+  it('shares the send slots between accounts: a backlog on one does not hold the other back', async () => {
+    const relay = await start(
+      config({ gateway: { idleMs: 20, retryDelayMs: 50, callbackSecret, concurrency: 2 } }),
+    );
+    // A slow platform: every send takes 150 ms, so the slots are the bottleneck.
+    platform.setFault({ type: 'latency', ms: 150, action: 'send' });
+    try {
+      for (let i = 0; i < 12; i++) {
+        await api(relay, 'POST', '/v1/messages', {
+          to: `1370000${String(i).padStart(4, '0')}`,
+          content: '【测试】backlog',
+        });
+      }
+      for (let i = 0; i < 2; i++) {
+        await api(relay, 'POST', '/v1/messages', {
+          to: `1360000${String(i).padStart(4, '0')}`,
+          content: '【测试】other account',
+          account: 'gbk',
+        });
+      }
+      await waitFor(() => platform.sent().length === 14, 10_000, '14 sends');
+    } finally {
+      platform.setFault(null);
+    }
+    // The platform's order: the second account's two went out among the first half, not last.
+    const order = platform.sent().map((m) => m.account);
+    expect(order.lastIndexOf('gbk')).toBeLessThan(8);
+  });
+
   it('tags each report webhook with the message id and metadata, and tracks each number', async () => {
     const relay = await start();
     const { body } = await api(relay, 'POST', '/v1/messages', {

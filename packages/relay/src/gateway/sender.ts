@@ -88,6 +88,8 @@ export class GatewaySender {
   private readonly inFlightDone = new Set<Promise<void>>();
   private readonly doorbell = new Doorbell();
   private lastSweep = 0;
+  /** Which account a claiming pass starts at (round robin). */
+  private turn = 0;
 
   constructor(private readonly options: SenderOptions) {
     for (const account of options.accounts) {
@@ -154,11 +156,17 @@ export class GatewaySender {
           this.lastSweep = now;
           await this.sweep(now);
         }
-        for (const account of accounts) {
+        // Each pass starts at the next account and gives each at most its share of the free
+        // slots: the first account in a fixed order took them all, and a backlog there held
+        // every other account back until it was drained.
+        const start = this.turn++ % accounts.length;
+        const order = [...accounts.slice(start), ...accounts.slice(0, start)];
+        for (const [i, account] of order.entries()) {
           const free = config.concurrency - this.inFlight;
           if (free <= 0 || !this.running) break;
           const limiter = this.windows.get(account.name)!;
-          const limit = Math.min(free, limiter.available());
+          const share = Math.ceil(free / (order.length - i));
+          const limit = Math.min(share, limiter.available());
           if (limit <= 0) {
             wait = Math.min(wait, limiter.wait());
             continue;
