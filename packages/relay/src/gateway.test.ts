@@ -370,6 +370,26 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect((await queuedRows()).length).toBe(1);
   });
 
+  it('a retry with the same key and body answers the same id after a restart with another default ttl', async () => {
+    const first = config({ gateway: { idleMs: 20, retryDelayMs: 50, callbackSecret, ttl: '1h' } });
+    const before = await start(first);
+    const body = { to: '13800138000', content: '【测试】ttl default' };
+    const a = await api(before, 'POST', '/v1/messages', body, { 'idempotency-key': 'ttl-1' });
+    await before.stop();
+    const after = await start({ ...first, gateway: { ...first.gateway, ttl: '2h' } });
+    const b = await api(after, 'POST', '/v1/messages', body, { 'idempotency-key': 'ttl-1' });
+    expect({ status: b.status, id: b.body['id'] }).toEqual({ status: 202, id: a.body['id'] });
+    // An explicit ttl is part of the request: another one is a conflict.
+    const c = await api(
+      after,
+      'POST',
+      '/v1/messages',
+      { ...body, ttl: '5m' },
+      { 'idempotency-key': 'ttl-1' },
+    );
+    expect(c.status).toBe(409);
+  });
+
   it('redacts gateway.callbackSecret from the logs like every other secret', () => {
     // It was missing from the redaction list: a line quoting it went out as typed.
     const secrets = secretsOf(parseConfig(config()));

@@ -175,10 +175,11 @@ export function createGateway(context: RelayContext): Gateway {
         }
         const body = await jsonBody(request);
         const now = Date.now();
-        const parsed = parseSendRequest(body, config.accounts, {
-          ttlMs: config.gateway.ttl ?? null,
-        });
+        // The request as the client wrote it: a default ttl changed between a first POST and
+        // its retry (a restart with a new config) does not make the same body another request.
+        const parsed = parseSendRequest(body, config.accounts, { ttlMs: null });
         const hash = requestHash(parsed);
+        const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
         const { message, created } = await messages().enqueue({
           id: newMessageId(now),
           idempotencyKey: key ?? null,
@@ -190,7 +191,7 @@ export function createGateway(context: RelayContext): Gateway {
           extNo: parsed.extNo,
           metadata: parsed.metadata,
           callbackUrl: parsed.callbackUrl,
-          expiresAt: parsed.ttlMs === null ? null : now + parsed.ttlMs,
+          expiresAt: ttlMs === null ? null : now + ttlMs,
           now,
         });
         if (!created && message.requestHash !== hash) {
