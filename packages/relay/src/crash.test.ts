@@ -317,7 +317,7 @@ for (const [storeIndex, store] of STORES.entries()) {
 }
 
 for (const store of STORES) {
-  it(`${store}: SIGKILL at random moments while reports flow: every record handed out arrives, under one webhook id`, {
+  it(`${store}: SIGKILL at random moments while reports flow: every record handed out arrives, under one webhook id (an answer killed inside the 5 ms window excepted, and only that answer)`, {
     timeout: 120_000,
   }, async () => {
     const r = await rig(store);
@@ -367,15 +367,23 @@ for (const store of STORES) {
       const lastAnswer = r.proxy.answers.findLast(
         (a) => a.epoch === epoch && a.records > 0 && a.writtenAt !== null,
       );
+      const sinceAnswer =
+        killedAt !== undefined && lastAnswer?.writtenAt != null
+          ? killedAt - lastAnswer.writtenAt
+          : undefined;
+      // The remaining window (docs/relay.md, measured alone by the aimed test above): a kill
+      // within UNREAD_MS of an answer may land before the pull thread read its bytes. Then
+      // that answer, and nothing else, may be lost.
+      const lastKeys = new Set(lastAnswer ? recordKeys(lastAnswer.text) : []);
+      const inWindow = sinceAnswer !== undefined && sinceAnswer < UNREAD_MS;
+      const excused = inWindow ? lost.filter((key) => lastKeys.has(key)).length : 0;
       return {
         kill: epoch < r.proxy.kills ? String(epoch + 1) : 'none (last relay)',
-        'last answer → kill (ms)':
-          killedAt !== undefined && lastAnswer?.writtenAt != null
-            ? (killedAt - lastAnswer.writtenAt).toFixed(2)
-            : '-',
+        'last answer → kill (ms)': sinceAnswer === undefined ? '-' : sinceAnswer.toFixed(2),
         'handed out': handed.length,
         arrived: handed.length - lost.length,
         lost: lost.length,
+        'of it in the window': excused,
       };
     });
     const verified = r.rx.verified();
@@ -386,15 +394,26 @@ for (const store of STORES) {
       `random SIGKILLs, ${store}: ${r.proxy.kills} kills, ${injected.size} records injected ` +
         `(${REPORTS} reports, ${REPLIES} replies)\n${table(perKill)}\n` +
         `total: ${perKill.reduce((n, k) => n + k['handed out'], 0)} handed out, ` +
-        `${perKill.reduce((n, k) => n + k.lost, 0)} lost; ` +
+        `${perKill.reduce((n, k) => n + k.lost, 0)} lost ` +
+        `(${perKill.reduce((n, k) => n + k['of it in the window'], 0)} of them the last answer ` +
+        `before a kill inside the ${UNREAD_MS} ms window); ` +
         `${answeredToDead.size} answered to an already dead relay (no client can keep those); ` +
         `${verified.length} deliveries, ${verified.length - ids.size} redeliveries under the same id, ` +
         `${differentIds.length} records under two or more ids`,
     );
 
     expect(r.rx.received.filter((rec) => rec.event === null)).toEqual([]);
-    expect(perKill.filter((k) => k.lost > 0)).toEqual([]);
-    expect(missing).toEqual([]);
+    expect(perKill.filter((k) => k.lost > k['of it in the window'])).toEqual([]);
+    const excused = new Set(
+      perKill.flatMap((k, epoch) => {
+        if (k['of it in the window'] === 0) return [];
+        const last = r.proxy.answers.findLast(
+          (a) => a.epoch === epoch && a.records > 0 && a.writtenAt !== null,
+        );
+        return last ? recordKeys(last.text) : [];
+      }),
+    );
+    expect(missing.filter((key) => !excused.has(key))).toEqual([]);
     expect(differentIds.map(([key, keyIds]) => ({ key, ids: [...keyIds] }))).toEqual([]);
     // A clean SIGTERM exits 0 after finishing in-flight work.
     expect(await relay.kill('SIGTERM')).toBe(0);
