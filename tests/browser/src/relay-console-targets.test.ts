@@ -92,7 +92,8 @@ it('enables a target its receiver disabled, then replays all its dead deliveries
   emulator.injectReply({ account: 'demo', mobile: '13800138002', content: 'second' });
   await card.getByRole('button', { name: 'Enable' }).click();
   await page.getByText('Enable app: done.').waitFor();
-  await expect(card.getByText(/^disabled/).count()).resolves.toBe(0);
+  // The page reloads its overview after the action; the card follows within a refresh.
+  await expect.poll(() => card.getByText(/^disabled/).count(), { timeout: 10_000 }).toBe(0);
   await expect
     .poll(() => card.locator('.counts').textContent(), { timeout: 10_000 })
     .toMatch(/dead2/);
