@@ -1,3 +1,7 @@
+import { defineConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.ts';
 
-export default sharedConfig;
+export default defineConfig({
+  ...sharedConfig,
+  test: { ...sharedConfig.test, globalSetup: ['./src/global-setup.ts'] },
+});
