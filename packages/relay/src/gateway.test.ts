@@ -429,9 +429,12 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     await waitFor(() => platform.sent().length === 14, 10_000, '14 sends');
     // The platform's own clock: when each send arrived.
     const at = platform.sent().map((m) => m.deliverAt.getTime());
-    const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 950).length));
+    // 800 ms, not 1000: a send delayed on its way (a loaded machine) may arrive up to 200 ms
+    // after the limiter let it start. Unlimited, all 14 arrive within ~100 ms; a limiter that
+    // lets a second's allowance and its refill through together puts 9 in 800 ms.
+    const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 800).length));
     expect(busiest).toBeLessThanOrEqual(5);
-    expect(Math.max(...at) - Math.min(...at)).toBeGreaterThanOrEqual(1900);
+    expect(Math.max(...at) - Math.min(...at)).toBeGreaterThanOrEqual(1800);
   });
 
   it('shares the send slots between accounts: a backlog on one does not hold the other back', {
