@@ -104,6 +104,13 @@ it('two replicas on PostgreSQL: both deliver, none twice, and the poller SIGKILL
     expect((await pollers()).filter(Boolean)).toHaveLength(1);
     await sleep(50);
   }
+  // Both replicas deliver what the one poller stores (on a loaded machine the second one's
+  // first claim can take a while: wait for it, so the kill below always lands on both at work).
+  await waitFor(
+    () => holder.rx.verified().length > 0 && survivor.rx.verified().length > 0,
+    10_000,
+    'both replicas delivering',
+  );
   // No gate, no waiting for a quiet moment: the poller dies wherever it is, mid-pull,
   // mid-commit or mid-delivery.
   await sleep(randomInt(0, 1500));
