@@ -159,7 +159,9 @@ export class GatewaySender {
         // Each pass starts at the next account and gives each at most its share of the free
         // slots: the first account in a fixed order took them all, and a backlog there held
         // every other account back until it was drained.
-        const start = this.turn++ % accounts.length;
+        // The turn moves past an account when it is served, not with every pass: a pass finding
+        // one free slot gives it to the next account in line, never by chance to the same one.
+        const start = this.turn % accounts.length;
         const order = [...accounts.slice(start), ...accounts.slice(0, start)];
         for (const [i, account] of order.entries()) {
           const free = config.concurrency - this.inFlight;
@@ -178,6 +180,7 @@ export class GatewaySender {
             leaseMs: config.leaseMs,
           });
           limiter.take(claimed.length);
+          if (claimed.length > 0) this.turn = (start + i + 1) % accounts.length;
           for (const message of claimed) this.launch(message);
           if (claimed.length === limit) wait = 0;
         }
