@@ -1,3 +1,3 @@
-import { sharedConfig } from '../../vitest.shared.ts';
+import { CURRENT_NEST_MAJOR, nestMajorConfig } from './vitest.nest-major.ts';
 
-export default sharedConfig;
+export default nestMajorConfig(CURRENT_NEST_MAJOR);

@@ -1,0 +1,3 @@
+import { nestMajorConfig } from './vitest.nest-major.ts';
+
+export default nestMajorConfig(11);
