@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startEmulator } from './emulator.js';
+import { DEFAULT_ACCOUNT } from './platform.js';
 import type { AccountConfig, EmulatorOptions, PayType } from './types.js';
 
 const USAGE = `Usage: sms-emulator [options]
@@ -148,15 +149,13 @@ async function main(): Promise<void> {
   const balance = number(flags.balance as string | undefined, '--balance');
   const accounts = (flags.account as string[] | undefined) ?? [];
   options.accounts = [
-    ...options.accounts,
+    ...(options.accounts ?? []),
     ...accounts.map((value) => parseAccountFlag(value, balance, payType)),
   ];
   if (options.accounts.length === 0) {
     options.accounts.push({
-      userId: '12',
-      account: 'demo',
-      password: 'secret',
-      balance: balance ?? 1000,
+      ...DEFAULT_ACCOUNT,
+      ...(balance === undefined ? {} : { balance }),
       ...(payType ? { payType } : {}),
     });
   }

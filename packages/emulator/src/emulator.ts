@@ -114,16 +114,50 @@ function contentTypeOf(endpoint: Endpoint): string {
   return endpoint.charset === 'gbk' ? 'text/xml; charset=gb2312' : 'text/xml; charset=utf-8';
 }
 
+function notFound(res: ServerResponse): void {
+  const page = Buffer.from(notFoundPage(), 'utf8');
+  res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': page.length });
+  res.end(page);
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/**
+ * The path and query of a request target. Besides the origin form (`/sms.aspx?…`), a server
+ * must accept the absolute form (`http://host:8888/sms.aspx?…`, RFC 9112 §3.2.2): what a
+ * client sends to the emulator set as its HTTP proxy. `null` for anything else.
+ */
+function pathAndQuery(target: string): { path: string; query: string; absolute: boolean } | null {
+  let absolute = false;
+  if (!target.startsWith('/')) {
+    if (!/^https?:\/\//i.test(target)) return null;
+    try {
+      const url = new URL(target);
+      target = `${url.pathname}${url.search}`;
+      absolute = true;
+    } catch {
+      return null;
+    }
+  }
+  const mark = target.indexOf('?');
+  return mark === -1
+    ? { path: target, query: '', absolute }
+    : { path: target.slice(0, mark), query: target.slice(mark + 1), absolute };
+}
+
 /** Starts the platform on `host:port` and resolves once it listens. */
-export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
-  if (!options || !Array.isArray(options.accounts)) {
-    throw new TypeError('[sms] [emulator] startEmulator needs { accounts: [...] }');
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('[sms] [emulator] startEmulator takes an options object or nothing');
+  }
+  if (options.accounts !== undefined && !Array.isArray(options.accounts)) {
+    throw new TypeError(
+      '[sms] [emulator] accounts must be an array of { userId, account, password }',
+    );
   }
   const platform = new Platform(options);
   let fault: Fault | null = null;
@@ -301,10 +335,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = req.url ?? '/';
-    const mark = target.indexOf('?');
-    const path = mark === -1 ? target : target.slice(0, mark);
-    const query = mark === -1 ? '' : target.slice(mark + 1);
+    const target = pathAndQuery(req.url ?? '/') ?? { path: '', query: '', absolute: false };
+    const { path, query } = target;
+    // The inbox and the control API answer only their own origin (their Host check guards
+    // against DNS rebinding), so only the platform's endpoints take the proxy's absolute form.
+    if (target.absolute && !ENDPOINTS[path.toLowerCase()]) {
+      notFound(res);
+      return;
+    }
     if (path.startsWith(CONTROL_PREFIX)) {
       await handleControl(req, res, path.slice(CONTROL_PREFIX.length), query, emulator, {
         getQuirks: () => ({ ...quirks }),
@@ -330,12 +368,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     const endpoint = ENDPOINTS[path.toLowerCase()];
     if (!endpoint) {
-      const page = Buffer.from(notFoundPage(), 'utf8');
-      res.writeHead(404, {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Length': page.length,
-      });
-      res.end(page);
+      notFound(res);
       return;
     }
     await handlePlatform(req, res, endpoint, path, query);

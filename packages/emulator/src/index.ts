@@ -1,5 +1,6 @@
 export { startEmulator } from './emulator.js';
 export {
+  DEFAULT_ACCOUNT,
   DEFAULT_KEYWORDS,
   DEFAULT_SQL_INJECTION_PATTERNS,
   DEFAULT_STATUS_NUM,

@@ -54,6 +54,14 @@ export const DEFAULT_SQL_INJECTION_PATTERNS: readonly RegExp[] = [
 ];
 
 export const DEFAULT_STATUS_NUM = 4000;
+
+/** The account a platform has when none is given: the one every guide uses. */
+export const DEFAULT_ACCOUNT: Readonly<AccountConfig> = Object.freeze({
+  userId: '12',
+  account: 'demo',
+  password: 'secret',
+  balance: 1000,
+});
 const DEFAULT_BALANCE = 1000;
 const DEFAULT_FIRST_TASK_ID = '9007199254740993';
 const MAX_TIMER_MS = 2_147_483_647;
@@ -210,7 +218,7 @@ export class Platform {
   reset(): void {
     this.clearJobs();
     this.accountsByName = new Map();
-    for (const config of this.options.accounts ?? []) {
+    for (const config of this.options.accounts ?? [DEFAULT_ACCOUNT]) {
       this.accountsByName.set(String(config.account), toAccount(config));
     }
     this.messages = [];

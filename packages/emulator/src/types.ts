@@ -100,8 +100,8 @@ export interface EmulatorOptions {
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** The platform's accounts. */
-  accounts: AccountConfig[];
+  /** The platform's accounts. Default: `[DEFAULT_ACCOUNT]` (userId `12`, account `demo`, password `secret`, 1000 points). */
+  accounts?: AccountConfig[];
   /** Blocked words (case-insensitive substrings). Default `['赌博', '六合彩', '代开发票']`. */
   keywords?: string[];
   /**
