@@ -133,7 +133,7 @@ describe('sms send --csv', () => {
     const invalid = await run(['send', '--csv', csv, '--content', '【Acme】Hi {name}']);
     expect(invalid.code).toBe(2);
     // The file's line (12345 is on line 3), not the data row's number.
-    expect(invalid.stderr).toContain('line 3: "12345"');
+    expect(invalid.stderr).toContain('12345 (line 3)');
     expect(platform.emulator.requests()).toHaveLength(0);
   });
 
@@ -144,8 +144,115 @@ describe('sms send --csv', () => {
     );
     const result = await run(['send', '--csv', csv, '--content', '【Acme】Hi {note}']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('line 4: "12345"');
+    expect(result.stderr).toContain('12345 (line 4)');
     expect(platform.emulator.requests()).toHaveLength(0);
+  });
+
+  describe('invalid numbers after a quoted two-line field (CSV record 3 is file line 4)', () => {
+    // The issue's file: `12345` is the third record but sits on the file's fourth line.
+    const text = 'mobile,name\n13800138000,"two\nlines"\n12345,bob\n';
+    const stop =
+      '1 invalid number(s): a real send would stop here (--skip-invalid sends to the others).\n';
+
+    /** Every line ends with a newline and none is printed twice. */
+    function eachLineOnce(stream: string): string[] {
+      expect(stream.endsWith('\n')).toBe(true);
+      const lines = stream.slice(0, -1).split('\n');
+      expect(lines.filter((line, i) => lines.indexOf(line) !== i)).toEqual([]);
+      return lines;
+    }
+
+    it('dry-run names the file line on screen; each message once, on its own line (human)', async () => {
+      const csv = await csvFile('issue-22.csv', text);
+      const result = await run([
+        'send',
+        '--csv',
+        csv,
+        '--content',
+        '【测试】hi {name}',
+        '--dry-run',
+      ]);
+      expect(result.code).toBe(2);
+      const lines = eachLineOnce(result.stdout);
+      expect(lines).toContain('numbers    1, 1 invalid');
+      expect(lines).toContain('invalid    12345 (line 4)');
+      expect(result.stdout).not.toContain('line 3');
+      expect(result.stderr).toBe(stop);
+      expect(platform.emulator.requests()).toHaveLength(0);
+    });
+
+    it('dry-run --json: one document on stdout (ok false, exit 2, the line), the note once on stderr', async () => {
+      const csv = await csvFile('issue-22-json.csv', text);
+      const result = await run([
+        'send',
+        '--json',
+        '--csv',
+        csv,
+        '--content',
+        '【测试】hi {name}',
+        '--dry-run',
+      ]);
+      expect(result.code).toBe(2);
+      expect(eachLineOnce(result.stdout)).toHaveLength(1);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        ok: false,
+        exitCode: 2,
+        dryRun: true,
+        numbers: 1,
+        invalid: [{ line: 4, value: '12345' }],
+      });
+      expect(result.stderr).toBe(stop);
+    });
+
+    it('many invalid numbers: the first few with their lines and a count, in the dry run and the refusal', async () => {
+      const csv = await csvFile(
+        'issue-22-many.csv',
+        `${text}1,a\n"2",b\n,c\n"3\n3",d\n13900139000,e\n`,
+      );
+      const shown = '12345 (line 4), 1 (line 5), 2 (line 6) and 2 more';
+      const dry = await run(['send', '--csv', csv, '--content', '【测试】hi {name}', '--dry-run']);
+      expect(dry.code).toBe(2);
+      expect(eachLineOnce(dry.stdout)).toContain(`invalid    ${shown}`);
+      expect(dry.stderr).toBe(stop.replace('1 invalid', '5 invalid'));
+
+      const refused = await run(['send', '--csv', csv, '--content', '【测试】hi {name}']);
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(eachLineOnce(refused.stderr)).toEqual([
+        `error [USAGE] invalid mobile number(s): ${shown} (--skip-invalid sends to the others)`,
+      ]);
+      const json = await run(['send', '--json', '--csv', csv, '--content', '【测试】hi {name}']);
+      expect(json.code).toBe(2);
+      expect(json.stderr).toBe('');
+      expect(eachLineOnce(json.stdout)).toHaveLength(1);
+      expect(JSON.parse(json.stdout).error.message).toContain(shown);
+
+      // The hidden ones are where a person would look next: blank (line 7) and a two-line value (8-9).
+      const skipped = await run([
+        'send',
+        '--csv',
+        csv,
+        '--content',
+        '【测试】hi {name}',
+        '--dry-run',
+        '--skip-invalid',
+        '--json',
+      ]);
+      expect(skipped.code).toBe(0);
+      expect(skipped.stderr).toBe('');
+      expect(JSON.parse(skipped.stdout)).toMatchObject({
+        ok: true,
+        numbers: 2,
+        invalid: [
+          { line: 4, value: '12345' },
+          { line: 5, value: '1' },
+          { line: 6, value: '2' },
+          { line: 7, value: '' },
+          { line: 8, value: '3\n3' },
+        ],
+      });
+      expect(platform.emulator.requests()).toHaveLength(0);
+    });
   });
 
   it('exits 2 naming the file it cannot read, and the line of a quote never closed', async () => {
@@ -223,7 +330,7 @@ describe('sms send --csv', () => {
       '【Acme】hi',
     ]);
     expect(flagged.code).toBe(2);
-    expect(flagged.stdout).toMatch(/numbers\s+1, 1 invalid \(12345\)/);
+    expect(flagged.stdout).toMatch(/numbers\s+1, 1 invalid\ninvalid\s+12345 \(line 3\)\n/);
     const skipped = await run([
       'send',
       '--dry-run',

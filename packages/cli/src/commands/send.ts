@@ -103,13 +103,10 @@ export async function sendCommand(ctx: Context): Promise<number> {
   const render = csv !== undefined ? contentFor(template, contentColumn) : () => template!;
   const plan = planBatch(recipients, render, chunkSize);
   const skipInvalid = flags['skip-invalid'] === true && csv !== undefined;
+  const invalidList = listInvalid(plan.invalid, { lines: csv !== undefined });
   if (plan.invalid.length > 0 && !skipInvalid && !flags['dry-run']) {
-    const shown = plan.invalid
-      .slice(0, 5)
-      .map((r) => (csv !== undefined ? `line ${r.line}: "${r.raw}"` : `"${r.raw}"`));
-    const more = plan.invalid.length > 5 ? ` and ${plan.invalid.length - 5} more` : '';
     throw usageError(
-      `invalid mobile number(s): ${shown.join(', ')}${more}${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}`,
+      `invalid mobile number(s): ${invalidList}${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}`,
     );
   }
   if (plan.numbers === 0 && !flags['dry-run'])
@@ -135,8 +132,9 @@ export async function sendCommand(ctx: Context): Promise<number> {
   }
 
   if (flags['dry-run']) {
-    dryRun(ctx, plan, chunkSize, { sendTime, extNo });
-    if (plan.invalid.length > 0 && !skipInvalid) {
+    const stops = plan.invalid.length > 0 && !skipInvalid;
+    dryRun(ctx, plan, chunkSize, { sendTime, extNo }, { invalidList, stops });
+    if (stops) {
       ctx.output.note(
         `${plan.invalid.length} invalid number(s): a real send would stop here${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}.`,
       );
@@ -169,11 +167,47 @@ export function checkNotPast(value: string, now: Date): void {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendOptions): void {
+/** How many invalid numbers a message lists before "and N more". */
+const INVALID_SHOWN = 3;
+/** A value longer than this (a pasted formula, a whole address) is cut in messages. */
+const INVALID_VALUE_CHARS = 24;
+
+/** An invalid value as a person reads it on one line: cut when long, quoted when blank or spaced. */
+function showValue(raw: string): string {
+  const chars = [...raw.replace(/\r\n|[\r\n]/g, '⏎').replace(/[\t\u0000-\u001f\u007f]/g, ' ')];
+  const cut =
+    chars.length > INVALID_VALUE_CHARS
+      ? `${chars.slice(0, INVALID_VALUE_CHARS - 1).join('')}…`
+      : chars.join('');
+  return cut === '' || /[\s,]/.test(cut) ? JSON.stringify(cut) : cut;
+}
+
+/**
+ * The first few invalid numbers, each with the file line it is on when it came from a CSV
+ * (`12345 (line 4), abc (line 9) and 3 more`): a person with a long file needs the place,
+ * not only the value.
+ */
+export function listInvalid(invalid: readonly Recipient[], options: { lines: boolean }): string {
+  const shown = invalid
+    .slice(0, INVALID_SHOWN)
+    .map((r) => (options.lines ? `${showValue(r.raw)} (line ${r.line})` : showValue(r.raw)));
+  const more = invalid.length > INVALID_SHOWN ? ` and ${invalid.length - INVALID_SHOWN} more` : '';
+  return shown.join(', ') + more;
+}
+
+function dryRun(
+  ctx: Context,
+  plan: BatchPlan,
+  chunkSize: number,
+  options: SendOptions,
+  invalid: { invalidList: string; stops: boolean },
+): void {
   const { output } = ctx;
   if (output.json) {
     output.printJson({
-      ok: true,
+      // A real send would stop on the invalid numbers: the run exits 2, and `ok` says the same.
+      ok: !invalid.stops,
+      ...(invalid.stops ? { exitCode: ExitCode.USAGE } : {}),
       dryRun: true,
       numbers: plan.numbers,
       invalid: plan.invalid.map((r) => ({ line: r.line, value: r.raw })),
@@ -196,16 +230,12 @@ function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendO
   const pairs: [string, string][] = [
     [
       'numbers',
-      `${plan.numbers}${
-        plan.invalid.length
-          ? `, ${plan.invalid.length} invalid (${plan.invalid
-              .slice(0, 3)
-              .map((r) => r.raw)
-              .join(', ')}${plan.invalid.length > 3 ? ', …' : ''})`
-          : ''
-      }${plan.duplicates ? `, ${plan.duplicates} duplicates removed` : ''}`,
+      `${plan.numbers}${plan.invalid.length ? `, ${plan.invalid.length} invalid` : ''}${
+        plan.duplicates ? `, ${plan.duplicates} duplicates removed` : ''
+      }`,
     ],
   ];
+  if (plan.invalid.length) pairs.push(['invalid', invalid.invalidList]);
   if (plan.groups.length === 1) {
     const group = plan.groups[0]!;
     pairs.push([
