@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { generateWebhookSecret } from '@sms/core';
 import {
   ENV_PREFIX,
   type RelayConfig,
@@ -22,12 +23,13 @@ Usage:
   sms-relay enable  [--config relay.json] --target name   re-enable a target disabled by a 410
   sms-relay message show|resend|fail --id sms_... [--json]   a gateway message; resend or fail an unknown one
   sms-relay config check [--config relay.json] [--json]   validate the config without starting
+  sms-relay secret  [--json]                              print a new webhook secret (whsec_…) for a target
 
 Every config key can also be set by an SMS_RELAY_* variable, which wins over the file:
   SMS_RELAY_STORE_SQLITE, SMS_RELAY_ACCOUNTS_0_PASSWORD, SMS_RELAY_TARGETS_0_SECRET, ...
 `;
 
-const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable', 'message'] as const;
+const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable', 'message', 'secret'] as const;
 
 /** A mistake on the command line: one line on stderr, exit 2 (as the `sms` CLI does). */
 class UsageError extends Error {
@@ -80,6 +82,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (positionals.length > 1 && command !== 'message') {
     throw new UsageError(`unexpected argument "${positionals[1]}" (see: sms-relay --help)`);
+  }
+  if (command === 'secret') {
+    // Needs no config: a new target's secret is made before relay.json names it.
+    const secret = generateWebhookSecret();
+    process.stdout.write(values.json ? `${JSON.stringify({ secret })}\n` : `${secret}\n`);
+    return 0;
   }
   if (command === 'run') {
     const config = loadConfig(values.config);
