@@ -407,6 +407,192 @@ describe('sms send --csv', () => {
   });
 });
 
+describe('sms send --retry results.csv', () => {
+  // A templated batch whose second row has a quoted field over two lines: file lines 2, 3, 5, 6, 7.
+  const customers =
+    'mobile,name,order\n13800000601,Li,A1\n13800000602,"Wang\nJr",B2\n13800000603,Zhao,C3\n13800000604,Qian,D4\n13800000605,Sun,E5\n';
+  const template = '【Acme】{name}: order {order} shipped';
+  const text = (name: string, order: string) => `【Acme】${name}: order ${order} shipped`;
+
+  /** A batch of one number per request that runs out of balance after two. */
+  async function failedBatch(name: string) {
+    const csv = await csvFile(`${name}.csv`, customers);
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 2 });
+    const results = join(platform.dir.path, `${name}-results.csv`);
+    const first = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      template,
+      '--chunk-size',
+      '1',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(first.code).toBe(3);
+    return { csv, results };
+  }
+
+  it('sends the failed and not_sent rows again with their own CSV fields ({name}, {order}: the awk recipe kept only the results columns)', async () => {
+    const { results } = await failedBatch('retry');
+    const rows = await readResults(results);
+    expect(rows.map((r) => [r['mobile'], r['status'], r['line'], r['source']])).toEqual([
+      ['13800000601', 'sent', '2', 'retry.csv'],
+      ['13800000602', 'sent', '3', 'retry.csv'],
+      ['13800000603', 'failed', '5', 'retry.csv'],
+      ['13800000604', 'not_sent', '6', 'retry.csv'],
+      ['13800000605', 'not_sent', '7', 'retry.csv'],
+    ]);
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 100 });
+    const before = platform.emulator.sent().length;
+    const results2 = join(platform.dir.path, 'retry-results-2.csv');
+    const again = await run([
+      'send',
+      '--retry',
+      results,
+      '--content',
+      template,
+      '--results',
+      results2,
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const resent = platform.emulator
+      .sent()
+      .slice(before)
+      .flatMap((m) => m.mobiles.map((mobile) => [mobile, m.content]));
+    expect(resent.sort()).toEqual([
+      ['13800000603', text('Zhao', 'C3')],
+      ['13800000604', text('Qian', 'D4')],
+      ['13800000605', text('Sun', 'E5')],
+    ]);
+    const rows2 = await readResults(results2);
+    expect(rows2.map((r) => [r['mobile'], r['status'], r['line'], r['source']]).sort()).toEqual([
+      ['13800000603', 'sent', '5', 'retry.csv'],
+      ['13800000604', 'sent', '6', 'retry.csv'],
+      ['13800000605', 'sent', '7', 'retry.csv'],
+    ]);
+
+    // Nothing left: no request, exit 0.
+    const sentSoFar = platform.emulator.sent().length;
+    const done = await run(['send', '--retry', results2, '--content', template]);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('nothing to send again');
+    expect(platform.emulator.sent()).toHaveLength(sentSoFar);
+  });
+
+  it('leaves unknown numbers out and says so once', async () => {
+    const csv = await csvFile('retry-unknown.csv', customers);
+    platform.emulator.setFault({ type: 'reset', action: 'send', times: 1 });
+    const results = join(platform.dir.path, 'retry-unknown-results.csv');
+    const first = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      template,
+      '--chunk-size',
+      '2',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(first.code).toBe(5);
+    const before = platform.emulator.sent().length;
+    const again = await run(['send', '--json', '--retry', results, '--content', template]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.match(/unknown \(may have been sent\): left out/g)).toHaveLength(1);
+    expect(again.stderr).toContain('1 number in');
+    // Each row has its own text, so one request per row: the first (13800000601) was reset.
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, numbers: 4, sent: 4 });
+    const resent = platform.emulator
+      .sent()
+      .slice(before)
+      .flatMap((m) => m.mobiles);
+    expect(resent.sort()).toEqual(['13800000602', '13800000603', '13800000604', '13800000605']);
+  });
+
+  it('refuses a source CSV that changed since the send, and a --results that would overwrite the record', async () => {
+    const { csv, results } = await failedBatch('retry-changed');
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 100 });
+    const before = platform.emulator.requests().length;
+    const same = await run([
+      'send',
+      '--retry',
+      results,
+      '--content',
+      template,
+      '--results',
+      results,
+    ]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('is the file --retry reads');
+    // A row removed above them: line 5 now holds 13800000604.
+    await writeFile(csv, customers.replace('13800000601,Li,A1\n', ''));
+    const changed = await run(['send', '--retry', results, '--content', template]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('lists 13800000603 on line 5 of');
+    expect(changed.stderr).toContain('the CSV changed since the send');
+    // The original, given with --csv (moved elsewhere), is taken instead.
+    const moved = await csvFile('retry-moved.csv', customers);
+    const fromMoved = await run([
+      'send',
+      '--retry',
+      results,
+      '--csv',
+      moved,
+      '--content',
+      template,
+    ]);
+    expect(fromMoved.code, fromMoved.stderr).toBe(0);
+    expect(platform.emulator.requests().length - before).toBe(3);
+    const resent = platform.emulator
+      .sent()
+      .slice(-3)
+      .flatMap((m) => m.mobiles);
+    expect(resent.sort()).toEqual(['13800000603', '13800000604', '13800000605']);
+
+    // A results file of an older sms names no CSV: "{name}" must not go out as written.
+    const old = await csvFile('retry-old-results.csv', 'mobile,status\n13800000603,failed\n');
+    const unfilled = await run(['send', '--retry', old, '--content', template]);
+    expect(unfilled.code).toBe(2);
+    expect(unfilled.stderr).toContain('{name}, {order} cannot be filled');
+    expect(platform.emulator.requests().length - before).toBe(3);
+  });
+
+  it('a --to batch: sends the same literal text to the numbers that did not get it', async () => {
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 1 });
+    const results = join(platform.dir.path, 'retry-to-results.csv');
+    const first = await run([
+      'send',
+      '--to',
+      '13800000701,13800000702,13800000703',
+      '--content',
+      '【Acme】{not a template}',
+      '--chunk-size',
+      '1',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(first.code).toBe(3);
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 100 });
+    const before = platform.emulator.sent().length;
+    const again = await run(['send', '--retry', results, '--content', '【Acme】{not a template}']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(
+      platform.emulator
+        .sent()
+        .slice(before)
+        .map((m) => [m.mobiles, m.content]),
+    ).toEqual([[['13800000702', '13800000703'], '【Acme】{not a template}']]);
+  });
+});
+
 describe('Ctrl-C during a batch', () => {
   const numbers = mobiles(12, 13800000300);
 
