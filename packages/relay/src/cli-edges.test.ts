@@ -2,6 +2,7 @@
  * The edges a newcomer reaches first: usage mistakes, a store that cannot be opened, a
  * config key named differently from what the user wrote. All through the built CLI.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,27 @@ describe('a store that cannot be opened is a config error naming the field', () 
       expect(line).toContain('config store.sqlite: cannot open');
       expect(line).toContain(file);
       expect(line).toMatch(/directory does not exist/);
+    }
+  });
+
+  it('a SQLite file that does not exist: said so, exit 2, and no empty store created (status reported zeros)', async () => {
+    const file = join(tmp.dir, 'mistyped.db');
+    const path = await runCli.writeConfig(tmp.dir, config({ sqlite: file }));
+    for (const args of [
+      ['status'],
+      ['status', '--json'],
+      ['dead'],
+      ['replay'],
+      ['enable', '--target', 'app'],
+    ]) {
+      const result = await runCli([...args, '--config', path]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(oneLine(result.stderr)).toContain(
+        `config store.sqlite: ${file} does not exist (sms-relay run creates it; check the path)`,
+      );
+      expect(existsSync(file)).toBe(false);
+      expect(existsSync(`${file}-wal`)).toBe(false);
     }
   });
 

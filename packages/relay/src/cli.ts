@@ -112,7 +112,8 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
-  const store = await openStore(loadStoreConfig(values.config));
+  // These commands inspect or repair a store `run` made: a missing file is a wrong path.
+  const store = await openStore(loadStoreConfig(values.config), { mustExist: true });
   try {
     await store.init();
     const now = Date.now();
