@@ -17,7 +17,7 @@ const EXIT_CODES = `Exit codes:
   0 ok   1 internal error, or --out/--results could not be written
   2 usage/validation   3 platform refused   4 network/timeout/HTTP/protocol
   5 unknown outcome (the send may have gone out: do not resend blindly)
-  130 interrupted batch (see the results file)`;
+  130 interrupted with Ctrl-C: a batch (see the results file) or a --watch`;
 
 const TOP = `sms: send SMS and read reports from a Ruanwei-style platform (sms.aspx)
 
