@@ -200,9 +200,11 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   async function withDeliveries(rows: EventRow[]) {
     if (rows.length === 0) return [];
     const { rows: deliveries } = await pool.query<DeliveryStateRow>(
-      `SELECT event_id, target, status, attempts, last_status, last_error, next_attempt_at,
-              updated_at, delivered_at
-       FROM ${s}.deliveries WHERE event_id = ANY($1::text[]) ORDER BY target`,
+      `SELECT d.event_id, d.target, d.status, d.attempts, d.last_status, d.last_error,
+              d.next_attempt_at, d.updated_at, d.delivered_at,
+              (SELECT COUNT(*) FROM ${s}.attempts a
+                WHERE a.event_id = d.event_id AND a.target = d.target) AS tries
+       FROM ${s}.deliveries d WHERE d.event_id = ANY($1::text[]) ORDER BY d.target`,
       [rows.map((r) => r.id)],
     );
     return eventsFromRows(rows, deliveries);

@@ -305,9 +305,11 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     'SELECT id, type, account, body, created_at FROM events WHERE id = ?',
   );
   const selectDeliveriesOf = db.prepare(`
-    SELECT event_id, target, status, attempts, last_status, last_error, next_attempt_at,
-           updated_at, delivered_at
-    FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY target`);
+    SELECT d.event_id, d.target, d.status, d.attempts, d.last_status, d.last_error,
+           d.next_attempt_at, d.updated_at, d.delivered_at,
+           (SELECT COUNT(*) FROM attempts a WHERE a.event_id = d.event_id AND a.target = d.target)
+             AS tries
+    FROM deliveries d WHERE d.event_id IN (SELECT value FROM json_each(?)) ORDER BY d.target`);
   const selectAttempts = db.prepare(`
     SELECT event_id, target, at, outcome, status, latency_ms, error, response
     FROM attempts WHERE event_id = ? ORDER BY id`);

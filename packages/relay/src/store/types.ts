@@ -117,8 +117,10 @@ export interface StoredEvent {
   deliveries: Array<{
     target: string;
     state: DeliveryState;
-    /** Failed attempts counted towards the retry schedule. */
+    /** Failed attempts counted towards the retry schedule (a replay starts it again). */
     attempts: number;
+    /** Every attempt recorded for this target, a delivered one included (the event's history). */
+    tries: number;
     lastStatus: number | null;
     lastError: string | null;
     nextAttemptAt: number;
