@@ -175,10 +175,17 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'message':
-        return await messageCommand(store, positionals.slice(1), values, {
-          stdout: (text) => process.stdout.write(text),
-          stderr: (text) => process.stderr.write(text),
-        });
+        return await messageCommand(
+          store,
+          positionals.slice(1),
+          values,
+          {
+            stdout: (text) => process.stdout.write(text),
+            stderr: (text) => process.stderr.write(text),
+          },
+          // JSON lines on stderr, as `run` logs (LOG_LEVEL overrides the level).
+          jsonLogger({}),
+        );
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
