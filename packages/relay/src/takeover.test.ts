@@ -3,13 +3,15 @@
  * is gone (the owner lock the kernel released) and takes its claims back at once, instead of
  * waiting for their leases (2 x timeoutMs + 5 s, 35 s by default) to run out.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from './test-utils/child.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, emulator, secret, tempDir } from './test-utils/setup.js';
+import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
 
 const HOLD = () => ({ status: 204, delayMs: 600_000 });
 
@@ -122,5 +124,87 @@ describe('SQLite store ownership', () => {
     await waitFor(() => rx.received.length >= 3, 10_000);
     expect(new Set(rx.received.map((r) => r.id)).size).toBe(3);
     await owner.kill('SIGTERM');
+  });
+});
+
+describe('PostgreSQL replicas', () => {
+  let platform: Emulator;
+  let tmp: ReturnType<typeof tempDir>;
+  let rx: Receiver;
+  const children: RelayChild[] = [];
+  const schema = `relay_takeover_${randomBytes(5).toString('hex')}`;
+  const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+
+  beforeAll(async () => {
+    platform = await emulator();
+    tmp = tempDir();
+    rx = await startReceiver({ secret });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(children.map((c) => c.kill('SIGKILL')));
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+    await rx.close();
+    await platform.close();
+    tmp.cleanup();
+  });
+
+  function spawn(name: string): RelayChild {
+    const path = join(tmp.dir, `${name}.json`);
+    writeFileSync(
+      path,
+      JSON.stringify({
+        store: { postgres: TEST_DATABASE_URL, schema },
+        journal: { dir: join(tmp.dir, `${name}.pull-journal`) },
+        accounts: [
+          {
+            name: 'main',
+            baseUrl: platform.url,
+            userId: '12',
+            account: 'demo',
+            password: PASSWORD,
+            pollIntervalMs: 50,
+            reports: false,
+          },
+        ],
+        targets: [{ name: 'app', url: rx.url, secret }],
+        delivery: { timeoutMs: 15_000 },
+        http: { port: 0, host: '127.0.0.1' },
+        log: { level: 'info' },
+      }),
+    );
+    const child = spawnRelay(path);
+    children.push(child);
+    return child;
+  }
+
+  it("a live replica leaves a slow replica's claims alone, and takes a dead one's within 10 s, under the same ids", {
+    timeout: 90_000,
+  }, async () => {
+    rx.setResponder(HOLD);
+    const a = spawn('a');
+    await a.url;
+    for (let i = 0; i < 10; i++) {
+      platform.injectReply({ account: 'demo', mobile: '13800138000', content: `pg ${i}` });
+    }
+    await waitFor(() => rx.received.length >= 10, 20_000);
+    const claimedIds = new Set(rx.received.map((r) => r.id));
+    expect(claimedIds.size).toBe(10);
+
+    // B runs beside A while A's deliveries hang: slow is not dead, B takes nothing.
+    const b = spawn('b');
+    await b.url;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(rx.received).toHaveLength(10);
+
+    rx.setResponder(() => ({ status: 204 }));
+    await a.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(() => rx.received.length >= 20, 15_000, "the dead replica's 10 deliveries");
+    const after = rx.received.slice(10);
+    expect(Math.max(...after.map((r) => r.at)) - killedAt).toBeLessThan(10_000);
+    expect(new Set(after.map((r) => r.id))).toEqual(claimedIds);
+    await b.kill('SIGTERM');
   });
 });

@@ -110,6 +110,60 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   const lockClients = new Set<pg.Client>();
   const waiting = new Map<string, { client: pg.Client; lost: Promise<void> }>();
 
+  /**
+   * This process as a claim holder. Its lease tokens start with `<holder id>.`, and it holds a
+   * session advisory lock named after that id on a connection of its own for as long as it
+   * lives. The lock goes with the connection, so when a replica dies (SIGKILL, OOM, a lost
+   * host) the others see at once that its claims have no holder and take them back, without
+   * waiting for the leases; a replica that is alive but slow keeps its lock and its claims.
+   */
+  const HOLDER_PREFIX = `sms-relay-holder:${schema}:`;
+  let holder: { id: string; client: pg.Client; alive: boolean } | undefined;
+  let holding: Promise<string> | undefined;
+  async function holderId(): Promise<string> {
+    if (holder?.alive) return holder.id;
+    holding ??= (async () => {
+      const id = randomBytes(9).toString('base64url');
+      const client: pg.Client = new pgModule.Client(connection);
+      const current = { id, client, alive: false };
+      const die = () => {
+        current.alive = false;
+      };
+      client.on('error', die);
+      client.on('end', die);
+      try {
+        await client.connect();
+        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
+          HOLDER_PREFIX + id,
+        ]);
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw error;
+      }
+      current.alive = true;
+      holder = current;
+      return id;
+    })().finally(() => {
+      holding = undefined;
+    });
+    return holding;
+  }
+  let freedAt = 0;
+  /** Frees the deliveries whose holder's lock is gone (at most once a second). */
+  async function freeDeadHolders(now: number): Promise<void> {
+    if (now - freedAt < 1000) return;
+    freedAt = now;
+    await pool.query(
+      `UPDATE ${s}.deliveries SET lease = NULL, next_attempt_at = $1
+       WHERE status = 'pending' AND lease IS NOT NULL AND next_attempt_at > $1
+         AND position('.' in lease) > 0
+         AND hashtextextended($2 || split_part(lease, '.', 1), 0) NOT IN (
+           SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks
+           WHERE locktype = 'advisory' AND objsubid = 1 AND granted)`,
+      [now, HOLDER_PREFIX],
+    );
+  }
+
   /** The dedicated connection an account's poll lock is (or will be) held on. */
   async function sessionFor(account: string) {
     const existing = waiting.get(account);
@@ -225,6 +279,11 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
             await client.query(consoleSchemaSql(s));
             await migrate(client);
             await client.query(messagesPostgresSchema(s));
+            // The claims in flight, for finding those of a replica that died.
+            await client.query(
+              `CREATE INDEX IF NOT EXISTS deliveries_leased ON ${s}.deliveries (next_attempt_at)
+               WHERE lease IS NOT NULL AND status = 'pending'`,
+            );
           } finally {
             // A session lock left on a pooled connection would block every later init:
             // if it cannot be unlocked, the connection goes (and the lock with it).
@@ -290,6 +349,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     claim({ limit, now, leaseMs, targets }) {
       return run('claim', async () => {
+        const lease = `${await holderId()}.${newLease()}`;
+        await freeDeadHolders(now);
         const { rows } = await pool.query(
           `WITH due AS (
              SELECT d.event_id, d.target FROM ${s}.deliveries d
@@ -305,7 +366,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
            )
            SELECT l.event_id, l.target, l.attempts, l.lease, e.type, e.account, e.body, e.created_at
            FROM leased l JOIN ${s}.events e ON e.id = l.event_id`,
-          [now, limit, now + leaseMs, targets === undefined ? null : [...targets], newLease()],
+          [now, limit, now + leaseMs, targets === undefined ? null : [...targets], lease],
         );
         return rows.map(claimedFromRow);
       });
@@ -549,6 +610,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       if (closed) return;
       closed = true;
       const clients = [...lockClients, ...[...waiting.values()].map((w) => w.client)];
+      if (holder) clients.push(holder.client);
       lockClients.clear();
       waiting.clear();
       await Promise.all(clients.map((client) => client.end().catch(() => {})));
