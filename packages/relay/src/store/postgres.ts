@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { checkEventIds, guard } from './errors.js';
 import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
+import { claimHolder } from './postgres-holder.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
 import { messagesPostgresSchema, postgresMessages } from './messages-postgres.js';
 import {
@@ -110,44 +110,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   const lockClients = new Set<pg.Client>();
   const waiting = new Map<string, { client: pg.Client; lost: Promise<void> }>();
 
-  /**
-   * This process as a claim holder. Its lease tokens start with `<holder id>.`, and it holds a
-   * session advisory lock named after that id on a connection of its own for as long as it
-   * lives. The lock goes with the connection, so when a replica dies (SIGKILL, OOM, a lost
-   * host) the others see at once that its claims have no holder and take them back, without
-   * waiting for the leases; a replica that is alive but slow keeps its lock and its claims.
-   */
-  const HOLDER_PREFIX = `sms-relay-holder:${schema}:`;
-  let holder: { id: string; client: pg.Client; alive: boolean } | undefined;
-  let holding: Promise<string> | undefined;
-  async function holderId(): Promise<string> {
-    if (holder?.alive) return holder.id;
-    holding ??= (async () => {
-      const id = randomBytes(9).toString('base64url');
-      const client: pg.Client = new pgModule.Client(connection);
-      const current = { id, client, alive: false };
-      const die = () => {
-        current.alive = false;
-      };
-      client.on('error', die);
-      client.on('end', die);
-      try {
-        await client.connect();
-        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
-          HOLDER_PREFIX + id,
-        ]);
-      } catch (error) {
-        await client.end().catch(() => {});
-        throw error;
-      }
-      current.alive = true;
-      holder = current;
-      return id;
-    })().finally(() => {
-      holding = undefined;
-    });
-    return holding;
-  }
+  const holder = claimHolder(pgModule, connection, schema);
   let freedAt = 0;
   /** Frees the deliveries whose holder's lock is gone (at most once a second). */
   async function freeDeadHolders(now: number): Promise<void> {
@@ -156,11 +119,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     await pool.query(
       `UPDATE ${s}.deliveries SET lease = NULL, next_attempt_at = $1
        WHERE status = 'pending' AND lease IS NOT NULL AND next_attempt_at > $1
-         AND position('.' in lease) > 0
-         AND hashtextextended($2 || split_part(lease, '.', 1), 0) NOT IN (
-           SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks
-           WHERE locktype = 'advisory' AND objsubid = 1 AND granted)`,
-      [now, HOLDER_PREFIX],
+         AND ${holder.isGone('lease', '$2')}`,
+      [now, holder.prefix],
     );
   }
 
@@ -266,7 +226,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
 
   const store: Store = {
     kind: 'postgres',
-    messages: postgresMessages({ pool, s, tx }),
+    messages: postgresMessages({ pool, s, tx, holder }),
     init() {
       return run('init', () =>
         withClient(async (client, broken) => {
@@ -349,7 +309,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     claim({ limit, now, leaseMs, targets }) {
       return run('claim', async () => {
-        const lease = `${await holderId()}.${newLease()}`;
+        const lease = await holder.lease();
         await freeDeadHolders(now);
         const { rows } = await pool.query(
           `WITH due AS (
@@ -610,10 +570,10 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       if (closed) return;
       closed = true;
       const clients = [...lockClients, ...[...waiting.values()].map((w) => w.client)];
-      if (holder) clients.push(holder.client);
       lockClients.clear();
       waiting.clear();
       await Promise.all(clients.map((client) => client.end().catch(() => {})));
+      await holder.close();
       await pool.end();
     },
   };
@@ -625,9 +585,4 @@ function connectionLost(error: unknown): boolean {
   const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
   if (severity === 'FATAL' || severity === 'PANIC') return true;
   return typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'));
-}
-
-/** A claim's lease token: 128 random bits. */
-function newLease(): string {
-  return randomBytes(16).toString('base64url');
 }
