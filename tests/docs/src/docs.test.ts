@@ -10,7 +10,7 @@
  *   the next reads), with this repository's built `sms`, `sms-emulator`, `sms-relay` on PATH,
  *   also through `npx @sms/…` and `pnpm -s …` (shims/).
  * - Each block gets a fresh emulator on 127.0.0.1:8080, unless it starts one itself; a page's
- *   transcripts share one, in page order, after its blocks.
+ *   transcripts run after its blocks (in its scratch folder), each from a fresh emulator.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,18 +179,25 @@ for (const file of files) {
           await emulator?.close();
         });
         for (const block of transcripts) {
-          const [first = '', ...rest] = block.code.split('\n');
-          const command = first.slice(2);
-          test(`${block.where} prints what the page shows: ${command}`, async () => {
-            const result = await run('bash', ['-c', `exec 2>&1; ${command}`], {
-              cwd: scratch,
-              env,
-              timeoutMs: 60_000,
-            });
-            expect(
-              normalise(result.output),
-              `${block.where}: \`${command}\` printed something else`,
-            ).toBe(normalise(rest.join('\n')));
+          // `$ command` lines, each followed by what it prints
+          const steps: { command: string; expected: string[] }[] = [];
+          for (const line of block.code.replace(/\n$/, '').split('\n')) {
+            if (line.startsWith('$ ')) steps.push({ command: line.slice(2), expected: [] });
+            else steps.at(-1)?.expected.push(line);
+          }
+          test(`${block.where} prints what the page shows: ${steps.map((s) => s.command).join('; ')}`, async () => {
+            emulator.reset(); // each transcript starts from the emulator's defaults
+            for (const step of steps) {
+              const result = await run('bash', ['-c', `exec 2>&1; ${step.command}`], {
+                cwd: scratch,
+                env,
+                timeoutMs: 60_000,
+              });
+              expect(
+                normalise(result.output),
+                `${block.where}: \`${step.command}\` printed something else`,
+              ).toBe(normalise(step.expected.join('\n')));
+            }
           }, 90_000);
         }
       });
