@@ -131,10 +131,15 @@ for (const file of files) {
               input: 'secret\n',
               timeoutMs: 90_000,
             });
-            const logs = await stopBackground(background);
+            const { logs, died } = await stopBackground(background);
             if (result.code !== 0) {
               throw new Error(
                 `${block.where}: the sh block exited ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}:\n${result.output}${logs ? `\n[background]\n${logs}` : ''}`,
+              );
+            }
+            if (died.length > 0) {
+              throw new Error(
+                `${block.where}: a command that runs until Ctrl-C stopped on its own:\n${died.join('\n')}`,
               );
             }
           } finally {

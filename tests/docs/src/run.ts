@@ -1,6 +1,6 @@
 /** Running a block as the reader would: bash with this repository's commands on PATH, or node. */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repo } from './docs.js';
 
@@ -74,9 +74,14 @@ export function run(
 /**
  * Stop what the shims left running in the background (an emulator, `sms-relay run`, a
  * `--watch`), as the reader's Ctrl-C would: SIGINT to its process group, SIGKILL after 10 s.
+ * `died` names those that had already stopped on their own: a command that runs until
+ * Ctrl-C and exits before the block is over has failed.
  */
-export async function stopBackground(background: string): Promise<string> {
+export async function stopBackground(
+  background: string,
+): Promise<{ logs: string; died: string[] }> {
   let logs = '';
+  const died: string[] = [];
   for (const name of readdirSync(background)) {
     if (!name.endsWith('.pid')) continue;
     const pid = Number(readFileSync(join(background, name), 'utf8'));
@@ -88,6 +93,11 @@ export async function stopBackground(background: string): Promise<string> {
         return false;
       }
     };
+    // Give a command that fails at its first request (a refused password) time to show it.
+    const age = Date.now() - statSync(join(background, name)).mtimeMs;
+    if (age < 2000) await new Promise((r) => setTimeout(r, 2000 - age));
+    const log = readFileSync(join(background, name.replace(/\.pid$/, '.log')), 'utf8');
+    if (!alive()) died.push(log);
     try {
       process.kill(-pid, 'SIGINT');
     } catch {
@@ -95,8 +105,8 @@ export async function stopBackground(background: string): Promise<string> {
     }
     for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
     if (alive()) process.kill(-pid, 'SIGKILL');
-    logs += readFileSync(join(background, name.replace(/\.pid$/, '.log')), 'utf8');
+    logs += log;
     rmSync(join(background, name));
   }
-  return logs;
+  return { logs, died };
 }
