@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SmsWebhookEventType } from '@sms/core';
 import * as z from 'zod';
+import { MIN_TEXT_SECRET } from './mask.js';
 
 /**
  * relay.json as a zod schema: one source for the TypeScript types (`RelayConfig` is its
@@ -580,6 +581,32 @@ export type DeliveryConfig = RelayConfig['delivery'];
 /** Where pull answers are written before they are parsed (see docs/relay.md). */
 export type JournalConfig = RelayConfig['journal'];
 export type GatewayConfig = RelayConfig['gateway'];
+
+/**
+ * What is valid but worth a word: a secret too short to be found safely inside free text (a
+ * receiver's answer, an error page) is masked only where it is a whole value. `sms-relay config
+ * check` prints these, and `run` logs them.
+ */
+export function configWarnings(config: RelayConfig): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  const short = (field: string, value: string | undefined) => {
+    if (value && Array.from(value).length < MIN_TEXT_SECRET) {
+      warnings.push({
+        field,
+        message:
+          `is shorter than ${MIN_TEXT_SECRET} characters: it is masked where it is a whole value, ` +
+          "but not inside free text such as a receiver's answer (it would match inside numbers and words)",
+      });
+    }
+  };
+  config.accounts.forEach((account, i) => short(`accounts[${i}].password`, account.password));
+  if ('postgres' in config.store) {
+    try {
+      short('store.postgres', decodeURIComponent(new URL(config.store.postgres).password));
+    } catch {}
+  }
+  return warnings;
+}
 
 // ---- JSON Schema ----
 

@@ -1,10 +1,11 @@
-import { maskSecrets, webhookHeaders } from '@sms/core';
+import { webhookHeaders } from '@sms/core';
 import { type Dispatcher, Pool } from 'undici';
 import type { DeliveryConfig, TargetConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClaimedDelivery, DeliveryResult, Store } from './store/types.js';
 import { Doorbell } from './doorbell.js';
+import { type Masker, masker } from './mask.js';
 
 export interface DeliveryLoopOptions {
   store: Store;
@@ -155,12 +156,13 @@ export class DeliveryLoop {
    * starts failing and a note when it recovers, not a line per failed delivery at warn.
    */
   private readonly failing = new Map<string, number>();
-  private readonly secrets: readonly string[];
+  private readonly mask: Masker;
 
   constructor(private readonly options: DeliveryLoopOptions) {
-    this.secrets =
+    this.mask = masker(
       options.secrets ??
-      options.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)]));
+        options.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)])),
+    );
     for (const config of options.targets) {
       const url = new URL(config.url);
       this.targets.set(config.name, {
@@ -442,6 +444,6 @@ export class DeliveryLoop {
       .replace(/[\u0000-\u001F\u007F]+/g, ' ')
       .trim();
     if (text === '') return undefined;
-    return Array.from(maskSecrets(text, this.secrets)).slice(0, EXCERPT_CHARS).join('');
+    return Array.from(this.mask.value(text)).slice(0, EXCERPT_CHARS).join('');
   }
 }

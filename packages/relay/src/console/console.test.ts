@@ -112,6 +112,7 @@ function harness(kind: 'sqlite' | 'postgres') {
   async function start(
     targets: Array<Record<string, unknown>>,
     http: Record<string, unknown> = { token: TOKEN },
+    password = PASSWORD,
   ) {
     const s = await store();
     const input = {
@@ -123,7 +124,7 @@ function harness(kind: 'sqlite' | 'postgres') {
           baseUrl: platform.url,
           userId: '12',
           account: 'demo',
-          password: PASSWORD,
+          password,
           pollIntervalMs: 50,
         },
       ],
@@ -570,6 +571,60 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const everything = texts.join('\n');
       for (const value of [URL_TOKEN, TOKEN, PASSWORD, secret]) {
         expect(everything.includes(value), value).toBe(false);
+      }
+    });
+
+    it('masks values, not substrings: with a password of any length every answer is valid JSON', async () => {
+      const NOW = '1796533045033';
+      for (const password of ['17', 'p', 'secret', '123456']) {
+        h.platform().setAccount({ account: 'demo', password });
+        // A receiver that echoes the form back, next to a number and words the password is in.
+        const echo = await h.receiver(() => ({
+          status: 500,
+          body: `denied password=${password}&at=${NOW} sms.report`,
+        }));
+        const { call, relay } = await h.start(
+          [{ name: 'app', url: echo.url, secret }],
+          { token: TOKEN },
+          password,
+        );
+        const input = report();
+        h.platform().injectReport(input);
+        const parsed = async <T>(path: string): Promise<T> => {
+          const answer = await call('GET', `/api/console/${path}`);
+          expect(answer.status, `${password}: ${path}`).toBe(200);
+          let body: T;
+          expect(
+            () => {
+              body = JSON.parse(answer.text) as T;
+            },
+            `${password}: ${path} is JSON: ${answer.text.slice(0, 200)}`,
+          ).not.toThrow();
+          return body!;
+        };
+        await waitFor(
+          async () => (await parsed<ConsoleEvents>('events?state=dead')).events.length === 1,
+          10_000,
+          `${password}: dead after echoed refusals`,
+        );
+        for (const window of ['15m', '1h', '6h', '24h']) {
+          const overview = await parsed<ConsoleOverview>(`overview?window=${window}`);
+          expect(typeof overview.relay.now).toBe('number');
+          expect(overview.accounts[0]!.name).toBe('main');
+        }
+        const events = (await parsed<ConsoleEvents>('events?account=main&type=sms.report')).events;
+        expect(events.map((e) => e.type)).toEqual(['sms.report']);
+        expect(events[0]!.summary).toContain(input.taskId);
+        const detail = await parsed<ConsoleEventDetail>(`events/${events[0]!.id}`);
+        expect(detail.data).toMatchObject({ mobile: input.mobile, taskId: input.taskId });
+        for (const a of detail.attempts) {
+          // Long enough to be found in free text: masked where it stands alone, never in a number.
+          if (password.length >= 6)
+            expect(a.response).toBe(`denied password=***&at=${NOW} sms.report`);
+          else expect(a.response).toContain(`&at=${NOW} sms.report`);
+        }
+        await parsed<ConsoleMessages>('messages');
+        await relay.stop();
       }
     });
 

@@ -1,7 +1,7 @@
-import { maskSecrets } from '@sms/core';
 import type { Gateway, OperatorResult } from '../gateway/routes.js';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type HttpAnswer, type HttpRequest, type Route } from '../http/router.js';
+import { masker } from '../mask.js';
 import { VERSION, secretsOf } from '../relay.js';
 import type { MessageRecipient, StoredMessage } from '../store/messages.js';
 import type { DeliveryState, StoredEvent } from '../store/types.js';
@@ -130,7 +130,7 @@ function consoleMessageDetail(
 /** The operations console: its page at `/` and its API under `/api/console`. */
 export function consoleRoutes(context: RelayContext, options: ConsoleRouteOptions = {}): Route[] {
   const { config } = context;
-  const secrets = secretsOf(config);
+  const mask = masker(secretsOf(config));
   const targetNames = new Set(config.targets.map((t) => t.name));
   let assets: ConsoleAssets | null | undefined;
   /** Read once found; looked for again while missing (a build may land meanwhile). */
@@ -146,7 +146,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-store',
     },
-    body: `${maskSecrets(JSON.stringify(body), secrets)}\n`,
+    body: `${JSON.stringify(mask.value(body))}\n`,
   });
 
   /** Runs one of the gateway's operator operations; its errors answered the console's way. */
