@@ -104,8 +104,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     };
   }
 
-  async function start(input: unknown = config()) {
-    const relay = createRelay(input, { logger: memoryLogger() });
+  async function start(input: unknown = config(), logger = memoryLogger()) {
+    const relay = createRelay(input, { logger });
     relays.push(relay);
     await relay.start();
     return relay;
@@ -316,6 +316,96 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(Date.parse(shown.body['expiresAt']) - Date.parse(shown.body['createdAt'])).toBe(1);
     const rows = await queuedRows();
     expect(rows.map((r) => r.id)).toEqual([utf8.body['id'], longest.body['id']]);
+  });
+
+  it('a NUL byte or another invalid id or filter is a 400 or 404 on every route, never a 500 or a logged error', async () => {
+    const logger = memoryLogger();
+    const relay = await start(config(), logger);
+    const queued = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138000',
+      content: '【测试】hi',
+    });
+    expect(queued.status).toBe(202);
+    const id = queued.body['id'] as string;
+    const call = async (method: string, path: string, body?: string) => {
+      const response = await fetch(`${relay.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body }),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    const badIds = [
+      '%00',
+      `${id}%00`,
+      `%00${id}`,
+      'sms_%00',
+      '%C0%80',
+      '%ED%A0%80',
+      'x'.repeat(5000),
+    ];
+    const routes: Array<[string, string]> = [];
+    for (const bad of badIds) {
+      routes.push(
+        ['GET', `/v1/messages/${bad}`],
+        ['POST', `/v1/messages/${bad}/resend`],
+        ['POST', `/v1/messages/${bad}/fail`],
+        ['GET', `/api/console/events/${bad}`],
+        ['POST', `/api/console/events/${bad}/replay`],
+        ['GET', `/api/console/messages/${bad}`],
+        ['POST', `/api/console/messages/${bad}/resend`],
+        ['POST', `/api/console/messages/${bad}/fail`],
+        ['POST', `/api/console/targets/${bad}/replay`],
+        ['POST', `/api/console/targets/${bad}/enable`],
+      );
+    }
+    for (const filter of [
+      'account',
+      'target',
+      'type',
+      'state',
+      'status',
+      'limit',
+      'offset',
+      'window',
+    ]) {
+      for (const value of ['%00', 'main%00', '%1F']) {
+        routes.push(
+          ['GET', `/api/console/events?${filter}=${value}`],
+          ['GET', `/api/console/messages?${filter}=${value}`],
+          ['GET', `/api/console/overview?${filter}=${value}`],
+          ['POST', `/api/console/events/${id}/replay?${filter}=${value}`],
+        );
+      }
+    }
+    for (const [method, path] of routes) {
+      expect([400, 404], `${method} ${path.slice(0, 80)}`).toContain(await call(method, path));
+    }
+    // NUL bytes in a body: the fields are named, nothing is queued with them.
+    const posted: Array<[unknown, string]> = [
+      [{ to: '13800138000', content: '【测试】h\u0000i' }, 'content'],
+      [{ to: '13800138000', content: '【测试】hi', metadata: { a: 'x\u0000' } }, 'metadata'],
+      [{ to: '13800138000', content: '【测试】hi', metadata: { 'a\u0000': 1 } }, 'metadata'],
+      [{ to: '13800138000', content: '【测试】hi', account: 'main\u0000' }, 'account'],
+      [{ to: '13800138000', content: '【测试】hi', extNo: '1\u0000' }, 'extNo'],
+      [{ to: '1380013800\u00000', content: '【测试】hi' }, 'to'],
+    ];
+    for (const [body, field] of posted) {
+      const answer = await api(relay, 'POST', '/v1/messages', body);
+      expect(
+        { status: answer.status, field: answer.body['error']?.field },
+        JSON.stringify(body),
+      ).toEqual({
+        status: 422,
+        field,
+      });
+    }
+    const reason = await call('POST', `/v1/messages/${id}/fail`, '{"reason":"no\\u0000pe"}');
+    expect([200, 400, 409, 422]).toContain(reason);
+    expect((await queuedRows()).map((r) => r.id)).toEqual([id]);
+    const errors = logger.lines.filter((line) => JSON.parse(line).level === 'error');
+    expect(errors).toEqual([]);
   });
 
   it('an Idempotency-Key answers the same id and sends once; another body under it is a 409', async () => {

@@ -423,6 +423,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
         if (target !== undefined && !targetNames.has(target)) {
           return json({ error: `no target named ${target}` }, 404);
         }
+        if (!(await context.store().getEvent(id))) return json({ error: `no event ${id}` }, 404);
         const replayed = await context.store().replay({ eventId: id, target, now: Date.now() });
         if (replayed > 0) context.wakeDelivery();
         context.logger.info('console: replayed dead deliveries', { id, target, replayed });

@@ -66,6 +66,13 @@ function nestsWithin(value: unknown, max: number): boolean {
   return Object.values(value).every((item) => nestsWithin(item, max - 1));
 }
 
+/** True when a string, key or value anywhere in `value` holds a NUL character. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || holdsNul(item));
+}
+
 /** Keys sorted at every level, so `{a,b}` and `{b,a}` are the same request. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
@@ -142,6 +149,9 @@ export function parseSendRequest(
       { charset: account.charset, auth: account.auth, now: () => now },
     );
     mobiles = prepared.mobiles;
+    if (send.content.includes('\u0000')) {
+      throw invalid('VALIDATION', 'content', 'content must not contain a NUL character');
+    }
     if (contentLength(send.content) > MAX_CONTENT_LENGTH) {
       throw invalid(
         'VALIDATION',
@@ -179,6 +189,10 @@ export function parseSendRequest(
         'metadata',
         `metadata must nest at most ${MAX_METADATA_DEPTH} levels deep`,
       );
+    }
+    // PostgreSQL's text and jsonb hold no NUL, in a key or a value.
+    if (holdsNul(value)) {
+      throw invalid('VALIDATION', 'metadata', 'metadata must not contain a NUL character');
     }
     metadata = JSON.stringify(canonical(value));
     if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES) {

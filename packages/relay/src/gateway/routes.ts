@@ -247,7 +247,8 @@ export function createGateway(context: RelayContext): Gateway {
         if (raw.length > 0) {
           const body = (await jsonBody(request)) as { reason?: unknown } | null;
           if (body && typeof body.reason === 'string' && body.reason.trim() !== '') {
-            reason = body.reason.slice(0, 500);
+            // Control characters (a NUL is refused by PostgreSQL) read as spaces.
+            reason = body.reason.replace(/[\u0000-\u001F\u007F]/g, ' ').slice(0, 500);
           }
         }
         return { status: 200, body: await fail(request.params['id']!, reason) };

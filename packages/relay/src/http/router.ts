@@ -60,6 +60,9 @@ function tokenMatches(header: string | undefined, expected: Buffer): boolean {
   return match !== null && timingSafeEqual(digest(match[1]!), expected);
 }
 
+/** C0 controls and DEL: never part of an id, a name or a filter. */
+const CONTROL = /[\u0000-\u001F\u007F]/;
+
 function matchPath(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/');
   const got = path.split('/');
@@ -74,11 +77,15 @@ function matchPath(pattern: string, path: string): Record<string, string> | null
     if (value === undefined) return null;
     if (segment.startsWith(':')) {
       if (value === '') return null;
+      let decoded: string;
       try {
-        params[segment.slice(1)] = decodeURIComponent(value);
+        decoded = decodeURIComponent(value);
       } catch {
         return null;
       }
+      // No id or name holds a control character (a NUL was a 500 on PostgreSQL): no match, 404.
+      if (CONTROL.test(decoded)) return null;
+      params[segment.slice(1)] = decoded;
     } else if (segment !== value) return null;
   }
   return want.length === got.length ? params : null;
@@ -125,6 +132,16 @@ export function createRouter(options: RouterOptions) {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     try {
+      for (const [key, value] of url.searchParams) {
+        if (CONTROL.test(key) || CONTROL.test(value)) {
+          req.resume();
+          return send(
+            res,
+            { status: 400, body: { error: 'the query must not hold control characters' } },
+            false,
+          );
+        }
+      }
       let pathMatched = false;
       for (const route of options.routes) {
         const params = matchPath(route.path, path);
