@@ -75,6 +75,20 @@ describe('config', () => {
     expect(parseConfig(config, { env: {} })).toEqual(config);
   });
 
+  it('http.protectMetrics without http.token is a config error (it would answer 401 to everyone)', () => {
+    expect(fieldOf({ ...valid(), http: { port: 9464, protectMetrics: true } })).toBe(
+      'http.protectMetrics',
+    );
+    const guarded = { ...valid(), http: { protectMetrics: true, token: 'a-token-of-16-chars+' } };
+    expect(parseConfig(guarded, { env }).http?.protectMetrics).toBe(true);
+    // The token may come from the environment.
+    const fromEnv = parseConfig(
+      { ...valid(), http: { protectMetrics: true } },
+      { env: { ...env, SMS_RELAY_HTTP_TOKEN: 'a-token-of-16-chars+' }, envOverrides: true },
+    );
+    expect(fromEnv.http?.token).toBe('a-token-of-16-chars+');
+  });
+
   it('accepts durations, secret lists and a postgres store', () => {
     const input = {
       ...valid(),

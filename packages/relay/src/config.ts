@@ -357,9 +357,9 @@ const httpSchema = z
             'Bearer token for the console (/) and the API (/api, /v1); without one they are off. Keep it out of the file: set SMS_RELAY_HTTP_TOKEN, or write "${RELAY_TOKEN}"',
         })
         .optional(),
-      protectMetrics: flag('/metrics asks for the token too (default: open to scrapers)').default(
-        false,
-      ),
+      protectMetrics: flag(
+        '/metrics asks for the token too (default: open to scrapers); needs token',
+      ).default(false),
     },
     { error: need('an object') },
   )
@@ -476,6 +476,13 @@ function relations(input: unknown): Array<{ path: PropertyKey[]; message: string
   };
   const accounts = names(input['accounts'], 'accounts');
   names(input['targets'], 'targets');
+  const http = input['http'];
+  if (isObject(http) && http['protectMetrics'] === true && http['token'] === undefined) {
+    found.push({
+      path: ['http', 'protectMetrics'],
+      message: 'needs http.token (without one, /metrics would answer 401 to everyone)',
+    });
+  }
   const targets = Array.isArray(input['targets']) ? input['targets'] : [];
   targets.forEach((target, i) => {
     if (!isObject(target)) return;

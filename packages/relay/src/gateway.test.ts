@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@sms/core';
 import { type Emulator, startEmulator } from '@sms/emulator';
@@ -406,6 +406,54 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect((await queuedRows()).map((r) => r.id)).toEqual([id]);
     const errors = logger.lines.filter((line) => JSON.parse(line).level === 'error');
     expect(errors).toEqual([]);
+  });
+
+  it('two Idempotency-Key headers are a 400, not one joined key; a chunked body over 1 MB is a 413, not a reset', async () => {
+    const relay = await start();
+    const { port } = new URL(relay.url!);
+    const body = JSON.stringify({ to: '13800138000', content: '【测试】hi' });
+    /** One raw HTTP/1.1 exchange, so headers can repeat and the body can be chunked. */
+    const raw = (head: string, chunks: Buffer[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (d) => {
+          text += d.toString('latin1');
+        });
+        socket.on('error', (error) => reject(error));
+        socket.on('end', () => resolve(text));
+        socket.on('close', () => resolve(text));
+        socket.write(head);
+        // Written as the socket drains, as a client streaming a large body would.
+        (async () => {
+          for (const chunk of chunks) {
+            if (socket.destroyed) return;
+            const ok = socket.write(`${chunk.length.toString(16)}\r\n`);
+            socket.write(chunk);
+            if (!socket.write('\r\n') || !ok) await new Promise((r) => socket.once('drain', r));
+          }
+          // Not end(): a half-closed request may lose its answer; the server closes after it.
+          if (!socket.destroyed) socket.write('0\r\n\r\n');
+        })().catch(reject);
+      });
+    const head = (extra: string) =>
+      `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\n` +
+      `content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n${extra}\r\n`;
+    const twice = await raw(head('idempotency-key: k2\r\nidempotency-key: k3\r\n'), [
+      Buffer.from(body),
+    ]);
+    expect(twice).toMatch(/^HTTP\/1\.1 400 /);
+    expect(twice).toContain('Idempotency-Key');
+    const once = await raw(head('idempotency-key: k2\r\n'), [Buffer.from(body)]);
+    expect(once).toMatch(/^HTTP\/1\.1 202 /);
+    // 2 MB in 64 kB chunks, no content-length: the answer is a 413 the client can read.
+    const big = Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 0x20));
+    const tooLarge = await raw(head(''), big);
+    expect(tooLarge).toMatch(/^HTTP\/1\.1 413 /);
+    expect(tooLarge).toContain('body too large');
+    expect((await queuedRows()).map((r) => r.id)).toEqual([once.match(/"id":"([^"]+)"/)![1]]);
+    // The relay still answers.
+    expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
   });
 
   it('an Idempotency-Key answers the same id and sends once; another body under it is a 409', async () => {

@@ -223,6 +223,14 @@ describe('console page and access (SQLite)', () => {
       404,
     );
     expect((await open.call('GET', '/metrics', null)).status).toBe(200);
+    // Without a token the console is off, page included (docs/relay.md): only health and
+    // metrics answer, and the OpenAPI document.
+    for (const path of ['/', '/console/app.js', '/console/app.css', '/api/console/events']) {
+      expect((await open.call('GET', path, null)).status, path).toBe(404);
+    }
+    for (const path of ['/healthz', '/readyz', '/v1/openapi.json']) {
+      expect((await open.call('GET', path, null)).status, path).toBe(200);
+    }
   });
 
   it('answers 503 at / while the page is not built, and serves it once it is', async () => {

@@ -282,7 +282,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
     {
       method: 'GET',
       path: '/',
-      access: 'open',
+      access: 'page',
       handle: () => {
         if (!currentAssets()) {
           return {
@@ -306,7 +306,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
     {
       method: 'GET',
       path: '/console/:file',
-      access: 'open',
+      access: 'page',
       handle: (request) => {
         const file = currentAssets()?.files.get(request.params['file'] ?? '');
         if (!file) return { status: 404, body: 'not found\n' };

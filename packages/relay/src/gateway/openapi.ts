@@ -105,7 +105,7 @@ export function openApiDocument() {
               },
               content: { 'application/json': { schema: accepted } },
             },
-            '400': errorResponse('Not JSON, or a bad Idempotency-Key'),
+            '400': errorResponse('Not JSON, or a bad or repeated Idempotency-Key header'),
             '401': errorResponse('No or a wrong bearer token'),
             '409': errorResponse('The Idempotency-Key was used with another body'),
             '413': errorResponse('The body is too large'),

@@ -162,8 +162,18 @@ export function createGateway(context: RelayContext): Gateway {
       path: '/v1/messages',
       access: 'token',
       async handle(request) {
-        const header = request.headers['idempotency-key'];
-        const key = Array.isArray(header) ? header[0] : header;
+        const keys = request.headersDistinct['idempotency-key'];
+        // Two keys joined into one ("k2, k3") would be a third request's key: say so instead.
+        if (keys !== undefined && keys.length > 1) {
+          throw new HttpError(400, {
+            error: {
+              code: 'VALIDATION',
+              field: 'Idempotency-Key',
+              message: 'send one Idempotency-Key header, not several',
+            },
+          });
+        }
+        const key = keys?.[0];
         if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
           throw new HttpError(400, {
             error: {
