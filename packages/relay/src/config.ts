@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SmsWebhookEventType } from '@sms/core';
 import * as z from 'zod';
+import { parseAllowEntry } from './gateway/address-policy.js';
 import { MIN_TEXT_SECRET } from './mask.js';
 
 /**
@@ -398,6 +399,19 @@ const gatewaySchema = z
         })
         .optional(),
       idleMs: int(1, 'Idle wait before looking for queued messages again, in ms').default(200),
+      callbackAllow: z
+        .array(
+          z.string({ error: need('a string') }).superRefine((entry, ctx) => {
+            const parsed = parseAllowEntry(entry);
+            if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+          }),
+          { error: need('an array of CIDRs and host[:port] names') },
+        )
+        .meta({
+          description:
+            "What a message's callbackUrl may reach besides public unicast addresses: CIDRs (127.0.0.0/8, fd00::/8, an address alone) and host[:port] names (hooks.internal, localhost:8080). Default none: loopback, private, link-local, CGNAT, unique-local, multicast and unspecified addresses are refused",
+        })
+        .default([]),
     },
     { error: need('an object') },
   )

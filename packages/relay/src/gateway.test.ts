@@ -160,6 +160,29 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     }
   }
 
+  /** Rows of gw_callbacks, read straight from the store. */
+  async function callbackRows(): Promise<
+    Array<{ url: string; status: string; attempts: number; last_error: string | null }>
+  > {
+    const sql = 'SELECT url, status, attempts, last_error FROM gw_callbacks ORDER BY url';
+    if ('sqlite' in storeConfig) {
+      const db = new Database(storeConfig['sqlite']!, { readonly: true });
+      try {
+        return db.prepare(sql).all() as Awaited<ReturnType<typeof callbackRows>>;
+      } finally {
+        db.close();
+      }
+    }
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(`SET search_path TO "${storeConfig['schema']}"`);
+      return (await db.query(sql)).rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+    } finally {
+      await db.end();
+    }
+  }
+
   /** Report event bodies as stored (the bytes every delivery and replay signs). */
   async function storedReportBodies(): Promise<string[]> {
     const sql = "SELECT body FROM events WHERE type = 'sms.report' ORDER BY id";
@@ -673,7 +696,12 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
   });
 
   it('sends the events of a message with a callbackUrl there too, signed with the callback secret', async () => {
-    const relay = await start();
+    // The receiver is on 127.0.0.1: the operator trusts it (callbacks are public-only by default).
+    const relay = await start(
+      config({
+        gateway: { idleMs: 20, retryDelayMs: 50, callbackSecret, callbackAllow: ['127.0.0.1'] },
+      }),
+    );
     const { body } = await api(relay, 'POST', '/v1/messages', {
       to: '13800138003',
       content: '【测试】callback',
@@ -695,6 +723,72 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     const twin = rx.verified().find((r) => r.id === event.id)!;
     expect(twin.body).toBe(event.body);
     expect(rx.verified().some((r) => r.event!.data['messageId'] === other.body['id'])).toBe(true);
+  });
+
+  it('refuses a callbackUrl that reaches loopback by default: a 422 naming callbackUrl in every spelling', async () => {
+    const relay = await start();
+    const port = new URL(callbacks.url).port;
+    for (const host of ['127.0.0.1', 'localhost', '[::ffff:127.0.0.1]', '2130706433']) {
+      const callbackUrl = `http://${host}:${port}/admin?x=1`;
+      const answer = await api(relay, 'POST', '/v1/messages', {
+        to: '13800138000',
+        content: '【测试】ssrf',
+        callbackUrl,
+      });
+      expect({ status: answer.status, field: answer.body['error']?.field }, callbackUrl).toEqual({
+        status: 422,
+        field: 'callbackUrl',
+      });
+      expect(answer.body['error'].message).toMatch(/loopback/);
+    }
+    expect(await queuedRows()).toEqual([]);
+    expect(callbacks.received).toEqual([]);
+    // Allowed by the operator, the same address is accepted (and 2130706433 is 127.0.0.1).
+    await relay.stop();
+    const open = await start(
+      config({ gateway: { idleMs: 20, callbackSecret, callbackAllow: ['127.0.0.0/8'] } }),
+    );
+    for (const host of ['127.0.0.1', '[::ffff:127.0.0.1]', '2130706433']) {
+      const answer = await api(open, 'POST', '/v1/messages', {
+        to: '13800138000',
+        content: '【测试】allowed',
+        callbackUrl: `http://${host}:${port}/cb`,
+      });
+      expect(answer.status, host).toBe(202);
+    }
+  });
+
+  it('a name that resolves to 127.0.0.1 is refused when connecting: recorded as a dead callback with the reason, nothing sent', async () => {
+    const port = new URL(callbacks.url).port;
+    // No DNS here: a resolver that answers what a hostile name would.
+    const lookups: string[] = [];
+    const relay = createRelay(config(), {
+      logger: memoryLogger(),
+      lookup: async (hostname) => {
+        lookups.push(hostname);
+        return hostname === 'hooks.example.test' ? [{ address: '127.0.0.1', family: 4 }] : [];
+      },
+    });
+    relays.push(relay);
+    await relay.start();
+    const answer = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138006',
+      content: '【测试】rebinding',
+      callbackUrl: `http://hooks.example.test:${port}/cb`,
+    });
+    expect(answer.status).toBe(202);
+    await waitFor(
+      async () => (await callbackRows()).some((r) => r.status === 'dead'),
+      10_000,
+      'the callback dead',
+    );
+    const [row] = await callbackRows();
+    expect(row).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(row!.last_error).toMatch(
+      /^CALLBACK_REFUSED: hooks\.example\.test resolves to 127\.0\.0\.1 is loopback/,
+    );
+    expect(lookups).toContain('hooks.example.test');
+    expect(callbacks.received).toEqual([]);
   });
 
   it('a send whose answer was lost is unknown and never resent on its own; the operator decides', async () => {

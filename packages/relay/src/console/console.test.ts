@@ -130,6 +130,8 @@ function harness(kind: 'sqlite' | 'postgres') {
       ],
       targets,
       delivery: FAST,
+      // The test's receivers are on 127.0.0.1: trusted for callbacks, as a local setup would.
+      gateway: { callbackAllow: ['127.0.0.1'] },
       http: { port: 0, host: '127.0.0.1', ...http },
     };
     const relay: Relay = createRelay(input, { logger: memoryLogger() });

@@ -1,10 +1,12 @@
 import { webhookHeaders } from '@sms/core';
-import { request } from 'undici';
+import { type Agent, request } from 'undici';
 import { retryDelay } from '../delivery.js';
 import type { DeliveryConfig } from '../config.js';
 import type { RelayLogger } from '../logger.js';
 import type { CallbackResult, ClaimedCallback, MessageStore } from '../store/messages.js';
 import { Doorbell } from '../doorbell.js';
+import { type CallbackPolicy, callbackPolicy } from './address-policy.js';
+import { type ResolveAll, guardedAgent } from './guarded-agent.js';
 
 export interface CallbackLoopOptions {
   messages: MessageStore;
@@ -13,6 +15,10 @@ export interface CallbackLoopOptions {
   delivery: DeliveryConfig;
   logger: RelayLogger;
   userAgent: string;
+  /** What a callback may connect to (default: public unicast addresses only). */
+  policy?: CallbackPolicy;
+  /** Name resolution for callback hosts (default `dns.lookup`). */
+  resolve?: ResolveAll;
 }
 
 /**
@@ -24,8 +30,15 @@ export class CallbackLoop {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly doorbell = new Doorbell();
+  /** Connects only where the policy allows, checked on the address connected to. */
+  private readonly dispatcher: Agent;
 
-  constructor(private readonly options: CallbackLoopOptions) {}
+  constructor(private readonly options: CallbackLoopOptions) {
+    this.dispatcher = guardedAgent(options.policy ?? callbackPolicy(), {
+      connectTimeoutMs: Math.min(options.delivery.timeoutMs, 10_000),
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    });
+  }
 
   start(): void {
     if (this.running || this.options.secrets.length === 0) return;
@@ -41,6 +54,7 @@ export class CallbackLoop {
     this.running = false;
     this.wake();
     await this.loop;
+    await this.dispatcher.close();
   }
 
   private async run(): Promise<void> {
@@ -74,6 +88,7 @@ export class CallbackLoop {
     try {
       const response = await request(callback.url, {
         method: 'POST',
+        dispatcher: this.dispatcher,
         headers: {
           ...webhookHeaders({
             id: callback.eventId,
@@ -93,6 +108,11 @@ export class CallbackLoop {
       error = `HTTP ${status}`;
     } catch (thrown) {
       const e = thrown as Error & { code?: string };
+      if (e.code === 'CALLBACK_REFUSED') {
+        // Where it would connect is not allowed: no retry will change that.
+        logger.warn('callback refused', { id: callback.eventId, error: e.message });
+        return { ...base, outcome: { kind: 'dead' }, error: `${e.code}: ${e.message}` };
+      }
       error = `${e.code ?? e.name}: ${e.message}`;
     }
     const delay = retryDelay(delivery.retrySchedule, callback.attempts + 1, delivery.jitter);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
 import type { AccountConfig } from '../config.js';
 import { HttpError } from '../http/router.js';
+import { type CallbackPolicy, callbackPolicy } from './address-policy.js';
 
 /** A send request, checked and normalised: what is queued and what idempotency compares. */
 export interface SendRequest {
@@ -94,7 +95,11 @@ function canonical(value: unknown): unknown {
 export function parseSendRequest(
   body: unknown,
   accounts: readonly AccountConfig[],
-  defaults: { ttlMs: number | null },
+  defaults: {
+    ttlMs: number | null;
+    /** What a callbackUrl may reach (default: public unicast addresses only). */
+    callbackPolicy?: CallbackPolicy;
+  },
   now: Date = new Date(),
 ): SendRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -220,6 +225,14 @@ export function parseSendRequest(
         'VALIDATION',
         'callbackUrl',
         'callbackUrl must be an http: or https: URL without credentials',
+      );
+    }
+    const refused = (defaults.callbackPolicy ?? callbackPolicy()).refusesUrl(url);
+    if (refused) {
+      throw invalid(
+        'VALIDATION',
+        'callbackUrl',
+        `callbackUrl must reach a public address: ${refused} (the relay's operator can allow it with gateway.callbackAllow)`,
       );
     }
     callbackUrl = url.href;

@@ -10,6 +10,7 @@ import type {
   MessageStore,
   StoredMessage,
 } from '../store/messages.js';
+import { callbackPolicy } from './address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
 import { openApiDocument } from './openapi.js';
@@ -90,6 +91,7 @@ export function createGateway(context: RelayContext): Gateway {
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
   let accepted: Counter<'account'> | undefined;
+  const policy = callbackPolicy(config.gateway.callbackAllow);
 
   /** Finished messages older than `retention` go, like delivered events. */
   async function prune(store: MessageStore): Promise<void> {
@@ -187,7 +189,10 @@ export function createGateway(context: RelayContext): Gateway {
         const now = Date.now();
         // The request as the client wrote it: a default ttl changed between a first POST and
         // its retry (a restart with a new config) does not make the same body another request.
-        const parsed = parseSendRequest(body, config.accounts, { ttlMs: null });
+        const parsed = parseSendRequest(body, config.accounts, {
+          ttlMs: null,
+          callbackPolicy: policy,
+        });
         const hash = requestHash(parsed);
         const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
         const { message, created } = await messages().enqueue({
@@ -308,6 +313,8 @@ export function createGateway(context: RelayContext): Gateway {
         delivery: config.delivery,
         logger,
         userAgent: 'sms-relay',
+        policy,
+        ...(context.lookup ? { resolve: context.lookup } : {}),
       });
       await sender.start();
       callbacks.start();
