@@ -791,6 +791,72 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     expect(callbacks.received).toEqual([]);
   });
 
+  it('a callback endpoint that trickles its answer holds only its own callbacks, each attempt cut at one deadline', {
+    timeout: 60_000,
+  }, async () => {
+    // A tarpit: answers 200 at once, then one byte every 200 ms, never ending. undici's body
+    // timeout restarts with every byte, so only an overall deadline ends such an attempt.
+    const hits: number[] = [];
+    const tarpit = createServer((req, res) => {
+      hits.push(Date.now());
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const drip = setInterval(() => res.write('.'), 200);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+    const tarpitUrl = `http://127.0.0.1:${(tarpit.address() as AddressInfo).port}/slow`;
+    try {
+      const relay = await start(
+        config({
+          delivery: { ...FAST, timeoutMs: 1500 },
+          gateway: { idleMs: 20, retryDelayMs: 50, callbackSecret, callbackAllow: ['127.0.0.1'] },
+        }),
+      );
+      for (let i = 0; i < 4; i++) {
+        const slow = await api(relay, 'POST', '/v1/messages', {
+          to: `1380013810${i}`,
+          content: '【测试】tarpit',
+          callbackUrl: tarpitUrl,
+        });
+        expect(slow.status).toBe(202);
+      }
+      await waitFor(() => hits.length >= 1, 10_000, 'the tarpit holding a callback');
+      const firstHit = hits[0]!;
+      // Other clients' callbacks, due while the tarpit holds its own.
+      const queuedAt = Date.now();
+      for (let i = 0; i < 2; i++) {
+        const other = await api(relay, 'POST', '/v1/messages', {
+          to: `1380013820${i}`,
+          content: '【测试】prompt',
+          callbackUrl: callbacks.url,
+        });
+        expect(other.status).toBe(202);
+      }
+      await waitFor(() => callbacks.verified().length >= 2, 10_000, 'the other callbacks');
+      const otherLatency = Date.now() - queuedAt;
+      // Each tarpit attempt ends at the deadline, recorded as such, however it trickles.
+      await waitFor(
+        async () =>
+          (await callbackRows()).some(
+            (r) => r.url === tarpitUrl && /timeout after 1500 ms/.test(r.last_error ?? ''),
+          ),
+        10_000,
+        'a tarpit attempt cut at the deadline',
+      );
+      const cutAfter = Date.now() - firstHit;
+      // At most two attempts at a time to one endpoint: the other two waited their turn.
+      const concurrentStarts = hits.filter((t) => t - firstHit < 1000).length;
+      console.log(`other callbacks after ${otherLatency} ms; tarpit cut after ${cutAfter} ms`);
+      expect(otherLatency).toBeLessThan(1500);
+      expect(cutAfter).toBeLessThan(1500 + 3000);
+      expect(concurrentStarts).toBeLessThanOrEqual(2);
+    } finally {
+      tarpit.closeAllConnections();
+      await new Promise((resolve) => tarpit.close(resolve));
+    }
+  });
+
   it('a send whose answer was lost is unknown and never resent on its own; the operator decides', async () => {
     const relay = await start();
     // The platform records the send, then resets the connection: the answer is lost.
