@@ -74,7 +74,18 @@ function post(
     const head: Buffer[] = [];
     let headBytes = 0;
     let abort: ((reason: Error) => void) | undefined;
+    // One deadline for the attempt, headers and body together: undici's body timeout
+    // restarts with every chunk, so a receiver trickling its answer never reached it.
+    const deadline = Object.assign(new Error(`timeout after ${request.timeoutMs} ms`), {
+      code: 'DEADLINE',
+    });
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      abort?.(deadline);
+    }, request.timeoutMs);
     const done = () => {
+      clearTimeout(timer);
       if (abort) aborters.delete(abort);
     };
     pool.dispatch(
@@ -90,6 +101,7 @@ function post(
         onConnect(abortRequest: (reason: Error) => void) {
           abort = abortRequest;
           aborters.add(abortRequest);
+          if (expired) abortRequest(deadline);
         },
         onHeaders(statusCode: number, rawHeaders: Buffer[] | null) {
           status = statusCode;
@@ -340,7 +352,7 @@ export class DeliveryLoop {
     const started = performance.now();
     let latencyMs: number | undefined;
     try {
-      // The timeout applies to the response headers, then to each gap in the body.
+      // The timeout is one deadline for the attempt (headers and body together).
       const answer = await post(
         target.pool,
         { path: target.path, headers, body: delivery.body, timeoutMs: config.timeoutMs },
@@ -386,7 +398,9 @@ export class DeliveryLoop {
       latencyMs = performance.now() - started;
       const e = thrown as Error & { code?: string };
       error =
-        e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
+        e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        e.code === 'UND_ERR_BODY_TIMEOUT' ||
+        e.code === 'DEADLINE'
           ? `timeout after ${config.timeoutMs} ms`
           : `${e.code ?? e.name}: ${e.message}`;
     }

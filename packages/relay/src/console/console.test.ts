@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateWebhookSecret, secretVariants } from '@sms/core';
@@ -581,6 +582,44 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const everything = texts.join('\n');
       for (const value of [URL_TOKEN, TOKEN, PASSWORD, secret]) {
         expect(everything.includes(value), value).toBe(false);
+      }
+    });
+
+    it('a target that trickles its answer is cut at one deadline per attempt, and the other target is served meanwhile', async () => {
+      // Answers 200 at once, then a byte every 200 ms, never ending: undici's body timeout
+      // restarts with every byte, so only an overall deadline ends the attempt.
+      const tarpit = createHttpServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const drip = setInterval(() => res.write('.'), 200);
+        res.on('close', () => clearInterval(drip));
+      });
+      await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (tarpit.address() as { port: number }).port;
+        const app = await h.receiver();
+        const { raw, platform } = await h.start([
+          { name: 'slow', url: `http://127.0.0.1:${port}/hooks`, secret, timeoutMs: 1000 },
+          { name: 'app', url: app.url, secret },
+        ]);
+        const started = Date.now();
+        platform.injectReport(report());
+        await waitFor(() => app.verified().length === 1, 10_000, 'the other target served');
+        expect(Date.now() - started).toBeLessThan(3000);
+        await waitFor(
+          async () => (await raw("SELECT error FROM $s.attempts WHERE target = 'slow'")).length > 0,
+          10_000,
+          'an attempt at the tarpit recorded',
+        );
+        const [attempt] = await raw(
+          "SELECT outcome, error, latency_ms FROM $s.attempts WHERE target = 'slow' ORDER BY at",
+        );
+        expect(attempt).toMatchObject({ outcome: 'retry', error: 'timeout after 1000 ms' });
+        expect(Number(attempt!['latency_ms'])).toBeGreaterThanOrEqual(950);
+        expect(Number(attempt!['latency_ms'])).toBeLessThan(2500);
+      } finally {
+        tarpit.closeAllConnections();
+        await new Promise((resolve) => tarpit.close(resolve));
       }
     });
 
