@@ -620,7 +620,9 @@ export function configWarnings(config: RelayConfig): ConfigIssue[] {
       });
     }
   };
-  config.accounts.forEach((account, i) => short(`accounts[${i}].password`, account.password));
+  for (const [i, account] of config.accounts.entries()) {
+    short(`accounts[${i}].password`, account.password);
+  }
   if ('postgres' in config.store) {
     try {
       short('store.postgres', decodeURIComponent(new URL(config.store.postgres).password));
