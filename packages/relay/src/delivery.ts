@@ -169,12 +169,23 @@ export class DeliveryLoop {
    */
   private readonly failing = new Map<string, number>();
   private readonly mask: Masker;
+  /** Deliveries in flight per target. */
+  private readonly perTarget = new Map<string, number>();
+  /**
+   * The most deliveries one target may have in flight: with several targets, half the window,
+   * so a slow, trickling or dead target delays only its own deliveries.
+   */
+  private readonly cap: number;
 
   constructor(private readonly options: DeliveryLoopOptions) {
     this.mask = masker(
       options.secrets ??
         options.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)])),
     );
+    this.cap =
+      options.targets.length > 1
+        ? Math.max(1, Math.ceil(options.config.concurrency / 2))
+        : options.config.concurrency;
     for (const config of options.targets) {
       const url = new URL(config.url);
       this.targets.set(config.name, {
@@ -241,18 +252,23 @@ export class DeliveryLoop {
   private async run(): Promise<void> {
     const { store, config, logger } = this.options;
     const names = [...this.targets.keys()];
+    const cap = this.cap;
     let failures = 0;
     while (this.running) {
       const free = config.concurrency - this.inFlight;
       let claimedFull = false;
-      if (free > 0) {
+      // Targets with room, and no claim larger than the least room among them, so a claim
+      // never takes a target past its share.
+      const open = names.filter((name) => (this.perTarget.get(name) ?? 0) < cap);
+      const room = Math.min(...open.map((name) => cap - (this.perTarget.get(name) ?? 0)));
+      if (free > 0 && open.length > 0) {
         try {
-          const limit = Math.min(free, config.batchSize);
+          const limit = Math.min(free, config.batchSize, room);
           const claimed = await store.claim({
             limit,
             now: Date.now(),
             leaseMs: config.leaseMs,
-            targets: names,
+            targets: open,
           });
           for (const delivery of claimed) this.launch(delivery);
           claimedFull = claimed.length === limit;
@@ -272,6 +288,7 @@ export class DeliveryLoop {
 
   private launch(delivery: ClaimedDelivery): void {
     this.inFlight++;
+    this.perTarget.set(delivery.target, (this.perTarget.get(delivery.target) ?? 0) + 1);
     const done: Promise<void> = this.deliver(delivery)
       .then(
         (result) => {
@@ -283,9 +300,14 @@ export class DeliveryLoop {
       )
       .finally(() => {
         this.inFlight--;
+        const left = (this.perTarget.get(delivery.target) ?? 1) - 1;
+        if (left > 0) this.perTarget.set(delivery.target, left);
+        else this.perTarget.delete(delivery.target);
         this.inFlightDone.delete(done);
-        // Room for more: wake the loop once a good share of the window is free.
-        if (this.inFlight <= this.options.config.concurrency / 2) this.wake();
+        // Room for more: wake the loop once a good share of the window is free, or a target
+        // at its share has room again.
+        if (this.inFlight <= this.options.config.concurrency / 2 || left + 1 >= this.cap)
+          this.wake();
       });
     this.inFlightDone.add(done);
   }

@@ -114,6 +114,7 @@ function harness(kind: 'sqlite' | 'postgres') {
     targets: Array<Record<string, unknown>>,
     http: Record<string, unknown> = { token: TOKEN },
     password = PASSWORD,
+    delivery: Record<string, unknown> = FAST,
   ) {
     const s = await store();
     const input = {
@@ -130,7 +131,7 @@ function harness(kind: 'sqlite' | 'postgres') {
         },
       ],
       targets,
-      delivery: FAST,
+      delivery,
       // The test's receivers are on 127.0.0.1: trusted for callbacks, as a local setup would.
       gateway: { callbackAllow: ['127.0.0.1'] },
       http: { port: 0, host: '127.0.0.1', ...http },
@@ -620,6 +621,49 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       } finally {
         tarpit.closeAllConnections();
         await new Promise((resolve) => tarpit.close(resolve));
+      }
+    });
+
+    it('a slow target holds at most half the delivery slots: the other target is served meanwhile', {
+      timeout: 30_000,
+    }, async () => {
+      // A receiver that answers after 8 s: without a share per target it ends up holding
+      // every slot, and the other target waits its turn behind it.
+      let open = 0;
+      let most = 0;
+      const slow = createHttpServer((req, res) => {
+        open++;
+        most = Math.max(most, open);
+        req.resume();
+        const timer = setTimeout(() => res.end('late'), 8000);
+        res.on('close', () => {
+          open--;
+          clearTimeout(timer);
+        });
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (slow.address() as { port: number }).port;
+        const app = await h.receiver();
+        const { platform } = await h.start(
+          [
+            { name: 'slow', url: `http://127.0.0.1:${port}/hooks`, secret, timeoutMs: 10_000 },
+            { name: 'app', url: app.url, secret },
+          ],
+          { token: TOKEN },
+          PASSWORD,
+          { ...FAST, timeoutMs: 10_000, concurrency: 4 },
+        );
+        const started = Date.now();
+        for (let i = 0; i < 12; i++) platform.injectReport(report());
+        await waitFor(() => app.verified().length === 12, 15_000, 'every event at app');
+        const took = Date.now() - started;
+        console.log(`12 events at app in ${took} ms; the slow target held at most ${most}`);
+        expect(took).toBeLessThan(5000);
+        expect(most).toBeLessThanOrEqual(2);
+      } finally {
+        slow.closeAllConnections();
+        await new Promise((resolve) => slow.close(resolve));
       }
     });
 
