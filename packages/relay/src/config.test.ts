@@ -89,6 +89,25 @@ describe('config', () => {
     expect(fromEnv.http?.token).toBe('a-token-of-16-chars+');
   });
 
+  it('gateway.callbackAllow takes CIDRs and host[:port] names, from the file or SMS_RELAY_*', () => {
+    expect(parseConfig(valid(), { env }).gateway.callbackAllow).toEqual([]);
+    const allow = ['127.0.0.1', '::1/128', 'localhost:8080'];
+    expect(
+      parseConfig({ ...valid(), gateway: { callbackAllow: allow } }, { env }).gateway,
+    ).toMatchObject({ callbackAllow: allow });
+    expect(fieldOf({ ...valid(), gateway: { callbackAllow: ['127.0.0.1/33'] } })).toBe(
+      'gateway.callbackAllow[0]',
+    );
+    expect(fieldOf({ ...valid(), gateway: { callbackAllow: ['ok.host', 'http://x'] } })).toBe(
+      'gateway.callbackAllow[1]',
+    );
+    const fromEnv = parseConfig(valid(), {
+      env: { ...env, SMS_RELAY_GATEWAY_CALLBACK_ALLOW: '127.0.0.1,localhost:8080' },
+      envOverrides: true,
+    });
+    expect(fromEnv.gateway.callbackAllow).toEqual(['127.0.0.1', 'localhost:8080']);
+  });
+
   it('accepts durations, secret lists and a postgres store', () => {
     const input = {
       ...valid(),
