@@ -217,7 +217,7 @@ export function openApiDocument() {
               format: 'uri',
               pattern: '^https?://',
               description:
-                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it)",
+                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it; a public address unless the relay's gateway.callbackAllow opens others: loopback, private, link-local and similar addresses are a 422)",
             },
             ttl: {
               oneOf: [
