@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { generateWebhookSecret } from '@sms/core';
 import {
   ENV_PREFIX,
+  configWarnings,
   type RelayConfig,
   RelayConfigError,
   loadConfig,
@@ -92,6 +93,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'run') {
     const config = loadConfig(values.config);
     const logger = jsonLogger({ level: config.log.level, redact: secretsOf(config) });
+    for (const warning of configWarnings(config)) {
+      logger.warn('config warning', { field: warning.field, warning: warning.message });
+    }
     const relay = createRelay(config, { logger });
     let stopping = false;
     const stop = (signal: string) => {
@@ -255,6 +259,11 @@ function configCommand(args: string[], values: { config: string; json: boolean }
   const fromEnv = Object.keys(process.env)
     .filter((name) => name.startsWith(ENV_PREFIX))
     .sort();
+  const warnings = configWarnings(config);
+  for (const warning of warnings) {
+    if (!values.json)
+      process.stderr.write(`sms-relay: warning: config ${warning.field} ${warning.message}\n`);
+  }
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -262,6 +271,7 @@ function configCommand(args: string[], values: { config: string; json: boolean }
         accounts: config.accounts.map((a) => a.name),
         targets: config.targets.map((t) => t.name),
         fromEnv,
+        warnings,
       })}\n`,
     );
   } else process.stdout.write(summary(values.config, config, fromEnv));

@@ -10,6 +10,7 @@ export {
   DEFAULT_RETRY_SCHEDULE,
   ENV_PREFIX,
   RelayConfigError,
+  configWarnings,
   loadConfig,
   loadStoreConfig,
   parseConfig,

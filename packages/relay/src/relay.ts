@@ -45,6 +45,12 @@ export interface CreateRelayOptions {
   env?: Record<string, string | undefined>;
   /** Your own `Store` implementation instead of the one `config.store` names. Closed by `stop()`. */
   store?: Store;
+  /**
+   * Name resolution for the hosts of messages' `callbackUrl`s (default `dns.lookup`, every
+   * address): each address it gives is checked against `gateway.callbackAllow` before a
+   * connection is made. For a resolver of your own, or a test without DNS.
+   */
+  lookup?: (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 }
 
 export interface RelayStatus extends StoreStats {
@@ -172,6 +178,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     },
     pollers: () => pollers,
     wakeDelivery: () => delivery?.wake(),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   };
 
   const gateway = createGateway(context);
