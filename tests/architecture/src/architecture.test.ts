@@ -153,3 +153,18 @@ describe(`${RELAY}: its parts import each other only downwards`, () => {
     expect(wrong, `imports against ${RULES} (and docs/architecture.md)`).toEqual([]);
   });
 });
+
+describe('docs/architecture.md', () => {
+  const page = readFileSync(join(repo, 'docs/architecture.md'), 'utf8');
+
+  it('draws every package and every part of the relay, with each part’s surface', () => {
+    const missing = [
+      ...Object.keys(PACKAGES),
+      ...Object.keys(RELAY_PARTS).map((part) => `\n  ${part} `),
+      ...Object.values(RELAY_PARTS).flatMap((part) =>
+        (part.surface ?? []).map((file) => `\`${file.split('/').pop()}\``),
+      ),
+    ].filter((text) => !page.includes(text));
+    expect(missing, 'names docs/architecture.md lacks').toEqual([]);
+  });
+});
