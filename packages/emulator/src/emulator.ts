@@ -12,6 +12,7 @@ import type {
   EmulatorOptions,
   Fault,
   FaultType,
+  InboxSnapshot,
   RecordedRequest,
 } from './types.js';
 import {
@@ -171,13 +172,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     (name) => name.toLowerCase(),
   );
   const assets = findInboxAssets();
-  const hub = createEventHub(() => ({
-    messages: platform.recent(INBOX_LIMIT, INBOX_RECIPIENTS),
-    replies: platform.loggedReplies(INBOX_LIMIT),
-    accounts: platform.allAccounts().map(mask),
-    fault: currentFault(),
-    quirks: { ...quirks },
-  }));
+  const hub = createEventHub(
+    (): InboxSnapshot => ({
+      messages: platform.recent(INBOX_LIMIT, INBOX_RECIPIENTS),
+      replies: platform.loggedReplies(INBOX_LIMIT),
+      accounts: platform.allAccounts().map(mask),
+      fault: currentFault(),
+      quirks: { ...quirks },
+    }),
+  );
   platform.onChange = () => hub.notify();
 
   function currentFault(): Fault | null {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InboxSnapshot } from './types.js';
 
 /** The files the page needs, with their types: nothing else under `inbox/` is served. */
 const ASSETS: Record<string, string> = {
@@ -111,7 +112,7 @@ export interface EventHub {
   close(): void;
 }
 
-export function createEventHub(snapshot: () => unknown): EventHub {
+export function createEventHub(snapshot: () => InboxSnapshot): EventHub {
   const clients = new Set<ServerResponse>();
   let pending: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;

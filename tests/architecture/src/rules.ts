@@ -18,7 +18,12 @@ export interface PackageRule {
   tests: string[];
 }
 
-const TESTS = ['src/**/*.test.ts', 'src/**/*.test.tsx', 'src/**/test-utils/**'];
+const TESTS = [
+  'src/**/*.test.ts',
+  'src/**/*.test.tsx',
+  'src/**/*.type-test.ts',
+  'src/**/test-utils/**',
+];
 
 export const PACKAGES: Record<string, PackageRule> = {
   '@sms/core': { dir: 'packages/core', uses: [], testsUse: [], sources: ['src'], tests: TESTS },
