@@ -12,6 +12,7 @@ import type {
   EmulatorOptions,
   Fault,
   FaultType,
+  InboxSnapshot,
   RecordedRequest,
 } from './types.js';
 import {
@@ -191,7 +192,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
   const assets = findInboxAssets();
   const hub = createEventHub(
-    () => ({
+    (): InboxSnapshot => ({
       messages: platform.recent(INBOX_LIMIT, INBOX_RECIPIENTS),
       replies: platform.loggedReplies(INBOX_LIMIT),
       accounts: platform.allAccounts().map(mask),

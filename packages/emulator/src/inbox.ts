@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InboxSnapshot } from './types.js';
 
 /** The files the page needs, with their types: nothing else under `inbox/` is served. */
 const ASSETS: Record<string, string> = {
@@ -129,7 +130,10 @@ interface Client {
   stall: NodeJS.Timeout | undefined;
 }
 
-export function createEventHub(snapshot: () => unknown, options: EventHubOptions = {}): EventHub {
+export function createEventHub(
+  snapshot: () => InboxSnapshot,
+  options: EventHubOptions = {},
+): EventHub {
   const maxClients = Math.max(1, options.maxClients ?? 16);
   const stallMs = Math.max(1, options.stallMs ?? 30_000);
   const clients = new Set<Client>();

@@ -216,6 +216,27 @@ export interface ReplyRecord {
   extNo: string;
 }
 
+/** A reply as the inbox shows it: queued when, and whether `callApi.aspx` has handed it out. */
+export interface LoggedReply extends ReplyRecord {
+  queuedAt: Date;
+  pulled: boolean;
+}
+
+/**
+ * What `GET /__emulator/events` sends, as JSON, on connect and after every change: the inbox
+ * page's whole state. The page's types (`ui/api.ts`) are this type's JSON form.
+ */
+export interface InboxSnapshot {
+  /** The latest messages, oldest first. */
+  messages: SentMessage[];
+  /** The latest replies, oldest first, pulled or not. */
+  replies: LoggedReply[];
+  /** Every account, its password masked. */
+  accounts: AccountState[];
+  fault: Fault | null;
+  quirks: Quirks;
+}
+
 /** Selects an account by `account` name or, failing that, by `userId`. */
 export interface AccountRef {
   account?: string;

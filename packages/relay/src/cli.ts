@@ -10,7 +10,9 @@ import {
   loadTargetNames,
 } from './config.js';
 import { jsonLogger } from './logger.js';
-import { createRelay, secretsOf, VERSION } from './relay.js';
+import { createRelay } from './relay.js';
+import { secretsOf } from './secrets.js';
+import { VERSION } from './version.js';
 import { messageCommand } from './gateway/cli.js';
 import { describeStore, openStore } from './store/open.js';
 
