@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SmsWebhookEventType } from '@sms/core';
 import * as z from 'zod';
-import { parseAllowEntry } from './gateway/address-policy.js';
+import { parseAllowEntry } from './address-policy.js';
 import { MIN_TEXT_SECRET } from './mask.js';
 
 /**

@@ -88,7 +88,7 @@ export interface Part {
  * and `test-utils/` are outside the rules (they may import any part; no part imports them).
  */
 export const RELAY_PARTS: Record<string, Part> = {
-  /** What every part may read: config, logs, metrics, ids, secrets, the version. */
+  /** What every part may read: config, logs, metrics, ids, secrets and their masking, the version, the callback address policy. */
   shared: {
     files: [
       'src/config.ts',
@@ -98,6 +98,8 @@ export const RELAY_PARTS: Record<string, Part> = {
       'src/doorbell.ts',
       'src/secrets.ts',
       'src/version.ts',
+      'src/mask.ts',
+      'src/address-policy.ts',
     ],
     uses: [],
   },

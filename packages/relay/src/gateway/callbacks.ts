@@ -5,7 +5,7 @@ import { retryDelay } from '../delivery.js';
 import { Doorbell } from '../doorbell.js';
 import type { RelayLogger } from '../logger.js';
 import type { CallbackResult, ClaimedCallback, MessageStore } from '../store/messages.js';
-import { type CallbackPolicy, callbackPolicy } from './address-policy.js';
+import { type CallbackPolicy, callbackPolicy } from '../address-policy.js';
 import { type ResolveAll, guardedAgent } from './guarded-agent.js';
 
 export interface CallbackLoopOptions {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
 import type { AccountConfig } from '../config.js';
 import { HttpError } from '../http/router.js';
-import { type CallbackPolicy, callbackPolicy } from './address-policy.js';
+import { type CallbackPolicy, callbackPolicy } from '../address-policy.js';
 
 /** A send request, checked and normalised: what is queued and what idempotency compares. */
 export interface SendRequest {

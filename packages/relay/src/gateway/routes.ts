@@ -10,7 +10,7 @@ import type {
   MessageStore,
   StoredMessage,
 } from '../store/messages.js';
-import { callbackPolicy } from './address-policy.js';
+import { callbackPolicy } from '../address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
 import { openApiDocument } from './openapi.js';
