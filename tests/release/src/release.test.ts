@@ -50,14 +50,17 @@ const installs: Record<string, Promise<Run>> = {};
 beforeAll(async () => {
   registry = await startRegistry(join(work, 'registry'));
   published = await versionAndPublish(join(work, 'scratch'), registry);
-  // The slow part, side by side: two apps' installs and npx's own install of each command
-  // (the relay builds better-sqlite3 from source).
+  // The slow part, side by side: two apps' installs and npx's own install of each command.
   installs['nest-app'] = run('npm', ['install'], project('nest-app', 'nest-app'), work);
   installs['node-app'] = run('npm', ['install'], project('node-app', 'node-app'), work);
   const npxDir = project('npx');
-  for (const name of ['@sms/emulator', '@sms/cli', '@sms/webhook-relay']) {
-    installs[name] = run('npx', ['--yes', name, '--help'], npxDir, work);
-  }
+  installs['@sms/emulator'] = run('npx', ['--yes', '@sms/emulator', '--help'], npxDir, work);
+  installs['@sms/cli'] = run('npx', ['--yes', '@sms/cli', '--help'], npxDir, work);
+  // The relay builds better-sqlite3 from source, as the node app's install does: one build at
+  // a time, so the rehearsal leaves a core to the other packages' tests running beside it.
+  installs['@sms/webhook-relay'] = installs['node-app'].then(() =>
+    run('npx', ['--yes', '@sms/webhook-relay', '--help'], npxDir, work),
+  );
 }, 120_000);
 
 afterAll(async () => {
