@@ -21,7 +21,16 @@ export {
   type SmsErrorCode,
   type SmsErrorOptions,
   type SmsRawResponse,
+  type RouteAttempt,
 } from './errors.js';
+export {
+  FAILOVER_RULES,
+  countsAgainstAccount,
+  failoverDecision,
+  type FailoverDecision,
+  type FailoverOptions,
+  type FailoverRule,
+} from './failover.js';
 export type { SmsLogger } from './logger.js';
 export { SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
 export type { RetryOptions } from './retry.js';
