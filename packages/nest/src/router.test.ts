@@ -16,7 +16,9 @@ import {
 } from '@sms/core';
 import { type Emulator, startEmulator } from '@sms/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TerminusModule } from '@nestjs/terminus';
 import { InjectSmsRouter, OnSmsReport } from './decorators.js';
+import { SmsHealthIndicator } from './health.js';
 import { SmsModule } from './sms.module.js';
 import { ALPHA, BETA, clientOptions, waitFor } from './test-utils/fixtures.js';
 
@@ -147,6 +149,30 @@ describe('SmsModule with accounts', () => {
     const result = await router.send(message('one account'));
     expect(result).toMatchObject({ account: 'alpha', attempts: [] });
     expect(resellerA.sent().map((m) => m.taskId)).toEqual([result.taskId]);
+    await moduleRef.close();
+  });
+
+  it('health: up while one account can send, with each account in the details; down when none can', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        SmsModule.forRoot({ accounts: accounts({ password: 'wrong' }) }),
+      ],
+      providers: [SmsHealthIndicator],
+    }).compile();
+    const health = moduleRef.get(SmsHealthIndicator);
+    const up = await health.isHealthy('sms');
+    expect(up.sms).toMatchObject({
+      status: 'up',
+      accounts: {
+        a: { status: 'down', code: 'AUTH_FAILED', breaker: 'closed' },
+        b: { status: 'up', payType: 'postpaid', breaker: 'closed' },
+      },
+    });
+    resellerB.setAccount({ account: BETA.account, password: 'rotated' });
+    const down = await health.isHealthy('sms');
+    expect(down.sms).toMatchObject({ status: 'down', message: 'no account can send' });
+    expect(JSON.stringify(down)).not.toContain('alpha-secret');
     await moduleRef.close();
   });
 });
