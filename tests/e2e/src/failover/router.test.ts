@@ -127,6 +127,29 @@ describe('fails over when the send surely did not go out', () => {
     expect(resellers.a.account('alpha').balance).toBe(1);
   });
 
+  it('sendBatch: a runs out of balance mid-batch, b takes the remaining chunks; every number once', async () => {
+    resellers.a.setAccount({ account: 'alpha', balance: 7 });
+    const sms = router({ name: 'a', options: resellers.optionsA() });
+    const numbers = Array.from({ length: 12 }, (_, i) => String(13_700_000_000 + i));
+    const outcome = await sms.sendBatch({
+      mobiles: numbers,
+      content: '【示例】batch',
+      chunkSize: 3,
+      concurrency: 1,
+    });
+    expect(outcome.failures).toEqual([]);
+    // 7 points: two chunks of three on a (7 -> 1), then a refuses each chunk as a whole.
+    expect(outcome.results.map((chunk) => (chunk.result as RoutedSendResult).account)).toEqual([
+      'a',
+      'a',
+      'b',
+      'b',
+    ]);
+    const everywhere = resellers.sentEverywhere().flatMap((sent) => sent.mobiles);
+    expect(everywhere.sort()).toEqual([...numbers].sort());
+    expect(resellers.a.account('alpha').balance).toBe(1);
+  });
+
   it('every account refused: ALL_ACCOUNTS_FAILED lists each reason, nothing sent', async () => {
     const port = await closedPort();
     const sms = new SmsRouter({
