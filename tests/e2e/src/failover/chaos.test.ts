@@ -14,7 +14,7 @@ import { A, B, type Resellers, closedPort, startResellers } from './two-reseller
 const SEED = Number(process.env.CHAOS_SEED ?? 19);
 const MESSAGES = 1000;
 const CONCURRENCY = 8;
-const ARRIVAL_MS = 2;
+const PAUSE_MS = 16;
 
 let resellers: Resellers;
 
@@ -102,10 +102,10 @@ it(`sends each of ${MESSAGES} messages at most once under random faults on both 
   const worker = async () => {
     while (next < MESSAGES) {
       const i = next++;
-      // Messages arrive one per ARRIVAL_MS (an open breaker answers at once: without a
-      // pace, hundreds would pass while every breaker is open and test nothing).
-      const due = started + i * ARRIVAL_MS - performance.now();
-      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+      // Each worker pauses between its messages (an open breaker answers at once: without a
+      // pause, hundreds would pass while every breaker is open and test nothing). The pause
+      // follows each send, so a slow, loaded machine slows the arrivals down with it.
+      if (i >= CONCURRENCY) await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
       for (const repair of repairs.get(i) ?? []) repair();
       if (plan[i]!.disturb) disturb(i);
       try {
