@@ -8,6 +8,7 @@ import {
   loadStoreConfig,
   parseConfig,
 } from './config.js';
+import { openStore } from './store/open.js';
 import { runCli } from './test-utils/cli.js';
 import { tempDir } from './test-utils/setup.js';
 
@@ -246,7 +247,10 @@ describe('config', () => {
         targets: [{ ...valid().targets[0], url: 'nope' }],
       }),
     );
-    // `status` reads only the store: no passwords needed in its environment.
+    // `status` reads only the store (one `run` made: it creates none): no passwords needed.
+    const made = await openStore({ sqlite: join(tmp.dir, 'cli.db') });
+    await made.init();
+    await made.close();
     const status = await runCli(['status', '--config', path, '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ pending: 0, dead: 0 });

@@ -647,11 +647,31 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       status: 'unknown',
       error: { code: 'UNKNOWN_OUTCOME' },
     });
-    expect(await runCli(['message', 'fail', '--id', first, '--config', path])).toMatchObject({
-      code: 0,
-      stdout: `${first} failed\n`,
+    const logged = (stderr: string) =>
+      stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failed = await runCli(['message', 'fail', '--id', first, '--config', path], {
+      LOG_LEVEL: 'info',
     });
-    expect((await runCli(['message', 'resend', '--id', first, '--config', path])).code).toBe(0);
+    expect(failed).toMatchObject({ code: 0, stdout: `${first} failed\n` });
+    // Logged as the HTTP route logs it (the CLI logged nothing).
+    expect(logged(failed.stderr)).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'message failed by an operator', id: first }),
+    ]);
+    const resent = await runCli(['message', 'resend', '--id', first, '--config', path], {
+      LOG_LEVEL: 'info',
+    });
+    expect(resent.code).toBe(0);
+    expect(logged(resent.stderr)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'message resent by an operator',
+        id: first,
+        via: 'sms-relay message',
+      }),
+    ]);
     expect(await runCli(['message', 'resend', '--id', second, '--config', path])).toMatchObject({
       code: 0,
       stdout: `${second} queued\n`,

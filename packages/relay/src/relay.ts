@@ -257,6 +257,23 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       state = 'starting';
       store = options.store ?? (await openStore(config.store));
       await store.init();
+      if (store.takeOver) {
+        // A predecessor still stopping gets its grace period to finish.
+        const taken = await store.takeOver({
+          now: Date.now(),
+          waitMs: config.shutdownGraceMs + 5000,
+        });
+        if (taken.deliveries + taken.callbacks > 0) {
+          logger.warn(
+            'the previous relay on this store stopped mid-work: its claims are free again',
+            {
+              previousPid: taken.previousPid,
+              deliveries: taken.deliveries,
+              callbacks: taken.callbacks,
+            },
+          );
+        }
+      }
       journal = new Journal(config.journal);
       journal.open();
       const leftovers = recoverJournal(journal);

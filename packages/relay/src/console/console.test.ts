@@ -342,9 +342,23 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         expect(a.error).toMatch(/ECONNREFUSED/);
         expect(a.latencyMs).toBeGreaterThanOrEqual(0);
       }
+      // The list counts what the detail lists (it said 0 for the one delivered attempt).
+      for (const event of (await get<ConsoleEvents>('events')).events) {
+        const tried = (await get<ConsoleEventDetail>(`events/${event.id}`)).attempts;
+        for (const d of event.deliveries)
+          expect(d.attempts, `${event.type} to ${d.target}`).toBe(
+            tried.filter((a) => a.target === d.target).length,
+          );
+      }
       expect(detail.deliveries.find((d) => d.target === 'down')).toMatchObject({
         state: 'dead',
         attempts: 3,
+        failedAttempts: 3,
+      });
+      expect(rep.deliveries.find((d) => d.target === 'app')).toMatchObject({
+        state: 'delivered',
+        attempts: 1,
+        failedAttempts: 0,
       });
       expect((await call('GET', '/api/console/events/msg_00000000000000000000000000')).status).toBe(
         404,

@@ -91,7 +91,11 @@ function consoleEvent(event: StoredEvent): ConsoleEvent & { data: Record<string,
     createdAt: event.createdAt,
     mobile: text(data['mobile']),
     summary: summaryOf(event.type, data),
-    deliveries: event.deliveries.map((d) => ({ ...d })),
+    deliveries: event.deliveries.map(({ attempts, tries, ...d }) => ({
+      ...d,
+      attempts: tries,
+      failedAttempts: attempts,
+    })),
     data,
   };
 }

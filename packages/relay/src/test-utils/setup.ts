@@ -7,9 +7,7 @@ import { type RelayLogger, jsonLogger } from '../logger.js';
 
 export const PASSWORD = 'p@ss-w0rd-secret';
 
-export async function emulator(
-  extra: EmulatorOptions['accounts'] = [],
-): Promise<Emulator> {
+export async function emulator(extra: EmulatorOptions['accounts'] = []): Promise<Emulator> {
   return startEmulator({
     accounts: [{ userId: '12', account: 'demo', password: PASSWORD, balance: 100_000 }, ...extra],
   });
