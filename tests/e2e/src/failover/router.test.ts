@@ -291,6 +291,31 @@ describe('circuit breaker', () => {
     expect(where('【示例】probe')).toEqual(['a']);
   });
 
+  it('half-open lets exactly one probe through while other sends go on to b', async () => {
+    const sms = new SmsRouter({
+      breaker: { failures: 1, windowMs: 60_000, coolDownMs: 200 },
+      accounts: [
+        { name: 'a', options: resellers.optionsA() },
+        { name: 'b', options: resellers.optionsB() },
+      ],
+    });
+    routers.push(sms);
+    resellers.a.setFault({ type: 'html500', action: 'send', times: 1 });
+    await failure(sms.send(message('trip')), 'HTTP'); // one counted failure opens a
+    expect(sms.breakers()[0]?.state).toBe('open');
+    await until(() => sms.breakers()[0]?.state === 'half-open');
+    // The probe is slow: while it is on the wire, every other send skips a.
+    resellers.a.setFault({ type: 'latency', ms: 300, action: 'send', times: 1 });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => sms.send(message(`concurrent ${i}`))),
+    );
+    expect(results.filter((r) => r.account === 'a')).toHaveLength(1);
+    expect(results.filter((r) => r.attempts[0]?.code === 'CIRCUIT_OPEN')).toHaveLength(4);
+    expect(resellers.a.requests().filter((r) => r.action === 'send')).toHaveLength(2); // trip + probe
+    expect(sms.breakers()[0]?.state).toBe('closed');
+    for (let i = 0; i < 5; i++) expect(where(`【示例】concurrent ${i}`)).toHaveLength(1);
+  });
+
   it('a content refusal does not count against the account', async () => {
     const sms = router({ name: 'a', options: resellers.optionsA() }, { breaker: { failures: 2 } });
     for (let i = 0; i < 4; i++) await failure(sms.send(message(`赌博 ${i}`)), 'ILLEGAL_KEYWORD');
