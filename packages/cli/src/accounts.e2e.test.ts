@@ -129,6 +129,16 @@ describe('sms with accounts', () => {
     );
   });
 
+  it('reports as a table show the account of each record', async () => {
+    expect((await run(SEND)).code).toBe(0);
+    expect((await run([...SEND, '--account', 'b'])).code).toBe(0);
+    const result = await run(['reports']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^account\s+/);
+    expect(result.stdout).toMatch(/\na\s+\d{4}-\d\d-\d\d .*13800138000/);
+    expect(result.stdout).toMatch(/\nb\s+\d{4}-\d\d-\d\d .*13800138000/);
+  });
+
   it('an unknown --account name is a usage error', async () => {
     const result = await run([...SEND, '--account', 'c']);
     expect(result.code).toBe(2);
