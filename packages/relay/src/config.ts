@@ -397,12 +397,29 @@ const gatewaySchema = z
         })
         .optional(),
       idleMs: int(1, 'Idle wait before looking for queued messages again, in ms').default(200),
+      route: z
+        .array(z.string({ error: need('an account name') }), {
+          error: need('a list of account names'),
+        })
+        .min(1, { error: 'needs at least one account name' })
+        .meta({
+          description:
+            'Accounts a message sent without "account" may go through, in order (default: every account): it moves to the next only when its send surely did not go out (docs/sending.md)',
+        })
+        .optional(),
+      strategy: z
+        .enum(['priority', 'round-robin'], { error: need('"priority" or "round-robin"') })
+        .meta({
+          description:
+            'Where on the route a message without "account" starts: always the first account (priority), or each message at the next (round-robin)',
+        })
+        .default('priority'),
     },
     { error: need('an object') },
   )
   .meta({
     description:
-      'The sending gateway (POST /v1/messages, needs http.token): concurrency, rate and retry',
+      'The sending gateway (POST /v1/messages, needs http.token): concurrency, rate, retry and the route of messages without an account',
   });
 
 const logSchema = z
@@ -475,6 +492,17 @@ function relations(input: unknown): Array<{ path: PropertyKey[]; message: string
   };
   const accounts = names(input['accounts'], 'accounts');
   names(input['targets'], 'targets');
+  const gateway = input['gateway'];
+  if (isObject(gateway) && Array.isArray(gateway['route']) && Array.isArray(input['accounts'])) {
+    gateway['route'].forEach((account, j) => {
+      if (typeof account === 'string' && !accounts.includes(account)) {
+        found.push({
+          path: ['gateway', 'route', j],
+          message: `no account is named "${account}"`,
+        });
+      }
+    });
+  }
   const targets = Array.isArray(input['targets']) ? input['targets'] : [];
   targets.forEach((target, i) => {
     if (!isObject(target)) return;

@@ -6,6 +6,11 @@ import { HttpError } from '../http/router.js';
 /** A send request, checked and normalised: what is queued and what idempotency compares. */
 export interface SendRequest {
   account: string;
+  /**
+   * Sent without an `account`: the accounts after `account` it may move on to (the gateway's
+   * route); empty when the caller named the account. Not part of the request's hash.
+   */
+  route: string[];
   mobiles: string[];
   content: string;
   sendAt: number | null;
@@ -87,7 +92,7 @@ function canonical(value: unknown): unknown {
 export function parseSendRequest(
   body: unknown,
   accounts: readonly AccountConfig[],
-  defaults: { ttlMs: number | null },
+  defaults: { ttlMs: number | null; route?: readonly string[] | undefined },
   now: Date = new Date(),
 ): SendRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -107,7 +112,9 @@ export function parseSendRequest(
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw invalid('VALIDATION', key, `unknown field "${key}"`);
   }
-  const accountName = input['account'] ?? accounts[0]!.name;
+  const route =
+    defaults.route && defaults.route.length > 0 ? defaults.route : accounts.map((a) => a.name);
+  const accountName = input['account'] ?? route[0]!;
   const account = accounts.find((a) => a.name === accountName);
   if (!account) {
     throw invalid(
@@ -213,6 +220,7 @@ export function parseSendRequest(
   const ttlMs = input['ttl'] === undefined ? defaults.ttlMs : ttlOf(input['ttl']);
   return {
     account: account.name,
+    route: input['account'] === undefined ? route.slice(1) : [],
     mobiles,
     content: send.content,
     sendAt: sendAtMs,
@@ -225,7 +233,9 @@ export function parseSendRequest(
 
 /** sha256 of the normalised request: the same `Idempotency-Key` must come with the same one. */
 export function requestHash(request: SendRequest): string {
+  // The route is where the gateway may take it, not what the caller asked for.
+  const { route: _route, ...asked } = request;
   return createHash('sha256')
-    .update(JSON.stringify(canonical(request)))
+    .update(JSON.stringify(canonical(asked)))
     .digest('hex');
 }
