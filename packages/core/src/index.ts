@@ -48,7 +48,7 @@ export {
   type SmsSender,
 } from './router.js';
 export type { SmsLogger } from './logger.js';
-export { SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
+export { type MaskOptions, SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
 export type { RetryOptions } from './retry.js';
 export type { ResponseSink } from './transport.js';
 export type * from './types.js';

@@ -77,6 +77,31 @@ it('GET requests shows raw requests with secrets redacted', async () => {
   expect(JSON.stringify(json)).not.toContain('secret');
 });
 
+it('GET requests masks the password in the raw url too, whatever the case or encoding of its name', async () => {
+  const query = [
+    'action=overage',
+    'userid=12',
+    'account=demo',
+    'password=secret',
+    'PassWord=secret',
+    'pass%77ord=secret',
+    'newpwd=n3w-secret',
+    'RENEWPWD=n3w-secret',
+    'sign=0123abcd-sign',
+  ].join('&');
+  await raw(emulator.url, { method: 'GET', path: `/sms.aspx?${query}` });
+  const { json } = await control('GET', 'requests');
+  const [request] = json as Array<{ url: string; params: Record<string, string> }>;
+  expect(request!.url).toBe(
+    '/sms.aspx?action=overage&userid=12&account=demo&password=***&PassWord=***&pass%77ord=***&newpwd=***&RENEWPWD=***&sign=***',
+  );
+  expect(request!.params['password']).toBe('***');
+  const text = JSON.stringify(json);
+  for (const secret of ['secret', 'n3w-secret', '0123abcd-sign'])
+    expect(text).not.toContain(`=${secret}`);
+  expect(emulator.requests()[0]!.url).not.toContain('=secret');
+});
+
 it('GET/POST accounts reads, creates and updates accounts', async () => {
   expect((await control('GET', 'accounts')).json).toEqual([
     expect.objectContaining({ account: 'demo', balance: 50, payType: 'prepaid' }),

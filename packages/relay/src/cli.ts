@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { generateWebhookSecret } from '@sms/core';
 import {
   ENV_PREFIX,
+  configWarnings,
   type RelayConfig,
   RelayConfigError,
   loadConfig,
@@ -9,7 +10,9 @@ import {
   loadTargetNames,
 } from './config.js';
 import { jsonLogger } from './logger.js';
-import { createRelay, secretsOf, VERSION } from './relay.js';
+import { createRelay } from './relay.js';
+import { secretsOf } from './secrets.js';
+import { VERSION } from './version.js';
 import { messageCommand } from './gateway/cli.js';
 import { describeStore, openStore } from './store/open.js';
 
@@ -92,6 +95,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'run') {
     const config = loadConfig(values.config);
     const logger = jsonLogger({ level: config.log.level, redact: secretsOf(config) });
+    for (const warning of configWarnings(config)) {
+      logger.warn('config warning', { field: warning.field, warning: warning.message });
+    }
     const relay = createRelay(config, { logger });
     let stopping = false;
     const stop = (signal: string) => {
@@ -255,6 +261,11 @@ function configCommand(args: string[], values: { config: string; json: boolean }
   const fromEnv = Object.keys(process.env)
     .filter((name) => name.startsWith(ENV_PREFIX))
     .sort();
+  const warnings = configWarnings(config);
+  for (const warning of warnings) {
+    if (!values.json)
+      process.stderr.write(`sms-relay: warning: config ${warning.field} ${warning.message}\n`);
+  }
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -262,6 +273,7 @@ function configCommand(args: string[], values: { config: string; json: boolean }
         accounts: config.accounts.map((a) => a.name),
         targets: config.targets.map((t) => t.name),
         fromEnv,
+        warnings,
       })}\n`,
     );
   } else process.stdout.write(summary(values.config, config, fromEnv));

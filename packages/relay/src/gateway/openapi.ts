@@ -117,7 +117,7 @@ export function openApiDocument() {
               },
               content: { 'application/json': { schema: accepted } },
             },
-            '400': errorResponse('Not JSON, or a bad Idempotency-Key'),
+            '400': errorResponse('Not JSON, or a bad or repeated Idempotency-Key header'),
             '401': errorResponse('No or a wrong bearer token'),
             '409': errorResponse('The Idempotency-Key was used with another body'),
             '413': errorResponse('The body is too large'),
@@ -234,7 +234,7 @@ export function openApiDocument() {
               format: 'uri',
               pattern: '^https?://',
               description:
-                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it)",
+                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it; a public address unless the relay's gateway.callbackAllow opens others: loopback, private, link-local and similar addresses are a 422)",
             },
             ttl: {
               oneOf: [

@@ -10,6 +10,7 @@ import type {
   MessageStore,
   StoredMessage,
 } from '../store/messages.js';
+import { callbackPolicy } from '../address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
 import { openApiDocument } from './openapi.js';
@@ -93,6 +94,7 @@ export function createGateway(context: RelayContext): Gateway {
   /** Where the next message without an account starts on the route (round-robin). */
   let routeTurn = 0;
   let accepted: Counter<'account'> | undefined;
+  const policy = callbackPolicy(config.gateway.callbackAllow);
 
   /** Finished messages older than `retention` go, like delivered events. */
   async function prune(store: MessageStore): Promise<void> {
@@ -165,8 +167,18 @@ export function createGateway(context: RelayContext): Gateway {
       path: '/v1/messages',
       access: 'token',
       async handle(request) {
-        const header = request.headers['idempotency-key'];
-        const key = Array.isArray(header) ? header[0] : header;
+        const keys = request.headersDistinct['idempotency-key'];
+        // Two keys joined into one ("k2, k3") would be a third request's key: say so instead.
+        if (keys !== undefined && keys.length > 1) {
+          throw new HttpError(400, {
+            error: {
+              code: 'VALIDATION',
+              field: 'Idempotency-Key',
+              message: 'send one Idempotency-Key header, not several',
+            },
+          });
+        }
+        const key = keys?.[0];
         if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
           throw new HttpError(400, {
             error: {
@@ -182,6 +194,7 @@ export function createGateway(context: RelayContext): Gateway {
         // its retry (a restart with a new config) does not make the same body another request.
         const parsed = parseSendRequest(body, config.accounts, {
           ttlMs: null,
+          callbackPolicy: policy,
           route: config.gateway.route,
         });
         const hash = requestHash(parsed);
@@ -263,7 +276,8 @@ export function createGateway(context: RelayContext): Gateway {
         if (raw.length > 0) {
           const body = (await jsonBody(request)) as { reason?: unknown } | null;
           if (body && typeof body.reason === 'string' && body.reason.trim() !== '') {
-            reason = body.reason.slice(0, 500);
+            // Control characters (a NUL is refused by PostgreSQL) read as spaces.
+            reason = body.reason.replace(/[\u0000-\u001F\u007F]/g, ' ').slice(0, 500);
           }
         }
         return { status: 200, body: await fail(request.params['id']!, reason) };
@@ -313,6 +327,8 @@ export function createGateway(context: RelayContext): Gateway {
         delivery: config.delivery,
         logger,
         userAgent: 'sms-relay',
+        policy,
+        ...(context.lookup ? { resolve: context.lookup } : {}),
       });
       await sender.start();
       callbacks.start();

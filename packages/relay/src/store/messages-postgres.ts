@@ -508,9 +508,11 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
         await pool.query(
           `UPDATE ${s}.gw_callbacks c SET
              status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
-             attempts = c.attempts + CASE WHEN v.kind = 'delivered' THEN 0 ELSE 1 END,
+             attempts = c.attempts + CASE WHEN v.kind IN ('delivered', 'defer') THEN 0 ELSE 1 END,
              next_attempt_at = coalesce(v.next, c.next_attempt_at),
-             last_status = v.code, last_error = v.err, lease = NULL, updated_at = $8
+             last_status = CASE WHEN v.kind = 'defer' THEN c.last_status ELSE v.code END,
+             last_error = CASE WHEN v.kind = 'defer' THEN c.last_error ELSE v.err END,
+             lease = NULL, updated_at = $8
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[])
              AS v(event_id, url, lease, kind, next, code, err)
            WHERE c.event_id = v.event_id AND c.url = v.url AND c.lease = v.lease AND c.status = 'pending'`,
@@ -519,7 +521,11 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
             results.map((r) => r.url),
             results.map((r) => r.lease),
             results.map((r) => r.outcome.kind),
-            results.map((r) => (r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null)),
+            results.map((r) =>
+              r.outcome.kind === 'retry' || r.outcome.kind === 'defer'
+                ? r.outcome.nextAttemptAt
+                : null,
+            ),
             results.map((r) => r.status ?? null),
             results.map((r) => r.error ?? null),
             now,
