@@ -59,7 +59,10 @@ describe.each(['sqlite', 'postgres'] as const)('gateway route on %s', (kind) => 
     tmp.cleanup();
   });
 
-  async function start(aUrl: string = resellerA.url): Promise<Relay> {
+  async function start(
+    aUrl: string = resellerA.url,
+    gateway: Record<string, unknown> = {},
+  ): Promise<Relay> {
     n++;
     let store: Record<string, string>;
     if (kind === 'sqlite') store = { sqlite: join(tmp.dir, `route-${n}.db`) };
@@ -78,7 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('gateway route on %s', (kind) => 
         ],
         targets: [{ name: 'app', url: rx.url, secret }],
         delivery: { retrySchedule: [50, 100, 200], jitter: 0, idleMs: 20, timeoutMs: 2000 },
-        gateway: { idleMs: 20, retryDelayMs: 50, maxAttempts: 3 },
+        gateway: { idleMs: 20, retryDelayMs: 50, maxAttempts: 3, ...gateway },
         http: { port: 0, host: '127.0.0.1', token: TOKEN },
       },
       { logger: memoryLogger() },
@@ -168,5 +171,36 @@ describe.each(['sqlite', 'postgres'] as const)('gateway route on %s', (kind) => 
     const message = await settled(relay, body['id'] as string, (m) => m['status'] === 'failed');
     expect(message).toMatchObject({ account: 'a', failovers: [], error: { code: 'NETWORK' } });
     expect(resellerB.requests().filter((r) => r.action === 'send')).toHaveLength(0);
+  });
+
+  it('round-robin: messages without an account start at the next account of the route in turn', async () => {
+    const relay = await start(resellerA.url, { strategy: 'round-robin', route: ['b', 'a'] });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { body } = await api(relay, 'POST', '/v1/messages', {
+        to: `1380013800${i}`,
+        content: `【测试】turn ${i}`,
+      });
+      ids.push(body['id'] as string);
+    }
+    const accounts: string[] = [];
+    for (const id of ids) {
+      const message = await settled(relay, id, (m) => m['status'] === 'sent');
+      expect(message['failovers']).toEqual([]);
+      accounts.push(message['account'] as string);
+    }
+    expect(accounts).toEqual(['b', 'a', 'b', 'a']);
+    expect(
+      resellerA
+        .sent()
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(['【测试】turn 1', '【测试】turn 3']);
+    expect(
+      resellerB
+        .sent()
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(['【测试】turn 0', '【测试】turn 2']);
   });
 });
