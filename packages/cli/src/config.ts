@@ -14,6 +14,41 @@ export interface ConfigFile {
   password?: string;
   charset?: Charset;
   timeoutMs?: number;
+  /**
+   * Several accounts (at one reseller or several): sends go through `@sms/core`'s router,
+   * failing over only when a send surely did not go out; `--account NAME` pins one.
+   */
+  accounts?: AccountEntry[];
+  /** `priority` (default), `weighted` or `round-robin`. */
+  strategy?: Strategy;
+}
+
+export type Strategy = 'priority' | 'weighted' | 'round-robin';
+
+/** One entry of `accounts` in the config file. */
+export interface AccountEntry {
+  /** Your name for it (`--account NAME`); its password may come from `SMS_PASSWORD_<NAME>`. */
+  name: string;
+  baseUrl: string;
+  userId?: string;
+  account: string;
+  password?: string;
+  charset?: Charset;
+  timeoutMs?: number;
+  /** `weighted` strategy: share of first tries (default 1). */
+  weight?: number;
+}
+
+/** A config-file account with its password resolved. */
+export interface AccountSettings {
+  name: string;
+  baseUrl: string;
+  userId: string;
+  account: string;
+  password: string;
+  charset: Charset;
+  timeoutMs: number | undefined;
+  weight: number | undefined;
 }
 
 export interface Settings {
@@ -26,6 +61,9 @@ export interface Settings {
   timeoutMs: number | undefined;
   /** The config file that was read, if any. */
   configPath: string | undefined;
+  /** Several accounts, none pinned: send through a router over these. */
+  accounts?: AccountSettings[] | undefined;
+  strategy?: Strategy | undefined;
 }
 
 export const DEFAULT_CONFIG_FILE = 'sms.config.json';
@@ -37,7 +75,20 @@ const KEYS: ReadonlySet<string> = new Set([
   'password',
   'charset',
   'timeoutMs',
+  'accounts',
+  'strategy',
   '$schema',
+]);
+const ACCOUNT_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'baseUrl',
+  'userId',
+  'userid',
+  'account',
+  'password',
+  'charset',
+  'timeoutMs',
+  'weight',
 ]);
 
 export interface LoadOptions {
@@ -79,7 +130,7 @@ async function readConfigFile(
   for (const key of Object.keys(record)) {
     if (!KEYS.has(key)) {
       throw usageError(
-        `config file ${path}: unknown key "${key}" (known: baseUrl, userId, account, password, charset, timeoutMs)`,
+        `config file ${path}: unknown key "${key}" (known: baseUrl, userId, account, password, charset, timeoutMs, accounts, strategy)`,
       );
     }
   }
@@ -103,7 +154,18 @@ async function readConfigFile(
       throw usageError(`config file ${path}: "timeoutMs" must be a number`);
     file.timeoutMs = record['timeoutMs'];
   }
-  if (file.password !== undefined && process.platform !== 'win32') {
+  if (record['strategy'] !== undefined) {
+    const strategy = record['strategy'];
+    if (strategy !== 'priority' && strategy !== 'weighted' && strategy !== 'round-robin')
+      throw usageError(
+        `config file ${path}: "strategy" must be "priority", "weighted" or "round-robin"`,
+      );
+    file.strategy = strategy;
+  }
+  if (record['accounts'] !== undefined) file.accounts = parseAccounts(record['accounts'], path);
+  const holdsPassword =
+    file.password !== undefined || (file.accounts ?? []).some((a) => a.password !== undefined);
+  if (holdsPassword && process.platform !== 'win32') {
     const mode = (await stat(path)).mode;
     if ((mode & 0o077) !== 0) {
       warn(
@@ -112,6 +174,65 @@ async function readConfigFile(
     }
   }
   return { file, path };
+}
+
+function parseAccounts(raw: unknown, path: string): AccountEntry[] {
+  const where = `config file ${path}: "accounts"`;
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw usageError(`${where} must be a non-empty array of { name, baseUrl, account, … }`);
+  const names = new Set<string>();
+  return raw.map((item, index) => {
+    const at = `${where}[${index}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw usageError(`${at} must be an object`);
+    const entry = item as Record<string, unknown>;
+    for (const key of Object.keys(entry)) {
+      if (!ACCOUNT_KEYS.has(key))
+        throw usageError(
+          `${at}: unknown key "${key}" (known: name, baseUrl, userId, account, password, charset, timeoutMs, weight)`,
+        );
+    }
+    const text = (key: string, required: boolean): string | undefined => {
+      const value = entry[key];
+      if (value === undefined || value === '') {
+        if (required) throw usageError(`${at}: "${key}" is required`);
+        return undefined;
+      }
+      if (typeof value !== 'string') throw usageError(`${at}: "${key}" must be a string`);
+      return value;
+    };
+    const name = text('name', true)!;
+    if (names.has(name)) throw usageError(`${where}: the name "${name}" is used twice`);
+    names.add(name);
+    const account: AccountEntry = {
+      name,
+      baseUrl: parseBaseUrl(text('baseUrl', true)!, `${at}.baseUrl`),
+      account: text('account', true)!,
+    };
+    const userId = entry['userId'] ?? entry['userid'];
+    if (userId !== undefined) {
+      if (typeof userId !== 'string' && typeof userId !== 'number')
+        throw usageError(`${at}: "userId" must be a string`);
+      account.userId = String(userId);
+    }
+    const password = text('password', false);
+    if (password !== undefined) account.password = password;
+    const charset = text('charset', false);
+    if (charset !== undefined) account.charset = parseCharset(charset, `${at}.charset`);
+    for (const key of ['timeoutMs', 'weight'] as const) {
+      const value = entry[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        throw usageError(`${at}: "${key}" must be a number`);
+      account[key] = value;
+    }
+    return account;
+  });
+}
+
+/** `SMS_PASSWORD_<NAME>`: the name upper-cased, every other character than A-Z and 0-9 as `_`. */
+export function passwordEnvName(name: string): string {
+  return `SMS_PASSWORD_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 function parseCharset(value: string, from: string): Charset {
@@ -140,6 +261,7 @@ function parseBaseUrl(value: string, from: string): string {
 /** Flags win over the environment, which wins over the config file. */
 export async function loadSettings({ flags, env, cwd, warn }: LoadOptions): Promise<Settings> {
   const { file, path } = await readConfigFile(flags, cwd, warn);
+  if (file.accounts) return accountsSettings(file, file.accounts, path, flags, env);
   const pick = (flag: string, envName: string, fileValue: string | undefined) => {
     const fromFlag = stringFlag(flags, flag);
     if (fromFlag !== undefined) return { value: fromFlag, from: `--${flag}` };
@@ -179,6 +301,61 @@ export async function loadSettings({ flags, env, cwd, warn }: LoadOptions): Prom
     timeoutMs,
     password,
     configPath: path,
+  };
+}
+
+/**
+ * Settings from the config file's `accounts`: `--account NAME` (or `SMS_ACCOUNT`) pins one,
+ * which is then used like a single account; otherwise every account, for a router.
+ */
+function accountsSettings(
+  file: ConfigFile,
+  entries: AccountEntry[],
+  path: string | undefined,
+  flags: Flags,
+  env: Readonly<Record<string, string | undefined>>,
+): Settings {
+  const pin = stringFlag(flags, 'account') ?? (env['SMS_ACCOUNT'] || undefined);
+  let chosen = entries;
+  if (pin !== undefined) {
+    const match = entries.filter((entry) => entry.name === pin);
+    if (match.length === 0)
+      throw usageError(
+        `--account ${pin}: no such account in ${path ?? 'the config file'} (have: ${entries.map((e) => e.name).join(', ')})`,
+      );
+    chosen = match;
+  }
+  const timeout = stringFlag(flags, 'timeout') ?? env['SMS_TIMEOUT'];
+  if (timeout !== undefined && timeout !== '' && (!/^\d+$/.test(timeout) || Number(timeout) < 1))
+    throw usageError(`--timeout must be milliseconds, got "${timeout}"`);
+  const accounts = chosen.map((entry): AccountSettings => {
+    const envName = passwordEnvName(entry.name);
+    const password = env[envName] || entry.password;
+    if (!password)
+      throw usageError(
+        `no password for account ${entry.name}: set ${envName} or add "password" to its entry`,
+      );
+    return {
+      name: entry.name,
+      baseUrl: entry.baseUrl,
+      userId: entry.userId ?? '',
+      account: entry.account,
+      password,
+      charset: entry.charset ?? 'utf-8',
+      timeoutMs: timeout ? Number(timeout) : (entry.timeoutMs ?? file.timeoutMs),
+      weight: entry.weight,
+    };
+  });
+  const first = accounts[0]!;
+  return {
+    baseUrl: first.baseUrl,
+    userId: first.userId,
+    account: first.account,
+    password: first.password,
+    charset: first.charset,
+    timeoutMs: first.timeoutMs,
+    configPath: path,
+    ...(pin === undefined ? { accounts, strategy: file.strategy ?? 'priority' } : {}),
   };
 }
 

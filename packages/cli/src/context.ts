@@ -1,4 +1,5 @@
 import {
+  type AccountBalance,
   type BalanceResult,
   type ChangePasswordResult,
   type CheckKeywordResult,
@@ -6,10 +7,17 @@ import {
   type SendInput,
   type SendResult,
   SmsClient,
+  SmsRouter,
   type StatusReport,
 } from '@sms/core';
 import type { CommandName, Flags } from './args.js';
-import { loadSettings, missingPasswordError, type Settings } from './config.js';
+import {
+  type AccountSettings,
+  loadSettings,
+  missingPasswordError,
+  type Settings,
+} from './config.js';
+import { usageError } from './exit.js';
 import type { Output, Streams } from './output.js';
 import { promptHidden, StdinLines, type TtyInput } from './prompt.js';
 
@@ -22,6 +30,65 @@ export interface CliClient {
   fetchReplies(): Promise<Reply[]>;
   changePassword(newPassword: string): Promise<ChangePasswordResult>;
   close(): Promise<void>;
+  /** Several accounts: each one's balance or error (`sms balance` shows them all). */
+  balances?(): Promise<AccountBalance[]>;
+}
+
+function clientFor(settings: Omit<AccountSettings, 'name' | 'weight'>): SmsClient {
+  return new SmsClient({
+    baseUrl: settings.baseUrl,
+    userId: settings.userId,
+    account: settings.account,
+    password: settings.password,
+    charset: settings.charset,
+    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+  });
+}
+
+/** The config file's `accounts`, none pinned: sends fail over through `@sms/core`'s router. */
+class RouterClient implements CliClient {
+  readonly #router: SmsRouter;
+  readonly #first: SmsClient;
+  readonly #clients: SmsClient[];
+
+  constructor(accounts: AccountSettings[], strategy: Settings['strategy']) {
+    this.#clients = accounts.map(clientFor);
+    this.#first = this.#clients[0]!;
+    this.#router = new SmsRouter({
+      strategy: strategy ?? 'priority',
+      accounts: accounts.map((account, index) => ({
+        name: account.name,
+        client: this.#clients[index]!,
+        ...(account.weight !== undefined ? { weight: account.weight } : {}),
+      })),
+    });
+  }
+
+  send(input: SendInput): Promise<SendResult> {
+    return this.#router.send(input);
+  }
+  balance(): Promise<BalanceResult> {
+    return this.#first.balance();
+  }
+  balances(): Promise<AccountBalance[]> {
+    return this.#router.balances();
+  }
+  /** Read-only: the first account's platform answers. */
+  checkKeyword(content: string): Promise<CheckKeywordResult> {
+    return this.#first.checkKeyword(content);
+  }
+  fetchReports(options?: { max?: number }): Promise<StatusReport[]> {
+    return this.#router.fetchReports(options);
+  }
+  fetchReplies(): Promise<Reply[]> {
+    return this.#router.fetchReplies();
+  }
+  async changePassword(): Promise<ChangePasswordResult> {
+    throw usageError('passwd changes one account: pick it with --account NAME');
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#clients.map((client) => client.close()));
+  }
 }
 
 export type ResolvedSettings = Settings & { password: string };
@@ -81,6 +148,7 @@ export function createContext(
     }
     if (!password) throw missingPasswordError();
     output.addSecret(password);
+    for (const account of loaded.accounts ?? []) output.addSecret(account.password);
     return { ...loaded, password };
   };
 
@@ -100,14 +168,9 @@ export function createContext(
       const resolved = await this.settings();
       client =
         io.createClient?.(resolved) ??
-        new SmsClient({
-          baseUrl: resolved.baseUrl,
-          userId: resolved.userId,
-          account: resolved.account,
-          password: resolved.password,
-          charset: resolved.charset,
-          ...(resolved.timeoutMs !== undefined ? { timeoutMs: resolved.timeoutMs } : {}),
-        });
+        (resolved.accounts
+          ? new RouterClient(resolved.accounts, resolved.strategy)
+          : clientFor(resolved));
       return client;
     },
     onInterrupt(listener) {

@@ -44,6 +44,11 @@ export function exitCodeForSmsError(error: SmsError): ExitCodeValue {
       return ExitCode.USAGE;
     case 'UNKNOWN_OUTCOME':
       return ExitCode.UNKNOWN_OUTCOME;
+    case 'ALL_ACCOUNTS_FAILED':
+      // Nothing was sent; "network" when no account could be reached at all.
+      return error.attempts.every((a) => ['NETWORK', 'TIMEOUT', 'CIRCUIT_OPEN'].includes(a.code))
+        ? ExitCode.NETWORK
+        : ExitCode.REFUSED;
     case 'HTTP':
     case 'PROTOCOL':
     case 'TIMEOUT':
@@ -87,6 +92,8 @@ const HINTS: Partial<Record<string, string>> = {
   NETWORK: 'Could not reach the platform; check --base-url and the network.',
   UNKNOWN_OUTCOME:
     'The send may have gone out. Do NOT resend blindly: check `sms reports` or the platform console first.',
+  ALL_ACCOUNTS_FAILED:
+    'No account sent it (each reason above): nothing went out. `sms balance` shows every account.',
 };
 
 /** `UNKNOWN_OUTCOME` of a reports/replies pull: its answer broke off after the request arrived. */
@@ -110,6 +117,9 @@ export function describeError(error: unknown): {
     if (error.words.length > 0) details['words'] = error.words;
     if (error.field) details['field'] = error.field;
     if (error.records.length > 0) details['recordsKept'] = error.records.length;
+    if (error.account !== undefined) details['account'] = error.account;
+    if (error.attempts.length > 0)
+      details['attempts'] = error.attempts.map(({ account, code }) => ({ account, code }));
     const pull = error.action === 'queryReports' || error.action === 'queryReplies';
     const hint = pull && error.code === 'UNKNOWN_OUTCOME' ? PULL_UNKNOWN_HINT : HINTS[error.code];
     return {

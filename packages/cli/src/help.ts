@@ -3,7 +3,8 @@ import type { CommandName } from './args.js';
 const CONNECTION = `Connection (flags > environment > config file):
   --base-url <url>      platform address, e.g. http://127.0.0.1:8888   [SMS_BASE_URL]
   --userid <id>         enterprise id (may be empty)                  [SMS_USERID]
-  --account <name>      account name                                  [SMS_ACCOUNT]
+  --account <name>      account name; with "accounts" in the config file,
+                        the entry to use alone (no failover)           [SMS_ACCOUNT]
   --charset <utf-8|gbk> endpoint charset (sms.aspx or smsGBK.aspx)    [SMS_CHARSET]
   (password)            from SMS_PASSWORD, the config file, --password-stdin,
                         or a prompt without echo when stdin is a terminal

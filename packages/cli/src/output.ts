@@ -213,6 +213,9 @@ export class Output {
       text += `  platform said: ${platformMessage}\n`;
     }
     if (typeof details['excerpt'] === 'string') text += `  response: ${details['excerpt']}\n`;
+    const attempts = details['attempts'] as Array<{ account: string; code: string }> | undefined;
+    if (attempts && attempts.length > 1)
+      text += `  accounts tried: ${attempts.map((a) => `${a.account} (${a.code})`).join(', ')}\n`;
     if (hint) text += `  ${this.err.dim(hint)}\n`;
     this.note(text);
   }

@@ -10,7 +10,9 @@ export type SmsErrorCode =
   | 'PROTOCOL'
   | 'TIMEOUT'
   | 'NETWORK'
-  | 'UNKNOWN_OUTCOME';
+  | 'UNKNOWN_OUTCOME'
+  /** A router tried every account and none sent the message (each surely did not). */
+  | 'ALL_ACCOUNTS_FAILED';
 
 /** The operation that failed. */
 export type SmsAction =
@@ -42,7 +44,20 @@ export interface SmsErrorOptions {
   words?: string[] | undefined;
   /** Which field failed validation. */
   field?: string | undefined;
+  /** A router's error: the account whose attempt this is (the last one tried). */
+  account?: string | undefined;
+  /** A router's error: every account tried, in order, and what it came to. */
+  attempts?: RouteAttempt[] | undefined;
   cause?: unknown;
+}
+
+/** One account a router tried for a send, and why it did not send there. */
+export interface RouteAttempt {
+  account: string;
+  /** The error's code, or `CIRCUIT_OPEN` when the account's breaker skipped it (nothing sent). */
+  code: SmsErrorCode | 'CIRCUIT_OPEN';
+  /** The error's message (secret-free), for logs and the all-failed error. */
+  message?: string | undefined;
 }
 
 /**
@@ -58,6 +73,10 @@ export class SmsError extends Error {
   readonly excerpt: string | undefined;
   readonly words: string[];
   readonly field: string | undefined;
+  /** Set by a router: the account this error happened on (for `UNKNOWN_OUTCOME`: where it may have gone out). */
+  account: string | undefined;
+  /** Set by a router: the accounts tried, in order, with their codes (empty otherwise). */
+  attempts: RouteAttempt[];
   /**
    * The raw answer, on `HTTP` and `PROTOCOL` errors of `SmsClient` calls. For a pull it may
    * hold records that exist nowhere else: keep the bytes (the relay quarantines them). The
@@ -81,6 +100,8 @@ export class SmsError extends Error {
     this.excerpt = options.excerpt;
     this.words = options.words ?? [];
     this.field = options.field;
+    this.account = options.account;
+    this.attempts = options.attempts ?? [];
     Object.defineProperty(this, 'response', {
       value: undefined,
       writable: true,
@@ -114,6 +135,8 @@ export class SmsError extends Error {
       excerpt: this.excerpt,
       words: this.words.length > 0 ? this.words : undefined,
       field: this.field,
+      account: this.account,
+      attempts: this.attempts.length > 0 ? this.attempts : undefined,
       records: this.records.length > 0 ? this.records.length : undefined,
     };
   }
@@ -125,6 +148,7 @@ const TRANSPORT_CODES: ReadonlySet<SmsErrorCode> = new Set([
   'TIMEOUT',
   'NETWORK',
   'UNKNOWN_OUTCOME',
+  'ALL_ACCOUNTS_FAILED',
 ]);
 
 export function isSmsError(value: unknown): value is SmsError {

@@ -21,7 +21,32 @@ export {
   type SmsErrorCode,
   type SmsErrorOptions,
   type SmsRawResponse,
+  type RouteAttempt,
 } from './errors.js';
+export {
+  FAILOVER_RULES,
+  countsAgainstAccount,
+  failoverDecision,
+  type FailoverDecision,
+  type FailoverOptions,
+  type FailoverRule,
+} from './failover.js';
+export {
+  SmsRouter,
+  createSmsRouter,
+  type AccountBalance,
+  type AccountBreaker,
+  type AccountReply,
+  type AccountReport,
+  type BreakerOptions,
+  type BreakerState,
+  type RoutableClient,
+  type RoutedSendResult,
+  type SmsRouterAccount,
+  type SmsRouterOptions,
+  type SmsRouterStrategy,
+  type SmsSender,
+} from './router.js';
 export type { SmsLogger } from './logger.js';
 export { type MaskOptions, SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
 export type { RetryOptions } from './retry.js';

@@ -1,4 +1,4 @@
-import { SmsClient } from '@sms/core';
+import { SmsClient, SmsRouter } from '@sms/core';
 
 /** Injection token of the options object of one `SmsModule` instance (module-local). */
 export const SMS_MODULE_OPTIONS = 'SMS_MODULE_OPTIONS';
@@ -15,6 +15,14 @@ export const SMS_WEBHOOK_EVENT_KEY = 'smsWebhookEvent';
  */
 export function getSmsClientToken(name?: string): typeof SmsClient | string {
   return name === undefined ? SmsClient : `SmsClient:${name}`;
+}
+
+/**
+ * The injection token of a router: the `SmsRouter` class itself for the default module,
+ * `SmsRouter:<name>` for a named one. With one account it is a router over that one client.
+ */
+export function getSmsRouterToken(name?: string): typeof SmsRouter | string {
+  return name === undefined ? SmsRouter : `SmsRouter:${name}`;
 }
 
 /** What the module knows about itself at runtime. */

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { getSmsClientToken, SMS_HANDLER_METADATA } from './constants.js';
+import { getSmsClientToken, getSmsRouterToken, SMS_HANDLER_METADATA } from './constants.js';
 
 /** What a decorated method handles. */
 export type SmsHandlerKind = 'report' | 'reply' | 'dead-letter';
@@ -13,6 +13,11 @@ export interface SmsHandlerMetadata {
 /** Injects the default `SmsClient`, or the client registered under `name`. */
 export function InjectSmsClient(name?: string): PropertyDecorator & ParameterDecorator {
   return Inject(getSmsClientToken(name));
+}
+
+/** Injects the default module's `SmsRouter` (or the one of the module named `name`). */
+export function InjectSmsRouter(name?: string): PropertyDecorator & ParameterDecorator {
+  return Inject(getSmsRouterToken(name));
 }
 
 function handlerDecorator(kind: SmsHandlerKind, client: string | undefined): MethodDecorator {

@@ -66,6 +66,10 @@ const RULES: Record<SmsErrorCode, Rule> = {
     status: HttpStatus.GATEWAY_TIMEOUT,
     message: 'the SMS platform did not answer in time',
   },
+  ALL_ACCOUNTS_FAILED: {
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    message: 'no SMS account could take this message; nothing was sent',
+  },
   UNKNOWN_OUTCOME: {
     status: HttpStatus.GATEWAY_TIMEOUT,
     message:

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { SmsClient } from '@sms/core';
+import { type SmsClient, SmsRouter } from '@sms/core';
 import { getSmsClientToken } from './constants.js';
 import { describeError } from './dispatcher.js';
 
@@ -34,13 +34,16 @@ export class SmsHealthIndicator {
     options: SmsHealthCheckOptions = {},
   ) {
     const indicator = this.health.check(key);
-    let client: SmsClient;
+    let client: SmsClient | SmsRouter;
     try {
-      client = this.moduleRef.get<SmsClient>(getSmsClientToken(options.client), { strict: false });
+      client = this.moduleRef.get<SmsClient | SmsRouter>(getSmsClientToken(options.client), {
+        strict: false,
+      });
     } catch (error) {
       return indicator.down({ message: describeError(error) });
     }
     const timeoutMs = options.timeoutMs ?? 5000;
+    if (client instanceof SmsRouter) return this.#router(indicator, client, options, timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     try {
       const balance = await Promise.race([
@@ -77,5 +80,51 @@ export class SmsHealthIndicator {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A module with `accounts`: `up` while at least one account answers its balance (above
+   * `minBalance`) and its breaker is not open; each account's balance or error and breaker
+   * state are in the details.
+   */
+  async #router(
+    indicator: ReturnType<HealthIndicatorService['check']>,
+    router: SmsRouter,
+    options: SmsHealthCheckOptions,
+    timeoutMs: number,
+  ) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const balances = await Promise.race([router.balances(), timedOut]);
+    clearTimeout(timer);
+    if (balances === 'timeout')
+      return indicator.down({ message: `balance check timed out after ${timeoutMs} ms` });
+    const breakers = new Map(router.breakers().map((b) => [b.account, b.state]));
+    const accounts: Record<string, Record<string, unknown>> = {};
+    let usable = 0;
+    for (const { account, balance, error } of balances) {
+      const breaker = breakers.get(account) ?? 'closed';
+      if (error || !balance) {
+        accounts[account] = { status: 'down', code: error?.code, breaker };
+        continue;
+      }
+      const low =
+        options.minBalance !== undefined &&
+        balance.payType === 'prepaid' &&
+        balance.overage < options.minBalance;
+      const up = !low && breaker !== 'open';
+      if (up) usable++;
+      accounts[account] = {
+        status: up ? 'up' : 'down',
+        payType: balance.payType,
+        overage: balance.overage,
+        breaker,
+      };
+    }
+    return usable > 0
+      ? indicator.up({ accounts })
+      : indicator.down({ accounts, message: 'no account can send' });
   }
 }

@@ -1,4 +1,4 @@
-export { getSmsClientToken, SMS_MODULE_OPTIONS } from './constants.js';
+export { getSmsClientToken, getSmsRouterToken, SMS_MODULE_OPTIONS } from './constants.js';
 export {
   SmsExceptionFilter,
   type SmsHttpErrorBody,
@@ -6,12 +6,14 @@ export {
 } from './exception-filter.js';
 export {
   InjectSmsClient,
+  InjectSmsRouter,
   OnSmsDeadLetter,
   OnSmsReply,
   OnSmsReport,
   type SmsHandlerKind,
 } from './decorators.js';
 export type {
+  SmsClientModuleOptions,
   SmsClientOptions,
   SmsDeadLetter,
   SmsHandlerContext,
@@ -21,6 +23,8 @@ export type {
   SmsOptionsFactory,
   SmsPollingOptions,
   SmsRecordKind,
+  SmsRouterModuleOptions,
+  SmsRouterOptions,
 } from './options.js';
 export {
   createSmsClient,

@@ -1,6 +1,6 @@
-import type { Reply, SmsClientOptions, StatusReport } from '@sms/core';
+import type { Reply, SmsClientOptions, SmsRouterOptions, StatusReport } from '@sms/core';
 
-export type { SmsClientOptions };
+export type { SmsClientOptions, SmsRouterOptions };
 
 /** Which pull queue a record came from. */
 export type SmsRecordKind = 'report' | 'reply';
@@ -56,11 +56,22 @@ export interface SmsPollingOptions {
   onDeadLetter?: (deadLetter: SmsDeadLetter) => unknown;
 }
 
-/** `SmsModule.forRoot` options: the client options of `@sms/core`, plus polling. */
-export type SmsModuleOptions = SmsClientOptions & {
+interface SmsModulePolling {
   /** Poll reports and/or replies and dispatch them to decorated handlers. Off by default. */
   polling?: SmsPollingOptions;
-};
+}
+
+/** One account: the client options of `@sms/core`, plus polling. */
+export type SmsClientModuleOptions = SmsClientOptions & SmsModulePolling;
+
+/**
+ * Several accounts: `SmsRouter`'s options (`accounts`, `strategy`, `breaker`, …), plus
+ * polling (every account is polled; records carry their `account`).
+ */
+export type SmsRouterModuleOptions = SmsRouterOptions & SmsModulePolling;
+
+/** `SmsModule.forRoot` options: one account (client options) or several (`accounts`). */
+export type SmsModuleOptions = SmsClientModuleOptions | SmsRouterModuleOptions;
 
 /** Options accepted at the top level of both `forRoot` and `forRootAsync`. */
 export interface SmsModuleExtras {

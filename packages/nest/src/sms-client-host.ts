@@ -6,7 +6,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { isSmsError, type Reply, type SmsClient, type StatusReport } from '@sms/core';
+import {
+  isSmsError,
+  type Reply,
+  type SmsClient,
+  type SmsRouter,
+  type StatusReport,
+} from '@sms/core';
 import {
   getSmsClientToken,
   SMS_HANDLER_METADATA,
@@ -59,9 +65,9 @@ export class SmsClientHost implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
-  /** The client this module provides (after any `overrideProvider`). */
-  get client(): SmsClient {
-    return this.moduleRef.get<SmsClient>(getSmsClientToken(this.context.name));
+  /** The client (or, with `accounts`, the router) this module provides (after any `overrideProvider`). */
+  get client(): SmsClient | SmsRouter {
+    return this.moduleRef.get<SmsClient | SmsRouter>(getSmsClientToken(this.context.name));
   }
 
   onApplicationBootstrap(): void {

@@ -1,21 +1,49 @@
 import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { SmsClient, validationError } from '@sms/core';
+import { SmsClient, SmsRouter, validationError } from '@sms/core';
 import {
   getSmsClientToken,
+  getSmsRouterToken,
   SMS_MODULE_CONTEXT,
   SMS_MODULE_OPTIONS,
   type SmsModuleContext,
 } from './constants.js';
-import type { SmsModuleExtras, SmsModuleOptions, SmsPollingOptions } from './options.js';
+import type {
+  SmsClientModuleOptions,
+  SmsModuleExtras,
+  SmsModuleOptions,
+  SmsPollingOptions,
+  SmsRouterModuleOptions,
+} from './options.js';
 import { SmsClientHost } from './sms-client-host.js';
 
-/** Builds the client from the module options (polling settings are the module's, not core's). */
-export function createSmsClient(options: SmsModuleOptions): SmsClient {
-  const { polling, ...clientOptions } = options;
-  const client = new SmsClient(clientOptions);
-  validatePolling(polling);
-  return client;
+/**
+ * Builds what the module provides from its options (polling settings are the module's, not
+ * core's): an `SmsClient` for one account, an `SmsRouter` for `accounts`.
+ */
+export function createSmsClient(options: SmsClientModuleOptions): SmsClient;
+export function createSmsClient(options: SmsRouterModuleOptions): SmsRouter;
+export function createSmsClient(options: SmsModuleOptions): SmsClient | SmsRouter;
+export function createSmsClient(options: SmsModuleOptions): SmsClient | SmsRouter {
+  validatePolling(options?.polling);
+  if (options !== null && typeof options === 'object' && 'accounts' in options) {
+    const { polling: _polling, ...routerOptions } = options;
+    return new SmsRouter(routerOptions);
+  }
+  const { polling: _polling, ...clientOptions } = options as SmsClientModuleOptions;
+  return new SmsClient(clientOptions);
+}
+
+/** The router token: the module's router, or a one-account router over its client. */
+function routerOf(sender: SmsClient | SmsRouter, context: SmsModuleContext): SmsRouter {
+  if (sender instanceof SmsRouter) return sender;
+  const name = (sender as { account?: unknown }).account;
+  return new SmsRouter({
+    accounts: [
+      { name: typeof name === 'string' ? name : (context.name ?? 'default'), client: sender },
+    ],
+    breaker: false,
+  });
 }
 
 /** Bad polling options stop the module from starting (NaN as `intervalMs` would poll in a hot loop). */
@@ -75,9 +103,14 @@ export const {
         ...(definition.providers ?? []),
         { provide: SMS_MODULE_CONTEXT, useValue: context },
         { provide: token, useFactory: createSmsClient, inject: [SMS_MODULE_OPTIONS] },
+        {
+          provide: getSmsRouterToken(extras.name),
+          useFactory: routerOf,
+          inject: [token, SMS_MODULE_CONTEXT],
+        },
         SmsClientHost,
       ],
-      exports: [...(definition.exports ?? []), token],
+      exports: [...(definition.exports ?? []), token, getSmsRouterToken(extras.name)],
     };
   })
   .build();

@@ -4,6 +4,8 @@ import {
   type SmsClient,
   SmsClient as Client,
   type SmsClientOptions,
+  SmsRouter,
+  type SmsRouterOptions,
   validationError,
 } from '@sms/core';
 import packageJson from '../package.json' with { type: 'json' };
@@ -31,9 +33,17 @@ interface TransportOnlyOptions {
   concurrency?: number;
 }
 
-/** Options of `SmsTransport`: the `@sms/core` client options, or an existing `client`. */
+/**
+ * Options of `SmsTransport`: the `@sms/core` client options, `SmsRouter`'s options
+ * (`accounts`, `strategy`, …: failover between accounts), or an existing `client` (an
+ * `SmsClient` or an `SmsRouter`).
+ */
 export type SmsTransportOptions = TransportOnlyOptions &
-  (SmsClientOptions | { /** A client you own: `close()` leaves it open. */ client: SmsClient });
+  (
+    | SmsClientOptions
+    | SmsRouterOptions
+    | { /** A client or router you own: `close()` leaves it open. */ client: SmsClient | SmsRouter }
+  );
 
 /** What `sendMail()` resolves to. */
 export interface SmsSentMessageInfo {
@@ -83,8 +93,8 @@ export class SmsTransport {
   readonly name = 'SmsTransport';
   /** This package's version. */
   readonly version: string = packageJson.version;
-  /** The `@sms/core` client used for every request. */
-  readonly client: SmsClient;
+  /** The `@sms/core` client (or router) used for every request. */
+  readonly client: SmsClient | SmsRouter;
   private readonly ownsClient: boolean;
   private readonly signature: string | undefined;
   private readonly chunkSize: number | undefined;
@@ -99,13 +109,18 @@ export class SmsTransport {
         options.client === null ||
         typeof (options.client as { sendBatch?: unknown }).sendBatch !== 'function'
       ) {
-        throw configError(validationError('client', 'client must be an SmsClient from @sms/core'));
+        throw configError(
+          validationError('client', 'client must be an SmsClient or SmsRouter from @sms/core'),
+        );
       }
       this.client = options.client;
       this.ownsClient = false;
     } else {
       try {
-        this.client = new Client(options as SmsClientOptions);
+        this.client =
+          'accounts' in options
+            ? new SmsRouter(options as SmsRouterOptions)
+            : new Client(options as SmsClientOptions);
       } catch (error) {
         throw configError(error);
       }
@@ -246,11 +261,22 @@ export class SmsTransport {
     return applySignature(content, this.signature);
   }
 
-  /** Checks the account with a balance query. Resolves `true`, or calls back with `(null, true)`. */
+  /**
+   * Checks the account with a balance query (a router: every account, `true` when one
+   * answers). Resolves `true`, or calls back with `(null, true)`.
+   */
   verify(): Promise<true>;
   verify(callback: (err: Error | null, success: true) => void): void;
   verify(callback?: (err: Error | null, success: true) => void): Promise<true> | undefined {
-    const check = this.client.balance().then(
+    const client = this.client;
+    const balance =
+      client instanceof SmsRouter
+        ? client.balances().then((balances) => {
+            if (balances.some((b) => b.balance !== undefined)) return;
+            throw balances[0]?.error ?? new Error('no account');
+          })
+        : client.balance();
+    const check = balance.then(
       () => true as const,
       (error: unknown) => {
         throw toTransportError(error, 'verify');

@@ -7,7 +7,7 @@ import {
   validationError,
 } from '@sms/core';
 
-/** What a channel needs from `@sms/core`'s `SmsClient`. */
+/** What a channel needs from `@sms/core`'s `SmsClient` (or `SmsRouter`: several accounts, failover). */
 export interface SmsChannelClient {
   sendBatch(input: SendBatchInput): Promise<SendBatchResult>;
 }
@@ -106,7 +106,10 @@ function checkChannelOptions(client: unknown, options: unknown): void {
     typeof client !== 'object' ||
     typeof (client as { sendBatch?: unknown }).sendBatch !== 'function'
   ) {
-    throw validationError('client', 'createSmsChannel needs an SmsClient from @sms/core');
+    throw validationError(
+      'client',
+      'createSmsChannel needs an SmsClient or SmsRouter from @sms/core',
+    );
   }
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw validationError('options', `channel options must be an object, got ${describe(options)}`);

@@ -412,12 +412,29 @@ const gatewaySchema = z
             "What a message's callbackUrl may reach besides public unicast addresses: CIDRs (127.0.0.0/8, fd00::/8, an address alone) and host[:port] names (hooks.internal, localhost:8080). Default none: loopback, private, link-local, CGNAT, unique-local, multicast and unspecified addresses are refused",
         })
         .default([]),
+      route: z
+        .array(z.string({ error: need('an account name') }), {
+          error: need('a list of account names'),
+        })
+        .min(1, { error: 'needs at least one account name' })
+        .meta({
+          description:
+            'Accounts a message sent without "account" may go through, in order (default: every account): it moves to the next only when its send surely did not go out (docs/sending.md)',
+        })
+        .optional(),
+      strategy: z
+        .enum(['priority', 'round-robin'], { error: need('"priority" or "round-robin"') })
+        .meta({
+          description:
+            'Where on the route a message without "account" starts: always the first account (priority), or each message at the next (round-robin)',
+        })
+        .default('priority'),
     },
     { error: need('an object') },
   )
   .meta({
     description:
-      'The sending gateway (POST /v1/messages, needs http.token): concurrency, rate and retry',
+      'The sending gateway (POST /v1/messages, needs http.token): concurrency, rate, retry and the route of messages without an account',
   });
 
 const logSchema = z
@@ -490,6 +507,17 @@ function relations(input: unknown): Array<{ path: PropertyKey[]; message: string
   };
   const accounts = names(input['accounts'], 'accounts');
   names(input['targets'], 'targets');
+  const gateway = input['gateway'];
+  if (isObject(gateway) && Array.isArray(gateway['route']) && Array.isArray(input['accounts'])) {
+    gateway['route'].forEach((account, j) => {
+      if (typeof account === 'string' && !accounts.includes(account)) {
+        found.push({
+          path: ['gateway', 'route', j],
+          message: `no account is named "${account}"`,
+        });
+      }
+    });
+  }
   const http = input['http'];
   if (isObject(http) && http['protectMetrics'] === true && http['token'] === undefined) {
     found.push({

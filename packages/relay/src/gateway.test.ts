@@ -902,9 +902,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
   it('retries refusals that may pass later, fails bad content at once, expires what outlives its ttl', async () => {
     const relay = await start();
     platform.setAccount({ account: 'demo', balance: 0 });
+    // Pinned to main: without an account it would move on to gbk (gateway-failover.test.ts).
     const { body } = await api(relay, 'POST', '/v1/messages', {
       to: '13800138007',
       content: '【测试】balance',
+      account: 'main',
     });
     const id = body['id'] as string;
     await until(
@@ -917,6 +919,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       await api(relay, 'POST', '/v1/messages', {
         to: '13800138008',
         content: '【测试】ttl',
+        account: 'main',
         ttl: 0.3,
       })
     ).body['id'];

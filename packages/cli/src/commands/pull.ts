@@ -99,12 +99,30 @@ const replyColumns: Column<ReplyRecord>[] = [
   { header: 'content', value: (r) => r.content },
 ];
 
+/** Records pulled through several accounts carry their `account`: shown as the first column. */
+function withAccount<Row extends PullRecord>(
+  records: readonly PullRecord[],
+  columns: Column<Row>[],
+): Column<Row>[] {
+  if (!records.some((record) => 'account' in record)) return columns;
+  const account: Column<Row> = {
+    header: 'account',
+    value: (row) => String((row as { account?: unknown }).account ?? ''),
+  };
+  return [account, ...columns];
+}
+
 function fit(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 }
 
 /** One line per record for --watch (tables cannot align across batches that arrive later). */
 function watchLine(record: PullRecord, p: Palette): string {
+  const account = (record as { account?: unknown }).account;
+  return (typeof account === 'string' ? `${account}  ` : '') + recordLine(record, p);
+}
+
+function recordLine(record: PullRecord, p: Palette): string {
   if (record.type === 'report') {
     const status =
       record.status === 'delivered' ? p.green(fit('delivered', 9)) : p.red(fit('failed', 9));
@@ -217,8 +235,17 @@ export async function pullCommand(ctx: Context, kind: Kind): Promise<number> {
         }
       } else if (records.length === 0) output.print(`No new ${kind}.`);
       else if (kind === 'reports')
-        output.print(renderTable(records as ReportRecord[], reportColumns(output.out), output.out));
-      else output.print(renderTable(records as ReplyRecord[], replyColumns, output.out));
+        output.print(
+          renderTable(
+            records as ReportRecord[],
+            withAccount(records, reportColumns(output.out)),
+            output.out,
+          ),
+        );
+      else
+        output.print(
+          renderTable(records as ReplyRecord[], withAccount(records, replyColumns), output.out),
+        );
       if (records.length > 0) {
         output.note(
           `note: the platform hands out each ${noun} once; ${records.length === 1 ? 'this one is' : `these ${records.length} are`} now consumed` +

@@ -5,6 +5,8 @@ import {
   hasSignature,
   parseShanghai,
   partitionMobiles,
+  type RouteAttempt,
+  type RoutedSendResult,
   type SendResult,
   toSendTime,
 } from '@sms/core';
@@ -335,6 +337,13 @@ function sendExitCode(error: unknown): ExitCodeValue {
   return mayHaveBeenSent(error) ? ExitCode.UNKNOWN_OUTCOME : exitCodeFor(error);
 }
 
+/** Through several accounts: which one sent it, and what was tried before (nothing sent there). */
+function routed(result: SendResult): { account?: string; attempts?: RouteAttempt[] } {
+  const { account, attempts } = result as Partial<RoutedSendResult>;
+  if (account === undefined) return {};
+  return { account, attempts: (attempts ?? []).map(({ account, code }) => ({ account, code })) };
+}
+
 async function sendOne(
   ctx: Context,
   chunk: Chunk,
@@ -377,10 +386,12 @@ async function sendOne(
       segments: group.segments,
       points: plan.points,
       sendTime: options.sendTime ?? null,
+      ...routed(result),
     });
     return ExitCode.OK;
   }
   const p = output.out;
+  const via = routed(result);
   // Within the tolerance a past time is sent at once: say "sent", not "scheduled".
   const scheduled =
     options.sendTime !== undefined &&
@@ -394,6 +405,15 @@ async function sendOne(
             (scheduled ? ` for ${options.sendTime} (Asia/Shanghai)` : ''),
         ],
         ['taskId', result.taskId],
+        ...(via.account !== undefined ? [['account', via.account] as const] : []),
+        ...(via.attempts && via.attempts.length > 0
+          ? [
+              [
+                'tried before',
+                via.attempts.map((attempt) => `${attempt.account} (${attempt.code})`).join(', '),
+              ] as const,
+            ]
+          : []),
         ['accepted', String(result.successCounts)],
         ['segments', `${group.segments} per message, ${plural(plan.points, 'point')}`],
         ['balance', `${result.remainPoint} points left`],

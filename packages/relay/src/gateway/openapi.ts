@@ -221,7 +221,8 @@ export function openApiDocument() {
             extNo: { type: 'string', pattern: '^\\d{1,10}$' },
             account: {
               type: ['string', 'null'],
-              description: 'A configured account name (default: the first)',
+              description:
+                'A configured account name. Without it the message goes through gateway.route (default: every account, in order) and moves to the next account only when its send surely did not go out',
             },
             metadata: {
               ...metadata,
@@ -261,6 +262,7 @@ export function openApiDocument() {
             'callbackUrl',
             'taskId',
             'attempts',
+            'failovers',
             'error',
             'createdAt',
             'updatedAt',
@@ -280,6 +282,17 @@ export function openApiDocument() {
             callbackUrl: { type: ['string', 'null'] },
             taskId: { type: ['string', 'null'], description: "The platform's taskID once sent" },
             attempts: { type: 'integer' },
+            failovers: {
+              type: 'array',
+              description:
+                'Sent without an account: the accounts it moved on from, in order, each because its send there surely did not go out (code)',
+              items: {
+                type: 'object',
+                required: ['account', 'code'],
+                additionalProperties: false,
+                properties: { account: { type: 'string' }, code: { type: 'string' } },
+              },
+            },
             error: {
               oneOf: [
                 { type: 'null' },

@@ -7,6 +7,11 @@ import { type CallbackPolicy, callbackPolicy } from '../address-policy.js';
 /** A send request, checked and normalised: what is queued and what idempotency compares. */
 export interface SendRequest {
   account: string;
+  /**
+   * Sent without an `account`: the accounts after `account` it may move on to (the gateway's
+   * route); empty when the caller named the account. Not part of the request's hash.
+   */
+  route: string[];
   mobiles: string[];
   content: string;
   sendAt: number | null;
@@ -99,6 +104,8 @@ export function parseSendRequest(
     ttlMs: number | null;
     /** What a callbackUrl may reach (default: public unicast addresses only). */
     callbackPolicy?: CallbackPolicy;
+    /** Where a message without `account` may go, in order (default: every account). */
+    route?: readonly string[] | undefined;
   },
   now: Date = new Date(),
 ): SendRequest {
@@ -119,7 +126,9 @@ export function parseSendRequest(
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw invalid('VALIDATION', key, `unknown field "${key}"`);
   }
-  const accountName = input['account'] ?? accounts[0]!.name;
+  const route =
+    defaults.route && defaults.route.length > 0 ? defaults.route : accounts.map((a) => a.name);
+  const accountName = input['account'] ?? route[0]!;
   const account = accounts.find((a) => a.name === accountName);
   if (!account) {
     throw invalid(
@@ -240,6 +249,7 @@ export function parseSendRequest(
   const ttlMs = input['ttl'] === undefined ? defaults.ttlMs : ttlOf(input['ttl']);
   return {
     account: account.name,
+    route: input['account'] === undefined ? route.slice(1) : [],
     mobiles,
     content: send.content,
     sendAt: sendAtMs,
@@ -252,7 +262,9 @@ export function parseSendRequest(
 
 /** sha256 of the normalised request: the same `Idempotency-Key` must come with the same one. */
 export function requestHash(request: SendRequest): string {
+  // The route is where the gateway may take it, not what the caller asked for.
+  const { route: _route, ...asked } = request;
   return createHash('sha256')
-    .update(JSON.stringify(canonical(request)))
+    .update(JSON.stringify(canonical(asked)))
     .digest('hex');
 }

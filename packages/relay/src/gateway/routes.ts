@@ -41,6 +41,7 @@ export function messageView(message: StoredMessage, recipients: readonly Message
     callbackUrl: message.callbackUrl,
     taskId: message.taskId,
     attempts: message.attempts,
+    failovers: message.failovers,
     error: message.errorCode === null ? null : { code: message.errorCode, message: message.error },
     createdAt: iso(message.createdAt),
     updatedAt: iso(message.updatedAt),
@@ -90,6 +91,8 @@ export function createGateway(context: RelayContext): Gateway {
   let correlate: ((settlement: Settlement) => Promise<Correlation | undefined>) | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
+  /** Where the next message without an account starts on the route (round-robin). */
+  let routeTurn = 0;
   let accepted: Counter<'account'> | undefined;
   const policy = callbackPolicy(config.gateway.callbackAllow);
 
@@ -192,14 +195,25 @@ export function createGateway(context: RelayContext): Gateway {
         const parsed = parseSendRequest(body, config.accounts, {
           ttlMs: null,
           callbackPolicy: policy,
+          route: config.gateway.route,
         });
         const hash = requestHash(parsed);
+        // Round robin: a message without an account starts at the next account of the route.
+        let { account, route } = parsed;
+        if (route.length > 0 && config.gateway.strategy === 'round-robin') {
+          const all = [account, ...route];
+          const start = routeTurn++ % all.length;
+          const turned = [...all.slice(start), ...all.slice(0, start)];
+          account = turned[0]!;
+          route = turned.slice(1);
+        }
         const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
         const { message, created } = await messages().enqueue({
           id: newMessageId(now),
           idempotencyKey: key ?? null,
           requestHash: hash,
-          account: parsed.account,
+          account,
+          route,
           mobiles: parsed.mobiles,
           content: parsed.content,
           sendAt: parsed.sendAt,
@@ -292,7 +306,7 @@ export function createGateway(context: RelayContext): Gateway {
       });
       const sendCounter = new Counter({
         name: 'sms_relay_gateway_sends_total',
-        help: 'Send attempts by outcome: sent, retry, failed, unknown',
+        help: 'Send attempts by outcome: sent, retry, failover, failed, unknown',
         labelNames: ['account', 'outcome'],
         registers: [registry],
       });

@@ -23,6 +23,7 @@ it('classifies every SmsError code of a send', () => {
     PLATFORM_ERROR: 'retry',
     REPORTS_NOT_PERMITTED: 'retry',
     BAD_PARAMS: 'retry',
+    ALL_ACCOUNTS_FAILED: 'retry',
   };
   for (const [code, expected] of Object.entries(table)) {
     const error = new SmsError('x', { code: code as SmsErrorCode, action: 'send' });

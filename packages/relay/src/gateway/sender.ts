@@ -1,4 +1,4 @@
-import { SmsClient, isSmsError } from '@sms/core';
+import { SmsClient, failoverDecision, isSmsError } from '@sms/core';
 import type { AccountConfig, GatewayConfig } from '../config.js';
 import type { RelayLogger } from '../logger.js';
 import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
@@ -240,7 +240,22 @@ export class GatewaySender {
         const kind = classifySendError(error);
         const code = isSmsError(error) ? error.code : 'INTERNAL';
         const text = error instanceof Error ? error.message : String(error);
-        if (kind === 'retry' && message.attempts < config.maxAttempts) {
+        const next = message.route[0];
+        if (
+          next !== undefined &&
+          isSmsError(error) &&
+          failoverDecision(error.code) === 'failover'
+        ) {
+          // Surely not sent here (core's failover rule): the route's next account takes it now.
+          outcome = {
+            kind: 'failover',
+            from: message.account,
+            account: next,
+            route: message.route.slice(1),
+            code,
+            error: text,
+          };
+        } else if (kind === 'retry' && message.attempts < config.maxAttempts) {
           const delay = Math.min(config.retryDelayMs * 2 ** (message.attempts - 1), 5 * 60_000);
           outcome = {
             kind: 'retry',

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS ${s}.gw_messages (
   updated_at bigint NOT NULL,
   sent_at bigint
 );
+ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route text;
+ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route_attempts text;
 CREATE INDEX IF NOT EXISTS gw_messages_due ON ${s}.gw_messages (account, next_attempt_at) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON ${s}.gw_messages (lease_until) WHERE status = 'sending';
 CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (
@@ -161,8 +163,8 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
           const inserted = await client.query<MessageRow>(
             `INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
                send_at, ext_no, metadata, callback_url, expires_at, status, next_attempt_at,
-               created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $12, $12)
+               created_at, updated_at, route)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $12, $12, $13)
              ON CONFLICT (idem_key) DO NOTHING RETURNING *`,
             [
               m.id,
@@ -177,6 +179,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
               m.callbackUrl,
               m.expiresAt,
               m.now,
+              m.route && m.route.length > 0 ? JSON.stringify(m.route) : null,
             ],
           );
           const row = inserted.rows[0];
@@ -247,7 +250,8 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
              UPDATE ${s}.gw_messages m SET status = 'sending', lease = $4, lease_until = $5,
                attempts = m.attempts + 1, updated_at = $2
              FROM due WHERE m.id = due.id
-             RETURNING m.id, m.lease, m.account, m.mobiles, m.content, m.send_at, m.ext_no, m.attempts`,
+             RETURNING m.id, m.lease, m.account, m.mobiles, m.content, m.send_at, m.ext_no, m.attempts,
+               m.route`,
             [account, now, limit, await holder.lease(), now + leaseMs],
           );
           return rows.map(
@@ -260,6 +264,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
               sendAt: row.send_at === null ? null : Number(row.send_at),
               extNo: row.ext_no,
               attempts: row.attempts,
+              route: row.route ? (JSON.parse(row.route) as string[]) : [],
             }),
           );
         }),
@@ -269,6 +274,43 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
       return run('recordSend', () =>
         tx(async (client) => {
           let count: number;
+          if (outcome.kind === 'failover') {
+            const current = await client.query<{ route_attempts: string | null }>(
+              `SELECT route_attempts FROM ${s}.gw_messages
+               WHERE id = $1 AND lease = $2 AND status = 'sending' FOR UPDATE`,
+              [id, lease],
+            );
+            const row = current.rows[0];
+            if (!row) return false;
+            const failovers = row.route_attempts
+              ? (JSON.parse(row.route_attempts) as unknown[])
+              : [];
+            failovers.push({ account: outcome.from, code: outcome.code });
+            const r = await client.query(
+              `UPDATE ${s}.gw_messages SET status = 'queued', account = $3, route = $4,
+                 route_attempts = $5, next_attempt_at = $6, error_code = $7, error = $8,
+                 lease = NULL, lease_until = NULL, updated_at = $6
+               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
+              [
+                id,
+                lease,
+                outcome.account,
+                JSON.stringify(outcome.route),
+                JSON.stringify(failovers),
+                now,
+                outcome.code,
+                outcome.error,
+              ],
+            );
+            count = r.rowCount ?? 0;
+            if (count > 0) {
+              await client.query(
+                `UPDATE ${s}.gw_recipients SET account = $2, updated_at = $3 WHERE message_id = $1`,
+                [id, outcome.account, now],
+              );
+            }
+            return count > 0;
+          }
           if (outcome.kind === 'sent') {
             const r = await client.query(
               `UPDATE ${s}.gw_messages SET status = 'sent', task_id = $3, sent_at = $4,

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS gw_messages (
   expires_at INTEGER,
   status TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
+  route TEXT,
+  route_attempts TEXT,
   next_attempt_at INTEGER NOT NULL,
   lease TEXT,
   lease_until INTEGER,
@@ -75,6 +77,20 @@ CREATE INDEX IF NOT EXISTS gw_callbacks_due ON gw_callbacks (status, next_attemp
 
 const newLease = () => randomBytes(16).toString('base64url');
 
+/** Adds the routing columns to a database made before they existed. */
+function migrateRoute(db: BetterSqlite3.Database): void {
+  const has = () =>
+    (db.pragma('table_info(gw_messages)') as Array<{ name: string }>).some(
+      (c) => c.name === 'route_attempts',
+    );
+  if (has()) return;
+  db.transaction(() => {
+    if (has()) return;
+    db.exec('ALTER TABLE gw_messages ADD COLUMN route TEXT');
+    db.exec('ALTER TABLE gw_messages ADD COLUMN route_attempts TEXT');
+  }).immediate();
+}
+
 const TAG_COLUMNS = 'm.id AS message_id, m.metadata, m.callback_url';
 interface TagRow {
   message_id: string;
@@ -90,6 +106,7 @@ const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
  */
 export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   db.exec(MESSAGES_SQLITE_SCHEMA);
+  migrateRoute(db);
   const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
   const normal = <T>(work: () => T): T => {
     db.pragma('synchronous = NORMAL');
@@ -101,9 +118,9 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   };
 
   const insertMessage = db.prepare(`
-    INSERT INTO gw_messages (id, idem_key, request_hash, account, mobiles, content, send_at, ext_no,
-      metadata, callback_url, expires_at, status, next_attempt_at, created_at, updated_at)
-    VALUES (@id, @idem_key, @request_hash, @account, @mobiles, @content, @send_at, @ext_no,
+    INSERT INTO gw_messages (id, idem_key, request_hash, account, route, mobiles, content, send_at,
+      ext_no, metadata, callback_url, expires_at, status, next_attempt_at, created_at, updated_at)
+    VALUES (@id, @idem_key, @request_hash, @account, @route, @mobiles, @content, @send_at, @ext_no,
       @metadata, @callback_url, @expires_at, 'queued', @now, @now, @now)
     ON CONFLICT (idem_key) DO NOTHING`);
   const insertRecipient = db.prepare(
@@ -125,6 +142,7 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
       idem_key: m.idempotencyKey,
       request_hash: m.requestHash,
       account: m.account,
+      route: m.route && m.route.length > 0 ? JSON.stringify(m.route) : null,
       mobiles: JSON.stringify(m.mobiles),
       content: m.content,
       send_at: m.sendAt,
@@ -164,7 +182,7 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   const markSending = db.prepare(
     `UPDATE gw_messages SET status = 'sending', lease = ?, lease_until = ?, attempts = attempts + 1,
        updated_at = ? WHERE id = ? AND status = 'queued'
-     RETURNING id, lease, account, mobiles, content, send_at, ext_no, attempts`,
+     RETURNING id, lease, account, mobiles, content, send_at, ext_no, attempts, route`,
   );
   const expire = (now: number) => {
     for (const { id } of expireQueued.all(now) as Array<{ id: string }>) {
@@ -198,6 +216,7 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
           sendAt: row.send_at === null ? null : Number(row.send_at),
           extNo: row.ext_no,
           attempts: row.attempts,
+          route: row.route ? (JSON.parse(row.route) as string[]) : [],
         });
       }
       return claimed;
@@ -219,8 +238,38 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
        lease_until = NULL, updated_at = @now
      WHERE id = @id AND lease = @lease AND status = 'sending'`,
   );
+  const selectFailovers = db.prepare(
+    `SELECT route_attempts FROM gw_messages WHERE id = ? AND lease = ? AND status = 'sending'`,
+  );
+  const recordFailover = db.prepare(
+    `UPDATE gw_messages SET status = 'queued', account = @account, route = @route,
+       route_attempts = @route_attempts, next_attempt_at = @now, error_code = @code, error = @error,
+       lease = NULL, lease_until = NULL, updated_at = @now
+     WHERE id = @id AND lease = @lease AND status = 'sending'`,
+  );
+  const moveRecipients = db.prepare(
+    `UPDATE gw_recipients SET account = ?, updated_at = ? WHERE message_id = ?`,
+  );
   const record = db.transaction((id: string, lease: string, outcome: SendOutcome, now: number) => {
     let changes: number;
+    if (outcome.kind === 'failover') {
+      const row = selectFailovers.get(id, lease) as { route_attempts: string | null } | undefined;
+      if (!row) return false;
+      const failovers = row.route_attempts ? (JSON.parse(row.route_attempts) as unknown[]) : [];
+      failovers.push({ account: outcome.from, code: outcome.code });
+      changes = recordFailover.run({
+        id,
+        lease,
+        account: outcome.account,
+        route: JSON.stringify(outcome.route),
+        route_attempts: JSON.stringify(failovers),
+        code: outcome.code,
+        error: outcome.error,
+        now,
+      }).changes;
+      if (changes > 0) moveRecipients.run(outcome.account, now, id);
+      return changes > 0;
+    }
     if (outcome.kind === 'sent') {
       changes = recordSent.run({ id, lease, task_id: outcome.taskId, now }).changes;
     } else if (outcome.kind === 'retry') {

@@ -21,6 +21,11 @@ export interface NewMessage {
   /** sha256 of the normalised request: the same key with another request is a conflict. */
   requestHash: string;
   account: string;
+  /**
+   * A message sent without an `account`: the accounts that may take it after `account`, in
+   * order, when a send there surely did not go out (`@sms/core`'s failover rule). Empty: none.
+   */
+  route?: readonly string[] | undefined;
   /** Normalised, valid, deduplicated numbers. */
   mobiles: readonly string[];
   content: string;
@@ -33,6 +38,12 @@ export interface NewMessage {
   /** Not sent by then: `expired` (ms), or null. */
   expiresAt: number | null;
   now: number;
+}
+
+/** An account a routed message moved on from, and why (nothing was sent there). */
+export interface Failover {
+  account: string;
+  code: string;
 }
 
 export interface MessageRecipient {
@@ -60,6 +71,8 @@ export interface StoredMessage {
   status: MessageStatus;
   /** Sends started (claims), including the successful one. */
   attempts: number;
+  /** Accounts this message moved on from (each surely did not send it), in order. */
+  failovers: Failover[];
   taskId: string | null;
   errorCode: string | null;
   error: string | null;
@@ -86,6 +99,8 @@ export interface ClaimedMessage {
   extNo: string;
   /** This claim included. */
   attempts: number;
+  /** Accounts that may take it next when this send surely does not go out. */
+  route: string[];
 }
 
 /** What a send came to, recorded only while the claim still holds its lease. */
@@ -96,7 +111,19 @@ export type SendOutcome =
   /** The platform refused it for good (or the tries are spent). */
   | { kind: 'failed'; code: string; error: string }
   /** It may have reached the platform: never resent without an operator. */
-  | { kind: 'unknown'; code: string; error: string };
+  | { kind: 'unknown'; code: string; error: string }
+  /**
+   * Surely not sent on `from`: queued at once on `account` (the route's next), with `route`
+   * the ones after it; the numbers follow it (reports are matched by account).
+   */
+  | {
+      kind: 'failover';
+      from: string;
+      account: string;
+      route: string[];
+      code: string;
+      error: string;
+    };
 
 /** What a report or reply is tagged with: the message it belongs to. */
 export interface MessageTag {
@@ -225,6 +252,8 @@ export interface MessageRow {
   expires_at: number | string | null;
   status: MessageStatus;
   attempts: number;
+  route: string | null;
+  route_attempts: string | null;
   task_id: string | null;
   error_code: string | null;
   error: string | null;
@@ -251,6 +280,7 @@ export function messageFromRow(row: MessageRow): StoredMessage {
     expiresAt: num(row.expires_at),
     status: row.status,
     attempts: row.attempts,
+    failovers: row.route_attempts ? (JSON.parse(row.route_attempts) as Failover[]) : [],
     taskId: row.task_id,
     errorCode: row.error_code,
     error: row.error,
