@@ -8,7 +8,8 @@ import { createRelay, loadConfig } from '@sms/webhook-relay';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const cleanDb = () => {
-  for (const suffix of ['', '-wal', '-shm', '-owner']) rmSync(here(`relay.db${suffix}`), { force: true });
+  for (const suffix of ['', '-wal', '-shm', '-owner'])
+    rmSync(here(`relay.db${suffix}`), { force: true });
 };
 cleanDb();
 
