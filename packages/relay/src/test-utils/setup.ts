@@ -8,7 +8,7 @@ import { type RelayLogger, jsonLogger } from '../logger.js';
 export const PASSWORD = 'p@ss-w0rd-secret';
 
 export async function emulator(
-  extra: Parameters<typeof startEmulator>[0]['accounts'] = [],
+  extra: NonNullable<Parameters<typeof startEmulator>[0]>['accounts'] = [],
 ): Promise<Emulator> {
   return startEmulator({
     accounts: [{ userId: '12', account: 'demo', password: PASSWORD, balance: 100_000 }, ...extra],
