@@ -8,8 +8,10 @@
  * Environment: LOOP_KILLS (kills per variant, default 100), LOOP_VARIANTS (comma list of
  * sqlite, sqlite-reused, postgres, postgres-reused; default all four), LOOP_KEYS (`unique`:
  * every round's records have keys of their own, the default; `same`: every round's records
- * have the same keys, as a harness whose emulator restarts at the same task id makes them),
- * LOOP_LEASE_MS (the delivery lease, default 1500), LOOP_AFTER_MS (how long a round goes on
+ * have the same keys, as a harness whose emulator restarts at the same task id makes them: on
+ * a reused store a round's receiver then also gets earlier rounds' events that were still
+ * pending when those stopped, and a key shows two ids that belong to two records; with
+ * LOOP_LEASE_MS=35000 LOOP_AFTER_MS=0 that is what issue 24 saw), LOOP_LEASE_MS (the delivery lease, default 1500), LOOP_AFTER_MS (how long a round goes on
  * once every record arrived, for late redeliveries; default the lease + 1.5 s), LOOP_OUT (folder
  * for the results and for the kept runs, default .tmp/crash-loop).
  *
@@ -25,8 +27,9 @@
  *   commit), or SQLite's commit;
  * - recovery: when the journal holds entries at the start, strace kills at the first unlink or
  *   fsync after the warm-up: inside the recovery of what the journal held (a cut-off entry too).
- * A copy of the journal is kept after every kill; a round that shows two ids for one record is
- * kept whole (store, journal copies, strace logs, relay logs) under LOOP_OUT/kept.
+ * A copy of the journal is kept after every kill; a round that shows two ids for one record, or
+ * a loss outside the remaining window, is kept whole (store, journal copies, strace logs, relay
+ * logs) under LOOP_OUT/kept.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +50,7 @@ import pg from 'pg';
 import { it } from 'vitest';
 import { type RelayChild, spawnRelay } from '../src/test-utils/child.js';
 import { CLI } from '../src/test-utils/cli.js';
-import { recordKeys, startKillProxy } from '../src/test-utils/kill-proxy.js';
+import { monotonicMs, recordKeys, startKillProxy } from '../src/test-utils/kill-proxy.js';
 import { startReceiver } from '../src/test-utils/receiver.js';
 import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from '../src/test-utils/setup.js';
 
@@ -82,13 +85,25 @@ function journalFiles(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.endsWith('.jrn') && statSync(join(dir, n)).size > 0);
 }
 
+/** When (ms since the epoch, from `strace -ttt`) the injected SIGKILL hit, if it did. */
+function killedAtOf(log: string, syscalls: string): number | undefined {
+  if (!existsSync(log)) return undefined;
+  const names = syscalls.split(',');
+  const lines = readFileSync(log, 'utf8').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^\d+\s+(\d+\.\d+)\s+(\w+)\(/.exec(lines[i]!);
+    if (m && names.includes(m[2]!)) return Number(m[1]) * 1000;
+  }
+  return undefined;
+}
+
 /** The last syscall line of an strace log: what the injected SIGKILL hit. */
 function hitOf(log: string, syscalls: string): string {
   if (!existsSync(log)) return 'no log';
   const names = syscalls.split(',');
   const lines = readFileSync(log, 'utf8').split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!.replace(/^\d+\s+/, '');
+    const line = lines[i]!.replace(/^\d+\s+/, '').replace(/^\d+\.\d+\s+/, '');
     if (names.some((n) => line.startsWith(`${n}(`))) {
       if (/jrn_[0-9A-Z]{26}\.jrn/.test(line)) return `${line.split('(')[0]} of a journal entry`;
       if (/\/journal>?$/.test(line.split(')')[0]!))
@@ -251,6 +266,8 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
   })();
 
   let twoIds = 0;
+  /** Per epoch, when strace killed that relay (`monotonicMs`), more exact than the proxy's. */
+  const diedAt = new Map<number, number>();
   try {
     for (let step = 0; step < KILLS_PER_ROUND; step++) {
       const leftovers = journalFiles(journalDir);
@@ -275,6 +292,7 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
           '-f',
           '-qq',
           '-y',
+          '-ttt',
           '-o',
           straceLog,
           ...(target ? ['-P', join(journalDir, target)] : []),
@@ -308,8 +326,12 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
           sleep(rand(3000, 6000)).then(() => 'timeout'),
         ]);
         if (outcome === 'exited') {
-          // strace's SIGKILL: a new epoch for the proxy (answers to the dead relay are dropped).
+          // strace's SIGKILL: a new epoch for the proxy (answers to the dead relay are dropped),
+          // and the moment of death from strace's clock (seen here only at the exit).
+          const epoch = proxy.kills;
           proxy.kill(() => {});
+          const at = killedAtOf(straceLog, syscalls);
+          if (at !== undefined) diedAt.set(epoch, at - (Date.now() - monotonicMs()));
           label = `${moment}: ${hitOf(straceLog, syscalls)}`;
         } else {
           label = `${moment} (not reached: random)`;
@@ -380,10 +402,12 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
     // 5 ms before its relay was killed, or after (strace's kills are seen at the exit).
     const answerOf = new Map<string, (typeof proxy.answers)[number]>();
     for (const a of proxy.answers) for (const k of recordKeys(a.text)) answerOf.set(k, a);
+    // An answer whose write never ended found the relay's socket gone: it never reached it.
     const unexplained = lostKeys.filter((k) => {
       const a = answerOf.get(k);
-      const killedAt = a ? proxy.killedAt[a.epoch] : undefined;
-      return !a || a.writtenAt === null || killedAt === undefined || a.writtenAt < killedAt - 5;
+      if (a?.writtenAt === null) return false;
+      const killedAt = a ? (diedAt.get(a.epoch) ?? proxy.killedAt[a.epoch]) : undefined;
+      return !a || killedAt === undefined || a.writtenAt < killedAt - 5;
     });
     tally.lostOutsideWindow += unexplained.length;
     if (unexplained.length > 0)
@@ -406,7 +430,7 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
         `(${verified.length - distinct} redeliveries), two ids: ${atReceiver.length} at the receiver, ` +
         `${inStore.length} in the store`,
     );
-    if (twoIds > 0) {
+    if (twoIds > 0 || unexplained.length > 0) {
       for (const [key, ids] of atReceiver.slice(0, 5)) {
         log(`  receiver: ${key} → ${[...ids].join(' ')} (store: ${stored.get(key)?.join(' ')})`);
       }
@@ -430,6 +454,9 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
           {
             receiver: atReceiver.map(([k, ids]) => ({ key: k, ids: [...ids] })),
             store: inStore.map(([k, ids]) => ({ key: k, ids })),
+            lostOutsideWindow: unexplained.map((k) => ({ key: k, answer: answerOf.get(k) })),
+            killedAt: proxy.killedAt,
+            diedAt: [...diedAt],
           },
           null,
           2,
