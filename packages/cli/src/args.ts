@@ -30,6 +30,7 @@ export const COMMAND_OPTIONS = {
     results: { type: 'string' },
     'dry-run': { type: 'boolean' },
     'skip-invalid': { type: 'boolean' },
+    retry: { type: 'string' },
   },
   balance: {},
   check: { content: { type: 'string' } },

@@ -133,7 +133,7 @@ describe('sms send --csv', () => {
     const invalid = await run(['send', '--csv', csv, '--content', '【Acme】Hi {name}']);
     expect(invalid.code).toBe(2);
     // The file's line (12345 is on line 3), not the data row's number.
-    expect(invalid.stderr).toContain('line 3: "12345"');
+    expect(invalid.stderr).toContain('12345 (line 3)');
     expect(platform.emulator.requests()).toHaveLength(0);
   });
 
@@ -144,8 +144,115 @@ describe('sms send --csv', () => {
     );
     const result = await run(['send', '--csv', csv, '--content', '【Acme】Hi {note}']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('line 4: "12345"');
+    expect(result.stderr).toContain('12345 (line 4)');
     expect(platform.emulator.requests()).toHaveLength(0);
+  });
+
+  describe('invalid numbers after a quoted two-line field (CSV record 3 is file line 4)', () => {
+    // The issue's file: `12345` is the third record but sits on the file's fourth line.
+    const text = 'mobile,name\n13800138000,"two\nlines"\n12345,bob\n';
+    const stop =
+      '1 invalid number(s): a real send would stop here (--skip-invalid sends to the others).\n';
+
+    /** Every line ends with a newline and none is printed twice. */
+    function eachLineOnce(stream: string): string[] {
+      expect(stream.endsWith('\n')).toBe(true);
+      const lines = stream.slice(0, -1).split('\n');
+      expect(lines.filter((line, i) => lines.indexOf(line) !== i)).toEqual([]);
+      return lines;
+    }
+
+    it('dry-run names the file line on screen; each message once, on its own line (human)', async () => {
+      const csv = await csvFile('issue-22.csv', text);
+      const result = await run([
+        'send',
+        '--csv',
+        csv,
+        '--content',
+        '【测试】hi {name}',
+        '--dry-run',
+      ]);
+      expect(result.code).toBe(2);
+      const lines = eachLineOnce(result.stdout);
+      expect(lines).toContain('numbers    1, 1 invalid');
+      expect(lines).toContain('invalid    12345 (line 4)');
+      expect(result.stdout).not.toContain('line 3');
+      expect(result.stderr).toBe(stop);
+      expect(platform.emulator.requests()).toHaveLength(0);
+    });
+
+    it('dry-run --json: one document on stdout (ok false, exit 2, the line), the note once on stderr', async () => {
+      const csv = await csvFile('issue-22-json.csv', text);
+      const result = await run([
+        'send',
+        '--json',
+        '--csv',
+        csv,
+        '--content',
+        '【测试】hi {name}',
+        '--dry-run',
+      ]);
+      expect(result.code).toBe(2);
+      expect(eachLineOnce(result.stdout)).toHaveLength(1);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        ok: false,
+        exitCode: 2,
+        dryRun: true,
+        numbers: 1,
+        invalid: [{ line: 4, value: '12345' }],
+      });
+      expect(result.stderr).toBe(stop);
+    });
+
+    it('many invalid numbers: the first few with their lines and a count, in the dry run and the refusal', async () => {
+      const csv = await csvFile(
+        'issue-22-many.csv',
+        `${text}1,a\n"2",b\n,c\n"3\n3",d\n13900139000,e\n`,
+      );
+      const shown = '12345 (line 4), 1 (line 5), 2 (line 6) and 2 more';
+      const dry = await run(['send', '--csv', csv, '--content', '【测试】hi {name}', '--dry-run']);
+      expect(dry.code).toBe(2);
+      expect(eachLineOnce(dry.stdout)).toContain(`invalid    ${shown}`);
+      expect(dry.stderr).toBe(stop.replace('1 invalid', '5 invalid'));
+
+      const refused = await run(['send', '--csv', csv, '--content', '【测试】hi {name}']);
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(eachLineOnce(refused.stderr)).toEqual([
+        `error [USAGE] invalid mobile number(s): ${shown} (--skip-invalid sends to the others)`,
+      ]);
+      const json = await run(['send', '--json', '--csv', csv, '--content', '【测试】hi {name}']);
+      expect(json.code).toBe(2);
+      expect(json.stderr).toBe('');
+      expect(eachLineOnce(json.stdout)).toHaveLength(1);
+      expect(JSON.parse(json.stdout).error.message).toContain(shown);
+
+      // The hidden ones are where a person would look next: blank (line 7) and a two-line value (8-9).
+      const skipped = await run([
+        'send',
+        '--csv',
+        csv,
+        '--content',
+        '【测试】hi {name}',
+        '--dry-run',
+        '--skip-invalid',
+        '--json',
+      ]);
+      expect(skipped.code).toBe(0);
+      expect(skipped.stderr).toBe('');
+      expect(JSON.parse(skipped.stdout)).toMatchObject({
+        ok: true,
+        numbers: 2,
+        invalid: [
+          { line: 4, value: '12345' },
+          { line: 5, value: '1' },
+          { line: 6, value: '2' },
+          { line: 7, value: '' },
+          { line: 8, value: '3\n3' },
+        ],
+      });
+      expect(platform.emulator.requests()).toHaveLength(0);
+    });
   });
 
   it('exits 2 naming the file it cannot read, and the line of a quote never closed', async () => {
@@ -223,7 +330,7 @@ describe('sms send --csv', () => {
       '【Acme】hi',
     ]);
     expect(flagged.code).toBe(2);
-    expect(flagged.stdout).toMatch(/numbers\s+1, 1 invalid \(12345\)/);
+    expect(flagged.stdout).toMatch(/numbers\s+1, 1 invalid\ninvalid\s+12345 \(line 3\)\n/);
     const skipped = await run([
       'send',
       '--dry-run',
@@ -297,6 +404,192 @@ describe('sms send --csv', () => {
     expect(rows.map((r) => r['status'])).toEqual(['unknown', 'unknown', 'not_sent', 'not_sent']);
     // It was in fact sent: "unknown" is the honest answer, "failed" would invite a double send.
     expect(platform.emulator.sent()[0]!.mobiles).toEqual(rows.slice(0, 2).map((r) => r['mobile']));
+  });
+});
+
+describe('sms send --retry results.csv', () => {
+  // A templated batch whose second row has a quoted field over two lines: file lines 2, 3, 5, 6, 7.
+  const customers =
+    'mobile,name,order\n13800000601,Li,A1\n13800000602,"Wang\nJr",B2\n13800000603,Zhao,C3\n13800000604,Qian,D4\n13800000605,Sun,E5\n';
+  const template = '【Acme】{name}: order {order} shipped';
+  const text = (name: string, order: string) => `【Acme】${name}: order ${order} shipped`;
+
+  /** A batch of one number per request that runs out of balance after two. */
+  async function failedBatch(name: string) {
+    const csv = await csvFile(`${name}.csv`, customers);
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 2 });
+    const results = join(platform.dir.path, `${name}-results.csv`);
+    const first = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      template,
+      '--chunk-size',
+      '1',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(first.code).toBe(3);
+    return { csv, results };
+  }
+
+  it('sends the failed and not_sent rows again with their own CSV fields ({name}, {order}: the awk recipe kept only the results columns)', async () => {
+    const { results } = await failedBatch('retry');
+    const rows = await readResults(results);
+    expect(rows.map((r) => [r['mobile'], r['status'], r['line'], r['source']])).toEqual([
+      ['13800000601', 'sent', '2', 'retry.csv'],
+      ['13800000602', 'sent', '3', 'retry.csv'],
+      ['13800000603', 'failed', '5', 'retry.csv'],
+      ['13800000604', 'not_sent', '6', 'retry.csv'],
+      ['13800000605', 'not_sent', '7', 'retry.csv'],
+    ]);
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 100 });
+    const before = platform.emulator.sent().length;
+    const results2 = join(platform.dir.path, 'retry-results-2.csv');
+    const again = await run([
+      'send',
+      '--retry',
+      results,
+      '--content',
+      template,
+      '--results',
+      results2,
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const resent = platform.emulator
+      .sent()
+      .slice(before)
+      .flatMap((m) => m.mobiles.map((mobile) => [mobile, m.content]));
+    expect(resent.sort()).toEqual([
+      ['13800000603', text('Zhao', 'C3')],
+      ['13800000604', text('Qian', 'D4')],
+      ['13800000605', text('Sun', 'E5')],
+    ]);
+    const rows2 = await readResults(results2);
+    expect(rows2.map((r) => [r['mobile'], r['status'], r['line'], r['source']]).sort()).toEqual([
+      ['13800000603', 'sent', '5', 'retry.csv'],
+      ['13800000604', 'sent', '6', 'retry.csv'],
+      ['13800000605', 'sent', '7', 'retry.csv'],
+    ]);
+
+    // Nothing left: no request, exit 0.
+    const sentSoFar = platform.emulator.sent().length;
+    const done = await run(['send', '--retry', results2, '--content', template]);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('nothing to send again');
+    expect(platform.emulator.sent()).toHaveLength(sentSoFar);
+  });
+
+  it('leaves unknown numbers out and says so once', async () => {
+    const csv = await csvFile('retry-unknown.csv', customers);
+    platform.emulator.setFault({ type: 'reset', action: 'send', times: 1 });
+    const results = join(platform.dir.path, 'retry-unknown-results.csv');
+    const first = await run([
+      'send',
+      '--csv',
+      csv,
+      '--content',
+      template,
+      '--chunk-size',
+      '2',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(first.code).toBe(5);
+    const before = platform.emulator.sent().length;
+    const again = await run(['send', '--json', '--retry', results, '--content', template]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.match(/unknown \(may have been sent\): left out/g)).toHaveLength(1);
+    expect(again.stderr).toContain('1 number in');
+    // Each row has its own text, so one request per row: the first (13800000601) was reset.
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, numbers: 4, sent: 4 });
+    const resent = platform.emulator
+      .sent()
+      .slice(before)
+      .flatMap((m) => m.mobiles);
+    expect(resent.sort()).toEqual(['13800000602', '13800000603', '13800000604', '13800000605']);
+  });
+
+  it('refuses a source CSV that changed since the send, and a --results that would overwrite the record', async () => {
+    const { csv, results } = await failedBatch('retry-changed');
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 100 });
+    const before = platform.emulator.requests().length;
+    const same = await run([
+      'send',
+      '--retry',
+      results,
+      '--content',
+      template,
+      '--results',
+      results,
+    ]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('is the file --retry reads');
+    // A row removed above them: line 5 now holds 13800000604.
+    await writeFile(csv, customers.replace('13800000601,Li,A1\n', ''));
+    const changed = await run(['send', '--retry', results, '--content', template]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('lists 13800000603 on line 5 of');
+    expect(changed.stderr).toContain('the CSV changed since the send');
+    // The original, given with --csv (moved elsewhere), is taken instead.
+    const moved = await csvFile('retry-moved.csv', customers);
+    const fromMoved = await run([
+      'send',
+      '--retry',
+      results,
+      '--csv',
+      moved,
+      '--content',
+      template,
+    ]);
+    expect(fromMoved.code, fromMoved.stderr).toBe(0);
+    expect(platform.emulator.requests().length - before).toBe(3);
+    const resent = platform.emulator
+      .sent()
+      .slice(-3)
+      .flatMap((m) => m.mobiles);
+    expect(resent.sort()).toEqual(['13800000603', '13800000604', '13800000605']);
+
+    // A results file of an older sms names no CSV: "{name}" must not go out as written.
+    const old = await csvFile('retry-old-results.csv', 'mobile,status\n13800000603,failed\n');
+    const unfilled = await run(['send', '--retry', old, '--content', template]);
+    expect(unfilled.code).toBe(2);
+    expect(unfilled.stderr).toContain('{name}, {order} cannot be filled');
+    expect(platform.emulator.requests().length - before).toBe(3);
+  });
+
+  it('a --to batch: sends the same literal text to the numbers that did not get it', async () => {
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 1 });
+    const results = join(platform.dir.path, 'retry-to-results.csv');
+    const first = await run([
+      'send',
+      '--to',
+      '13800000701,13800000702,13800000703',
+      '--content',
+      '【Acme】{not a template}',
+      '--chunk-size',
+      '1',
+      '--concurrency',
+      '1',
+      '--results',
+      results,
+    ]);
+    expect(first.code).toBe(3);
+    platform.emulator.setAccount({ account: ACCOUNT.account, balance: 100 });
+    const before = platform.emulator.sent().length;
+    const again = await run(['send', '--retry', results, '--content', '【Acme】{not a template}']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(
+      platform.emulator
+        .sent()
+        .slice(before)
+        .map((m) => [m.mobiles, m.content]),
+    ).toEqual([[['13800000702', '13800000703'], '【Acme】{not a template}']]);
   });
 });
 

@@ -66,6 +66,7 @@ const chunks = (n: number): Chunk[] =>
     group: 1,
     content: 'c',
     mobiles: [`1380000000${i}`],
+    rows: [],
   }));
 
 const ok = (taskId: string): SendResult => ({

@@ -8,6 +8,8 @@ export interface ContentGroup {
   index: number;
   content: string;
   mobiles: string[];
+  /** The row each number came from (its first, when a number repeats), parallel to `mobiles`. */
+  rows: Recipient[];
   length: number;
   segments: number;
 }
@@ -19,6 +21,8 @@ export interface Chunk {
   group: number;
   content: string;
   mobiles: string[];
+  /** The rows of `mobiles`, in the same order (for the results file: file and line). */
+  rows: Recipient[];
 }
 
 export interface BatchPlan {
@@ -41,7 +45,7 @@ export function planBatch(
   content: (recipient: Recipient) => string,
   chunkSize: number,
 ): BatchPlan {
-  const byContent = new Map<string, { mobiles: string[]; seen: Set<string> }>();
+  const byContent = new Map<string, { mobiles: string[]; rows: Recipient[]; seen: Set<string> }>();
   const invalid: Recipient[] = [];
   let duplicates = 0;
   for (const recipient of recipients) {
@@ -52,7 +56,7 @@ export function planBatch(
     const text = content(recipient);
     let group = byContent.get(text);
     if (!group) {
-      group = { mobiles: [], seen: new Set() };
+      group = { mobiles: [], rows: [], seen: new Set() };
       byContent.set(text, group);
     }
     if (group.seen.has(recipient.mobile)) {
@@ -61,15 +65,17 @@ export function planBatch(
     }
     group.seen.add(recipient.mobile);
     group.mobiles.push(recipient.mobile);
+    group.rows.push(recipient);
   }
   const groups: ContentGroup[] = [];
   const chunks: Chunk[] = [];
-  for (const [text, { mobiles }] of byContent) {
+  for (const [text, { mobiles, rows }] of byContent) {
     const index = groups.length + 1;
     groups.push({
       index,
       content: text,
       mobiles,
+      rows,
       length: contentLength(text),
       segments: countSegments(text),
     });
@@ -79,6 +85,7 @@ export function planBatch(
         group: index,
         content: text,
         mobiles: mobiles.slice(start, start + chunkSize),
+        rows: rows.slice(start, start + chunkSize),
       });
     }
   }

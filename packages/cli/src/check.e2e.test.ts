@@ -52,6 +52,17 @@ describe('sms check prints the words the platform names', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ blocked: true, words: ['六合彩', '赌博'] });
   });
 
+  it('--json says "ok": false with exit 3 when blocked (it said true), "ok": true with exit 0 when clean', async () => {
+    const blocked = await check(returnsms('<message>包含非法字符：六合彩</message>'), true);
+    expect(blocked.code).toBe(3);
+    expect(JSON.parse(blocked.stdout)).toMatchObject({ ok: false, exitCode: 3, blocked: true });
+    const clean = await check(returnsms('<message>没有包含屏蔽词</message>'), true);
+    expect(clean.code).toBe(0);
+    const doc = JSON.parse(clean.stdout);
+    expect(doc).toMatchObject({ ok: true, blocked: false });
+    expect(doc).not.toHaveProperty('exitCode');
+  });
+
   it('in the send failure form (returnstatus Faild) too', async () => {
     const human = await check(
       returnsms('<returnstatus>Faild</returnstatus><message>包含非法字符：六合彩</message>'),

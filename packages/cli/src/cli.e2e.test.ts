@@ -286,7 +286,12 @@ describe('sms balance / check', () => {
     expect(clean.stdout).toContain('clean');
     const blocked = await run(['check', '--json', '【Acme】赌博 tonight']);
     expect(blocked.code).toBe(3);
-    expect(JSON.parse(blocked.stdout)).toMatchObject({ ok: true, blocked: true, signature: true });
+    expect(JSON.parse(blocked.stdout)).toMatchObject({
+      ok: false,
+      exitCode: 3,
+      blocked: true,
+      signature: true,
+    });
     expect(platform.emulator.sent()).toHaveLength(0);
   });
 });

@@ -191,6 +191,8 @@ export interface Recipient {
   valid: boolean;
   /** Column name → value (header row names; `col1`, `col2`, … without a header). */
   fields: Record<string, string>;
+  /** The CSV file the row is from (absolute), when it is from one: the results file names it. */
+  source?: string | undefined;
 }
 
 export interface RecipientTable {

@@ -14,7 +14,7 @@ export const ExitCode = {
   NETWORK: 4,
   /** The send may have gone out: check reports or the console before resending. */
   UNKNOWN_OUTCOME: 5,
-  /** Interrupted (Ctrl-C) during a batch; the results file says what was sent. */
+  /** Interrupted (Ctrl-C): a batch (the results file says what was sent) or a `--watch`. */
   INTERRUPTED: 130,
 } as const;
 

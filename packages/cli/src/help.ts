@@ -17,7 +17,7 @@ const EXIT_CODES = `Exit codes:
   0 ok   1 internal error, or --out/--results could not be written
   2 usage/validation   3 platform refused   4 network/timeout/HTTP/protocol
   5 unknown outcome (the send may have gone out: do not resend blindly)
-  130 interrupted batch (see the results file)`;
+  130 interrupted with Ctrl-C: a batch (see the results file) or a --watch`;
 
 const TOP = `sms: send SMS and read reports from a Ruanwei-style platform (sms.aspx)
 
@@ -42,6 +42,7 @@ const COMMAND_HELP: Record<CommandName, string> = {
   send: `Usage:
   sms send --to <mobiles> --content <text> [--at <time>] [--ext <digits>]
   sms send --csv <file> --content <template> [batch options]
+  sms send --retry <results.csv> --content <template> --results <new.csv>
 
 Options:
   --to <mobiles>          comma-separated numbers (+86, spaces, dashes and full-width ， accepted)
@@ -60,12 +61,15 @@ Batch options:
   --results <file>        write a CSV per number: status (sent|failed|unknown|not_sent|invalid),
                           taskId or error code; written and fsync'd after every chunk
   --skip-invalid          skip invalid numbers (listed as "invalid" in the results) instead of stopping
+  --retry <results.csv>   send again to the failed and not_sent numbers of an earlier --results
+                          file, with their original CSV rows (unknown ones are left out)
 
 Examples:
   sms send --to 13800138000 --content "【Brand】Your code is 1234"
   sms send --to 13800138000,13900139000 --content "【Brand】Sale tomorrow" --at "2027-06-01 09:00:00"
   sms send --csv customers.csv --content "【Brand】Hi {name}, your order {order} shipped" --results out.csv
   sms send --csv customers.csv --content "【Brand】Hello" --dry-run
+  sms send --retry out.csv --content "【Brand】Hi {name}, your order {order} shipped" --results out-2.csv
 
 ${EXIT_CODES}
 `,

@@ -276,7 +276,7 @@ describe('records salvaged from an answer that failed', () => {
     await waitFor(() => cli.stdout().includes('13700137000'), 'the report after the fault', 15_000);
     cli.child.kill('SIGINT');
     const result = await cli.done;
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/stopped; 2 reports received/);
     expect((await readJsonl(out)).map((r) => r.mobile)).toEqual(['13800138000', '13700137000']);
   });

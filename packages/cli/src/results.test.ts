@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatResultRow, neutralizeCell } from './results.js';
+import { formatResultRow, neutralizeCell, restoreCell } from './results.js';
 
 describe('results CSV: no formulas from the input or the platform', () => {
   it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1'])('%j starts with a quote', (cell) => {
@@ -17,7 +17,21 @@ describe('results CSV: no formulas from the input or the platform', () => {
         detail: '\r=cmd|"/c calc"!A1',
       }),
     ).toBe(
-      `"'=HYPERLINK(""http://evil.example"",""x"")",invalid,,VALIDATION,,"'\r=cmd|""/c calc""!A1"`,
+      `"'=HYPERLINK(""http://evil.example"",""x"")",invalid,,VALIDATION,,"'\r=cmd|""/c calc""!A1",,`,
     );
+  });
+
+  it('names the source CSV and line last, and reads a guarded cell back as it was', () => {
+    expect(
+      formatResultRow({
+        mobile: '13800138000',
+        status: 'failed',
+        chunk: 2,
+        line: 4,
+        source: '-in.csv',
+      }),
+    ).toBe("13800138000,failed,,,2,,4,'-in.csv");
+    expect(restoreCell("'-in.csv")).toBe('-in.csv');
+    expect(restoreCell("'quoted")).toBe("'quoted");
   });
 });

@@ -17,6 +17,10 @@ export interface ResultRow {
   /** 1-based chunk number (one request); empty for invalid numbers. */
   chunk?: number | undefined;
   detail?: string | undefined;
+  /** The line of the source CSV the number is on (file line, 1-based); empty with --to. */
+  line?: number | undefined;
+  /** The source CSV, relative to the results file's folder; empty with --to. */
+  source?: string | undefined;
 }
 
 /**
@@ -39,6 +43,9 @@ export const RESULT_COLUMNS = [
   'errorCode',
   'chunk',
   'detail',
+  // Last, so scripts that read the first six columns by position keep working.
+  'line',
+  'source',
 ] as const;
 
 /**
@@ -48,6 +55,11 @@ export const RESULT_COLUMNS = [
  */
 export function neutralizeCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** The value {@link neutralizeCell} was given: its `'` removed again when it guarded a formula start. */
+export function restoreCell(value: string): string {
+  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
 }
 
 function csvCell(value: string): string {
@@ -63,6 +75,8 @@ export function formatResultRow(row: ResultRow): string {
     row.errorCode ?? '',
     row.chunk === undefined ? '' : String(row.chunk),
     row.detail ?? '',
+    row.line === undefined ? '' : String(row.line),
+    row.source ?? '',
   ]
     .map(csvCell)
     .join(',');

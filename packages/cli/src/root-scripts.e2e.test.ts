@@ -1,7 +1,17 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { assertBuilt, cleanEnv, runCli, waitFor } from './test-utils/harness.js';
+import {
+  ACCOUNT,
+  assertBuilt,
+  BIN,
+  cleanEnv,
+  platformEnv,
+  runCli,
+  startPlatform,
+  waitFor,
+} from './test-utils/harness.js';
 
 /** The repository root: `pnpm sms …` is documented to work from there. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,6 +71,57 @@ describe('root scripts: pnpm sms, pnpm sms-emulator', () => {
     } finally {
       // pnpm runs node as its child: end the group this test started.
       if (emulator.pid !== undefined) process.kill(-emulator.pid, 'SIGTERM');
+    }
+  });
+});
+
+describe('Ctrl-C on replies --watch, as a terminal sends it (to the whole process group)', () => {
+  /** Starts `command` as its own process group, Ctrl-C's the group mid-request, returns how it ended. */
+  async function interrupt(command: string, args: string[], env: NodeJS.ProcessEnv) {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.resume();
+    const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
+    await waitFor(() => stderr.includes('Ctrl-C to stop'), 'the watch to start', 15_000);
+    process.kill(-child.pid!, 'SIGINT');
+    return { ...(await done), stderr };
+  }
+
+  it('exits 130 directly and through pnpm -s sms (pnpm reports 130 for any Ctrl-C; docs said 0)', async () => {
+    assertBuilt();
+    const emulator = await startPlatform();
+    try {
+      // Each poll waits 500 ms at the platform: the Ctrl-C comes with a request in flight.
+      emulator.setFault({ type: 'latency', ms: 500, path: '/callApi.aspx' });
+      emulator.injectReply({ account: ACCOUNT.account, mobile: '13800138000', content: '收到' });
+      const env = platformEnv(emulator.url);
+      for (const [command, args] of [
+        [process.execPath, [BIN]],
+        ['pnpm', ['-s', 'sms']],
+      ] as const) {
+        const result = await interrupt(
+          command,
+          [...args, 'replies', '--watch', '--interval', '100'],
+          env,
+        );
+        // What a shell's `$?` shows: the exit code, or 128 + the signal that ended it (pnpm
+        // passes on a child's 130 by dying of the SIGINT it got itself).
+        const status = result.code ?? 128 + constants.signals[result.signal as NodeJS.Signals];
+        expect(status, `${command} ${result.stderr}`).toBe(130);
+        // One Ctrl-C: the request in flight finished and the watch said so, once.
+        expect(result.stderr.match(/stopped; \d+ repl(y|ies) received/g)).toHaveLength(1);
+        expect(result.stderr).not.toContain('interrupted again');
+      }
+    } finally {
+      await emulator.close();
     }
   });
 });

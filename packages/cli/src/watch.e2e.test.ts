@@ -51,7 +51,7 @@ describe('--watch', () => {
 
     cli.child.kill('SIGINT');
     const result = await cli.done;
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/stopped; 2 replies received/);
   });
 
@@ -84,7 +84,7 @@ describe('--watch', () => {
     await waitFor(() => cli.stdout().includes('MK:0011'), 'the report');
     cli.child.kill('SIGINT');
     const result = await cli.done;
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(130);
     const lines = result.stdout
       .trim()
       .split('\n')
@@ -121,6 +121,6 @@ describe('--watch', () => {
       15_000,
     );
     cli.child.kill('SIGINT');
-    expect((await cli.done).code).toBe(0);
+    expect((await cli.done).code).toBe(130);
   });
 });

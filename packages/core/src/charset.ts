@@ -1,9 +1,7 @@
 import iconv from 'iconv-lite';
 import { TextDecoder } from 'node:util';
 import { validationError, type SmsAction } from './errors.js';
-
-/** The two wire charsets: `sms.aspx` speaks UTF-8, `smsGBK.aspx` speaks GBK (GB2312). */
-export type Charset = 'utf-8' | 'gbk';
+import type { Charset } from './types.js';
 
 /** Percent-encoded form of every byte: unreserved ASCII stays as it is. */
 const BYTE_ENCODING: readonly string[] = Array.from({ length: 256 }, (_, byte) => {

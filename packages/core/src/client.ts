@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
-import { type Charset, encodeFormValue, findGbkUnencodable } from './charset.js';
+import { encodeFormValue, findGbkUnencodable } from './charset.js';
 import { SmsError, type SmsAction, maskErrorSecrets, validationError } from './errors.js';
 import type { SmsLogger } from './logger.js';
 import { partitionMobiles } from './mobile.js';
@@ -40,6 +40,7 @@ import {
 import type {
   BalanceResult,
   ChangePasswordResult,
+  Charset,
   CheckKeywordResult,
   Credentials,
   Reply,

@@ -23,7 +23,7 @@ export {
   type SmsRawResponse,
 } from './errors.js';
 export type { SmsLogger } from './logger.js';
-export { SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
+export { type MaskOptions, SECRET_MASK, maskSecrets, secretVariants } from './secrets.js';
 export type { RetryOptions } from './retry.js';
 export type { ResponseSink } from './transport.js';
 export type * from './types.js';

@@ -3,7 +3,7 @@
  * text to typed results or `SmsError`s. `SmsClient` is a thin shell around these.
  */
 import { createHash } from 'node:crypto';
-import { type Charset, encodeForm, findGbkUnencodable } from './charset.js';
+import { encodeForm, findGbkUnencodable } from './charset.js';
 import { SmsError, type SmsAction, validationError } from './errors.js';
 import {
   PayInfo,
@@ -17,6 +17,7 @@ import { describeType, formatShanghai, parseShanghai, toSendTime } from './time.
 import type {
   BalanceResult,
   ChangePasswordResult,
+  Charset,
   CheckKeywordResult,
   Credentials,
   Reply,

@@ -75,6 +75,26 @@ describe('maskSecrets', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('standalone: a short secret is masked where it stands alone, never inside a number or a word', () => {
+    const opts = { standalone: true };
+    expect(maskSecrets('{"now":1796533045033,"n":17}', ['17'], opts)).toBe(
+      '{"now":1796533045033,"n":***}',
+    );
+    expect(maskSecrets('"type":"sms.report"', ['p'], opts)).toBe('"type":"sms.report"');
+    expect(maskSecrets('password=123456&x=1234567', ['123456'], opts)).toBe(
+      'password=***&x=1234567',
+    );
+    // Percent-encoded, after an encoded separator, or as JSON escapes: still masked.
+    expect(maskSecrets('pw%3D%31%32%33%34%35%36&', ['123456'], opts)).toBe('pw%3D***&');
+    expect(maskSecrets('"\\u0073ecret"', ['secret'], opts)).toBe('"***"');
+    expect(maskSecrets('a secret, secrets, secret.', ['secret'], opts)).toBe(
+      'a ***, secrets, ***.',
+    );
+    // A cut excerpt still loses the start of a secret that stands alone.
+    expect(maskSecrets('password=1234…', ['123456'], opts)).toBe('password=***…');
+    expect(maskSecrets('id=991234…', ['123456'], opts)).toBe('id=991234…');
+  });
+
   it('any secret, written any of those ways, is gone from the text', () => {
     fc.assert(
       fc.property(
@@ -86,9 +106,11 @@ describe('maskSecrets', () => {
           const gbkable = iconv.decode(iconv.encode(secret, 'gbk'), 'gbk') === secret;
           fc.pre(gbkable || which < 6 || which > 8);
           const spelled = spellings(secret)[which]!;
-          const masked = maskSecrets(`x=${spelled}&y`, [secret]);
-          expect(masked).not.toContain(spelled);
-          expect(masked).toContain('***');
+          for (const standalone of [false, true]) {
+            const masked = maskSecrets(`x=${spelled}&y`, [secret], { standalone });
+            expect(masked).not.toContain(spelled);
+            expect(masked).toContain('***');
+          }
         },
       ),
       { numRuns: 500 },

@@ -116,19 +116,43 @@ function percentAll(bytes: Uint8Array): string {
   return out;
 }
 
+/** How `maskSecrets` looks for secrets. */
+export interface MaskOptions {
+  /**
+   * Only where a secret stands as a token of its own: no ASCII letter or digit right before or
+   * after it (a percent-encoded byte before it counts as a separator). A short secret (`17`,
+   * `123456`) is then masked in `password=123456&` but not inside `1733456789123456` or a
+   * word. Default `false`: every occurrence.
+   */
+  standalone?: boolean;
+}
+
+const WORD = /[A-Za-z0-9]/;
+
+/** The lookarounds that keep a match from starting or ending inside a word or a number. */
+function edges(secret: string, standalone: boolean): [string, string] {
+  if (!standalone) return ['', ''];
+  const chars = Array.from(secret);
+  const before = WORD.test(chars[0] ?? '') ? '(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))' : '';
+  const after = WORD.test(chars[chars.length - 1] ?? '') ? '(?![A-Za-z0-9])' : '';
+  return [before, after];
+}
+
 const patterns = new Map<string, RegExp | undefined>();
 
-function patternFor(secrets: readonly string[]): RegExp | undefined {
+function patternFor(secrets: readonly string[], standalone: boolean): RegExp | undefined {
   const usable = [...new Set(secrets.filter((s) => typeof s === 'string' && s !== ''))];
   // Longest first, so a secret that contains another is masked whole.
   usable.sort((a, b) => b.length - a.length);
-  const key = usable.join('\u0000');
+  const key = `${standalone ? 's' : 'a'}\u0000${usable.join('\u0000')}`;
   if (patterns.has(key)) return patterns.get(key);
   let pattern: RegExp | undefined;
   if (usable.length > 0) {
-    const bodies = usable.map((secret) =>
-      Array.from(secret, (char) => `(?:${charAlternatives(char).join('|')})`).join(''),
-    );
+    const bodies = usable.map((secret) => {
+      const [before, after] = edges(secret, standalone);
+      const body = Array.from(secret, (char) => `(?:${charAlternatives(char).join('|')})`).join('');
+      return `${before}${body}${after}`;
+    });
     // Each character is a fixed set of fixed strings: no nested quantifier, no blow-up.
     pattern = new RegExp(bodies.join('|'), 'g');
   }
@@ -144,15 +168,20 @@ function patternFor(secrets: readonly string[]): RegExp | undefined {
  * rule for every place that shows text a server sent back: `SmsError`, core's logs, the CLI,
  * the relay.
  */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
+export function maskSecrets(
+  text: string,
+  secrets: readonly string[],
+  options: MaskOptions = {},
+): string {
   if (typeof text !== 'string' || text === '') return text;
-  const pattern = patternFor(secrets);
+  const standalone = options.standalone === true;
+  const pattern = patternFor(secrets, standalone);
   if (!pattern) return text;
   pattern.lastIndex = 0;
   const masked = text.replace(pattern, SECRET_MASK);
   // An excerpt may cut a secret short (`password=Top%20Se…`): its start is masked too.
   if (!masked.includes(ELLIPSIS)) return masked;
-  const cut = cutPatternFor(secrets);
+  const cut = cutPatternFor(secrets, standalone);
   if (!cut) return masked;
   cut.lastIndex = 0;
   return masked.replace(cut, SECRET_MASK);
@@ -162,9 +191,9 @@ const ELLIPSIS = '…';
 const cutPatterns = new Map<string, RegExp | undefined>();
 
 /** The first 3 or more characters of a secret (any spelling) right before an ellipsis. */
-function cutPatternFor(secrets: readonly string[]): RegExp | undefined {
+function cutPatternFor(secrets: readonly string[], standalone: boolean): RegExp | undefined {
   const usable = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length > 3))];
-  const key = usable.join('\u0000');
+  const key = `${standalone ? 's' : 'a'}\u0000${usable.join('\u0000')}`;
   if (cutPatterns.has(key)) return cutPatterns.get(key);
   let pattern: RegExp | undefined;
   if (usable.length > 0) {
@@ -173,7 +202,7 @@ function cutPatternFor(secrets: readonly string[]): RegExp | undefined {
       // c1 c2 c3 (?: c4 (?: c5 ... )? )? : each step is a fixed set of strings.
       let tail = '';
       for (let i = chars.length - 1; i >= 3; i--) tail = `(?:${chars[i]}${tail})?`;
-      return `${chars.slice(0, 3).join('')}${tail}`;
+      return `${edges(secret, standalone)[0]}${chars.slice(0, 3).join('')}${tail}`;
     });
     // The cut may also fall inside a character's spelling (`%E5%A`, `&am`, `\u00`).
     pattern = new RegExp(

@@ -1,6 +1,5 @@
-import type { Charset } from './charset.js';
-
-export type { Charset };
+/** The two wire charsets: `sms.aspx` speaks UTF-8, `smsGBK.aspx` speaks GBK (GB2312). */
+export type Charset = 'utf-8' | 'gbk';
 
 /** Who is calling. `userId` may be empty: many accounts work with account + password alone. */
 export interface Credentials {

@@ -185,6 +185,12 @@ it('serves 12:demo:secret when no account is given, and exposes the control API 
   }>;
   expect(accounts).toEqual([expect.objectContaining({ account: 'demo', balance: 1000 })]);
   expect(running.output()).toContain(`inbox: ${running.url}/\n`);
+  // The control API address the banner prints answers (it was a 404).
+  const banner = /control API: (\S+)/.exec(running.output())?.[1];
+  expect(banner).toBe(`${running.url}/__emulator/`);
+  const index = await fetch(banner!);
+  expect(index.status).toBe(200);
+  expect(((await index.json()) as { routes: string[] }).routes).toContain('GET accounts');
   const named = (name: string) =>
     raw(running.url, {
       path: '/__emulator/accounts',

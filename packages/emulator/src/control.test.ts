@@ -1,5 +1,7 @@
 /** The JSON control API under /__emulator/, driven over raw HTTP. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CONTROL_ROUTES } from './control.js';
 import { type Emulator, startEmulator } from './index.js';
 import { boxes, post, raw, tag } from './test-utils/raw.js';
 
@@ -24,6 +26,23 @@ async function control(method: string, route: string, body?: unknown) {
   expect(res.contentType).toBe('application/json; charset=utf-8');
   return { status: res.status, json: JSON.parse(res.text) as unknown };
 }
+
+it('GET /__emulator/ lists the routes (the address the CLI prints answered 404)', async () => {
+  for (const route of ['', '/']) {
+    const index = await control('GET', route);
+    expect(index.status).toBe(200);
+    const { routes } = index.json as { routes: string[] };
+    expect(routes).toContain('GET messages[?account=]');
+    expect(routes).toContain('POST reset');
+    // Each plain GET it names answers.
+    for (const entry of routes.filter((r) => /^GET [a-z]+$/.test(r) && r !== 'GET events')) {
+      expect((await control('GET', entry.slice(4))).status, entry).toBe(200);
+    }
+  }
+  // The README's table names the same routes.
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  for (const entry of CONTROL_ROUTES) expect(readme, entry).toContain(entry.split(/[?[<]/)[0]!);
+});
 
 it('GET messages lists what was sent, optionally for one account', async () => {
   await post(emulator.url, '/sms.aspx', {
@@ -56,6 +75,31 @@ it('GET requests shows raw requests with secrets redacted', async () => {
     params: { account: 'demo', password: '***' },
   });
   expect(JSON.stringify(json)).not.toContain('secret');
+});
+
+it('GET requests masks the password in the raw url too, whatever the case or encoding of its name', async () => {
+  const query = [
+    'action=overage',
+    'userid=12',
+    'account=demo',
+    'password=secret',
+    'PassWord=secret',
+    'pass%77ord=secret',
+    'newpwd=n3w-secret',
+    'RENEWPWD=n3w-secret',
+    'sign=0123abcd-sign',
+  ].join('&');
+  await raw(emulator.url, { method: 'GET', path: `/sms.aspx?${query}` });
+  const { json } = await control('GET', 'requests');
+  const [request] = json as Array<{ url: string; params: Record<string, string> }>;
+  expect(request!.url).toBe(
+    '/sms.aspx?action=overage&userid=12&account=demo&password=***&PassWord=***&pass%77ord=***&newpwd=***&RENEWPWD=***&sign=***',
+  );
+  expect(request!.params['password']).toBe('***');
+  const text = JSON.stringify(json);
+  for (const secret of ['secret', 'n3w-secret', '0123abcd-sign'])
+    expect(text).not.toContain(`=${secret}`);
+  expect(emulator.requests()[0]!.url).not.toContain('=secret');
 });
 
 it('GET/POST accounts reads, creates and updates accounts', async () => {

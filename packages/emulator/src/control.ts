@@ -108,6 +108,32 @@ function isJson(req: IncomingMessage): boolean {
   return type === 'application/json';
 }
 
+/**
+ * What `GET /__emulator/` answers: every route, as the README's table lists them, so the
+ * address the CLI prints at start shows what is there instead of a 404.
+ */
+export const CONTROL_ROUTES: readonly string[] = [
+  'GET messages[?account=]',
+  'GET requests',
+  'GET accounts',
+  'GET accounts/<name>',
+  'POST accounts',
+  'GET reports?account=',
+  'GET replies?account=',
+  'POST reports',
+  'POST replies',
+  'GET fault',
+  'POST fault',
+  'DELETE fault',
+  'GET quirks',
+  'POST quirks',
+  'POST flush',
+  'POST reset',
+  'POST messages/<taskId>/deliver',
+  'POST messages/<taskId>/fail',
+  'GET events',
+];
+
 /** Runs one control request; `route` is the path after `/__emulator/`. */
 export async function handleControl(
   req: IncomingMessage,
@@ -158,6 +184,12 @@ export async function handleControl(
       throw new ControlError(404, `no inbox asset ${name}`);
     }
     switch (`${method} ${resource}`) {
+      case 'GET ':
+        return reply(res, 200, {
+          controlApi: '/__emulator/',
+          routes: CONTROL_ROUTES,
+          docs: 'https://github.com/sms-ts/sms/blob/main/packages/emulator/README.md#control-api-json-under-__emulator',
+        });
       case 'GET events':
         return context.openEvents(req, res);
       case 'GET messages':

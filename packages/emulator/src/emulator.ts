@@ -12,6 +12,7 @@ import type {
   EmulatorOptions,
   Fault,
   FaultType,
+  InboxSnapshot,
   RecordedRequest,
 } from './types.js';
 import {
@@ -56,6 +57,25 @@ const ENDPOINTS: Record<string, Endpoint> = {
 const FAULT_TYPES: readonly FaultType[] = ['latency', 'html500', 'malformed', 'reset', 'truncate'];
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const SECRET_PARAMS = new Set(['password', 'newpwd', 'renewpwd', 'sign']);
+
+/** A request target with the value of every secret query parameter as `***` (names in any case or encoding). */
+function maskUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq === -1 || eq === pair.length - 1) return pair;
+      let name = pair.slice(0, eq).replace(/\+/g, ' ');
+      try {
+        name = decodeURIComponent(name);
+      } catch {}
+      return SECRET_PARAMS.has(name.trim().toLowerCase()) ? `${pair.slice(0, eq)}=***` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
+}
 export const CONTROL_PREFIX = '/__emulator/';
 /** How many of the latest messages and replies the inbox page is sent, and recipients at most. */
 const INBOX_LIMIT = 500;
@@ -171,13 +191,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     (name) => name.toLowerCase(),
   );
   const assets = findInboxAssets();
-  const hub = createEventHub(() => ({
-    messages: platform.recent(INBOX_LIMIT, INBOX_RECIPIENTS),
-    replies: platform.loggedReplies(INBOX_LIMIT),
-    accounts: platform.allAccounts().map(mask),
-    fault: currentFault(),
-    quirks: { ...quirks },
-  }));
+  const hub = createEventHub(
+    (): InboxSnapshot => ({
+      messages: platform.recent(INBOX_LIMIT, INBOX_RECIPIENTS),
+      replies: platform.loggedReplies(INBOX_LIMIT),
+      accounts: platform.allAccounts().map(mask),
+      fault: currentFault(),
+      quirks: { ...quirks },
+    }),
+    options.events,
+  );
   platform.onChange = () => hub.notify();
 
   function currentFault(): Fault | null {
@@ -250,7 +273,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests.push({
       at: new Date(),
       method: req.method ?? 'GET',
-      url: req.url ?? '/',
+      url: maskUrl(req.url ?? '/'),
       path,
       charset: endpoint.charset,
       action,

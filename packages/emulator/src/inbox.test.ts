@@ -1,6 +1,6 @@
 /** The inbox page's server side over raw HTTP: event stream, deliver/fail, replies, assets, origins. */
 import { type IncomingMessage, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serveInboxPage } from './inbox.js';
 import { type Emulator, type SentMessage, startEmulator } from './index.js';
@@ -44,8 +44,8 @@ interface Snapshot {
 }
 
 /** A raw reader of `GET /__emulator/events`: each `snapshot` event, in order. */
-async function openEvents(headers: Record<string, string> = {}) {
-  const url = new URL(emulator.url);
+async function openEvents(headers: Record<string, string> = {}, base = emulator.url) {
+  const url = new URL(base);
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request(
       { host: url.hostname, port: url.port, path: '/__emulator/events', headers, agent: false },
@@ -73,6 +73,8 @@ async function openEvents(headers: Record<string, string> = {}) {
   let read = 0;
   return {
     res,
+    /** Snapshots received so far. */
+    count: () => events.length,
     /** The next snapshot not yet read (waits up to 3 s). */
     async next(): Promise<Snapshot> {
       const deadline = Date.now() + 3000;
@@ -142,6 +144,94 @@ describe('GET /__emulator/events', () => {
       ]);
     } finally {
       events.close();
+    }
+  });
+
+  it('has a client limit: one stream more is a 503, and a closed one frees its place', async () => {
+    const small = await startEmulator({ events: { maxClients: 2 } });
+    try {
+      const a = await openEvents({}, small.url);
+      const b = await openEvents({}, small.url);
+      expect([a.res.statusCode, b.res.statusCode]).toEqual([200, 200]);
+      const c = await openEvents({}, small.url);
+      expect(c.res.statusCode).toBe(503);
+      expect(c.res.headers['retry-after']).toBe('5');
+      c.close();
+      a.close();
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const d = await openEvents({}, small.url);
+        d.close();
+        if (d.res.statusCode === 200) break;
+        if (Date.now() > deadline) throw new Error('the closed stream kept its place');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      b.close();
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('drops a client that stops reading, after holding at most the latest snapshot for it', async () => {
+    const small = await startEmulator({
+      accounts: [{ userId: '12', account: 'demo', password: 'secret', balance: 100_000 }],
+      report: { delayMs: 3_600_000 },
+      events: { stallMs: 300 },
+    });
+    const sendTo = (i: number) =>
+      post(small.url, '/sms.aspx', {
+        action: 'send',
+        ...auth,
+        mobile: `138${String(i).padStart(8, '0')}`,
+        content: `【签名】${'长'.repeat(300)}`,
+      });
+    const paused: Array<{ socket: Socket; bytes: () => number; ended: Promise<void> }> = [];
+    try {
+      // A full inbox first: each snapshot is then a few hundred kB.
+      for (let i = 0; i < 400; i++) await sendTo(i);
+      const { port } = new URL(small.url);
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(Number(port), '127.0.0.1');
+        await new Promise((r) => socket.once('connect', r));
+        socket.write(`GET /__emulator/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        socket.pause();
+        let bytes = 0;
+        socket.on('data', (d: Buffer) => {
+          bytes += d.length;
+        });
+        const ended = new Promise<void>((resolve) => {
+          socket.on('end', resolve);
+          socket.on('close', () => resolve());
+          socket.on('error', () => resolve());
+        });
+        socket.pause();
+        paused.push({ socket, bytes: () => bytes, ended });
+      }
+      const reader = await openEvents({}, small.url);
+      let readerBytes = 0;
+      reader.res.on('data', (d: string) => {
+        readerBytes += Buffer.byteLength(d);
+      });
+      await reader.next();
+      // One snapshot per send, each after the reader saw the last: 60 frames of ~300 kB.
+      for (let i = 0; i < 60; i++) {
+        const seen = reader.count();
+        await sendTo(1000 + i);
+        while (reader.count() === seen) await new Promise((r) => setTimeout(r, 5));
+      }
+      reader.close();
+      // The paused clients, reading again: they were closed, having been sent a bounded amount.
+      for (const client of paused) client.socket.resume();
+      const closed = await Promise.race([
+        Promise.all(paused.map((c) => c.ended)).then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+      ]);
+      const got = paused.map((c) => c.bytes());
+      expect(closed, `paused clients still open after ${got.join(', ')} bytes`).toBe(true);
+      for (const bytes of got) expect(bytes).toBeLessThan(readerBytes / 2);
+    } finally {
+      for (const client of paused) client.socket.destroy();
+      await small.close();
     }
   });
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InboxSnapshot } from './types.js';
 
 /** The files the page needs, with their types: nothing else under `inbox/` is served. */
 const ASSETS: Record<string, string> = {
@@ -111,35 +112,98 @@ export interface EventHub {
   close(): void;
 }
 
-export function createEventHub(snapshot: () => unknown): EventHub {
-  const clients = new Set<ServerResponse>();
+/** Limits of the event stream (`EmulatorOptions.events`). */
+export interface EventHubOptions {
+  /** Streams open at once; one more is answered `503`. Default 16. */
+  maxClients?: number;
+  /**
+   * How long a stream may stay unable to take more bytes (a client that stopped reading)
+   * before it is closed, in ms. Default 30000.
+   */
+  stallMs?: number;
+}
+
+interface Client {
+  res: ServerResponse;
+  /** A snapshot was skipped while the client's buffer was full: the latest goes on drain. */
+  stale: boolean;
+  stall: NodeJS.Timeout | undefined;
+}
+
+export function createEventHub(
+  snapshot: () => InboxSnapshot,
+  options: EventHubOptions = {},
+): EventHub {
+  const maxClients = Math.max(1, options.maxClients ?? 16);
+  const stallMs = Math.max(1, options.stallMs ?? 30_000);
+  const clients = new Set<Client>();
   let pending: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   // JSON.stringify escapes CR and LF, so the snapshot is one `data:` line.
   const frame = () => `event: snapshot\ndata: ${JSON.stringify(snapshot())}\n\n`;
 
-  function drop(res: ServerResponse): void {
-    clients.delete(res);
+  function drop(client: Client): void {
+    clearTimeout(client.stall);
+    clients.delete(client);
     if (clients.size === 0 && heartbeat) {
       clearInterval(heartbeat);
       heartbeat = undefined;
     }
   }
 
+  /**
+   * Writes to one client without ever queueing more than one frame for it: while its buffer
+   * is full, snapshots are skipped (each one replaces the last) and the latest is sent when
+   * it drains; a client that does not drain within `stallMs` is closed.
+   */
+  function write(client: Client, text: string, isSnapshot: boolean): void {
+    const { res } = client;
+    if (res.destroyed) return;
+    if (res.writableNeedDrain) {
+      if (isSnapshot) client.stale = true;
+      return;
+    }
+    if (res.write(text)) return;
+    client.stall = setTimeout(() => {
+      res.destroy();
+      drop(client);
+    }, stallMs);
+    client.stall.unref();
+    res.once('drain', () => {
+      clearTimeout(client.stall);
+      client.stall = undefined;
+      if (client.stale) {
+        client.stale = false;
+        write(client, frame(), true);
+      }
+    });
+  }
+
   return {
     open(req, res) {
+      if (clients.size >= maxClients) {
+        res.writeHead(503, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Retry-After': '5',
+          'Cache-Control': 'no-store',
+        });
+        res.end(`too many event streams (at most ${maxClients})\n`);
+        return;
+      }
       res.writeHead(200, {
         'Content-Type': 'text/event-stream; charset=utf-8',
         'Cache-Control': 'no-store',
         'X-Content-Type-Options': 'nosniff',
         Connection: 'keep-alive',
       });
-      res.write(`retry: 1000\n\n${frame()}`);
-      clients.add(res);
-      req.on('close', () => drop(res));
-      res.on('error', () => drop(res));
+      const client: Client = { res, stale: false, stall: undefined };
+      clients.add(client);
+      req.on('close', () => drop(client));
+      res.on('close', () => drop(client));
+      res.on('error', () => drop(client));
+      write(client, `retry: 1000\n\n${frame()}`, true);
       heartbeat ??= setInterval(() => {
-        for (const client of clients) client.write(': keep-alive\n\n');
+        for (const c of clients) write(c, ': keep-alive\n\n', false);
       }, HEARTBEAT_MS);
       heartbeat.unref();
     },
@@ -149,7 +213,7 @@ export function createEventHub(snapshot: () => unknown): EventHub {
         pending = undefined;
         if (clients.size === 0) return;
         const text = frame();
-        for (const client of clients) client.write(text);
+        for (const client of clients) write(client, text, true);
       }, COALESCE_MS);
       pending.unref();
     },
@@ -158,7 +222,10 @@ export function createEventHub(snapshot: () => unknown): EventHub {
       clearInterval(heartbeat);
       pending = undefined;
       heartbeat = undefined;
-      for (const client of clients) client.end();
+      for (const client of clients) {
+        clearTimeout(client.stall);
+        client.res.end();
+      }
       clients.clear();
     },
   };

@@ -23,6 +23,7 @@ import type {
   EmulatorOptions,
   InjectReplyInput,
   InjectReportInput,
+  LoggedReply,
   PayType,
   ReplyRecord,
   SentMessage,
@@ -177,12 +178,6 @@ type Auth = { ok: true; account: Account } | { ok: false; missing: boolean };
 /** A message as kept: which recipients the message has reached (their auto-replies are set). */
 interface StoredMessage extends SentMessage {
   reached: boolean[];
-}
-
-/** A reply as the inbox shows it: queued when, and whether `callApi.aspx` has handed it out. */
-export interface LoggedReply extends ReplyRecord {
-  queuedAt: Date;
-  pulled: boolean;
 }
 
 const MAX_LOGGED_REPLIES = 10_000;

@@ -134,6 +134,13 @@ export interface EmulatorOptions {
    * The `host` option is allowed when it is a name. Default none.
    */
   allowedHosts?: string[];
+  /**
+   * Limits of the inbox page's event stream (`GET /__emulator/events`): `maxClients` open at
+   * once (default 16; one more is answered `503`), and `stallMs` (default 30000), how long a
+   * client that stopped reading is kept before it is closed. A slow client is never sent more
+   * than the latest snapshot: older ones are skipped, not buffered.
+   */
+  events?: { maxClients?: number; stallMs?: number };
   /** Name the blocked words on `checkkeyword` as real servers do (`包含非法字符：词`). Default `true`; `false` answers the bare `包含非法字符`. */
   checkKeywordWords?: boolean;
 }
@@ -209,6 +216,27 @@ export interface ReplyRecord {
   extNo: string;
 }
 
+/** A reply as the inbox shows it: queued when, and whether `callApi.aspx` has handed it out. */
+export interface LoggedReply extends ReplyRecord {
+  queuedAt: Date;
+  pulled: boolean;
+}
+
+/**
+ * What `GET /__emulator/events` sends, as JSON, on connect and after every change: the inbox
+ * page's whole state. The page's types (`ui/api.ts`) are this type's JSON form.
+ */
+export interface InboxSnapshot {
+  /** The latest messages, oldest first. */
+  messages: SentMessage[];
+  /** The latest replies, oldest first, pulled or not. */
+  replies: LoggedReply[];
+  /** Every account, its password masked. */
+  accounts: AccountState[];
+  fault: Fault | null;
+  quirks: Quirks;
+}
+
 /** Selects an account by `account` name or, failing that, by `userId`. */
 export interface AccountRef {
   account?: string;
@@ -267,7 +295,7 @@ export interface AccountUpdate extends Partial<AccountConfig> {
 export interface RecordedRequest {
   at: Date;
   method: string;
-  /** The request target as received (path and query). */
+  /** The request target as received (path and query), secret query values (password, newpwd, renewpwd, sign) as `***`. */
   url: string;
   path: string;
   charset: EmulatorCharset;

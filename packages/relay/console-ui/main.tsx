@@ -436,7 +436,8 @@ function Events(props: {
                       class={`badge state-${d.state}`}
                       title={d.lastError ?? (d.lastStatus === null ? '' : `HTTP ${d.lastStatus}`)}
                     >
-                      {d.target}: {d.state === 'pending' && d.attempts > 0 ? 'retrying' : d.state}
+                      {d.target}:{' '}
+                      {d.state === 'pending' && d.failedAttempts > 0 ? 'retrying' : d.state}
                     </span>
                   ))}
                 </td>

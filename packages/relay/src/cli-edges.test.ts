@@ -2,7 +2,9 @@
  * The edges a newcomer reaches first: usage mistakes, a store that cannot be opened, a
  * config key named differently from what the user wrote. All through the built CLI.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-utils/cli.js';
 import { PASSWORD, secret, tempDir } from './test-utils/setup.js';
@@ -56,7 +58,7 @@ describe('usage errors exit 2 with one line', () => {
     const unknown = await runCli(['statsu']);
     expect(unknown.code).toBe(2);
     expect(oneLine(unknown.stderr)).toBe(
-      'sms-relay: unknown command "statsu" (commands: run, status, dead, replay, enable, message)',
+      'sms-relay: unknown command "statsu" (commands: run, status, dead, replay, enable, message, secret)',
     );
     const stray = await runCli(['status', 'now']);
     expect(stray.code).toBe(2);
@@ -86,6 +88,27 @@ describe('a store that cannot be opened is a config error naming the field', () 
       expect(line).toContain('config store.sqlite: cannot open');
       expect(line).toContain(file);
       expect(line).toMatch(/directory does not exist/);
+    }
+  });
+
+  it('a SQLite file that does not exist: said so, exit 2, and no empty store created (status reported zeros)', async () => {
+    const file = join(tmp.dir, 'mistyped.db');
+    const path = await runCli.writeConfig(tmp.dir, config({ sqlite: file }));
+    for (const args of [
+      ['status'],
+      ['status', '--json'],
+      ['dead'],
+      ['replay'],
+      ['enable', '--target', 'app'],
+    ]) {
+      const result = await runCli([...args, '--config', path]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(oneLine(result.stderr)).toContain(
+        `config store.sqlite: ${file} does not exist (sms-relay run creates it; check the path)`,
+      );
+      expect(existsSync(file)).toBe(false);
+      expect(existsSync(`${file}-wal`)).toBe(false);
     }
   });
 
@@ -143,5 +166,48 @@ describe('config errors use the name the user wrote', () => {
     expect(await runWith({ secret, secretz: 'x' })).toContain('targets[0].secretz');
     expect(await runWith({ secret }, { http: { port: 0, hots: 'x' } })).toContain('http.hots');
     expect(await runWith({ secret }, { delivery: { retries: 3 } })).toContain('delivery.retries');
+  });
+});
+
+describe('sms-relay secret', () => {
+  it('prints a new Standard Webhooks secret (whsec_ + base64 of 24 to 32 bytes) that a target accepts', async () => {
+    const first = await runCli(['secret']);
+    const second = await runCli(['secret']);
+    for (const result of [first, second]) {
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}\n$/);
+      const bytes = Buffer.from(result.stdout.trim().slice('whsec_'.length), 'base64');
+      expect(bytes.length).toBeGreaterThanOrEqual(24);
+      expect(bytes.length).toBeLessThanOrEqual(32);
+    }
+    expect(first.stdout).not.toBe(second.stdout);
+    const secret = first.stdout.trim();
+
+    // The reference implementation takes it, and the relay's config does too.
+    const body = '{"type":"sms.report"}';
+    const headers = {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+    };
+    const webhook = new Webhook(secret);
+    const signature = webhook.sign(
+      'msg_1',
+      new Date(Number(headers['webhook-timestamp']) * 1000),
+      body,
+    );
+    expect(webhook.verify(body, { ...headers, 'webhook-signature': signature })).toEqual({
+      type: 'sms.report',
+    });
+    const path = await runCli.writeConfig(
+      tmp.dir,
+      config({ sqlite: join(tmp.dir, 's.db') }, { secret }),
+    );
+    const check = await runCli(['config', 'check', '--config', path]);
+    expect(check.code, check.stderr).toBe(0);
+
+    const json = await runCli(['secret', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).secret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
   });
 });

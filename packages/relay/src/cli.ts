@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
+import { generateWebhookSecret } from '@sms/core';
 import {
   ENV_PREFIX,
+  configWarnings,
   type RelayConfig,
   RelayConfigError,
   loadConfig,
@@ -8,7 +10,9 @@ import {
   loadTargetNames,
 } from './config.js';
 import { jsonLogger } from './logger.js';
-import { createRelay, secretsOf, VERSION } from './relay.js';
+import { createRelay } from './relay.js';
+import { secretsOf } from './secrets.js';
+import { VERSION } from './version.js';
 import { messageCommand } from './gateway/cli.js';
 import { describeStore, openStore } from './store/open.js';
 
@@ -22,12 +26,13 @@ Usage:
   sms-relay enable  [--config relay.json] --target name   re-enable a target disabled by a 410
   sms-relay message show|resend|fail --id sms_... [--json]   a gateway message; resend or fail an unknown one
   sms-relay config check [--config relay.json] [--json]   validate the config without starting
+  sms-relay secret  [--json]                              print a new webhook secret (whsec_…) for a target
 
 Every config key can also be set by an SMS_RELAY_* variable, which wins over the file:
   SMS_RELAY_STORE_SQLITE, SMS_RELAY_ACCOUNTS_0_PASSWORD, SMS_RELAY_TARGETS_0_SECRET, ...
 `;
 
-const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable', 'message'] as const;
+const COMMANDS = ['run', 'status', 'dead', 'replay', 'enable', 'message', 'secret'] as const;
 
 /** A mistake on the command line: one line on stderr, exit 2 (as the `sms` CLI does). */
 class UsageError extends Error {
@@ -81,9 +86,18 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 1 && command !== 'message') {
     throw new UsageError(`unexpected argument "${positionals[1]}" (see: sms-relay --help)`);
   }
+  if (command === 'secret') {
+    // Needs no config: a new target's secret is made before relay.json names it.
+    const secret = generateWebhookSecret();
+    process.stdout.write(values.json ? `${JSON.stringify({ secret })}\n` : `${secret}\n`);
+    return 0;
+  }
   if (command === 'run') {
     const config = loadConfig(values.config);
     const logger = jsonLogger({ level: config.log.level, redact: secretsOf(config) });
+    for (const warning of configWarnings(config)) {
+      logger.warn('config warning', { field: warning.field, warning: warning.message });
+    }
     const relay = createRelay(config, { logger });
     let stopping = false;
     const stop = (signal: string) => {
@@ -104,7 +118,8 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
 
-  const store = await openStore(loadStoreConfig(values.config));
+  // These commands inspect or repair a store `run` made: a missing file is a wrong path.
+  const store = await openStore(loadStoreConfig(values.config), { mustExist: true });
   try {
     await store.init();
     const now = Date.now();
@@ -166,10 +181,17 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'message':
-        return await messageCommand(store, positionals.slice(1), values, {
-          stdout: (text) => process.stdout.write(text),
-          stderr: (text) => process.stderr.write(text),
-        });
+        return await messageCommand(
+          store,
+          positionals.slice(1),
+          values,
+          {
+            stdout: (text) => process.stdout.write(text),
+            stderr: (text) => process.stderr.write(text),
+          },
+          // JSON lines on stderr, as `run` logs (LOG_LEVEL overrides the level).
+          jsonLogger({}),
+        );
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -239,6 +261,11 @@ function configCommand(args: string[], values: { config: string; json: boolean }
   const fromEnv = Object.keys(process.env)
     .filter((name) => name.startsWith(ENV_PREFIX))
     .sort();
+  const warnings = configWarnings(config);
+  for (const warning of warnings) {
+    if (!values.json)
+      process.stderr.write(`sms-relay: warning: config ${warning.field} ${warning.message}\n`);
+  }
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -246,6 +273,7 @@ function configCommand(args: string[], values: { config: string; json: boolean }
         accounts: config.accounts.map((a) => a.name),
         targets: config.targets.map((t) => t.name),
         fromEnv,
+        warnings,
       })}\n`,
     );
   } else process.stdout.write(summary(values.config, config, fromEnv));

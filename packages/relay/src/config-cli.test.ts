@@ -97,7 +97,32 @@ describe('sms-relay config check', () => {
       accounts: ['main'],
       targets: ['app'],
       fromEnv: ['SMS_RELAY_DELIVERY_CONCURRENCY'],
+      warnings: [],
     });
+  });
+
+  it('warns, naming the field, about a password too short to be masked inside free text', async () => {
+    const path = await runCli.writeConfig(tmp.dir, config());
+    for (const password of ['17', 'p', 'secret', '123456']) {
+      const result = await runCli(['config', 'check', '--config', path], {
+        SMS_PASSWORD: password,
+      });
+      expect(result.code, password).toBe(0);
+      expect(result.stdout).toContain(`${path}: valid`);
+      if (password.length < 6) {
+        expect(result.stderr).toBe(
+          'sms-relay: warning: config accounts[0].password is shorter than 6 characters: it is ' +
+            "masked where it is a whole value, but not inside free text such as a receiver's " +
+            'answer (it would match inside numbers and words)\n',
+        );
+      } else expect(result.stderr, password).toBe('');
+      const json = await runCli(['config', 'check', '--json', '--config', path], {
+        SMS_PASSWORD: password,
+      });
+      expect(JSON.parse(json.stdout).warnings.map((w: { field: string }) => w.field)).toEqual(
+        password.length < 6 ? ['accounts[0].password'] : [],
+      );
+    }
   });
 
   it('SMS_RELAY_* variables count, and are named when they are wrong', async () => {

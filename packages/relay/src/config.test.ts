@@ -8,6 +8,7 @@ import {
   loadStoreConfig,
   parseConfig,
 } from './config.js';
+import { openStore } from './store/open.js';
 import { runCli } from './test-utils/cli.js';
 import { tempDir } from './test-utils/setup.js';
 
@@ -73,6 +74,39 @@ describe('config', () => {
     expect(config.delivery.timeoutMs).toBe(15_000);
     expect(config.http).toEqual({ port: 9464, host: '0.0.0.0', protectMetrics: false });
     expect(parseConfig(config, { env: {} })).toEqual(config);
+  });
+
+  it('http.protectMetrics without http.token is a config error (it would answer 401 to everyone)', () => {
+    expect(fieldOf({ ...valid(), http: { port: 9464, protectMetrics: true } })).toBe(
+      'http.protectMetrics',
+    );
+    const guarded = { ...valid(), http: { protectMetrics: true, token: 'a-token-of-16-chars+' } };
+    expect(parseConfig(guarded, { env }).http?.protectMetrics).toBe(true);
+    // The token may come from the environment.
+    const fromEnv = parseConfig(
+      { ...valid(), http: { protectMetrics: true } },
+      { env: { ...env, SMS_RELAY_HTTP_TOKEN: 'a-token-of-16-chars+' }, envOverrides: true },
+    );
+    expect(fromEnv.http?.token).toBe('a-token-of-16-chars+');
+  });
+
+  it('gateway.callbackAllow takes CIDRs and host[:port] names, from the file or SMS_RELAY_*', () => {
+    expect(parseConfig(valid(), { env }).gateway.callbackAllow).toEqual([]);
+    const allow = ['127.0.0.1', '::1/128', 'localhost:8080'];
+    expect(
+      parseConfig({ ...valid(), gateway: { callbackAllow: allow } }, { env }).gateway,
+    ).toMatchObject({ callbackAllow: allow });
+    expect(fieldOf({ ...valid(), gateway: { callbackAllow: ['127.0.0.1/33'] } })).toBe(
+      'gateway.callbackAllow[0]',
+    );
+    expect(fieldOf({ ...valid(), gateway: { callbackAllow: ['ok.host', 'http://x'] } })).toBe(
+      'gateway.callbackAllow[1]',
+    );
+    const fromEnv = parseConfig(valid(), {
+      env: { ...env, SMS_RELAY_GATEWAY_CALLBACK_ALLOW: '127.0.0.1,localhost:8080' },
+      envOverrides: true,
+    });
+    expect(fromEnv.gateway.callbackAllow).toEqual(['127.0.0.1', 'localhost:8080']);
   });
 
   it('accepts durations, secret lists and a postgres store', () => {
@@ -246,7 +280,10 @@ describe('config', () => {
         targets: [{ ...valid().targets[0], url: 'nope' }],
       }),
     );
-    // `status` reads only the store: no passwords needed in its environment.
+    // `status` reads only the store (one `run` made: it creates none): no passwords needed.
+    const made = await openStore({ sqlite: join(tmp.dir, 'cli.db') });
+    await made.init();
+    await made.close();
     const status = await runCli(['status', '--config', path, '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ pending: 0, dead: 0 });

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SmsWebhookEventType } from '@sms/core';
 import * as z from 'zod';
+import { parseAllowEntry } from './address-policy.js';
+import { MIN_TEXT_SECRET } from './mask.js';
 
 /**
  * relay.json as a zod schema: one source for the TypeScript types (`RelayConfig` is its
@@ -356,9 +358,9 @@ const httpSchema = z
             'Bearer token for the console (/) and the API (/api, /v1); without one they are off. Keep it out of the file: set SMS_RELAY_HTTP_TOKEN, or write "${RELAY_TOKEN}"',
         })
         .optional(),
-      protectMetrics: flag('/metrics asks for the token too (default: open to scrapers)').default(
-        false,
-      ),
+      protectMetrics: flag(
+        '/metrics asks for the token too (default: open to scrapers); needs token',
+      ).default(false),
     },
     { error: need('an object') },
   )
@@ -397,6 +399,19 @@ const gatewaySchema = z
         })
         .optional(),
       idleMs: int(1, 'Idle wait before looking for queued messages again, in ms').default(200),
+      callbackAllow: z
+        .array(
+          z.string({ error: need('a string') }).superRefine((entry, ctx) => {
+            const parsed = parseAllowEntry(entry);
+            if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+          }),
+          { error: need('an array of CIDRs and host[:port] names') },
+        )
+        .meta({
+          description:
+            "What a message's callbackUrl may reach besides public unicast addresses: CIDRs (127.0.0.0/8, fd00::/8, an address alone) and host[:port] names (hooks.internal, localhost:8080). Default none: loopback, private, link-local, CGNAT, unique-local, multicast and unspecified addresses are refused",
+        })
+        .default([]),
     },
     { error: need('an object') },
   )
@@ -475,6 +490,13 @@ function relations(input: unknown): Array<{ path: PropertyKey[]; message: string
   };
   const accounts = names(input['accounts'], 'accounts');
   names(input['targets'], 'targets');
+  const http = input['http'];
+  if (isObject(http) && http['protectMetrics'] === true && http['token'] === undefined) {
+    found.push({
+      path: ['http', 'protectMetrics'],
+      message: 'needs http.token (without one, /metrics would answer 401 to everyone)',
+    });
+  }
   const targets = Array.isArray(input['targets']) ? input['targets'] : [];
   targets.forEach((target, i) => {
     if (!isObject(target)) return;
@@ -580,6 +602,34 @@ export type DeliveryConfig = RelayConfig['delivery'];
 /** Where pull answers are written before they are parsed (see docs/relay.md). */
 export type JournalConfig = RelayConfig['journal'];
 export type GatewayConfig = RelayConfig['gateway'];
+
+/**
+ * What is valid but worth a word: a secret too short to be found safely inside free text (a
+ * receiver's answer, an error page) is masked only where it is a whole value. `sms-relay config
+ * check` prints these, and `run` logs them.
+ */
+export function configWarnings(config: RelayConfig): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  const short = (field: string, value: string | undefined) => {
+    if (value && Array.from(value).length < MIN_TEXT_SECRET) {
+      warnings.push({
+        field,
+        message:
+          `is shorter than ${MIN_TEXT_SECRET} characters: it is masked where it is a whole value, ` +
+          "but not inside free text such as a receiver's answer (it would match inside numbers and words)",
+      });
+    }
+  };
+  for (const [i, account] of config.accounts.entries()) {
+    short(`accounts[${i}].password`, account.password);
+  }
+  if ('postgres' in config.store) {
+    try {
+      short('store.postgres', decodeURIComponent(new URL(config.store.postgres).password));
+    } catch {}
+  }
+  return warnings;
+}
 
 // ---- JSON Schema ----
 

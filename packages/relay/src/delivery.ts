@@ -1,10 +1,11 @@
-import { maskSecrets, webhookHeaders } from '@sms/core';
+import { webhookHeaders } from '@sms/core';
 import { type Dispatcher, Pool } from 'undici';
 import type { DeliveryConfig, TargetConfig } from './config.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClaimedDelivery, DeliveryResult, Store } from './store/types.js';
 import { Doorbell } from './doorbell.js';
+import { type Masker, masker } from './mask.js';
 
 export interface DeliveryLoopOptions {
   store: Store;
@@ -73,7 +74,18 @@ function post(
     const head: Buffer[] = [];
     let headBytes = 0;
     let abort: ((reason: Error) => void) | undefined;
+    // One deadline for the attempt, headers and body together: undici's body timeout
+    // restarts with every chunk, so a receiver trickling its answer never reached it.
+    const deadline = Object.assign(new Error(`timeout after ${request.timeoutMs} ms`), {
+      code: 'DEADLINE',
+    });
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      abort?.(deadline);
+    }, request.timeoutMs);
     const done = () => {
+      clearTimeout(timer);
       if (abort) aborters.delete(abort);
     };
     pool.dispatch(
@@ -89,6 +101,7 @@ function post(
         onConnect(abortRequest: (reason: Error) => void) {
           abort = abortRequest;
           aborters.add(abortRequest);
+          if (expired) abortRequest(deadline);
         },
         onHeaders(statusCode: number, rawHeaders: Buffer[] | null) {
           status = statusCode;
@@ -155,12 +168,24 @@ export class DeliveryLoop {
    * starts failing and a note when it recovers, not a line per failed delivery at warn.
    */
   private readonly failing = new Map<string, number>();
-  private readonly secrets: readonly string[];
+  private readonly mask: Masker;
+  /** Deliveries in flight per target. */
+  private readonly perTarget = new Map<string, number>();
+  /**
+   * The most deliveries one target may have in flight: with several targets, half the window,
+   * so a slow, trickling or dead target delays only its own deliveries.
+   */
+  private readonly cap: number;
 
   constructor(private readonly options: DeliveryLoopOptions) {
-    this.secrets =
+    this.mask = masker(
       options.secrets ??
-      options.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)]));
+        options.targets.flatMap((t) => t.secrets.flatMap((s) => [s, s.slice('whsec_'.length)])),
+    );
+    this.cap =
+      options.targets.length > 1
+        ? Math.max(1, Math.ceil(options.config.concurrency / 2))
+        : options.config.concurrency;
     for (const config of options.targets) {
       const url = new URL(config.url);
       this.targets.set(config.name, {
@@ -227,18 +252,23 @@ export class DeliveryLoop {
   private async run(): Promise<void> {
     const { store, config, logger } = this.options;
     const names = [...this.targets.keys()];
+    const cap = this.cap;
     let failures = 0;
     while (this.running) {
       const free = config.concurrency - this.inFlight;
       let claimedFull = false;
-      if (free > 0) {
+      // Targets with room, and no claim larger than the least room among them, so a claim
+      // never takes a target past its share.
+      const open = names.filter((name) => (this.perTarget.get(name) ?? 0) < cap);
+      const room = Math.min(...open.map((name) => cap - (this.perTarget.get(name) ?? 0)));
+      if (free > 0 && open.length > 0) {
         try {
-          const limit = Math.min(free, config.batchSize);
+          const limit = Math.min(free, config.batchSize, room);
           const claimed = await store.claim({
             limit,
             now: Date.now(),
             leaseMs: config.leaseMs,
-            targets: names,
+            targets: open,
           });
           for (const delivery of claimed) this.launch(delivery);
           claimedFull = claimed.length === limit;
@@ -258,6 +288,7 @@ export class DeliveryLoop {
 
   private launch(delivery: ClaimedDelivery): void {
     this.inFlight++;
+    this.perTarget.set(delivery.target, (this.perTarget.get(delivery.target) ?? 0) + 1);
     const done: Promise<void> = this.deliver(delivery)
       .then(
         (result) => {
@@ -269,9 +300,14 @@ export class DeliveryLoop {
       )
       .finally(() => {
         this.inFlight--;
+        const left = (this.perTarget.get(delivery.target) ?? 1) - 1;
+        if (left > 0) this.perTarget.set(delivery.target, left);
+        else this.perTarget.delete(delivery.target);
         this.inFlightDone.delete(done);
-        // Room for more: wake the loop once a good share of the window is free.
-        if (this.inFlight <= this.options.config.concurrency / 2) this.wake();
+        // Room for more: wake the loop once a good share of the window is free, or a target
+        // at its share has room again.
+        if (this.inFlight <= this.options.config.concurrency / 2 || left + 1 >= this.cap)
+          this.wake();
       });
     this.inFlightDone.add(done);
   }
@@ -338,7 +374,7 @@ export class DeliveryLoop {
     const started = performance.now();
     let latencyMs: number | undefined;
     try {
-      // The timeout applies to the response headers, then to each gap in the body.
+      // The timeout is one deadline for the attempt (headers and body together).
       const answer = await post(
         target.pool,
         { path: target.path, headers, body: delivery.body, timeoutMs: config.timeoutMs },
@@ -384,7 +420,9 @@ export class DeliveryLoop {
       latencyMs = performance.now() - started;
       const e = thrown as Error & { code?: string };
       error =
-        e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
+        e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        e.code === 'UND_ERR_BODY_TIMEOUT' ||
+        e.code === 'DEADLINE'
           ? `timeout after ${config.timeoutMs} ms`
           : `${e.code ?? e.name}: ${e.message}`;
     }
@@ -442,6 +480,6 @@ export class DeliveryLoop {
       .replace(/[\u0000-\u001F\u007F]+/g, ' ')
       .trim();
     if (text === '') return undefined;
-    return Array.from(maskSecrets(text, this.secrets)).slice(0, EXCERPT_CHARS).join('');
+    return Array.from(this.mask.value(text)).slice(0, EXCERPT_CHARS).join('');
   }
 }

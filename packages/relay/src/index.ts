@@ -1,7 +1,7 @@
+export { secretsOf } from './secrets.js';
+export { VERSION } from './version.js';
 export {
   createRelay,
-  secretsOf,
-  VERSION,
   type CreateRelayOptions,
   type Relay,
   type RelayStatus,
@@ -10,6 +10,7 @@ export {
   DEFAULT_RETRY_SCHEDULE,
   ENV_PREFIX,
   RelayConfigError,
+  configWarnings,
   loadConfig,
   loadStoreConfig,
   parseConfig,

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { maskSecrets } from '@sms/core';
+import { SECRET_MASK } from '@sms/core';
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 import { RelayConfigError } from './config.js';
+import { type Masker, masker, textSecrets } from './mask.js';
 
 /**
  * What the relay calls to log: a message and structured fields. `jsonLogger()` (pino) and
@@ -71,16 +72,56 @@ export interface JsonLoggerOptions extends PinoLoggerOptions {
 const masks = new WeakMap<RelayLogger, ReadonlySet<string>>();
 
 function usable(secrets: readonly string[] | undefined): string[] {
-  // Shorter values (`v=2`) would garble every line they occur in, as words, not as secrets.
-  return [...new Set(secrets ?? [])].filter((s) => typeof s === 'string' && s.length >= 4);
+  return [...new Set(secrets ?? [])].filter((s) => typeof s === 'string' && s !== '');
 }
 
-/** Every spelling of every secret in `text`: `[redacted]` as typed, `***` otherwise. */
+const typedPatterns = new Map<string, RegExp>();
+
+/** A secret as typed where it stands alone (not inside a longer word or number). */
+function typedPattern(secret: string): RegExp {
+  let pattern = typedPatterns.get(secret);
+  if (!pattern) {
+    const word = /[A-Za-z0-9]/;
+    const chars = Array.from(secret);
+    const before = word.test(chars[0] ?? '') ? '(?<![A-Za-z0-9])' : '';
+    const after = word.test(chars[chars.length - 1] ?? '') ? '(?![A-Za-z0-9])' : '';
+    const body = secret.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+    pattern = new RegExp(`${before}${body}${after}`, 'g');
+    if (typedPatterns.size > 256) typedPatterns.clear();
+    typedPatterns.set(secret, pattern);
+  }
+  pattern.lastIndex = 0;
+  return pattern;
+}
+
+/**
+ * Every spelling of every secret in `text`: `[redacted]` as typed, `***` otherwise. A whole
+ * value that is a secret is masked whatever its length; inside text, only secrets of at least
+ * `MIN_TEXT_SECRET` characters, where they stand alone (see `masker`).
+ */
 function maskText(text: string, secrets: readonly string[]): string {
   if (secrets.length === 0 || text === '') return text;
+  if (secrets.includes(text)) return REDACTED;
+  const mask = maskerFor(secrets);
+  if (mask.isSecret(text)) return SECRET_MASK;
   let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return maskSecrets(out, secrets);
+  for (const secret of textSecrets(secrets)) {
+    if (out.includes(secret)) out = out.replace(typedPattern(secret), REDACTED);
+  }
+  return mask.text(out);
+}
+
+const maskers = new Map<string, Masker>();
+
+function maskerFor(secrets: readonly string[]): Masker {
+  const key = secrets.join('\u0000');
+  let mask = maskers.get(key);
+  if (!mask) {
+    mask = masker(secrets);
+    if (maskers.size > 16) maskers.clear();
+    maskers.set(key, mask);
+  }
+  return mask;
 }
 
 /** An error as the fields worth a line (no stack: it can quote a request). */
@@ -230,14 +271,17 @@ export function jsonLogger(options: JsonLoggerOptions = {}): RelayLogger {
     (options.pretty ?? (toStderr && process.stderr.isTTY === true)) ? prettifier() : undefined;
   // A last pass over the serialized line: a secret that only JSON's own escaping spelled
   // out (a quote or a backslash in it) is caught here.
-  const escaped = secrets
+  // Only secrets long enough for free text, where they stand alone: the line is JSON, and a
+  // short one (`17`) would be found inside its numbers and keys.
+  const long = textSecrets(secrets);
+  const escaped = long
     .map((secret) => JSON.stringify(secret).slice(1, -1))
-    .filter((form, i) => form !== secrets[i]);
+    .filter((form, i) => form !== long[i]);
   const destination: DestinationStream = {
     write(line: string) {
       let out = line;
-      for (const form of [...secrets, ...escaped]) {
-        if (out.includes(form)) out = out.split(form).join(REDACTED);
+      for (const form of [...long, ...escaped]) {
+        if (out.includes(form)) out = out.replace(typedPattern(form), REDACTED);
       }
       write(pretty ? pretty(out) : out);
     },

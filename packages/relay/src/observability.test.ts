@@ -241,6 +241,28 @@ describe('jsonLogger on pino', () => {
     expect(line.cause).toMatchObject({ name: 'Error', message: 'login *** refused' });
   });
 
+  it('a short password is masked as a whole value, never inside numbers or words', () => {
+    for (const pass of ['17', 'p', 'secret', '123456']) {
+      const lines: string[] = [];
+      const logger = jsonLogger({ redact: [pass], write: (l) => lines.push(l) });
+      logger.warn('sms.report at 1796533045033', {
+        now: 1796533045033,
+        type: 'sms.report',
+        account: { pass },
+        excerpt: `password=${pass}&at=1796533045033`,
+      });
+      const line = JSON.parse(lines[0]!);
+      expect(line.msg, pass).toBe('sms.report at 1796533045033');
+      expect(line).toMatchObject({ now: 1796533045033, type: 'sms.report' });
+      expect(line.account.pass).toBe('[redacted]');
+      expect(line.excerpt).toBe(
+        pass.length >= 6
+          ? 'password=[redacted]&at=1796533045033'
+          : `password=${pass}&at=1796533045033`,
+      );
+    }
+  });
+
   it('LOG_LEVEL overrides the level of the stderr logger; an unknown level is a config error', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     vi.stubEnv('LOG_LEVEL', 'debug');

@@ -3,6 +3,8 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SmsWebhookEventType } from '@sms/core';
 import { type RelayConfig, parseConfig } from './config.js';
+import { secretsOf } from './secrets.js';
+import { VERSION } from './version.js';
 import { type Settlement, settlementOfEntry } from './answer.js';
 import { consoleRoutes } from './console/routes.js';
 import { DeliveryLoop } from './delivery.js';
@@ -18,8 +20,6 @@ import { RelayMetrics } from './metrics.js';
 import { AccountPoller } from './poller.js';
 import { openStore } from './store/open.js';
 import type { Store, StoreStats } from './store/types.js';
-
-export const VERSION = '0.1.0';
 
 export interface CreateRelayOptions {
   /**
@@ -45,6 +45,12 @@ export interface CreateRelayOptions {
   env?: Record<string, string | undefined>;
   /** Your own `Store` implementation instead of the one `config.store` names. Closed by `stop()`. */
   store?: Store;
+  /**
+   * Name resolution for the hosts of messages' `callbackUrl`s (default `dns.lookup`, every
+   * address): each address it gives is checked against `gateway.callbackAllow` before a
+   * connection is made. For a resolver of your own, or a test without DNS.
+   */
+  lookup?: (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 }
 
 export interface RelayStatus extends StoreStats {
@@ -63,38 +69,6 @@ export interface Relay {
   readonly url: string | null;
   status(): Promise<RelayStatus>;
   readonly metrics: RelayMetrics;
-}
-
-/** The secret values of a config, for log redaction. */
-export function secretsOf(config: RelayConfig): string[] {
-  const values = [
-    ...config.accounts.map((a) => a.password),
-    // A signing key is as secret without its whsec_ prefix.
-    ...config.targets
-      .flatMap((t) => t.secrets)
-      .concat(config.gateway.callbackSecret ?? [])
-      .flatMap((s) => [s, s.slice('whsec_'.length)]),
-  ];
-  // A token in a webhook or platform URL (`?token=...`) authenticates as a password would.
-  // Short values (`v=2`, `format=json`) are settings, and masking them would garble logs.
-  for (const url of [
-    ...config.targets.map((t) => t.url),
-    ...config.accounts.map((a) => a.baseUrl),
-  ]) {
-    try {
-      for (const value of new URL(url).searchParams.values()) {
-        if (value.length >= 8) values.push(value);
-      }
-    } catch {}
-  }
-  if (config.http?.token) values.push(config.http.token);
-  if ('postgres' in config.store) {
-    try {
-      const password = decodeURIComponent(new URL(config.store.postgres).password);
-      if (password) values.push(password);
-    } catch {}
-  }
-  return values;
 }
 
 /**
@@ -172,6 +146,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
     },
     pollers: () => pollers,
     wakeDelivery: () => delivery?.wake(),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   };
 
   const gateway = createGateway(context);
@@ -257,6 +232,23 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       state = 'starting';
       store = options.store ?? (await openStore(config.store));
       await store.init();
+      if (store.takeOver) {
+        // A predecessor still stopping gets its grace period to finish.
+        const taken = await store.takeOver({
+          now: Date.now(),
+          waitMs: config.shutdownGraceMs + 5000,
+        });
+        if (taken.deliveries + taken.callbacks > 0) {
+          logger.warn(
+            'the previous relay on this store stopped mid-work: its claims are free again',
+            {
+              previousPid: taken.previousPid,
+              deliveries: taken.deliveries,
+              callbacks: taken.callbacks,
+            },
+          );
+        }
+      }
       journal = new Journal(config.journal);
       journal.open();
       const leftovers = recoverJournal(journal);

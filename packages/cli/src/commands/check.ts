@@ -30,7 +30,9 @@ export async function checkCommand(ctx: Context): Promise<number> {
   const exitCode = result.blocked ? ExitCode.REFUSED : ExitCode.OK;
   if (output.json) {
     output.printJson({
-      ok: true,
+      // As every --json document: `ok` is false when the exit code is not 0 (3: blocked).
+      ok: !result.blocked,
+      ...(result.blocked ? { exitCode } : {}),
       blocked: result.blocked,
       words: result.words,
       message: result.message,

@@ -323,7 +323,9 @@ export async function pullCommand(ctx: Context, kind: Kind): Promise<number> {
     output.note(
       `stopped; ${total} ${total === 1 ? noun : kind} received${out ? ` and saved to ${out.path}` : ''}.`,
     );
-    return ExitCode.OK;
+    // Only Ctrl-C ends a watch without an error: 130, as for a batch (and as `pnpm -s sms`
+    // reports whatever its child says, since pnpm got the Ctrl-C too).
+    return ExitCode.INTERRUPTED;
   } finally {
     out?.close();
   }

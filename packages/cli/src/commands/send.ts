@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import {
   findGbkUnencodable,
   formatShanghai,
@@ -32,6 +32,7 @@ import {
 import { renderPairs, renderTable } from '../output.js';
 import { silentProgress, terminalProgress } from '../progress.js';
 import { type ResultRow, ResultsFile } from '../results.js';
+import { type RetrySelection, readRetry } from '../retry.js';
 
 const DEFAULT_CHUNK_SIZE = 1000;
 const DEFAULT_CONCURRENCY = 2;
@@ -47,12 +48,24 @@ export async function sendCommand(ctx: Context): Promise<number> {
   const csv = stringFlag(flags, 'csv');
   const template = stringFlag(flags, 'content');
   const contentColumn = stringFlag(flags, 'content-column');
+  const retry = stringFlag(flags, 'retry');
   if (to !== undefined && csv !== undefined)
     throw usageError('give either --to or --csv, not both');
-  if (to === undefined && csv === undefined)
+  if (to !== undefined && retry !== undefined)
+    throw usageError('give either --to or --retry, not both');
+  if (to === undefined && csv === undefined && retry === undefined)
     throw usageError('give the recipients: --to 13800138000,13900139000 or --csv numbers.csv');
-  if (contentColumn !== undefined && csv === undefined)
+  if (contentColumn !== undefined && csv === undefined && retry === undefined)
     throw usageError('--content-column needs --csv');
+  const resultsFlag = stringFlag(flags, 'results');
+  if (
+    retry !== undefined &&
+    resultsFlag !== undefined &&
+    resolve(ctx.io.cwd, retry) === resolve(ctx.io.cwd, resultsFlag)
+  )
+    throw usageError(
+      `--results ${resultsFlag} is the file --retry reads: name a new one (results-2.csv), so the first run's record stays`,
+    );
   if (contentColumn !== undefined && template !== undefined)
     throw usageError('give either --content or --content-column, not both');
   if (template === undefined && contentColumn === undefined)
@@ -69,11 +82,48 @@ export async function sendCommand(ctx: Context): Promise<number> {
   const concurrency = intFlag(flags, 'concurrency', DEFAULT_CONCURRENCY, { max: 64 });
 
   let recipients: Recipient[];
-  if (csv !== undefined) {
-    // Parsed as it is read; the rows are kept, since every number is checked before a send.
-    const table = await readRecipientsFrom(readFileChunks(resolve(ctx.io.cwd, csv)), {
+  /** The rows come from a CSV (templates apply, messages name lines), not from --to. */
+  let fromCsv = csv !== undefined;
+  let retried: RetrySelection | undefined;
+  if (retry !== undefined) {
+    retried = await readRetry(retry, {
+      cwd: ctx.io.cwd,
+      csv,
       mobileColumn: stringFlag(flags, 'mobile-column'),
     });
+    fromCsv = retried.source !== undefined;
+    if (retried.unknown > 0)
+      ctx.output.note(
+        `${plural(retried.unknown, 'number')} in ${retry} ${retried.unknown === 1 ? 'is' : 'are'} unknown (may have been sent): left out; check \`sms reports\` before sending to them.`,
+      );
+    if (retried.recipients.length === 0) {
+      if (ctx.output.json)
+        ctx.output.printJson({ ok: true, retry: retry, numbers: 0, unknown: retried.unknown });
+      else ctx.output.print(`nothing to send again: ${retry} has no failed or not_sent number`);
+      return ExitCode.OK;
+    }
+  }
+  if (retried !== undefined && !fromCsv) {
+    // A `--to` batch: literal text, as it was.
+    if (contentColumn !== undefined)
+      throw usageError(`--content-column needs CSV rows; ${retry} is from a --to batch`);
+    // An older results file names no CSV: `{name}` would go out as it is written.
+    if (!retried.hasPlaces && templateFields(template!).length > 0)
+      throw usageError(
+        `${retry} has no line and source columns (written by an older sms), so {${templateFields(template!).join('}, {')}} cannot be filled; send those rows with --csv`,
+      );
+    recipients = retried.recipients;
+  } else if (fromCsv) {
+    let table: { columns: string[]; recipients: Recipient[] };
+    if (retried !== undefined) table = retried;
+    else {
+      // Parsed as it is read; the rows are kept, since every number is checked before a send.
+      const source = resolve(ctx.io.cwd, csv!);
+      table = await readRecipientsFrom(readFileChunks(source), {
+        mobileColumn: stringFlag(flags, 'mobile-column'),
+      });
+      for (const recipient of table.recipients) recipient.source = source;
+    }
     if (contentColumn !== undefined && !table.columns.includes(contentColumn)) {
       throw usageError(`CSV: no column "${contentColumn}" (columns: ${table.columns.join(', ')})`);
     }
@@ -100,16 +150,13 @@ export async function sendCommand(ctx: Context): Promise<number> {
       })),
     ];
   }
-  const render = csv !== undefined ? contentFor(template, contentColumn) : () => template!;
+  const render = fromCsv ? contentFor(template, contentColumn) : () => template!;
   const plan = planBatch(recipients, render, chunkSize);
-  const skipInvalid = flags['skip-invalid'] === true && csv !== undefined;
+  const skipInvalid = flags['skip-invalid'] === true && fromCsv;
+  const invalidList = listInvalid(plan.invalid, { lines: fromCsv });
   if (plan.invalid.length > 0 && !skipInvalid && !flags['dry-run']) {
-    const shown = plan.invalid
-      .slice(0, 5)
-      .map((r) => (csv !== undefined ? `line ${r.line}: "${r.raw}"` : `"${r.raw}"`));
-    const more = plan.invalid.length > 5 ? ` and ${plan.invalid.length - 5} more` : '';
     throw usageError(
-      `invalid mobile number(s): ${shown.join(', ')}${more}${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}`,
+      `invalid mobile number(s): ${invalidList}${fromCsv ? ' (--skip-invalid sends to the others)' : ''}`,
     );
   }
   if (plan.numbers === 0 && !flags['dry-run'])
@@ -135,17 +182,23 @@ export async function sendCommand(ctx: Context): Promise<number> {
   }
 
   if (flags['dry-run']) {
-    dryRun(ctx, plan, chunkSize, { sendTime, extNo });
-    if (plan.invalid.length > 0 && !skipInvalid) {
+    const stops = plan.invalid.length > 0 && !skipInvalid;
+    dryRun(ctx, plan, chunkSize, { sendTime, extNo }, { invalidList, stops });
+    if (stops) {
       ctx.output.note(
-        `${plan.invalid.length} invalid number(s): a real send would stop here${csv !== undefined ? ' (--skip-invalid sends to the others)' : ''}.`,
+        `${plan.invalid.length} invalid number(s): a real send would stop here${fromCsv ? ' (--skip-invalid sends to the others)' : ''}.`,
       );
       return ExitCode.USAGE;
     }
     return ExitCode.OK;
   }
   const options = { sendTime, extNo };
-  if (csv === undefined && plan.chunks.length === 1 && stringFlag(flags, 'results') === undefined) {
+  if (
+    csv === undefined &&
+    retry === undefined &&
+    plan.chunks.length === 1 &&
+    resultsFlag === undefined
+  ) {
     return sendOne(ctx, plan.chunks[0]!, plan, options);
   }
   return sendBatch(ctx, plan, concurrency, options);
@@ -169,11 +222,47 @@ export function checkNotPast(value: string, now: Date): void {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendOptions): void {
+/** How many invalid numbers a message lists before "and N more". */
+const INVALID_SHOWN = 3;
+/** A value longer than this (a pasted formula, a whole address) is cut in messages. */
+const INVALID_VALUE_CHARS = 24;
+
+/** An invalid value as a person reads it on one line: cut when long, quoted when blank or spaced. */
+function showValue(raw: string): string {
+  const chars = [...raw.replace(/\r\n|[\r\n]/g, '⏎').replace(/[\t\u0000-\u001f\u007f]/g, ' ')];
+  const cut =
+    chars.length > INVALID_VALUE_CHARS
+      ? `${chars.slice(0, INVALID_VALUE_CHARS - 1).join('')}…`
+      : chars.join('');
+  return cut === '' || /[\s,]/.test(cut) ? JSON.stringify(cut) : cut;
+}
+
+/**
+ * The first few invalid numbers, each with the file line it is on when it came from a CSV
+ * (`12345 (line 4), abc (line 9) and 3 more`): a person with a long file needs the place,
+ * not only the value.
+ */
+export function listInvalid(invalid: readonly Recipient[], options: { lines: boolean }): string {
+  const shown = invalid
+    .slice(0, INVALID_SHOWN)
+    .map((r) => (options.lines ? `${showValue(r.raw)} (line ${r.line})` : showValue(r.raw)));
+  const more = invalid.length > INVALID_SHOWN ? ` and ${invalid.length - INVALID_SHOWN} more` : '';
+  return shown.join(', ') + more;
+}
+
+function dryRun(
+  ctx: Context,
+  plan: BatchPlan,
+  chunkSize: number,
+  options: SendOptions,
+  invalid: { invalidList: string; stops: boolean },
+): void {
   const { output } = ctx;
   if (output.json) {
     output.printJson({
-      ok: true,
+      // A real send would stop on the invalid numbers: the run exits 2, and `ok` says the same.
+      ok: !invalid.stops,
+      ...(invalid.stops ? { exitCode: ExitCode.USAGE } : {}),
       dryRun: true,
       numbers: plan.numbers,
       invalid: plan.invalid.map((r) => ({ line: r.line, value: r.raw })),
@@ -196,16 +285,12 @@ function dryRun(ctx: Context, plan: BatchPlan, chunkSize: number, options: SendO
   const pairs: [string, string][] = [
     [
       'numbers',
-      `${plan.numbers}${
-        plan.invalid.length
-          ? `, ${plan.invalid.length} invalid (${plan.invalid
-              .slice(0, 3)
-              .map((r) => r.raw)
-              .join(', ')}${plan.invalid.length > 3 ? ', …' : ''})`
-          : ''
-      }${plan.duplicates ? `, ${plan.duplicates} duplicates removed` : ''}`,
+      `${plan.numbers}${plan.invalid.length ? `, ${plan.invalid.length} invalid` : ''}${
+        plan.duplicates ? `, ${plan.duplicates} duplicates removed` : ''
+      }`,
     ],
   ];
+  if (plan.invalid.length) pairs.push(['invalid', invalid.invalidList]);
   if (plan.groups.length === 1) {
     const group = plan.groups[0]!;
     pairs.push([
@@ -337,6 +422,11 @@ async function sendBatch(
   const client = await ctx.client();
   const resultsPath = stringFlag(ctx.flags, 'results');
   let results: ResultsFile | undefined;
+  /** Where a number came from, for `--retry`: the source CSV relative to the results file, and its line. */
+  const place = (row: Recipient | undefined): Pick<ResultRow, 'line' | 'source'> =>
+    results && row?.source !== undefined
+      ? { line: row.line, source: relative(dirname(results.path), row.source) || row.source }
+      : {};
   if (resultsPath !== undefined) {
     try {
       results = new ResultsFile(resolve(io.cwd, resultsPath), (text) => output.redact(text));
@@ -352,6 +442,7 @@ async function sendBatch(
           status: 'invalid',
           errorCode: 'VALIDATION',
           detail: `line ${r.line}`,
+          ...place(r),
         }),
       ),
     );
@@ -393,8 +484,9 @@ async function sendBatch(
     }
     results?.write(
       chunk.mobiles.map(
-        (mobile): ResultRow => ({
+        (mobile, i): ResultRow => ({
           mobile,
+          ...place(chunk.rows[i]),
           status: report.status,
           taskId: report.taskId,
           errorCode: report.error?.code,
@@ -452,8 +544,9 @@ async function sendBatch(
     results?.write(
       tail.flatMap(({ chunk, status }) =>
         chunk.mobiles.map(
-          (mobile): ResultRow => ({
+          (mobile, i): ResultRow => ({
             mobile,
+            ...place(chunk.rows[i]),
             status,
             chunk: chunk.index,
             errorCode: status === 'unknown' ? 'INTERRUPTED' : undefined,

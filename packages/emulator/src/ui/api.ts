@@ -1,69 +1,55 @@
 /** What the page reads from the emulator (JSON: dates arrive as ISO strings) and how it writes. */
+import type {
+  FaultType,
+  InboxSnapshot,
+  MessageReport as ServerMessageReport,
+  Quirks as ServerQuirks,
+} from '../types.js';
 
-export type ReportStatus = 'pending' | 'delivered' | 'failed';
+/**
+ * The JSON form of a server type, as `JSON.parse(JSON.stringify(value))` gives it back:
+ * a `Date` becomes its ISO string, functions and `undefined` fields vanish, the rest keeps
+ * its shape. The page's types are derived with it, so a field the server adds or drops shows
+ * (or breaks) here too.
+ */
+export type Jsonify<T> = T extends Date
+  ? string
+  : T extends string | number | boolean | null | undefined
+    ? T
+    : T extends (...args: never[]) => unknown
+      ? never
+      : T extends readonly (infer Item)[]
+        ? Jsonify<Item>[]
+        : T extends object
+          ? {
+              [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Jsonify<
+                T[K]
+              >;
+            }
+          : never;
 
-export interface MessageReport {
-  mobile: string;
-  status: ReportStatus;
-  errorCode: string;
-  receiveTime: string;
-}
+/** One event of `GET /__emulator/events`: the latest messages and replies, oldest first. */
+export type Snapshot = Jsonify<InboxSnapshot>;
+export type Message = Snapshot['messages'][number];
+export type MessageReport = Message['reports'][number];
+export type ReportStatus = ServerMessageReport['status'];
+export type Reply = Snapshot['replies'][number];
+/** An account; its `password` is always masked by the server. */
+export type Account = Snapshot['accounts'][number];
+export type Fault = NonNullable<Snapshot['fault']>;
+export type { FaultType };
+export type Quirks = Snapshot['quirks'];
 
-export interface Message {
-  taskId: string;
-  account: string;
-  mobiles: string[];
-  invalidMobiles: string[];
-  content: string;
-  segments: number;
-  cost: number;
-  extNo: string;
-  sendTime: string;
-  deliverAt: string;
-  delivered: boolean;
-  charset: string;
-  path: string;
-  submittedAt: string;
-  reports: MessageReport[];
-}
+/** The fault menu, in its order: every `FaultType` of the server (checked in api.type-test.ts). */
+export const FAULT_TYPES = [
+  'latency',
+  'html500',
+  'malformed',
+  'reset',
+  'truncate',
+] as const satisfies readonly FaultType[];
 
-export interface Reply {
-  account: string;
-  mobile: string;
-  taskId: string;
-  content: string;
-  receiveTime: string;
-  extNo: string;
-  queuedAt: string;
-  pulled: boolean;
-}
-
-export interface Account {
-  userId: string;
-  account: string;
-  /** Always masked by the server. */
-  password: string;
-  payType: 'prepaid' | 'postpaid';
-  balance: number;
-  recharged: number;
-  sentPoints: number;
-  reportsAllowed: boolean;
-  pendingReports: number;
-  pendingReplies: number;
-}
-
-export const FAULT_TYPES = ['latency', 'html500', 'malformed', 'reset', 'truncate'] as const;
-export type FaultType = (typeof FAULT_TYPES)[number];
-
-export interface Fault {
-  type: FaultType;
-  ms?: number;
-  path?: string;
-  action?: string;
-  times?: number;
-  body?: string;
-}
-
+/** The quirk switches' labels: one per quirk of the server, no more (`satisfies`). */
 export const QUIRKS = {
   whitespace: 'CRLF and indentation',
   singleQuotes: 'Single-quoted <?xml … ?>',
@@ -73,17 +59,7 @@ export const QUIRKS = {
   sendStylePullErrors: 'Faild + message on pulls',
   shortPayInfo: '预付 / 后付',
   bom: 'UTF-8 byte order mark',
-} as const;
-export type Quirks = Partial<Record<keyof typeof QUIRKS, boolean>>;
-
-/** One event of `GET /__emulator/events`: the latest messages and replies, oldest first. */
-export interface Snapshot {
-  messages: Message[];
-  replies: Reply[];
-  accounts: Account[];
-  fault: Fault | null;
-  quirks: Quirks;
-}
+} as const satisfies Record<keyof ServerQuirks, string>;
 
 export const CONTROL = '/__emulator/';
 

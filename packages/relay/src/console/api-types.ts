@@ -59,7 +59,10 @@ export interface ConsoleOverview {
 export interface ConsoleDelivery {
   target: string;
   state: DeliveryState;
+  /** Attempts made to this target, the delivered one included: as many as the event's detail lists. */
   attempts: number;
+  /** Failed attempts counted towards the retry schedule (a replay starts it again). */
+  failedAttempts: number;
   lastStatus: number | null;
   lastError: string | null;
   nextAttemptAt: number;

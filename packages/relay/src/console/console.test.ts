@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateWebhookSecret, secretVariants } from '@sms/core';
@@ -112,6 +113,8 @@ function harness(kind: 'sqlite' | 'postgres') {
   async function start(
     targets: Array<Record<string, unknown>>,
     http: Record<string, unknown> = { token: TOKEN },
+    password = PASSWORD,
+    delivery: Record<string, unknown> = FAST,
   ) {
     const s = await store();
     const input = {
@@ -123,12 +126,14 @@ function harness(kind: 'sqlite' | 'postgres') {
           baseUrl: platform.url,
           userId: '12',
           account: 'demo',
-          password: PASSWORD,
+          password,
           pollIntervalMs: 50,
         },
       ],
       targets,
-      delivery: FAST,
+      delivery,
+      // The test's receivers are on 127.0.0.1: trusted for callbacks, as a local setup would.
+      gateway: { callbackAllow: ['127.0.0.1'] },
       http: { port: 0, host: '127.0.0.1', ...http },
     };
     const relay: Relay = createRelay(input, { logger: memoryLogger() });
@@ -222,6 +227,14 @@ describe('console page and access (SQLite)', () => {
       404,
     );
     expect((await open.call('GET', '/metrics', null)).status).toBe(200);
+    // Without a token the console is off, page included (docs/relay.md): only health and
+    // metrics answer, and the OpenAPI document.
+    for (const path of ['/', '/console/app.js', '/console/app.css', '/api/console/events']) {
+      expect((await open.call('GET', path, null)).status, path).toBe(404);
+    }
+    for (const path of ['/healthz', '/readyz', '/v1/openapi.json']) {
+      expect((await open.call('GET', path, null)).status, path).toBe(200);
+    }
   });
 
   it('answers 503 at / while the page is not built, and serves it once it is', async () => {
@@ -342,9 +355,23 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         expect(a.error).toMatch(/ECONNREFUSED/);
         expect(a.latencyMs).toBeGreaterThanOrEqual(0);
       }
+      // The list counts what the detail lists (it said 0 for the one delivered attempt).
+      for (const event of (await get<ConsoleEvents>('events')).events) {
+        const tried = (await get<ConsoleEventDetail>(`events/${event.id}`)).attempts;
+        for (const d of event.deliveries)
+          expect(d.attempts, `${event.type} to ${d.target}`).toBe(
+            tried.filter((a) => a.target === d.target).length,
+          );
+      }
       expect(detail.deliveries.find((d) => d.target === 'down')).toMatchObject({
         state: 'dead',
         attempts: 3,
+        failedAttempts: 3,
+      });
+      expect(rep.deliveries.find((d) => d.target === 'app')).toMatchObject({
+        state: 'delivered',
+        attempts: 1,
+        failedAttempts: 0,
       });
       expect((await call('GET', '/api/console/events/msg_00000000000000000000000000')).status).toBe(
         404,
@@ -570,6 +597,141 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const everything = texts.join('\n');
       for (const value of [URL_TOKEN, TOKEN, PASSWORD, secret]) {
         expect(everything.includes(value), value).toBe(false);
+      }
+    });
+
+    it('a target that trickles its answer is cut at one deadline per attempt, and the other target is served meanwhile', async () => {
+      // Answers 200 at once, then a byte every 200 ms, never ending: undici's body timeout
+      // restarts with every byte, so only an overall deadline ends the attempt.
+      const tarpit = createHttpServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const drip = setInterval(() => res.write('.'), 200);
+        res.on('close', () => clearInterval(drip));
+      });
+      await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (tarpit.address() as { port: number }).port;
+        const app = await h.receiver();
+        const { raw, platform } = await h.start([
+          { name: 'slow', url: `http://127.0.0.1:${port}/hooks`, secret, timeoutMs: 1000 },
+          { name: 'app', url: app.url, secret },
+        ]);
+        const started = Date.now();
+        platform.injectReport(report());
+        await waitFor(() => app.verified().length === 1, 10_000, 'the other target served');
+        expect(Date.now() - started).toBeLessThan(3000);
+        await waitFor(
+          async () => (await raw("SELECT error FROM $s.attempts WHERE target = 'slow'")).length > 0,
+          10_000,
+          'an attempt at the tarpit recorded',
+        );
+        const [attempt] = await raw(
+          "SELECT outcome, error, latency_ms FROM $s.attempts WHERE target = 'slow' ORDER BY at",
+        );
+        expect(attempt).toMatchObject({ outcome: 'retry', error: 'timeout after 1000 ms' });
+        expect(Number(attempt!['latency_ms'])).toBeGreaterThanOrEqual(950);
+        expect(Number(attempt!['latency_ms'])).toBeLessThan(2500);
+      } finally {
+        tarpit.closeAllConnections();
+        await new Promise((resolve) => tarpit.close(resolve));
+      }
+    });
+
+    it('a slow target holds at most half the delivery slots: the other target is served meanwhile', {
+      timeout: 30_000,
+    }, async () => {
+      // A receiver that answers after 8 s: without a share per target it ends up holding
+      // every slot, and the other target waits its turn behind it.
+      let open = 0;
+      let most = 0;
+      const slow = createHttpServer((req, res) => {
+        open++;
+        most = Math.max(most, open);
+        req.resume();
+        const timer = setTimeout(() => res.end('late'), 8000);
+        res.on('close', () => {
+          open--;
+          clearTimeout(timer);
+        });
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (slow.address() as { port: number }).port;
+        const app = await h.receiver();
+        const { platform } = await h.start(
+          [
+            { name: 'slow', url: `http://127.0.0.1:${port}/hooks`, secret, timeoutMs: 10_000 },
+            { name: 'app', url: app.url, secret },
+          ],
+          { token: TOKEN },
+          PASSWORD,
+          { ...FAST, timeoutMs: 10_000, concurrency: 4 },
+        );
+        const started = Date.now();
+        for (let i = 0; i < 12; i++) platform.injectReport(report());
+        await waitFor(() => app.verified().length === 12, 15_000, 'every event at app');
+        const took = Date.now() - started;
+        console.log(`12 events at app in ${took} ms; the slow target held at most ${most}`);
+        expect(took).toBeLessThan(5000);
+        expect(most).toBeLessThanOrEqual(2);
+      } finally {
+        slow.closeAllConnections();
+        await new Promise((resolve) => slow.close(resolve));
+      }
+    });
+
+    it('masks values, not substrings: with a password of any length every answer is valid JSON', async () => {
+      const NOW = '1796533045033';
+      for (const password of ['17', 'p', 'secret', '123456']) {
+        h.platform().setAccount({ account: 'demo', password });
+        // A receiver that echoes the form back, next to a number and words the password is in.
+        const echo = await h.receiver(() => ({
+          status: 500,
+          body: `denied password=${password}&at=${NOW} sms.report`,
+        }));
+        const { call, relay } = await h.start(
+          [{ name: 'app', url: echo.url, secret }],
+          { token: TOKEN },
+          password,
+        );
+        const input = report();
+        h.platform().injectReport(input);
+        const parsed = async <T>(path: string): Promise<T> => {
+          const answer = await call('GET', `/api/console/${path}`);
+          expect(answer.status, `${password}: ${path}`).toBe(200);
+          let body: T;
+          expect(
+            () => {
+              body = JSON.parse(answer.text) as T;
+            },
+            `${password}: ${path} is JSON: ${answer.text.slice(0, 200)}`,
+          ).not.toThrow();
+          return body!;
+        };
+        await waitFor(
+          async () => (await parsed<ConsoleEvents>('events?state=dead')).events.length === 1,
+          10_000,
+          `${password}: dead after echoed refusals`,
+        );
+        for (const window of ['15m', '1h', '6h', '24h']) {
+          const overview = await parsed<ConsoleOverview>(`overview?window=${window}`);
+          expect(typeof overview.relay.now).toBe('number');
+          expect(overview.accounts[0]!.name).toBe('main');
+        }
+        const events = (await parsed<ConsoleEvents>('events?account=main&type=sms.report')).events;
+        expect(events.map((e) => e.type)).toEqual(['sms.report']);
+        expect(events[0]!.summary).toContain(input.taskId);
+        const detail = await parsed<ConsoleEventDetail>(`events/${events[0]!.id}`);
+        expect(detail.data).toMatchObject({ mobile: input.mobile, taskId: input.taskId });
+        for (const a of detail.attempts) {
+          // Long enough to be found in free text: masked where it stands alone, never in a number.
+          if (password.length >= 6)
+            expect(a.response).toBe(`denied password=***&at=${NOW} sms.report`);
+          else expect(a.response).toContain(`&at=${NOW} sms.report`);
+        }
+        await parsed<ConsoleMessages>('messages');
+        await relay.stop();
       }
     });
 

@@ -1,8 +1,9 @@
-import { maskSecrets } from '@sms/core';
 import type { Gateway, OperatorResult } from '../gateway/routes.js';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type HttpAnswer, type HttpRequest, type Route } from '../http/router.js';
-import { VERSION, secretsOf } from '../relay.js';
+import { masker } from '../mask.js';
+import { secretsOf } from '../secrets.js';
+import { VERSION } from '../version.js';
 import type { MessageRecipient, StoredMessage } from '../store/messages.js';
 import type { DeliveryState, StoredEvent } from '../store/types.js';
 import type {
@@ -91,7 +92,11 @@ function consoleEvent(event: StoredEvent): ConsoleEvent & { data: Record<string,
     createdAt: event.createdAt,
     mobile: text(data['mobile']),
     summary: summaryOf(event.type, data),
-    deliveries: event.deliveries.map((d) => ({ ...d })),
+    deliveries: event.deliveries.map(({ attempts, tries, ...d }) => ({
+      ...d,
+      attempts: tries,
+      failedAttempts: attempts,
+    })),
     data,
   };
 }
@@ -130,7 +135,7 @@ function consoleMessageDetail(
 /** The operations console: its page at `/` and its API under `/api/console`. */
 export function consoleRoutes(context: RelayContext, options: ConsoleRouteOptions = {}): Route[] {
   const { config } = context;
-  const secrets = secretsOf(config);
+  const mask = masker(secretsOf(config));
   const targetNames = new Set(config.targets.map((t) => t.name));
   let assets: ConsoleAssets | null | undefined;
   /** Read once found; looked for again while missing (a build may land meanwhile). */
@@ -146,7 +151,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-store',
     },
-    body: `${maskSecrets(JSON.stringify(body), secrets)}\n`,
+    body: `${JSON.stringify(mask.value(body))}\n`,
   });
 
   /** Runs one of the gateway's operator operations; its errors answered the console's way. */
@@ -282,7 +287,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
     {
       method: 'GET',
       path: '/',
-      access: 'open',
+      access: 'page',
       handle: () => {
         if (!currentAssets()) {
           return {
@@ -306,7 +311,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
     {
       method: 'GET',
       path: '/console/:file',
-      access: 'open',
+      access: 'page',
       handle: (request) => {
         const file = currentAssets()?.files.get(request.params['file'] ?? '');
         if (!file) return { status: 404, body: 'not found\n' };
@@ -423,6 +428,7 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
         if (target !== undefined && !targetNames.has(target)) {
           return json({ error: `no target named ${target}` }, 404);
         }
+        if (!(await context.store().getEvent(id))) return json({ error: `no event ${id}` }, 404);
         const replayed = await context.store().replay({ eventId: id, target, now: Date.now() });
         if (replayed > 0) context.wakeDelivery();
         context.logger.info('console: replayed dead deliveries', { id, target, replayed });

@@ -1,3 +1,4 @@
+import type { RelayLogger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { messageView } from './routes.js';
 
@@ -13,6 +14,8 @@ export async function messageCommand(
   args: readonly string[],
   options: { id?: string | undefined; json: boolean },
   out: { stdout(text: string): void; stderr(text: string): void },
+  /** Where an operator's resend or fail is logged, as `POST /v1/messages/:id/resend|fail` logs it. */
+  logger?: RelayLogger,
 ): Promise<number> {
   const action = args[0] ?? 'show';
   if (!(ACTIONS as readonly string[]).includes(action) || args.length > 1) {
@@ -48,16 +51,26 @@ export async function messageCommand(
     return 0;
   }
   const now = Date.now();
+  const reason = 'failed by an operator (sms-relay message fail)';
   const result =
     action === 'resend'
       ? await messages.resend(options.id, now)
-      : await messages.fail(options.id, 'failed by an operator (sms-relay message fail)', now);
+      : await messages.fail(options.id, reason, now);
   if (!result) {
     out.stderr(
       `sms-relay: a ${found.message.status} message cannot be ${action === 'resend' ? 'resent (only unknown, failed or expired)' : 'failed (only queued or unknown)'}\n`,
     );
     return 1;
   }
+  // The same audit line as the HTTP route's: a resend is a second platform send, by decision.
+  if (action === 'resend')
+    logger?.warn('message resent by an operator', { id: result.id, via: 'sms-relay message' });
+  else
+    logger?.warn('message failed by an operator', {
+      id: result.id,
+      reason,
+      via: 'sms-relay message',
+    });
   out.stdout(`${result.id} ${result.status}\n`);
   return 0;
 }

@@ -2,9 +2,16 @@ import { MAX_CONTENT_LENGTH } from './request.js';
 
 const VERSION_OF_API = '1.0.0';
 
+/** What a client may put in `metadata` and gets back: any JSON object (or null). */
+const metadata = {
+  type: ['object', 'null'],
+  additionalProperties: true,
+} as const;
+
 const error = {
   type: 'object',
   required: ['error'],
+  additionalProperties: false,
   properties: {
     error: {
       oneOf: [
@@ -21,6 +28,7 @@ const error = {
 const errorDetail = {
   type: 'object',
   required: ['code', 'message'],
+  additionalProperties: false,
   properties: {
     code: {
       type: 'string',
@@ -38,6 +46,7 @@ const errorDetail = {
 const accepted = {
   type: 'object',
   required: ['id', 'status'],
+  additionalProperties: false,
   properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/Status' } },
 } as const;
 
@@ -67,9 +76,12 @@ export function openApiDocument() {
     info: {
       title: 'sms-relay gateway',
       version: VERSION_OF_API,
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         "Send SMS through the relay and get each message's reports back by its id. Report and reply webhooks of a gateway message carry data.messageId and data.metadata.",
     },
+    // The relay serves this document on the port it describes: paths are relative to it.
+    servers: [{ url: '/', description: "The relay's HTTP port (http.port)" }],
     security: [{ bearer: [] }],
     paths: {
       '/v1/messages': {
@@ -105,7 +117,7 @@ export function openApiDocument() {
               },
               content: { 'application/json': { schema: accepted } },
             },
-            '400': errorResponse('Not JSON, or a bad Idempotency-Key'),
+            '400': errorResponse('Not JSON, or a bad or repeated Idempotency-Key header'),
             '401': errorResponse('No or a wrong bearer token'),
             '409': errorResponse('The Idempotency-Key was used with another body'),
             '413': errorResponse('The body is too large'),
@@ -154,7 +166,11 @@ export function openApiDocument() {
             required: false,
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { reason: { type: 'string' } } },
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: { reason: { type: 'string' } },
+                },
               },
             },
           },
@@ -208,7 +224,7 @@ export function openApiDocument() {
               description: 'A configured account name (default: the first)',
             },
             metadata: {
-              type: ['object', 'null'],
+              ...metadata,
               description:
                 'Anything (JSON, at most 4 KiB): returned as data.metadata on its reports and replies',
             },
@@ -217,7 +233,7 @@ export function openApiDocument() {
               format: 'uri',
               pattern: '^https?://',
               description:
-                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it)",
+                "This message's report and reply webhooks also go here, signed with the gateway's callback secret (http: or https:, no credentials in it; a public address unless the relay's gateway.callbackAllow opens others: loopback, private, link-local and similar addresses are a 422)",
             },
             ttl: {
               oneOf: [
@@ -232,6 +248,7 @@ export function openApiDocument() {
         },
         Message: {
           type: 'object',
+          additionalProperties: false,
           required: [
             'id',
             'status',
@@ -259,7 +276,7 @@ export function openApiDocument() {
             content: { type: 'string' },
             sendAt: { type: ['string', 'null'], format: 'date-time' },
             extNo: { type: 'string' },
-            metadata: { type: ['object', 'null'] },
+            metadata,
             callbackUrl: { type: ['string', 'null'] },
             taskId: { type: ['string', 'null'], description: "The platform's taskID once sent" },
             attempts: { type: 'integer' },
@@ -269,6 +286,7 @@ export function openApiDocument() {
                 {
                   type: 'object',
                   required: ['code', 'message'],
+                  additionalProperties: false,
                   properties: {
                     code: { type: 'string' },
                     message: { type: ['string', 'null'] },
@@ -285,6 +303,7 @@ export function openApiDocument() {
               items: {
                 type: 'object',
                 required: ['mobile', 'status', 'code', 'reportedAt', 'updatedAt'],
+                additionalProperties: false,
                 properties: {
                   mobile: { type: 'string' },
                   status: {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
 import type { AccountConfig } from '../config.js';
 import { HttpError } from '../http/router.js';
+import { type CallbackPolicy, callbackPolicy } from '../address-policy.js';
 
 /** A send request, checked and normalised: what is queued and what idempotency compares. */
 export interface SendRequest {
@@ -66,6 +67,13 @@ function nestsWithin(value: unknown, max: number): boolean {
   return Object.values(value).every((item) => nestsWithin(item, max - 1));
 }
 
+/** True when a string, key or value anywhere in `value` holds a NUL character. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || holdsNul(item));
+}
+
 /** Keys sorted at every level, so `{a,b}` and `{b,a}` are the same request. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
@@ -87,7 +95,11 @@ function canonical(value: unknown): unknown {
 export function parseSendRequest(
   body: unknown,
   accounts: readonly AccountConfig[],
-  defaults: { ttlMs: number | null },
+  defaults: {
+    ttlMs: number | null;
+    /** What a callbackUrl may reach (default: public unicast addresses only). */
+    callbackPolicy?: CallbackPolicy;
+  },
   now: Date = new Date(),
 ): SendRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -142,6 +154,9 @@ export function parseSendRequest(
       { charset: account.charset, auth: account.auth, now: () => now },
     );
     mobiles = prepared.mobiles;
+    if (send.content.includes('\u0000')) {
+      throw invalid('VALIDATION', 'content', 'content must not contain a NUL character');
+    }
     if (contentLength(send.content) > MAX_CONTENT_LENGTH) {
       throw invalid(
         'VALIDATION',
@@ -180,6 +195,10 @@ export function parseSendRequest(
         `metadata must nest at most ${MAX_METADATA_DEPTH} levels deep`,
       );
     }
+    // PostgreSQL's text and jsonb hold no NUL, in a key or a value.
+    if (holdsNul(value)) {
+      throw invalid('VALIDATION', 'metadata', 'metadata must not contain a NUL character');
+    }
     metadata = JSON.stringify(canonical(value));
     if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES) {
       throw invalid(
@@ -206,6 +225,14 @@ export function parseSendRequest(
         'VALIDATION',
         'callbackUrl',
         'callbackUrl must be an http: or https: URL without credentials',
+      );
+    }
+    const refused = (defaults.callbackPolicy ?? callbackPolicy()).refusesUrl(url);
+    if (refused) {
+      throw invalid(
+        'VALIDATION',
+        'callbackUrl',
+        `callbackUrl must reach a public address: ${refused} (the relay's operator can allow it with gateway.callbackAllow)`,
       );
     }
     callbackUrl = url.href;

@@ -10,6 +10,7 @@ import type {
   MessageStore,
   StoredMessage,
 } from '../store/messages.js';
+import { callbackPolicy } from '../address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
 import { openApiDocument } from './openapi.js';
@@ -90,6 +91,7 @@ export function createGateway(context: RelayContext): Gateway {
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
   let accepted: Counter<'account'> | undefined;
+  const policy = callbackPolicy(config.gateway.callbackAllow);
 
   /** Finished messages older than `retention` go, like delivered events. */
   async function prune(store: MessageStore): Promise<void> {
@@ -162,8 +164,18 @@ export function createGateway(context: RelayContext): Gateway {
       path: '/v1/messages',
       access: 'token',
       async handle(request) {
-        const header = request.headers['idempotency-key'];
-        const key = Array.isArray(header) ? header[0] : header;
+        const keys = request.headersDistinct['idempotency-key'];
+        // Two keys joined into one ("k2, k3") would be a third request's key: say so instead.
+        if (keys !== undefined && keys.length > 1) {
+          throw new HttpError(400, {
+            error: {
+              code: 'VALIDATION',
+              field: 'Idempotency-Key',
+              message: 'send one Idempotency-Key header, not several',
+            },
+          });
+        }
+        const key = keys?.[0];
         if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
           throw new HttpError(400, {
             error: {
@@ -177,7 +189,10 @@ export function createGateway(context: RelayContext): Gateway {
         const now = Date.now();
         // The request as the client wrote it: a default ttl changed between a first POST and
         // its retry (a restart with a new config) does not make the same body another request.
-        const parsed = parseSendRequest(body, config.accounts, { ttlMs: null });
+        const parsed = parseSendRequest(body, config.accounts, {
+          ttlMs: null,
+          callbackPolicy: policy,
+        });
         const hash = requestHash(parsed);
         const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
         const { message, created } = await messages().enqueue({
@@ -247,7 +262,8 @@ export function createGateway(context: RelayContext): Gateway {
         if (raw.length > 0) {
           const body = (await jsonBody(request)) as { reason?: unknown } | null;
           if (body && typeof body.reason === 'string' && body.reason.trim() !== '') {
-            reason = body.reason.slice(0, 500);
+            // Control characters (a NUL is refused by PostgreSQL) read as spaces.
+            reason = body.reason.replace(/[\u0000-\u001F\u007F]/g, ' ').slice(0, 500);
           }
         }
         return { status: 200, body: await fail(request.params['id']!, reason) };
@@ -297,6 +313,8 @@ export function createGateway(context: RelayContext): Gateway {
         delivery: config.delivery,
         logger,
         userAgent: 'sms-relay',
+        policy,
+        ...(context.lookup ? { resolve: context.lookup } : {}),
       });
       await sender.start();
       callbacks.start();

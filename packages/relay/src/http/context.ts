@@ -15,4 +15,6 @@ export interface RelayContext {
   pollers(): readonly AccountPoller[];
   /** Tells the delivery loop new deliveries are due. */
   wakeDelivery(): void;
+  /** Name resolution for callback hosts (`CreateRelayOptions.lookup`). */
+  readonly lookup?: (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 }

@@ -14,6 +14,8 @@ export interface HttpRequest {
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** Every header as the list of its values (a repeated header is not joined). */
+  headersDistinct: Record<string, string[]>;
   /** `:name` segments of the route's path. */
   params: Record<string, string>;
   /** The body, at most `maxBodyBytes` (a larger one is refused with 413 before the route runs). */
@@ -21,11 +23,12 @@ export interface HttpRequest {
 }
 
 /**
- * Who may call a route. `open`: anyone (health, the console's static shell, which holds no
- * data). `token`: `Authorization: Bearer <http.token>`; off (404) without a configured token.
- * `metrics`: open unless `http.protectMetrics`.
+ * Who may call a route. `open`: anyone (health, the OpenAPI document). `page`: anyone when a
+ * token is configured (the console's static shell, which holds no data), off (404) without one.
+ * `token`: `Authorization: Bearer <http.token>`; off (404) without a configured token.
+ * `metrics`: open unless `http.protectMetrics` (which needs a token: a config error without).
  */
-export type RouteAccess = 'open' | 'token' | 'metrics';
+export type RouteAccess = 'open' | 'page' | 'token' | 'metrics';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
@@ -60,6 +63,9 @@ function tokenMatches(header: string | undefined, expected: Buffer): boolean {
   return match !== null && timingSafeEqual(digest(match[1]!), expected);
 }
 
+/** C0 controls and DEL: never part of an id, a name or a filter. */
+const CONTROL = /[\u0000-\u001F\u007F]/;
+
 function matchPath(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/');
   const got = path.split('/');
@@ -74,11 +80,15 @@ function matchPath(pattern: string, path: string): Record<string, string> | null
     if (value === undefined) return null;
     if (segment.startsWith(':')) {
       if (value === '') return null;
+      let decoded: string;
       try {
-        params[segment.slice(1)] = decodeURIComponent(value);
+        decoded = decodeURIComponent(value);
       } catch {
         return null;
       }
+      // No id or name holds a control character (a NUL was a 500 on PostgreSQL): no match, 404.
+      if (CONTROL.test(decoded)) return null;
+      params[segment.slice(1)] = decoded;
     } else if (segment !== value) return null;
   }
   return want.length === got.length ? params : null;
@@ -108,10 +118,13 @@ export function createRouter(options: RouterOptions) {
   function allowed(access: RouteAccess, req: IncomingMessage): HttpAnswer | null {
     if (access === 'open' || (access === 'metrics' && !options.protectMetrics)) return null;
     if (!expected) {
+      // protectMetrics without a token is refused by the config; a router built by hand
+      // without one answers 401 to everyone, as nobody holds the token.
       return access === 'metrics'
         ? { status: 401, body: 'unauthorized\n' }
         : { status: 404, body: { error: 'set http.token to turn the console and API on' } };
     }
+    if (access === 'page') return null;
     if (tokenMatches(req.headers.authorization, expected)) return null;
     return {
       status: 401,
@@ -125,6 +138,16 @@ export function createRouter(options: RouterOptions) {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     try {
+      for (const [key, value] of url.searchParams) {
+        if (CONTROL.test(key) || CONTROL.test(value)) {
+          req.resume();
+          return send(
+            res,
+            { status: 400, body: { error: 'the query must not hold control characters' } },
+            false,
+          );
+        }
+      }
       let pathMatched = false;
       for (const route of options.routes) {
         const params = matchPath(route.path, path);
@@ -136,8 +159,8 @@ export function createRouter(options: RouterOptions) {
         if (refused) return send(res, refused, head);
         const declared = Number(req.headers['content-length'] ?? 0);
         if (declared > maxBodyBytes) {
-          req.resume();
-          return send(res, { status: 413, body: { error: 'body too large' } }, head);
+          drain(req);
+          throw new TooLarge();
         }
         let buffered: Promise<Buffer> | undefined;
         const answer = await route.handle({
@@ -145,6 +168,7 @@ export function createRouter(options: RouterOptions) {
           path,
           query: url.searchParams,
           headers: req.headers,
+          headersDistinct: req.headersDistinct as Record<string, string[]>,
           params,
           body: () => (buffered ??= readBody(req, maxBodyBytes)),
         });
@@ -158,6 +182,15 @@ export function createRouter(options: RouterOptions) {
         false,
       );
     } catch (error) {
+      if (error instanceof TooLarge) {
+        // The rest of the body is read and dropped (up to a bound) while the answer goes out,
+        // then the connection closes: the client reads a 413, not a reset.
+        return send(
+          res,
+          { status: 413, headers: { connection: 'close' }, body: { error: 'body too large' } },
+          false,
+        );
+      }
       if (error instanceof HttpError)
         return send(res, { status: error.status, body: error.body }, false);
       options.onError(path, error);
@@ -166,15 +199,41 @@ export function createRouter(options: RouterOptions) {
   };
 }
 
+/** A body over the limit (declared or, chunked, as it came). */
+class TooLarge extends HttpError {
+  constructor() {
+    super(413, { error: 'body too large' });
+  }
+}
+
+/** How much of an oversized body is read and dropped before the connection is cut. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+
+/** Reads and drops a body nobody will use, cutting the connection past `DRAIN_BYTES`. */
+function drain(req: IncomingMessage): void {
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > DRAIN_BYTES) req.destroy();
+  });
+  req.resume();
+}
+
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (over) {
+        if (size > max + DRAIN_BYTES) req.destroy();
+        return;
+      }
       if (size > max) {
-        req.destroy();
-        reject(new HttpError(413, { error: 'body too large' }));
+        over = true;
+        chunks.length = 0;
+        reject(new TooLarge());
         return;
       }
       chunks.push(chunk);

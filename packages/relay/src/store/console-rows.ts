@@ -36,6 +36,8 @@ export interface DeliveryStateRow {
   target: string;
   status: DeliveryState;
   attempts: number;
+  /** Rows in `attempts` for this delivery (COUNT: a string from PostgreSQL). */
+  tries: number | string;
   last_status: number | null;
   last_error: string | null;
   next_attempt_at: number | string;
@@ -62,6 +64,7 @@ export function eventsFromRows(rows: EventRow[], deliveries: DeliveryStateRow[])
       target: d.target,
       state: d.status,
       attempts: d.attempts,
+      tries: num(d.tries),
       lastStatus: d.last_status,
       lastError: d.last_error,
       nextAttemptAt: num(d.next_attempt_at),

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import type { ClaimHolder } from './postgres-holder.js';
 import { guard } from './errors.js';
 import {
   type ClaimedMessage,
@@ -73,8 +73,6 @@ CREATE TABLE IF NOT EXISTS ${s}.gw_callbacks (
 CREATE INDEX IF NOT EXISTS gw_callbacks_due ON ${s}.gw_callbacks (next_attempt_at) WHERE status = 'pending';`;
 }
 
-const newLease = () => randomBytes(16).toString('base64url');
-
 interface TagRow {
   message_id: string;
   metadata: string | null;
@@ -91,6 +89,8 @@ export interface PostgresMessagesOptions {
   s: string;
   /** Runs `work` in one transaction on one pooled connection. */
   tx: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+  /** This process as a claim holder: a dead replica's sends and callbacks are known at once. */
+  holder: ClaimHolder;
 }
 
 /**
@@ -98,7 +98,7 @@ export interface PostgresMessagesOptions {
  * with `FOR UPDATE SKIP LOCKED`: each message is `sending` under one replica's lease, and
  * only `queued` ones are ever claimed, so no two replicas send the same message.
  */
-export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): MessageStore {
+export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOptions): MessageStore {
   const run = <T>(operation: string, work: () => Promise<T>) => guard('postgres', operation, work);
 
   const setRecipients = (
@@ -248,7 +248,7 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
                attempts = m.attempts + 1, updated_at = $2
              FROM due WHERE m.id = due.id
              RETURNING m.id, m.lease, m.account, m.mobiles, m.content, m.send_at, m.ext_no, m.attempts`,
-            [account, now, limit, newLease(), now + leaseMs],
+            [account, now, limit, await holder.lease(), now + leaseMs],
           );
           return rows.map(
             (row): ClaimedMessage => ({
@@ -317,10 +317,11 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
                error = 'the send was under way when its sender stopped (lease over): it may have reached the platform',
                updated_at = $1
              WHERE id IN (
-               SELECT id FROM ${s}.gw_messages WHERE status = 'sending' AND lease_until <= $2
+               SELECT id FROM ${s}.gw_messages WHERE status = 'sending'
+                 AND (lease_until <= $2 OR ${holder.isGone('lease', '$3')})
                FOR UPDATE SKIP LOCKED)
              RETURNING id`,
-            [now, options?.all ? Number.MAX_SAFE_INTEGER : now],
+            [now, options?.all ? Number.MAX_SAFE_INTEGER : now, holder.prefix],
           );
           for (const { id } of rows) {
             await setRecipients(client, { id, status: 'unknown', code: 'UNKNOWN_OUTCOME', now });
@@ -437,16 +438,18 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
     },
     claimCallbacks({ limit, now, leaseMs }) {
       return run('claimCallbacks', async () => {
+        const lease = await holder.lease();
         const { rows } = await pool.query(
           `WITH due AS (
              SELECT event_id, url FROM ${s}.gw_callbacks
-             WHERE status = 'pending' AND next_attempt_at <= $1
+             WHERE status = 'pending'
+               AND (next_attempt_at <= $1 OR (lease IS NOT NULL AND ${holder.isGone('lease', '$5')}))
              ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
            )
            UPDATE ${s}.gw_callbacks c SET next_attempt_at = $3, lease = $4
            FROM due WHERE c.event_id = due.event_id AND c.url = due.url
            RETURNING c.event_id, c.url, c.body, c.attempts, c.lease`,
-          [now, limit, now + leaseMs, newLease()],
+          [now, limit, now + leaseMs, lease, holder.prefix],
         );
         return rows.map((row) => ({
           eventId: row.event_id,
@@ -463,9 +466,11 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
         await pool.query(
           `UPDATE ${s}.gw_callbacks c SET
              status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE 'pending' END,
-             attempts = c.attempts + CASE WHEN v.kind = 'delivered' THEN 0 ELSE 1 END,
+             attempts = c.attempts + CASE WHEN v.kind IN ('delivered', 'defer') THEN 0 ELSE 1 END,
              next_attempt_at = coalesce(v.next, c.next_attempt_at),
-             last_status = v.code, last_error = v.err, lease = NULL, updated_at = $8
+             last_status = CASE WHEN v.kind = 'defer' THEN c.last_status ELSE v.code END,
+             last_error = CASE WHEN v.kind = 'defer' THEN c.last_error ELSE v.err END,
+             lease = NULL, updated_at = $8
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[])
              AS v(event_id, url, lease, kind, next, code, err)
            WHERE c.event_id = v.event_id AND c.url = v.url AND c.lease = v.lease AND c.status = 'pending'`,
@@ -474,7 +479,11 @@ export function postgresMessages({ pool, s, tx }: PostgresMessagesOptions): Mess
             results.map((r) => r.url),
             results.map((r) => r.lease),
             results.map((r) => r.outcome.kind),
-            results.map((r) => (r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null)),
+            results.map((r) =>
+              r.outcome.kind === 'retry' || r.outcome.kind === 'defer'
+                ? r.outcome.nextAttemptAt
+                : null,
+            ),
             results.map((r) => r.status ?? null),
             results.map((r) => r.error ?? null),
             now,

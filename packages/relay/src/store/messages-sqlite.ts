@@ -392,7 +392,9 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   );
   const completeCallback = db.prepare(
     `UPDATE gw_callbacks SET status = @status, attempts = attempts + @failed,
-       next_attempt_at = coalesce(@next, next_attempt_at), last_status = @code, last_error = @error,
+       next_attempt_at = coalesce(@next, next_attempt_at),
+       last_status = CASE WHEN @tried THEN @code ELSE last_status END,
+       last_error = CASE WHEN @tried THEN @error ELSE last_error END,
        lease = NULL, updated_at = @now
      WHERE event_id = @event_id AND url = @url AND lease = @lease AND status = 'pending'`,
   );
@@ -405,8 +407,10 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
             : r.outcome.kind === 'dead'
               ? 'dead'
               : 'pending',
-        failed: r.outcome.kind === 'delivered' ? 0 : 1,
-        next: r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt : null,
+        failed: r.outcome.kind === 'delivered' || r.outcome.kind === 'defer' ? 0 : 1,
+        tried: r.outcome.kind === 'defer' ? 0 : 1,
+        next:
+          r.outcome.kind === 'retry' || r.outcome.kind === 'defer' ? r.outcome.nextAttemptAt : null,
         code: r.status ?? null,
         error: r.error ?? null,
         now,

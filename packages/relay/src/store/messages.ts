@@ -133,7 +133,12 @@ export interface CallbackResult {
   eventId: string;
   url: string;
   lease: string;
-  outcome: { kind: 'delivered' } | { kind: 'retry'; nextAttemptAt: number } | { kind: 'dead' };
+  /** `defer`: not tried (its endpoint was busy); due again then, no attempt counted. */
+  outcome:
+    | { kind: 'delivered' }
+    | { kind: 'retry'; nextAttemptAt: number }
+    | { kind: 'defer'; nextAttemptAt: number }
+    | { kind: 'dead' };
   status?: number | undefined;
   error?: string | undefined;
 }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { RelayConfigError, type StoreConfig } from '../config.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
@@ -32,8 +34,32 @@ function openError(config: StoreConfig, error: unknown): RelayConfigError {
   });
 }
 
+export interface OpenStoreOptions {
+  /**
+   * Refuse a SQLite file that does not exist instead of creating an empty one (true for the
+   * CLI's inspecting commands: a mistyped path must not report an empty store). Default false.
+   */
+  mustExist?: boolean;
+}
+
 /** Opens the store a config names (not yet initialised: call `init()`). */
-export async function openStore(config: StoreConfig): Promise<Store> {
+export async function openStore(
+  config: StoreConfig,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
+  if (
+    options.mustExist &&
+    'sqlite' in config &&
+    config.sqlite !== ':memory:' &&
+    !existsSync(config.sqlite) &&
+    // A missing folder: opening fails without creating anything, and its error says so.
+    existsSync(dirname(config.sqlite))
+  ) {
+    throw new RelayConfigError(
+      'store.sqlite',
+      `${config.sqlite} does not exist (sms-relay run creates it; check the path)`,
+    );
+  }
   let store: Store;
   try {
     store =

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { checkEventIds, guard } from './errors.js';
 import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
+import { claimHolder } from './postgres-holder.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
 import { messagesPostgresSchema, postgresMessages } from './messages-postgres.js';
 import {
@@ -111,6 +111,20 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   const lockClients = new Set<pg.Client>();
   const waiting = new Map<string, { client: pg.Client; lost: Promise<void> }>();
 
+  const holder = claimHolder(pgModule, connection, schema);
+  let freedAt = 0;
+  /** Frees the deliveries whose holder's lock is gone (at most once a second). */
+  async function freeDeadHolders(now: number): Promise<void> {
+    if (now - freedAt < 1000) return;
+    freedAt = now;
+    await pool.query(
+      `UPDATE ${s}.deliveries SET lease = NULL, next_attempt_at = $1
+       WHERE status = 'pending' AND lease IS NOT NULL AND next_attempt_at > $1
+         AND ${holder.isGone('lease', '$2')}`,
+      [now, holder.prefix],
+    );
+  }
+
   /** The dedicated connection an account's poll lock is (or will be) held on. */
   async function sessionFor(account: string) {
     const existing = waiting.get(account);
@@ -212,9 +226,11 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   async function withDeliveries(rows: EventRow[]) {
     if (rows.length === 0) return [];
     const { rows: deliveries } = await pool.query<DeliveryStateRow>(
-      `SELECT event_id, target, status, attempts, last_status, last_error, next_attempt_at,
-              updated_at, delivered_at
-       FROM ${s}.deliveries WHERE event_id = ANY($1::text[]) ORDER BY target`,
+      `SELECT d.event_id, d.target, d.status, d.attempts, d.last_status, d.last_error,
+              d.next_attempt_at, d.updated_at, d.delivered_at,
+              (SELECT COUNT(*) FROM ${s}.attempts a
+                WHERE a.event_id = d.event_id AND a.target = d.target) AS tries
+       FROM ${s}.deliveries d WHERE d.event_id = ANY($1::text[]) ORDER BY d.target`,
       [rows.map((r) => r.id)],
     );
     return eventsFromRows(rows, deliveries);
@@ -222,7 +238,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
 
   const store: Store = {
     kind: 'postgres',
-    messages: postgresMessages({ pool, s, tx }),
+    messages: postgresMessages({ pool, s, tx, holder }),
     init() {
       return run('init', () =>
         withClient(async (client, broken) => {
@@ -235,6 +251,11 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
             await client.query(consoleSchemaSql(s));
             await migrate(client);
             await client.query(messagesPostgresSchema(s));
+            // The claims in flight, for finding those of a replica that died.
+            await client.query(
+              `CREATE INDEX IF NOT EXISTS deliveries_leased ON ${s}.deliveries (next_attempt_at)
+               WHERE lease IS NOT NULL AND status = 'pending'`,
+            );
           } finally {
             // A session lock left on a pooled connection would block every later init:
             // if it cannot be unlocked, the connection goes (and the lock with it).
@@ -303,6 +324,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     claim({ limit, now, leaseMs, targets }) {
       return run('claim', async () => {
+        const lease = await holder.lease();
+        await freeDeadHolders(now);
         const { rows } = await pool.query(
           `WITH due AS (
              SELECT d.event_id, d.target FROM ${s}.deliveries d
@@ -318,7 +341,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
            )
            SELECT l.event_id, l.target, l.attempts, l.lease, e.type, e.account, e.body, e.created_at
            FROM leased l JOIN ${s}.events e ON e.id = l.event_id`,
-          [now, limit, now + leaseMs, targets === undefined ? null : [...targets], newLease()],
+          [now, limit, now + leaseMs, targets === undefined ? null : [...targets], lease],
         );
         return rows.map(claimedFromRow);
       });
@@ -565,6 +588,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       lockClients.clear();
       waiting.clear();
       await Promise.all(clients.map((client) => client.end().catch(() => {})));
+      await holder.close();
       await pool.end();
     },
   };
@@ -576,9 +600,4 @@ function connectionLost(error: unknown): boolean {
   const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
   if (severity === 'FATAL' || severity === 'PANIC') return true;
   return typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'));
-}
-
-/** A claim's lease token: 128 random bits. */
-function newLease(): string {
-  return randomBytes(16).toString('base64url');
 }

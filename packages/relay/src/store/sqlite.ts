@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { checkEventIds, guard } from './errors.js';
+import { type SqliteOwnership, acquireSqliteOwnership } from './sqlite-owner.js';
 import type {
   AccountLock,
   ClaimOptions,
@@ -182,6 +183,8 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     return rows;
   });
 
+  let ownership: SqliteOwnership | undefined;
+
   // A result counts only under the lease it was claimed with, and spends it.
   const held = `event_id = ? AND target = ? AND status = 'pending' AND lease = ?`;
   const markDelivered = db.prepare(
@@ -308,9 +311,11 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     'SELECT id, type, account, body, created_at FROM events WHERE id = ?',
   );
   const selectDeliveriesOf = db.prepare(`
-    SELECT event_id, target, status, attempts, last_status, last_error, next_attempt_at,
-           updated_at, delivered_at
-    FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY target`);
+    SELECT d.event_id, d.target, d.status, d.attempts, d.last_status, d.last_error,
+           d.next_attempt_at, d.updated_at, d.delivered_at,
+           (SELECT COUNT(*) FROM attempts a WHERE a.event_id = d.event_id AND a.target = d.target)
+             AS tries
+    FROM deliveries d WHERE d.event_id IN (SELECT value FROM json_each(?)) ORDER BY d.target`);
   const selectAttempts = db.prepare(`
     SELECT event_id, target, at, outcome, status, latency_ms, error, response
     FROM attempts WHERE event_id = ? ORDER BY id`);
@@ -472,12 +477,37 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
         },
       };
     },
+    async takeOver({ now, waitMs }) {
+      // An in-memory database is this connection's alone.
+      if (options.path !== ':memory:' && options.path !== '') {
+        ownership ??= await acquireSqliteOwnership(options.path, { waitMs });
+      }
+      // With the owner lock, every lease left is a dead process's. (Prepared here: the
+      // gateway's tables are made with the message store, after this function's statements.)
+      const free = (table: string) =>
+        db.prepare(
+          `UPDATE ${table} SET lease = NULL, next_attempt_at = min(next_attempt_at, ?)
+           WHERE status = 'pending' AND lease IS NOT NULL`,
+        );
+      const freeDeliveries = free('deliveries');
+      const freeCallbacks = free('gw_callbacks');
+      const { deliveries, callbacks } = bookkeeping(() =>
+        db
+          .transaction(() => ({
+            deliveries: freeDeliveries.run(now).changes,
+            callbacks: freeCallbacks.run(now).changes,
+          }))
+          .immediate(),
+      );
+      return { previousPid: ownership?.previousPid ?? null, deliveries, callbacks };
+    },
     async close() {
       if (closed) return;
       closed = true;
       for (const account of ownLocks) locked.delete(account);
       ownLocks.clear();
       db.close();
+      ownership?.release();
     },
   };
 }

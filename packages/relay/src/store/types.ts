@@ -117,8 +117,10 @@ export interface StoredEvent {
   deliveries: Array<{
     target: string;
     state: DeliveryState;
-    /** Failed attempts counted towards the retry schedule. */
+    /** Failed attempts counted towards the retry schedule (a replay starts it again). */
     attempts: number;
+    /** Every attempt recorded for this target, a delivered one included (the event's history). */
+    tries: number;
     lastStatus: number | null;
     lastError: string | null;
     nextAttemptAt: number;
@@ -205,6 +207,14 @@ export interface AccountLock {
  * Where the relay keeps every event it fetched until each target has it. Two
  * implementations: `sqliteStore` (one process) and `postgresStore` (several replicas).
  */
+export interface TakeOver {
+  /** The previous owner's pid, if one ran on this store before. */
+  previousPid: number | null;
+  /** Deliveries and gateway callbacks it had claimed, now free. */
+  deliveries: number;
+  callbacks: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** The gateway's message queue (`POST /v1/messages`); a store without it runs no gateway. */
@@ -259,5 +269,13 @@ export interface Store {
   prune(options: { before: number; limit: number }): Promise<number>;
   /** Takes the poll lock of an account, or returns null if another process holds it. */
   lockAccount(account: string): Promise<AccountLock | null>;
+  /**
+   * SQLite: makes this process the store's one owner (a lock the kernel drops when its holder
+   * dies), waiting up to `waitMs` for a previous process that is still stopping, then frees
+   * every delivery and callback claimed by the previous owner, which is gone: they are due at
+   * once instead of when their leases run out. Throws if another live process owns the file.
+   * Stores shared by replicas have no such method.
+   */
+  takeOver?(options: { now: number; waitMs: number }): Promise<TakeOver>;
   close(): Promise<void>;
 }

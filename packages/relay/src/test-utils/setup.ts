@@ -2,14 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@sms/core';
-import { type Emulator, startEmulator } from '@sms/emulator';
+import { type Emulator, type EmulatorOptions, startEmulator } from '@sms/emulator';
 import { type RelayLogger, jsonLogger } from '../logger.js';
 
 export const PASSWORD = 'p@ss-w0rd-secret';
 
-export async function emulator(
-  extra: NonNullable<Parameters<typeof startEmulator>[0]>['accounts'] = [],
-): Promise<Emulator> {
+export async function emulator(extra: EmulatorOptions['accounts'] = []): Promise<Emulator> {
   return startEmulator({
     accounts: [{ userId: '12', account: 'demo', password: PASSWORD, balance: 100_000 }, ...extra],
   });

@@ -723,6 +723,7 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
           target: 't',
           state: 'dead',
           attempts: 1,
+          tries: 1,
           lastStatus: 500,
           lastError: null,
           nextAttemptAt: 210,
@@ -732,7 +733,9 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         {
           target: 'u',
           state: 'delivered',
+          // No failure counts towards the schedule, but one attempt was made (and recorded).
           attempts: 0,
+          tries: 1,
           lastStatus: 200,
           lastError: null,
           nextAttemptAt: 210,
