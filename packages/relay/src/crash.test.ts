@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from './test-utils/child.js';
@@ -27,6 +28,8 @@ const DELAYS = [0, 1, 2, 3, 5, 8, 10, 15, 20];
  */
 const UNREAD_MS = 5;
 const BATCH = 10;
+/** Reports per pull (`statusNum`). */
+const STATUS_NUM = 300;
 /** Pulls a relay has answered before it counts as warm. */
 const WARM_PULLS = 6;
 /** How long a restarted relay gets to deliver what its predecessor was handed. */
@@ -67,6 +70,13 @@ function keyOf(event: { type: string; data: Record<string, unknown> }): string {
     : `reply:${String(event.data['content'])}`;
 }
 
+/** The records (keys) whose deliveries carried more than one webhook id, with those ids. */
+function twoIds(byKey: Map<string, Set<string> | string[]>) {
+  return [...byKey]
+    .filter(([, ids]) => new Set(ids).size > 1)
+    .map(([key, ids]) => ({ key, ids: [...ids] }));
+}
+
 /** Verified webhook ids per record key, as the receiver saw them. */
 function arrivals(rx: Receiver): Map<string, Set<string>> {
   const byKey = new Map<string, Set<string>>();
@@ -86,12 +96,26 @@ function table(rows: Array<Record<string, string | number>>): string {
   return [line(columns), ...rows.map((r) => line(columns.map((c) => String(r[c]))))].join('\n');
 }
 
+interface StoreRows {
+  /** Stored event ids per record key. */
+  events: Map<string, string[]>;
+  /** The `error` of each quarantined answer. */
+  quarantine: string[];
+}
+
 interface Rig {
   platform: Emulator;
   proxy: KillProxy;
   rx: Receiver;
-  /** Starts a relay process on the rig's config and store (the same files every time). */
-  start(): RelayChild;
+  /** The relay's pull journal (the same folder every time). */
+  journalDir: string;
+  /**
+   * Starts a relay process on the rig's config and store (the same files every time); `wrap`
+   * runs it under another command (strace).
+   */
+  start(wrap?: readonly string[]): RelayChild;
+  /** What the store holds (read while no relay runs). */
+  rows(): Promise<StoreRows>;
   /** Injects `n` new records of a kind into the platform; returns their keys. */
   inject(kind: RecordKind, n: number): string[];
   pending(): number;
@@ -109,10 +133,10 @@ async function rig(store: StoreKind): Promise<Rig> {
   const tmp = tempDir();
   cleanups.push(() => tmp.cleanup());
   let storeConfig: Record<string, string>;
+  const schema = `relay_crash_${randomBytes(5).toString('hex')}`;
   if (store === 'sqlite') {
     storeConfig = { sqlite: join(tmp.dir, 'relay.db') };
   } else {
-    const schema = `relay_crash_${randomBytes(5).toString('hex')}`;
     storeConfig = { postgres: TEST_DATABASE_URL, schema };
     cleanups.push(async () => {
       const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -122,10 +146,12 @@ async function rig(store: StoreKind): Promise<Rig> {
     });
   }
   const configPath = join(tmp.dir, 'relay.json');
+  const journalDir = join(tmp.dir, 'journal');
   writeFileSync(
     configPath,
     JSON.stringify({
       store: storeConfig,
+      journal: { dir: journalDir },
       accounts: [
         {
           name: 'main',
@@ -136,7 +162,7 @@ async function rig(store: StoreKind): Promise<Rig> {
           // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
           password: '${SMS_PASSWORD}',
           pollIntervalMs: 50,
-          statusNum: 300,
+          statusNum: STATUS_NUM,
           timeoutMs: 2000,
         },
       ],
@@ -160,11 +186,40 @@ async function rig(store: StoreKind): Promise<Rig> {
     platform,
     proxy,
     rx,
-    start() {
+    journalDir,
+    start(wrap = []) {
       // The same file every time; the proxy's address tells it which relay is asking.
-      const child = spawnRelay(configPath, { ...env, PLATFORM_URL: proxy.relayUrl() });
+      const child = spawnRelay(configPath, { ...env, PLATFORM_URL: proxy.relayUrl() }, { wrap });
       children.push(child);
       return child;
+    },
+    async rows() {
+      let events: Array<{ id: string; body: string }>;
+      let quarantine: Array<{ error: string }>;
+      if (store === 'sqlite') {
+        const db = new Database(storeConfig['sqlite']!, { readonly: true });
+        try {
+          events = db.prepare('SELECT id, body FROM events').all() as typeof events;
+          quarantine = db.prepare('SELECT error FROM quarantine').all() as typeof quarantine;
+        } finally {
+          db.close();
+        }
+      } else {
+        const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await db.connect();
+        try {
+          events = (await db.query(`SELECT id, body FROM "${schema}".events`)).rows;
+          quarantine = (await db.query(`SELECT error FROM "${schema}".quarantine`)).rows;
+        } finally {
+          await db.end();
+        }
+      }
+      const byKey = new Map<string, string[]>();
+      for (const { id, body } of events) {
+        const key = keyOf(JSON.parse(body));
+        byKey.set(key, [...(byKey.get(key) ?? []), id]);
+      }
+      return { events: byKey, quarantine: quarantine.map((q) => q.error) };
     },
     inject(kind, n) {
       const keys: string[] = [];
@@ -310,7 +365,9 @@ for (const [storeIndex, store] of STORES.entries()) {
         `${window.reduce((n, row) => n + row.lost, 0)} of ${window.reduce((n, row) => n + row['handed out'], 0)} lost`,
     );
     expect(rows.filter((row) => row.D >= UNREAD_MS && row.lost !== 0)).toEqual([]);
+    // Every record, all its deliveries under one id, and one event in the store.
     expect(differentIds.map(([key, ids]) => ({ key, ids: [...ids] }))).toEqual([]);
+    expect(twoIds((await r.rows()).events)).toEqual([]);
     expect(r.rx.received.filter((rec) => rec.event === null)).toEqual([]);
     expect(offTarget, `no kill within ${LATE_MS} ms of D in ${MAX_ATTEMPTS} attempts`).toEqual([]);
   });
@@ -417,5 +474,132 @@ for (const store of STORES) {
     expect(differentIds.map(([key, keyIds]) => ({ key, ids: [...keyIds] }))).toEqual([]);
     // A clean SIGTERM exits 0 after finishing in-flight work.
     expect(await relay.kill('SIGTERM')).toBe(0);
+    // The store too: one event per record (a second id not delivered yet would show here).
+    expect(twoIds((await r.rows()).events)).toEqual([]);
+  });
+}
+
+/**
+ * Starts a relay under strace, which SIGKILLs it on entry to an unlink, before the file is
+ * gone: the unlink of `path`, or the `nth` unlink of one thread (strace counts per thread). A
+ * relay's main thread unlinks nothing but the journal entries it settled, each right after
+ * its commit, oldest first; its pull thread unlinks its warm-up file twice, then nothing. So
+ * either way the relay dies between an entry's commit and its removal.
+ */
+function startKilledAtUnlink(
+  r: Rig,
+  at: { path: string } | { nth: number },
+  log: string,
+): RelayChild {
+  return r.start([
+    'strace',
+    '-f',
+    '-qq',
+    '-o',
+    log,
+    ...('path' in at ? ['-P', at.path] : []),
+    '-e',
+    'trace=unlink',
+    '-e',
+    `inject=unlink:signal=SIGKILL:when=${'nth' in at ? at.nth : 1}`,
+  ]);
+}
+
+/** The path of the unlink strace killed the relay on. */
+function killedAtUnlinkOf(log: string): string | undefined {
+  const calls = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => /\bunlink\("/.test(line));
+  return /unlink\("([^"]+)"/.exec(calls.at(-1) ?? '')?.[1];
+}
+
+const journalEntries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.jrn'));
+
+for (const store of STORES) {
+  it(`${store}: SIGKILL between a commit and the removal of its journal entry, in the recovery of a cut-off answer and in a pull: every record under one webhook id, the cut-off answer quarantined once`, {
+    timeout: 90_000,
+  }, async () => {
+    const r = await rig(store);
+    const logs = join(r.journalDir, '..');
+    // A first start makes the store and the journal folder: every later start unlinks alike.
+    let relay = r.start();
+    await relay.url;
+    expect(await relay.kill('SIGTERM')).toBe(0);
+
+    // 1. The relay dies holding the first part of an answer: a cut-off journal entry.
+    relay = r.start();
+    await relay.url;
+    const shot = r.proxy.arm(50, relay.proc, { cut: 0.5 });
+    r.inject('report', BATCH);
+    await within(shot, 15_000, 'the kill in a cut-off answer');
+    await relay.exited;
+    const [cutEntry, ...others] = journalEntries(r.journalDir);
+    expect(others).toEqual([]);
+    const cutAnswer = r.proxy.answers.findLast((a) => a.handedOut && a.records > 0)!;
+    const wholeInCut = recordKeys(cutAnswer.text);
+    expect(wholeInCut.length).toBeGreaterThan(0);
+    expect(wholeInCut.length).toBeLessThan(BATCH);
+
+    // 2. Its recovery commits the whole records and the bytes, and dies before the removal.
+    relay = startKilledAtUnlink(
+      r,
+      { path: join(r.journalDir, cutEntry!) },
+      join(logs, 'strace-recovery.log'),
+    );
+    await within(relay.exited, 30_000, 'the kill at the recovered entry’s removal');
+    expect(relay.proc.signalCode).toBe('SIGKILL');
+    expect(killedAtUnlinkOf(join(logs, 'strace-recovery.log'))).toBe(join(r.journalDir, cutEntry!));
+    r.proxy.kill(() => {});
+    expect(journalEntries(r.journalDir)).toEqual([cutEntry]);
+    let rows = await r.rows();
+    for (const key of wholeInCut) expect(rows.events.get(key)).toHaveLength(1);
+    expect(rows.quarantine).toHaveLength(1);
+
+    // 3. The next start recovers the entry once more, settles it and stops.
+    relay = r.start();
+    await relay.url;
+    await waitFor(
+      () => !journalEntries(r.journalDir).includes(cutEntry!),
+      10_000,
+      'the cut-off entry settled',
+    );
+    expect(await relay.kill('SIGTERM')).toBe(0);
+    expect(journalEntries(r.journalDir)).toEqual([]);
+
+    // 4. A pull dies between its commit and the removal of its entry. The main thread's third
+    // removal: a full answer of reports, an answer of replies, then the rest of the reports.
+    const pulled = r.inject('report', STATUS_NUM + BATCH);
+    relay = startKilledAtUnlink(r, { nth: 3 }, join(logs, 'strace-pull.log'));
+    await within(relay.exited, 30_000, 'the kill at a pulled entry’s removal');
+    expect(relay.proc.signalCode).toBe('SIGKILL');
+    const pulledEntry = killedAtUnlinkOf(join(logs, 'strace-pull.log'))!;
+    expect(pulledEntry).toMatch(/jrn_[0-9A-Z]{26}\.jrn$/);
+    expect(recordKeys(readFileSync(pulledEntry, 'utf8'))).toEqual(pulled.slice(-BATCH));
+    r.proxy.kill(() => {});
+    rows = await r.rows();
+    for (const key of pulled) expect(rows.events.get(key)).toHaveLength(1);
+
+    // 5. The next start recovers that committed entry and delivers everything.
+    relay = r.start();
+    await relay.url;
+    const expected = [...wholeInCut, ...pulled];
+    await waitFor(
+      () => {
+        const got = arrivals(r.rx);
+        return expected.every((key) => got.has(key));
+      },
+      20_000,
+      'every record',
+    );
+    expect(await relay.kill('SIGTERM')).toBe(0);
+
+    const got = arrivals(r.rx);
+    rows = await r.rows();
+    expect(twoIds(got)).toEqual([]);
+    expect(twoIds(rows.events)).toEqual([]);
+    for (const key of expected) expect([...got.get(key)!]).toEqual(rows.events.get(key));
+    // The cut-off answer's bytes are kept once, however often its commit was repeated.
+    expect(rows.quarantine).toHaveLength(1);
+    expect(rows.quarantine[0]).toContain(cutEntry!.slice(0, -'.jrn'.length));
   });
 }

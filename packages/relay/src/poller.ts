@@ -340,6 +340,7 @@ export class AccountPoller {
         body: quarantine.body,
         error: `${quarantine.reason} (journal entry ${head.id}; ${events.length} record(s) kept)`,
         now: head.receivedAt,
+        entryId: head.id,
       });
       metrics.quarantined.inc({ account: account.name, kind: head.kind });
       logger.error('quarantined a pull answer that could not be read whole', {

@@ -274,4 +274,41 @@ describe('postgres store faults', () => {
       await admin.query(`DROP SCHEMA "${old}" CASCADE`);
     }
   });
+
+  it('keys quarantine rows by journal entry in a schema made by an earlier version', async () => {
+    const old = `relay_old_${randomBytes(6).toString('hex')}`;
+    await admin.query(`CREATE SCHEMA "${old}";
+      CREATE TABLE "${old}".quarantine (id bigserial PRIMARY KEY, account text NOT NULL,
+        kind text NOT NULL, http_status integer NOT NULL, content_type text, body bytea NOT NULL,
+        error text NOT NULL, created_at bigint NOT NULL);
+      INSERT INTO "${old}".quarantine (account, kind, http_status, body, error, created_at)
+        VALUES ('main', 'reports', 200, '\\x3c', 'kept from before', 1);`);
+    try {
+      const store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema: old });
+      stores.push(store);
+      await store.init();
+      await store.init();
+      const entry = {
+        account: 'main',
+        kind: 'reports' as const,
+        httpStatus: 200,
+        contentType: undefined,
+        body: Buffer.from('<returnsms>'),
+        error: 'cut off',
+        now: 2,
+        entryId: 'jrn_01M96DQA3NE7PCX1RN5ZFYMGGH',
+      };
+      await store.quarantine(entry);
+      await store.quarantine(entry);
+      const { rows } = await admin.query(
+        `SELECT error, entry_id FROM "${old}".quarantine ORDER BY id`,
+      );
+      expect(rows).toEqual([
+        { error: 'kept from before', entry_id: null },
+        { error: 'cut off', entry_id: entry.entryId },
+      ]);
+    } finally {
+      await admin.query(`DROP SCHEMA "${old}" CASCADE`);
+    }
+  });
 });

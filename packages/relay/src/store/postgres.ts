@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS ${s}.quarantine (
   content_type text,
   body bytea NOT NULL,
   error text NOT NULL,
-  created_at bigint NOT NULL
+  created_at bigint NOT NULL,
+  entry_id text
 );`;
 }
 
@@ -208,6 +209,17 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     if (rows.length === 0) {
       await client.query(`ALTER TABLE ${s}.deliveries ADD COLUMN IF NOT EXISTS lease text`);
     }
+    const { rows: entryIndex } = await client.query(
+      `SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'quarantine_entry'`,
+      [schema],
+    );
+    if (entryIndex.length === 0) {
+      await client.query(`ALTER TABLE ${s}.quarantine ADD COLUMN IF NOT EXISTS entry_id text`);
+      // Rows without an entry (NULL) are all distinct.
+      await client.query(
+        `CREATE UNIQUE INDEX IF NOT EXISTS quarantine_entry ON ${s}.quarantine (entry_id)`,
+      );
+    }
   }
 
   /** The events with their deliveries, read in one more query. */
@@ -292,9 +304,11 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     quarantine(entry) {
       return run('quarantine', async () => {
+        // One row per journal entry: a commit repeated after a crash finds it there.
         await pool.query(
-          `INSERT INTO ${s}.quarantine (account, kind, http_status, content_type, body, error, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          `INSERT INTO ${s}.quarantine (account, kind, http_status, content_type, body, error, created_at, entry_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (entry_id) DO NOTHING`,
           [
             entry.account,
             entry.kind,
@@ -303,6 +317,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
             entry.body,
             entry.error,
             entry.now,
+            entry.entryId ?? null,
           ],
         );
       });

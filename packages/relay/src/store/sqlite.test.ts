@@ -120,6 +120,39 @@ describe('sqlite store faults', () => {
     );
     expect((await store.stats()).delivered).toBe(1);
   });
+
+  it('keys quarantine rows by journal entry in a file made by an earlier version', async () => {
+    const path = file();
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+        kind TEXT NOT NULL, http_status INTEGER NOT NULL, content_type TEXT, body BLOB NOT NULL,
+        error TEXT NOT NULL, created_at INTEGER NOT NULL);
+      INSERT INTO quarantine (account, kind, http_status, body, error, created_at)
+        VALUES ('main', 'reports', 200, x'3c', 'kept from before', 1);`);
+    old.close();
+    const store = await sqliteStore({ path });
+    closers.push(() => store.close());
+    const entry = {
+      account: 'main',
+      kind: 'reports' as const,
+      httpStatus: 200,
+      contentType: undefined,
+      body: Buffer.from('<returnsms>'),
+      error: 'cut off',
+      now: 2,
+      entryId: 'jrn_01M96DQA3NE7PCX1RN5ZFYMGGH',
+    };
+    await store.quarantine(entry);
+    await store.quarantine(entry);
+    const raw = new Database(path, { readonly: true });
+    const rows = raw.prepare('SELECT error, entry_id FROM quarantine ORDER BY id').all();
+    raw.close();
+    expect(rows).toEqual([
+      { error: 'kept from before', entry_id: null },
+      { error: 'cut off', entry_id: entry.entryId },
+    ]);
+  });
 });
 
 /** The built store (dist), run by a second process on the same file. */

@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
   content_type TEXT,
   body BLOB NOT NULL,
   error TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  entry_id TEXT
 );
 `;
 
@@ -269,9 +270,11 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
            e.created_at, d.updated_at
     FROM deliveries d JOIN events e ON e.id = d.event_id
     WHERE d.status = 'dead' ORDER BY d.updated_at DESC LIMIT ?`);
+  // One row per journal entry: a commit repeated after a crash finds it there.
   const insertQuarantine = db.prepare(
-    `INSERT INTO quarantine (account, kind, http_status, content_type, body, error, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO quarantine (account, kind, http_status, content_type, body, error, created_at, entry_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (entry_id) DO NOTHING`,
   );
   const countByStatus = db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status');
   const countOne = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
@@ -390,6 +393,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
           entry.body,
           entry.error,
           entry.now,
+          entry.entryId ?? null,
         );
       });
     },
@@ -518,13 +522,20 @@ function newLease(): string {
  * two processes opening the same old file do not both add the column.
  */
 function migrate(db: BetterSqlite3.Database): void {
-  const hasLease = () =>
-    (db.pragma('table_info(deliveries)') as Array<{ name: string }>).some(
-      (c) => c.name === 'lease',
-    );
+  const has = (table: string, column: string) =>
+    (db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column);
+  const upToDate = () =>
+    has('deliveries', 'lease') &&
+    has('quarantine', 'entry_id') &&
+    db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'quarantine_entry'")
+      .get() !== undefined;
   // Checked first without a write lock: opening an up-to-date file never waits for a writer.
-  if (hasLease()) return;
+  if (upToDate()) return;
   db.transaction(() => {
-    if (!hasLease()) db.exec('ALTER TABLE deliveries ADD COLUMN lease TEXT');
+    if (!has('deliveries', 'lease')) db.exec('ALTER TABLE deliveries ADD COLUMN lease TEXT');
+    if (!has('quarantine', 'entry_id')) db.exec('ALTER TABLE quarantine ADD COLUMN entry_id TEXT');
+    // Rows without an entry (NULL) are all distinct.
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS quarantine_entry ON quarantine (entry_id)');
   }).immediate();
 }

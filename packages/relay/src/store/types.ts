@@ -190,6 +190,11 @@ export interface QuarantineEntry {
   body: Buffer;
   error: string;
   now: number;
+  /**
+   * The journal entry the bytes came from. A store keeps one row per entry: a commit repeated
+   * after a crash (or after the entry's removal failed) quarantines nothing a second time.
+   */
+  entryId?: string | undefined;
 }
 
 /** A held poll lock for one account; `lost` resolves if the lock is lost (connection died). */
@@ -224,7 +229,10 @@ export interface Store {
    * nothing. Returns the ids newly inserted, in batch order.
    */
   insertBatch(batch: InsertBatch): Promise<string[]>;
-  /** Keeps the raw bytes of a pull response that could not be parsed. */
+  /**
+   * Keeps the raw bytes of a pull response that could not be parsed; once per `entryId`
+   * (a second call for the same entry does nothing).
+   */
   quarantine(entry: QuarantineEntry): Promise<void>;
   /**
    * Leases up to `limit` due deliveries to enabled targets (until `now + leaseMs`) so no

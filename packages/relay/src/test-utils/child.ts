@@ -11,9 +11,20 @@ export interface RelayChild {
   polling(account: string): Promise<boolean>;
 }
 
-/** Runs `sms-relay run --config <path>` from dist as a child process. */
-export function spawnRelay(configPath: string, env: Record<string, string> = {}): RelayChild {
-  const proc = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+/**
+ * Runs `sms-relay run --config <path>` from dist as a child process. `wrap` runs it under
+ * another command (`['strace', …]`): the child is then that command, which must exit the way
+ * the relay did (strace re-raises the signal that killed its tracee). `cli`: another build of
+ * the CLI than the tests' own.
+ */
+export function spawnRelay(
+  configPath: string,
+  env: Record<string, string> = {},
+  options: { wrap?: readonly string[]; cli?: string } = {},
+): RelayChild {
+  const { wrap = [], cli = CLI } = options;
+  const command = [...wrap, process.execPath, cli, 'run', '--config', configPath];
+  const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -81,9 +81,14 @@ export interface KillProxy {
   /**
    * Arms one kill: `delayMs` after the next answer that holds records was fully written to the
    * relay's socket, `target` is SIGKILLed (from a thread of its own) or called (on this one).
-   * 0 kills synchronously inside the write's callback.
+   * 0 kills synchronously inside the write's callback. With `cut` (a fraction of the body,
+   * above 0 and below 1), only that much of the answer is written (the headers announce all of
+   * it), the kill follows `delayMs` later and the connection is then dropped: the relay dies
+   * holding a cut-off answer, whose complete records alone count as handed out.
    */
-  arm(delayMs: number, target: KillTarget): Promise<Shot>;
+  arm(delayMs: number, target: KillTarget, options?: { cut?: number }): Promise<Shot>;
+  /** Drops an armed kill that has not gone off (its promise never settles). */
+  disarm(): void;
   /** Kills `target` now (a kill at a random moment) and starts a new epoch. */
   kill(target: KillTarget): void;
   close(): Promise<void>;
@@ -153,7 +158,12 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
   await new Promise((resolve) => killer.once('online', resolve));
   const kills = () => Atomics.load(ints, KILLS);
   const killedAt: number[] = [];
-  let armed: { delayMs: number; target: KillTarget; resolve: (shot: Shot) => void } | null = null;
+  let armed: {
+    delayMs: number;
+    target: KillTarget;
+    cut: number | undefined;
+    resolve: (shot: Shot) => void;
+  } | null = null;
 
   const killNow = (target: KillTarget) => {
     killedAt.push(monotonicMs());
@@ -228,12 +238,9 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
           answers.push(answer);
           const shot = answer.handedOut && answer.records > 0 ? armed : null;
           if (shot) armed = null;
-          res.end(bytes, () => {
-            // The bytes are in the kernel now.
-            const written = process.hrtime.bigint();
-            answer.writtenAt = monotonicMs(written);
-            if (!shot) return;
-            void killAfter(shot.target, shot.delayMs, written).then((firedAfterMs) =>
+          const fire = (written: bigint) => {
+            if (!shot) return Promise.resolve();
+            return killAfter(shot.target, shot.delayMs, written).then((firedAfterMs) =>
               shot.resolve({
                 path,
                 records: answer.records,
@@ -241,6 +248,24 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
                 firedAfterMs,
               }),
             );
+          };
+          if (shot?.cut !== undefined) {
+            // Only the head of the answer reaches the relay: what it holds whole is handed out.
+            const part = bytes.subarray(0, Math.floor(bytes.length * shot.cut));
+            answer.text = part.toString('utf8');
+            answer.records = recordKeys(answer.text).length;
+            res.write(part, () => {
+              const written = process.hrtime.bigint();
+              answer.writtenAt = monotonicMs(written);
+              void fire(written).then(() => res.destroy());
+            });
+            return;
+          }
+          res.end(bytes, () => {
+            // The bytes are in the kernel now.
+            const written = process.hrtime.bigint();
+            answer.writtenAt = monotonicMs(written);
+            void fire(written);
           });
         })
         .catch(() => res.destroy());
@@ -264,11 +289,18 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
       return kills();
     },
     killedAt,
-    arm(delayMs, target) {
+    arm(delayMs, target, options = {}) {
       if (armed) throw new Error('kill proxy: already armed');
+      const { cut } = options;
+      if (cut !== undefined && !(cut > 0 && cut < 1)) {
+        throw new RangeError(`kill proxy: cut must be above 0 and below 1 (${cut})`);
+      }
       return new Promise<Shot>((resolve) => {
-        armed = { delayMs, target, resolve };
+        armed = { delayMs, target, cut, resolve };
       });
+    },
+    disarm() {
+      armed = null;
     },
     kill: killNow,
     async close() {

@@ -829,6 +829,35 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       expect((await store.stats()).quarantined).toBe(1);
     });
 
+    it('quarantines the bytes of one journal entry once, however often its commit is repeated', async () => {
+      const entry = (entryId: string | undefined, error: string) => ({
+        account: 'main',
+        kind: 'replies' as const,
+        httpStatus: 200,
+        contentType: undefined,
+        body: Buffer.from('<returnsms><callbox>'),
+        error,
+        now: 7,
+        entryId,
+      });
+      const entryId = newJournalEntryId();
+      await store.quarantine(entry(entryId, 'first'));
+      // The recovery of the same entry after a crash between the commit and the entry's removal.
+      await store.quarantine(entry(entryId, 'again'));
+      await store.quarantine(entry(newJournalEntryId(), 'another entry'));
+      // Without an entry (a store user of its own): every call keeps its row.
+      await store.quarantine(entry(undefined, 'no entry'));
+      await store.quarantine(entry(undefined, 'no entry'));
+      const rows = await h.raw(`SELECT error FROM ${h.t('quarantine')} ORDER BY id`);
+      expect(rows.map((row) => row['error'])).toEqual([
+        'first',
+        'another entry',
+        'no entry',
+        'no entry',
+      ]);
+      expect((await store.stats()).quarantined).toBe(4);
+    });
+
     it('gives an account poll lock to one holder at a time', async () => {
       const lock = await store.lockAccount('main');
       expect(lock).not.toBeNull();
