@@ -323,7 +323,7 @@ describe('SMS_RELAY_* variables set and override keys (loadConfig)', () => {
     const config = load(valid(), {
       SMS_RELAY_STORE_SQLITE: 'data/other.db',
       SMS_RELAY_ACCOUNTS_0_PASSWORD: 'from-env-password',
-      SMS_RELAY_ACCOUNTS_0_BASE_URL: 'http://10.0.0.5:8888',
+      SMS_RELAY_ACCOUNTS_0_BASE_URL: 'http://127.0.0.1:8888',
       SMS_RELAY_ACCOUNTS_0_USER_ID: '0012',
       SMS_RELAY_ACCOUNTS_0_POLL_INTERVAL_MS: '250',
       SMS_RELAY_ACCOUNTS_0_REPLIES: 'false',
@@ -344,7 +344,7 @@ describe('SMS_RELAY_* variables set and override keys (loadConfig)', () => {
     });
     expect(config.accounts[0]).toMatchObject({
       password: 'from-env-password',
-      baseUrl: 'http://10.0.0.5:8888',
+      baseUrl: 'http://127.0.0.1:8888',
       userId: '0012',
       pollIntervalMs: 250,
       replies: false,
