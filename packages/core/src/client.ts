@@ -1,12 +1,11 @@
 import { Pool, type Dispatcher } from 'undici';
 import { encodeFormValue, findGbkUnencodable } from './charset.js';
 import { SmsError, type SmsAction, maskErrorSecrets, validationError } from './errors.js';
+import { type SendBatchInput, type SendBatchResult, planBatch, runBatch } from './batch.js';
 import type { SmsLogger } from './logger.js';
-import { partitionMobiles } from './mobile.js';
 import {
   assertInputObject,
   assertMax,
-  assertMobilesInput,
   assertText,
   buildBalanceRequest,
   buildChangePasswordRequest,
@@ -111,58 +110,6 @@ export interface PollOptions {
   max?: number;
   /** Called on a failed poll; polling then goes on after `intervalMs`. Without it, the error ends the iteration. */
   onError?: (error: SmsError) => void;
-}
-
-export interface SendBatchInput extends Omit<SendInput, 'mobiles'> {
-  mobiles: string | readonly string[];
-  /** Numbers per request (default 1000). */
-  chunkSize?: number;
-  /** Requests in flight at once (default 4). */
-  concurrency?: number;
-  /** Called just before a chunk's request is made (it may reach the platform from then on). */
-  onChunkStart?: (chunk: BatchChunk) => void;
-  /** Called after each chunk finishes. */
-  onProgress?: (progress: BatchProgress) => void;
-  /** Start no new chunk after the first failure (default false: send every chunk). */
-  stopOnFailure?: boolean;
-  /** Stops starting new chunks; chunks already sent are reported. */
-  signal?: AbortSignal;
-}
-
-export interface BatchChunk {
-  index: number;
-  mobiles: string[];
-}
-
-export interface BatchChunkSuccess extends BatchChunk {
-  result: SendResult;
-}
-
-export interface BatchChunkFailure extends BatchChunk {
-  error: SmsError;
-}
-
-export interface BatchProgress {
-  completedChunks: number;
-  totalChunks: number;
-  /** Numbers in chunks the platform accepted so far. */
-  sentMobiles: number;
-  /** Numbers in chunks that failed so far. */
-  failedMobiles: number;
-  chunk: BatchChunkSuccess | BatchChunkFailure;
-}
-
-export interface SendBatchResult {
-  /** Chunks the platform accepted. */
-  results: BatchChunkSuccess[];
-  /** Chunks that failed; `error.code === 'UNKNOWN_OUTCOME'` means it may have been sent. */
-  failures: BatchChunkFailure[];
-  /** Chunks never attempted (the signal fired, or `stopOnFailure` after a failure). */
-  notSent: BatchChunk[];
-  /** Numbers dropped before sending because they are not valid mobile numbers. */
-  invalid: string[];
-  /** Sum of `successCounts` over accepted chunks. */
-  successCounts: number;
 }
 
 /** How each action may be retried: read-only calls freely, state changes only if nothing left. */
@@ -375,83 +322,17 @@ export class SmsClient {
    * Does not stop at the first failure; invalid numbers are reported, not sent.
    */
   async sendBatch(input: SendBatchInput): Promise<SendBatchResult> {
-    assertInputObject(input, 'sendBatch input ({ mobiles, content })', 'send');
-    const chunkSize = input.chunkSize === undefined ? 1000 : input.chunkSize;
-    const concurrency = input.concurrency === undefined ? 4 : input.concurrency;
-    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1)
-      throw validationError('chunkSize', 'chunkSize must be a positive integer', 'send');
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
-      throw validationError('concurrency', 'concurrency must be a positive integer', 'send');
-    for (const hook of ['onChunkStart', 'onProgress'] as const) {
-      if (input[hook] !== undefined && typeof input[hook] !== 'function')
-        throw validationError(hook, `${hook} must be a function`, 'send');
-    }
-    if (input.stopOnFailure !== undefined && typeof input.stopOnFailure !== 'boolean')
-      throw validationError('stopOnFailure', 'stopOnFailure must be a boolean', 'send');
-    assertSignal(input.signal, 'send');
-    assertMobilesInput(input.mobiles, 'send');
-    const { valid, invalid } = partitionMobiles(input.mobiles);
-    if (valid.length === 0)
-      throw validationError('mobiles', 'no valid mobile number given', 'send');
+    const plan = planBatch(input);
     // Validate everything shared by the chunks once, before the first request.
-    const prepared = prepareSend({ ...input, mobiles: valid.slice(0, 1) }, this.wire.now?.());
+    const prepared = prepareSend({ ...input, mobiles: plan.valid.slice(0, 1) }, this.wire.now?.());
     encodeFormValue(prepared.content, this.charset, 'content', 'send');
-
-    const chunks: BatchChunk[] = [];
-    for (let i = 0; i < valid.length; i += chunkSize) {
-      chunks.push({ index: chunks.length, mobiles: valid.slice(i, i + chunkSize) });
-    }
-    const outcome: SendBatchResult = {
-      results: [],
-      failures: [],
-      notSent: [],
-      invalid,
-      successCounts: 0,
-    };
-    let next = 0;
-    let sentMobiles = 0;
-    let failedMobiles = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!;
-        if (input.signal?.aborted || (input.stopOnFailure && outcome.failures.length > 0)) {
-          outcome.notSent.push(chunk);
-          continue;
-        }
-        input.onChunkStart?.(chunk);
-        let done: BatchChunkSuccess | BatchChunkFailure;
-        try {
-          const result = await this.sendPrepared({ ...prepared, mobiles: chunk.mobiles });
-          done = { ...chunk, result };
-          outcome.results.push(done);
-          outcome.successCounts += result.successCounts;
-          sentMobiles += chunk.mobiles.length;
-        } catch (error) {
-          done = {
-            ...chunk,
-            error:
-              error instanceof SmsError
-                ? error
-                : new SmsError(String(error), { code: 'NETWORK', action: 'send', cause: error }),
-          };
-          outcome.failures.push(done);
-          failedMobiles += chunk.mobiles.length;
-        }
-        input.onProgress?.({
-          completedChunks: outcome.results.length + outcome.failures.length,
-          totalChunks: chunks.length,
-          sentMobiles,
-          failedMobiles,
-          chunk: done,
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
-    const byIndex = (a: BatchChunk, b: BatchChunk) => a.index - b.index;
-    outcome.results.sort(byIndex);
-    outcome.failures.sort(byIndex);
-    outcome.notSent.sort(byIndex);
-    return outcome;
+    // A throw that is not an SmsError never left this process: the chunk was not sent.
+    return runBatch(
+      input,
+      plan,
+      (mobiles) => this.sendPrepared({ ...prepared, mobiles }),
+      'NETWORK',
+    );
   }
 
   /** Closes the connection pool (not a dispatcher you passed in). Idempotent. */

@@ -1,16 +1,18 @@
 export {
   SmsClient,
-  type BatchChunk,
-  type BatchChunkFailure,
-  type BatchChunkSuccess,
-  type BatchProgress,
   type FetchRepliesOptions,
   type FetchReportsOptions,
   type PollOptions,
-  type SendBatchInput,
-  type SendBatchResult,
   type SmsClientOptions,
 } from './client.js';
+export type {
+  BatchChunk,
+  BatchChunkFailure,
+  BatchChunkSuccess,
+  BatchProgress,
+  SendBatchInput,
+  SendBatchResult,
+} from './batch.js';
 export {
   SmsError,
   isSmsError,

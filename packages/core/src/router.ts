@@ -1,16 +1,7 @@
-import {
-  type BatchChunk,
-  type BatchChunkFailure,
-  type BatchChunkSuccess,
-  type FetchReportsOptions,
-  type SendBatchInput,
-  type SendBatchResult,
-  SmsClient,
-  type SmsClientOptions,
-} from './client.js';
+import { type SendBatchInput, type SendBatchResult, planBatch, runBatch } from './batch.js';
+import { type FetchReportsOptions, SmsClient, type SmsClientOptions } from './client.js';
 import { type RouteAttempt, SmsError, validationError } from './errors.js';
 import { countsAgainstAccount, failoverDecision } from './failover.js';
-import { partitionMobiles } from './mobile.js';
 import { prepareSend } from './protocol.js';
 import type { BalanceResult, Reply, SendInput, SendResult, StatusReport } from './types.js';
 
@@ -271,78 +262,17 @@ export class SmsRouter implements SmsSender {
    * A failed chunk does not stop the others unless `stopOnFailure`.
    */
   async sendBatch(input: SendBatchInput): Promise<SendBatchResult> {
-    if (input === null || typeof input !== 'object')
-      throw validationError('input', 'sendBatch needs { mobiles, content }', 'send');
-    const chunkSize = input.chunkSize ?? 1000;
-    const concurrency = input.concurrency ?? 4;
-    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1)
-      throw validationError('chunkSize', 'chunkSize must be a positive integer', 'send');
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
-      throw validationError('concurrency', 'concurrency must be a positive integer', 'send');
-    const { valid, invalid } = partitionMobiles(input.mobiles);
-    if (valid.length === 0)
-      throw validationError('mobiles', 'no valid mobile number given', 'send');
+    const plan = planBatch(input);
     // Content, extNo and sendTime are checked once, before the first request.
-    prepareSend({ ...input, mobiles: valid.slice(0, 1) });
+    prepareSend({ ...input, mobiles: plan.valid.slice(0, 1) });
     const { content, sendTime, extNo } = input;
-    const chunks: BatchChunk[] = [];
-    for (let i = 0; i < valid.length; i += chunkSize)
-      chunks.push({ index: chunks.length, mobiles: valid.slice(i, i + chunkSize) });
-    const outcome: SendBatchResult = {
-      results: [],
-      failures: [],
-      notSent: [],
-      invalid,
-      successCounts: 0,
-    };
-    let next = 0;
-    let sentMobiles = 0;
-    let failedMobiles = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!;
-        if (input.signal?.aborted || (input.stopOnFailure && outcome.failures.length > 0)) {
-          outcome.notSent.push(chunk);
-          continue;
-        }
-        input.onChunkStart?.(chunk);
-        let done: BatchChunkSuccess | BatchChunkFailure;
-        try {
-          const result = await this.send({ mobiles: chunk.mobiles, content, sendTime, extNo });
-          done = { ...chunk, result };
-          outcome.results.push(done);
-          outcome.successCounts += result.successCounts;
-          sentMobiles += chunk.mobiles.length;
-        } catch (error) {
-          done = {
-            ...chunk,
-            error:
-              error instanceof SmsError
-                ? error
-                : new SmsError(String(error), {
-                    code: 'UNKNOWN_OUTCOME',
-                    action: 'send',
-                    cause: error,
-                  }),
-          };
-          outcome.failures.push(done);
-          failedMobiles += chunk.mobiles.length;
-        }
-        input.onProgress?.({
-          completedChunks: outcome.results.length + outcome.failures.length,
-          totalChunks: chunks.length,
-          sentMobiles,
-          failedMobiles,
-          chunk: done,
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
-    const byIndex = (a: BatchChunk, b: BatchChunk) => a.index - b.index;
-    outcome.results.sort(byIndex);
-    outcome.failures.sort(byIndex);
-    outcome.notSent.sort(byIndex);
-    return outcome;
+    // A throw that is not an SmsError may come after a send went out: never "surely not sent".
+    return runBatch(
+      input,
+      plan,
+      (mobiles) => this.send({ mobiles, content, sendTime, extNo }),
+      'UNKNOWN_OUTCOME',
+    );
   }
 
   /**
