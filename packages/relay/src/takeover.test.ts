@@ -15,6 +15,39 @@ import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-u
 
 const HOLD = () => ({ status: 204, delayMs: 600_000 });
 
+/**
+ * relay.json for these tests: replies only, the default delivery timeout (so the default
+ * lease, 2 x 15 s + 5 s, which no test here may wait out), written to `path`.
+ */
+function writeConfig(
+  path: string,
+  parts: { store: object; platformUrl: string; receiverUrl: string; extra?: object },
+): string {
+  writeFileSync(
+    path,
+    JSON.stringify({
+      store: parts.store,
+      accounts: [
+        {
+          name: 'main',
+          baseUrl: parts.platformUrl,
+          userId: '12',
+          account: 'demo',
+          password: PASSWORD,
+          pollIntervalMs: 50,
+          reports: false,
+        },
+      ],
+      targets: [{ name: 'app', url: parts.receiverUrl, secret }],
+      delivery: { timeoutMs: 15_000 },
+      http: { port: 0, host: '127.0.0.1' },
+      log: { level: 'info' },
+      ...parts.extra,
+    }),
+  );
+  return path;
+}
+
 describe('SQLite store ownership', () => {
   let platform: Emulator;
   let tmp: ReturnType<typeof tempDir>;
@@ -35,31 +68,13 @@ describe('SQLite store ownership', () => {
   });
 
   function config(): string {
-    const path = join(tmp.dir, `relay-${++n}.json`);
-    writeFileSync(
-      path,
-      JSON.stringify({
-        store: { sqlite: join(tmp.dir, `relay-${n}.db`) },
-        accounts: [
-          {
-            name: 'main',
-            baseUrl: platform.url,
-            userId: '12',
-            account: 'demo',
-            password: PASSWORD,
-            pollIntervalMs: 50,
-            reports: false,
-          },
-        ],
-        targets: [{ name: 'app', url: rx.url, secret }],
-        // The default delivery timeout, so the default lease: 2 x 15 s + 5 s.
-        delivery: { timeoutMs: 15_000 },
-        shutdownGraceMs: 300,
-        http: { port: 0, host: '127.0.0.1' },
-        log: { level: 'info' },
-      }),
-    );
-    return path;
+    n++;
+    return writeConfig(join(tmp.dir, `relay-${n}.json`), {
+      store: { sqlite: join(tmp.dir, `relay-${n}.db`) },
+      platformUrl: platform.url,
+      receiverUrl: rx.url,
+      extra: { shutdownGraceMs: 300 },
+    });
   }
 
   function spawn(path: string): RelayChild {
@@ -151,29 +166,12 @@ describe('PostgreSQL replicas', () => {
   });
 
   function spawn(name: string): RelayChild {
-    const path = join(tmp.dir, `${name}.json`);
-    writeFileSync(
-      path,
-      JSON.stringify({
-        store: { postgres: TEST_DATABASE_URL, schema },
-        journal: { dir: join(tmp.dir, `${name}.pull-journal`) },
-        accounts: [
-          {
-            name: 'main',
-            baseUrl: platform.url,
-            userId: '12',
-            account: 'demo',
-            password: PASSWORD,
-            pollIntervalMs: 50,
-            reports: false,
-          },
-        ],
-        targets: [{ name: 'app', url: rx.url, secret }],
-        delivery: { timeoutMs: 15_000 },
-        http: { port: 0, host: '127.0.0.1' },
-        log: { level: 'info' },
-      }),
-    );
+    const path = writeConfig(join(tmp.dir, `${name}.json`), {
+      store: { postgres: TEST_DATABASE_URL, schema },
+      platformUrl: platform.url,
+      receiverUrl: rx.url,
+      extra: { journal: { dir: join(tmp.dir, `${name}.pull-journal`) } },
+    });
     const child = spawnRelay(path);
     children.push(child);
     return child;
