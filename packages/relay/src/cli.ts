@@ -8,11 +8,11 @@ import {
   loadConfig,
   loadStoreConfig,
   loadTargetNames,
-} from './config.js';
-import { jsonLogger } from './logger.js';
+} from './shared/config.js';
+import { jsonLogger } from './shared/logger.js';
 import { createRelay } from './relay.js';
-import { secretsOf } from './secrets.js';
-import { VERSION } from './version.js';
+import { secretsOf } from './shared/secrets.js';
+import { VERSION } from './shared/version.js';
 import { messageCommand } from './gateway/cli.js';
 import { describeStore, openStore } from './store/open.js';
 

@@ -1,5 +1,5 @@
-export { secretsOf } from './secrets.js';
-export { VERSION } from './version.js';
+export { secretsOf } from './shared/secrets.js';
+export { VERSION } from './shared/version.js';
 export {
   createRelay,
   type CreateRelayOptions,
@@ -25,7 +25,7 @@ export {
   type RelayConfigInput,
   type StoreConfig,
   type TargetConfig,
-} from './config.js';
+} from './shared/config.js';
 export {
   REDACT_PATHS,
   jsonLogger,
@@ -34,8 +34,8 @@ export {
   type LogLevel,
   type PinoLoggerOptions,
   type RelayLogger,
-} from './logger.js';
-export { RelayMetrics, type RelayGauges, type RelayMetricsOptions } from './metrics.js';
+} from './shared/logger.js';
+export { RelayMetrics, type RelayGauges, type RelayMetricsOptions } from './shared/metrics.js';
 export { openStore } from './store/open.js';
 export { postgresStore, type PostgresStoreOptions } from './store/postgres.js';
 export { sqliteStore, type SqliteStoreOptions } from './store/sqlite.js';

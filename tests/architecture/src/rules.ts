@@ -90,17 +90,7 @@ export interface Part {
 export const RELAY_PARTS: Record<string, Part> = {
   /** What every part may read: config, logs, metrics, ids, secrets and their masking, the version, the callback address policy. */
   shared: {
-    files: [
-      'src/config.ts',
-      'src/logger.ts',
-      'src/metrics.ts',
-      'src/ids.ts',
-      'src/doorbell.ts',
-      'src/secrets.ts',
-      'src/version.ts',
-      'src/mask.ts',
-      'src/address-policy.ts',
-    ],
+    files: ['src/shared/**'],
     uses: [],
   },
   /** The console page's JSON contract, shared by the server and the browser bundle. */
@@ -119,11 +109,11 @@ export const RELAY_PARTS: Record<string, Part> = {
   },
   /** The pull relay: pollers, the pull thread, the journal, settling an answer into the store. */
   pull: {
-    files: ['src/poller.ts', 'src/pull-worker.ts', 'src/journal.ts', 'src/answer.ts'],
+    files: ['src/pull/**'],
     uses: ['shared', 'store'],
   },
   /** The delivery loop: signed webhooks with retries. */
-  delivery: { files: ['src/delivery.ts'], uses: ['shared', 'store'] },
+  delivery: { files: ['src/delivery/**'], uses: ['shared', 'store'] },
   /** The HTTP router and the context routes see (which reads the pollers' state). */
   http: { files: ['src/http/**'], uses: ['shared', 'store', 'pull'] },
   /** The sending gateway: `/v1/messages`, the sender, callbacks, correlation with reports. */

@@ -1,11 +1,11 @@
 import { webhookHeaders } from '@sms/core';
 import { type Agent, request } from 'undici';
-import type { DeliveryConfig } from '../config.js';
-import { retryDelay } from '../delivery.js';
-import { Doorbell } from '../doorbell.js';
-import type { RelayLogger } from '../logger.js';
+import type { DeliveryConfig } from '../shared/config.js';
+import { retryDelay } from '../delivery/delivery-loop.js';
+import { Doorbell } from '../shared/doorbell.js';
+import type { RelayLogger } from '../shared/logger.js';
 import type { CallbackResult, ClaimedCallback, MessageStore } from '../store/messages.js';
-import { type CallbackPolicy, callbackPolicy } from '../address-policy.js';
+import { type CallbackPolicy, callbackPolicy } from '../shared/address-policy.js';
 import { type ResolveAll, guardedAgent } from './guarded-agent.js';
 
 export interface CallbackLoopOptions {

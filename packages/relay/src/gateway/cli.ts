@@ -1,4 +1,4 @@
-import type { RelayLogger } from '../logger.js';
+import type { RelayLogger } from '../shared/logger.js';
 import type { Store } from '../store/types.js';
 import { messageView } from './routes.js';
 

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { StatusReport } from '@sms/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Settlement } from '../answer.js';
-import { newJournalEntryId } from '../ids.js';
+import type { Settlement } from '../pull/answer.js';
+import { newJournalEntryId } from '../shared/ids.js';
 import type { MessageStore } from '../store/messages.js';
 import { sqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';

@@ -1,7 +1,7 @@
 import type { Reply, StatusReport } from '@sms/core';
-import type { Settlement } from '../answer.js';
-import type { RelayLogger } from '../logger.js';
-import type { Correlation } from '../poller.js';
+import type { Settlement } from '../pull/answer.js';
+import type { RelayLogger } from '../shared/logger.js';
+import type { Correlation } from '../pull/poller.js';
 import type { MessageStore, MessageTag } from '../store/messages.js';
 
 export interface CorrelatorOptions {

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../test-utils/receiver.js';
 import { secret } from '../test-utils/setup.js';
-import { callbackPolicy } from '../address-policy.js';
+import { callbackPolicy } from '../shared/address-policy.js';
 import { guardedAgent } from './guarded-agent.js';
 
 let rx: Receiver;

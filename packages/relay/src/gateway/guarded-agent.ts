@@ -1,7 +1,7 @@
 import { type LookupAddress, type LookupAllOptions, lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, buildConnector } from 'undici';
-import { type CallbackPolicy, normalHost } from '../address-policy.js';
+import { type CallbackPolicy, normalHost } from '../shared/address-policy.js';
 
 /** A callback refused because of the address it would reach (`gateway.callbackAllow`). */
 export class CallbackRefusedError extends Error {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
-import type { AccountConfig } from '../config.js';
+import type { AccountConfig } from '../shared/config.js';
 import { HttpError } from '../http/router.js';
-import { type CallbackPolicy, callbackPolicy } from '../address-policy.js';
+import { type CallbackPolicy, callbackPolicy } from '../shared/address-policy.js';
 
 /** A send request, checked and normalised: what is queued and what idempotency compares. */
 export interface SendRequest {

@@ -1,16 +1,16 @@
 import { Counter } from 'prom-client';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type Route, jsonBody } from '../http/router.js';
-import { newEventId } from '../ids.js';
-import type { Correlation } from '../poller.js';
-import type { Settlement } from '../answer.js';
+import { newEventId } from '../shared/ids.js';
+import type { Correlation } from '../pull/poller.js';
+import type { Settlement } from '../pull/answer.js';
 import type {
   MessageRecipient,
   MessageStatus,
   MessageStore,
   StoredMessage,
 } from '../store/messages.js';
-import { callbackPolicy } from '../address-policy.js';
+import { callbackPolicy } from '../shared/address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
 import { openApiDocument } from './openapi.js';

@@ -1,8 +1,8 @@
 import { SmsClient, failoverDecision, isSmsError } from '@sms/core';
-import type { AccountConfig, GatewayConfig } from '../config.js';
-import type { RelayLogger } from '../logger.js';
+import type { AccountConfig, GatewayConfig } from '../shared/config.js';
+import type { RelayLogger } from '../shared/logger.js';
 import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
-import { Doorbell } from '../doorbell.js';
+import { Doorbell } from '../shared/doorbell.js';
 
 /** Platform refusals that no retry can change: the message fails at once. */
 const DEFINITIVE = new Set<string>([

@@ -1,7 +1,7 @@
-import type { RelayConfig } from '../config.js';
-import type { RelayLogger } from '../logger.js';
-import type { RelayMetrics } from '../metrics.js';
-import type { AccountPoller } from '../poller.js';
+import type { RelayConfig } from '../shared/config.js';
+import type { RelayLogger } from '../shared/logger.js';
+import type { RelayMetrics } from '../shared/metrics.js';
+import type { AccountPoller } from '../pull/poller.js';
 import type { Store } from '../store/types.js';
 
 /** What the relay's HTTP features (console, gateway) see of a running relay. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RelayConfigError, type StoreConfig } from '../config.js';
+import { RelayConfigError, type StoreConfig } from '../shared/config.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
 import type { Store } from './types.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventIdFor, newEventId, newJournalEntryId } from '../ids.js';
+import { eventIdFor, newEventId, newJournalEntryId } from '../shared/ids.js';
 import { waitFor } from '../test-utils/receiver.js';
 import { TEST_DATABASE_URL } from '../test-utils/setup.js';
 import { testStore } from '../test-utils/store-suite.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newEventId } from '../ids.js';
+import { newEventId } from '../shared/ids.js';
 import { testStore } from '../test-utils/store-suite.js';
 import { sqliteStore } from './sqlite.js';
 

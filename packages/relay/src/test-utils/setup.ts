@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@sms/core';
 import { type Emulator, type EmulatorOptions, startEmulator } from '@sms/emulator';
-import { type RelayLogger, jsonLogger } from '../logger.js';
+import { type RelayLogger, jsonLogger } from '../shared/logger.js';
 
 export const PASSWORD = 'p@ss-w0rd-secret';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventIdFor, newEventId, newJournalEntryId } from '../ids.js';
+import { eventIdFor, newEventId, newJournalEntryId } from '../shared/ids.js';
 import type { ClaimedDelivery, NewEvent, Store } from '../store/types.js';
 
 /** What each store implementation gives the conformance suite. */

@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, relayConfigJsonSchema } from './config.js';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): unknown => JSON.parse(readFileSync(resolve(root, path), 'utf8'));
 const committed = read('relay.schema.json') as Record<string, unknown>;
 const EXAMPLES = ['../../examples/relay/relay.json', '../../examples/nest-app/relay.json'];

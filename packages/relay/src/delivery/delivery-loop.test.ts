@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@sms/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryLoop, parseRetryAfter, retryDelay } from './delivery.js';
-import { newEventId } from './ids.js';
-import { jsonLogger } from './logger.js';
-import { RelayMetrics } from './metrics.js';
-import { sqliteStore } from './store/sqlite.js';
-import { type Responder, startReceiver, waitFor } from './test-utils/receiver.js';
+import { DeliveryLoop, parseRetryAfter, retryDelay } from './delivery-loop.js';
+import { newEventId } from '../shared/ids.js';
+import { jsonLogger } from '../shared/logger.js';
+import { RelayMetrics } from '../shared/metrics.js';
+import { sqliteStore } from '../store/sqlite.js';
+import { type Responder, startReceiver, waitFor } from '../test-utils/receiver.js';
 
 describe('retry timing', () => {
   it('reads Retry-After as seconds or an HTTP date', () => {

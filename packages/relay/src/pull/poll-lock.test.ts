@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RelayChild, spawnRelay } from './test-utils/child.js';
-import { waitFor } from './test-utils/receiver.js';
-import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
+import { type RelayChild, spawnRelay } from '../test-utils/child.js';
+import { waitFor } from '../test-utils/receiver.js';
+import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from '../test-utils/setup.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {

@@ -1,11 +1,11 @@
 import { webhookHeaders } from '@sms/core';
 import { type Dispatcher, Pool } from 'undici';
-import type { DeliveryConfig, TargetConfig } from './config.js';
-import type { RelayLogger } from './logger.js';
-import type { RelayMetrics } from './metrics.js';
-import type { ClaimedDelivery, DeliveryResult, Store } from './store/types.js';
-import { Doorbell } from './doorbell.js';
-import { type Masker, masker } from './mask.js';
+import type { DeliveryConfig, TargetConfig } from '../shared/config.js';
+import type { RelayLogger } from '../shared/logger.js';
+import type { RelayMetrics } from '../shared/metrics.js';
+import type { ClaimedDelivery, DeliveryResult, Store } from '../store/types.js';
+import { Doorbell } from '../shared/doorbell.js';
+import { type Masker, masker } from '../shared/mask.js';
 
 export interface DeliveryLoopOptions {
   store: Store;

@@ -7,12 +7,12 @@ import { type Emulator, startEmulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from './config.js';
-import { type Relay, createRelay } from './relay.js';
-import { secretsOf } from './secrets.js';
-import { runCli } from './test-utils/cli.js';
-import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, TEST_DATABASE_URL, memoryLogger, secret, tempDir } from './test-utils/setup.js';
+import { parseConfig } from '../shared/config.js';
+import { type Relay, createRelay } from '../relay.js';
+import { secretsOf } from '../shared/secrets.js';
+import { runCli } from '../test-utils/cli.js';
+import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
+import { PASSWORD, TEST_DATABASE_URL, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 
 // The gateway end to end, on both stores: curl-like HTTP calls to a real relay, a real
 // emulator as the platform, real webhook receivers; what was sent is read from the emulator's
@@ -902,7 +902,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
   it('retries refusals that may pass later, fails bad content at once, expires what outlives its ttl', async () => {
     const relay = await start();
     platform.setAccount({ account: 'demo', balance: 0 });
-    // Pinned to main: without an account it would move on to gbk (gateway-failover.test.ts).
+    // Pinned to main: without an account it would move on to gbk (failover.test.ts).
     const { body } = await api(relay, 'POST', '/v1/messages', {
       to: '13800138007',
       content: '【测试】balance',

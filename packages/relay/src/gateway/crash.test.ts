@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { type RelayChild, spawnRelay } from './test-utils/child.js';
-import { waitFor } from './test-utils/receiver.js';
-import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
+import { type RelayChild, spawnRelay } from '../test-utils/child.js';
+import { waitFor } from '../test-utils/receiver.js';
+import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from '../test-utils/setup.js';
 
 // "Never sent twice, never lost" is attacked where it can break: SIGKILL the relay right
 // after it answered 202 (the message must be durable by then), and at random moments while

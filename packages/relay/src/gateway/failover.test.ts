@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { type Emulator, startEmulator } from '@sms/emulator';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Relay, createRelay } from './relay.js';
-import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { TEST_DATABASE_URL, memoryLogger, secret, tempDir } from './test-utils/setup.js';
+import { type Relay, createRelay } from '../relay.js';
+import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
+import { TEST_DATABASE_URL, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 
 // The gateway's route over two emulated resellers, on both stores: a message sent without an
 // account moves to the next account only when its send surely did not go out, keeps its id,

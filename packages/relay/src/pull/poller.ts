@@ -1,7 +1,7 @@
 import { type SmsClientOptions, SmsError, type SmsWebhookEventType, isSmsError } from '@sms/core';
-import type { AccountConfig } from './config.js';
-import type { RelayLogger } from './logger.js';
-import type { RelayMetrics } from './metrics.js';
+import type { AccountConfig } from '../shared/config.js';
+import type { RelayLogger } from '../shared/logger.js';
+import type { RelayMetrics } from '../shared/metrics.js';
 import {
   type RecordTag,
   type Settlement,
@@ -9,10 +9,10 @@ import {
   eventsOf,
   settlementOfEntry,
 } from './answer.js';
-import { newJournalEntryId } from './ids.js';
+import { newJournalEntryId } from '../shared/ids.js';
 import type { Journal, PullKind } from './journal.js';
 import type { PullFailure, PullWorker } from './pull-worker.js';
-import type { AccountLock, NewEvent, Store } from './store/types.js';
+import type { AccountLock, NewEvent, Store } from '../store/types.js';
 
 export interface PollerOptions {
   account: AccountConfig;

@@ -6,14 +6,14 @@ import type { Emulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventsOf, settlementOfEntry } from './answer.js';
-import { eventIdFor, newJournalEntryId } from './ids.js';
+import { eventIdFor, newJournalEntryId } from '../shared/ids.js';
 import { PullWorker } from './pull-worker.js';
 import { Journal, type PullKind, readEntry } from './journal.js';
-import { type Relay, createRelay } from './relay.js';
-import { sqliteStore } from './store/sqlite.js';
-import type { Store } from './store/types.js';
-import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, emulator, memoryLogger, secret, tempDir } from './test-utils/setup.js';
+import { type Relay, createRelay } from '../relay.js';
+import { sqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/types.js';
+import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
+import { PASSWORD, emulator, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 
 const FAST = { retrySchedule: [50, 100, 200], jitter: 0, idleMs: 20, timeoutMs: 2000 };
 

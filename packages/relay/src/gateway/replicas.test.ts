@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { type RelayChild, spawnRelay } from './test-utils/child.js';
-import { waitFor } from './test-utils/receiver.js';
-import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
+import { type RelayChild, spawnRelay } from '../test-utils/child.js';
+import { waitFor } from '../test-utils/receiver.js';
+import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from '../test-utils/setup.js';
 
 const TOKEN = 'gateway-replicas-token-0123456789';
 const MESSAGES = 300;

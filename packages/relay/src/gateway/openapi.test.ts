@@ -3,10 +3,10 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { type Emulator, startEmulator } from '@sms/emulator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openApiDocument } from './gateway/openapi.js';
-import { type Relay, createRelay } from './relay.js';
-import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, memoryLogger, secret, tempDir } from './test-utils/setup.js';
+import { openApiDocument } from './openapi.js';
+import { type Relay, createRelay } from '../relay.js';
+import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
+import { PASSWORD, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 
 // /v1/openapi.json checked by a real validator (OpenAPI 3.1), then held to what the server
 // answers: each answer of a few real calls must be a documented status whose JSON schema

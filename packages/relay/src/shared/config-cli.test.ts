@@ -1,8 +1,8 @@
 /** `sms-relay config check`, and every config problem on its own line, through the built CLI. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './test-utils/cli.js';
-import { PASSWORD, secret, tempDir } from './test-utils/setup.js';
+import { runCli } from '../test-utils/cli.js';
+import { PASSWORD, secret, tempDir } from '../test-utils/setup.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {

@@ -8,9 +8,9 @@ import {
   loadStoreConfig,
   parseConfig,
 } from './config.js';
-import { openStore } from './store/open.js';
-import { runCli } from './test-utils/cli.js';
-import { tempDir } from './test-utils/setup.js';
+import { openStore } from '../store/open.js';
+import { runCli } from '../test-utils/cli.js';
+import { tempDir } from '../test-utils/setup.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const valid = () => ({
@@ -471,7 +471,7 @@ describe('every key has its SMS_RELAY_ name', () => {
   it('each leaf of relay.schema.json is reachable as SMS_RELAY_<PATH>, and none is ambiguous', () => {
     type Node = { properties?: Record<string, Node>; items?: Node; anyOf?: Node[] };
     const schema = JSON.parse(
-      readFileSync(new URL('../relay.schema.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../relay.schema.json', import.meta.url), 'utf8'),
     ) as Node;
     const names: string[] = [];
     const walk = (node: Node, path: string[]) => {

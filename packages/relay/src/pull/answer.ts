@@ -8,9 +8,9 @@ import {
   parseRepliesResponse,
   parseReportsResponse,
 } from '@sms/core';
-import { eventIdFor } from './ids.js';
+import { eventIdFor } from '../shared/ids.js';
 import type { JournalEntry, JournalHead, PullKind } from './journal.js';
-import type { NewEvent } from './store/types.js';
+import type { NewEvent } from '../store/types.js';
 
 /** What one pull answer comes to: its complete records, and what to quarantine if anything. */
 export interface Settlement {
