@@ -8,7 +8,7 @@ import type { Emulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../shared/config.js';
+import { parseConfig } from '../config/load.js';
 import type { RelayContext } from '../http/context.js';
 import { createRouter } from '../http/router.js';
 import { type Relay, createRelay } from '../relay.js';

@@ -2,7 +2,7 @@ import type { Gateway, OperatorResult } from '../gateway/routes.js';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type HttpAnswer, type HttpRequest, type Route } from '../http/router.js';
 import { masker } from '../shared/mask.js';
-import { secretsOf } from '../shared/secrets.js';
+import { secretsOf } from '../config/secrets.js';
 import { VERSION } from '../shared/version.js';
 import type { MessageRecipient, StoredMessage } from '../store/messages.js';
 import type { DeliveryState, StoredEvent } from '../store/types.js';

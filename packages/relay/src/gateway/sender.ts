@@ -1,5 +1,6 @@
 import { SmsClient, failoverDecision, isSmsError } from '@sms/core';
-import type { AccountConfig, GatewayConfig } from '../shared/config.js';
+import type { AccountConfig } from '../pull/config.js';
+import type { GatewayConfig } from './config.js';
 import type { RelayLogger } from '../shared/logger.js';
 import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
 import { Doorbell } from '../shared/doorbell.js';
