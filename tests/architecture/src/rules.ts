@@ -110,6 +110,7 @@ export const RELAY_PARTS: Record<string, Part> = {
       'src/store/types.ts',
       'src/store/messages.ts',
       'src/store/open.ts',
+      'src/store/upkeep.ts',
       'src/store/sqlite.ts',
       'src/store/postgres.ts',
     ],
