@@ -64,6 +64,32 @@ export const gatewaySchema = z
             'Where on the route a message without "account" starts: always the first account (priority), or each message at the next (round-robin)',
         })
         .default('priority'),
+      breaker: z
+        .union(
+          [
+            z.literal(false),
+            z.strictObject(
+              {
+                failures: int(
+                  1,
+                  "An account's failures (refusals of the account, network errors, unknown outcomes) within windowMs that open its breaker",
+                ).default(5),
+                windowMs: int(1, 'The window failures are counted in, in ms').default(60_000),
+                coolDownMs: int(
+                  1,
+                  'How long an open breaker skips the account before one probe send may try it, in ms',
+                ).default(30_000),
+              },
+              { error: need('an object') },
+            ),
+          ],
+          { error: need('false or { failures, windowMs, coolDownMs }') },
+        )
+        .meta({
+          description:
+            "Each account's circuit breaker (per relay process): while open, a message with another account left on its route skips the account before any send (CIRCUIT_OPEN) and goes to the next; false turns it off",
+        })
+        .default({ failures: 5, windowMs: 60_000, coolDownMs: 30_000 }),
     },
     { error: need('an object') },
   )

@@ -3,6 +3,7 @@ import type { ClaimHolder } from './postgres-holder.js';
 import { guard } from './errors.js';
 import {
   type ClaimedMessage,
+  type FailoverCount,
   type MessageRow,
   type MessageStore,
   type MessageTag,
@@ -132,6 +133,21 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
     (await db.query<MessageRow>(`SELECT * FROM ${s}.gw_messages WHERE id = $1`, [id])).rows[0];
 
   return {
+    failoverCounts() {
+      // Each failover went to the next one's account, the last to the message's own.
+      return run('failoverCounts', async () => {
+        const { rows } = await pool.query<FailoverCount & { count: string }>(
+          `SELECT j.value ->> 'account' AS "from",
+             coalesce((m.route_attempts::json -> j.n::int) ->> 'account', m.account) AS "to",
+             j.value ->> 'code' AS code, count(*) AS count
+           FROM ${s}.gw_messages m,
+             json_array_elements(m.route_attempts::json) WITH ORDINALITY AS j(value, n)
+           WHERE m.route_attempts IS NOT NULL
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        );
+        return rows.map((row) => ({ ...row, count: Number(row.count) }));
+      });
+    },
     prune({ before, limit }) {
       return run('pruneMessages', () =>
         tx(async (client) => {

@@ -5,6 +5,7 @@ import {
   type CallbackResult,
   type ClaimedCallback,
   type ClaimedMessage,
+  type FailoverCount,
   type MessageRow,
   type MessageStore,
   type MessageTag,
@@ -90,6 +91,15 @@ function migrateRoute(db: BetterSqlite3.Database): void {
     db.exec('ALTER TABLE gw_messages ADD COLUMN route_attempts TEXT');
   }).immediate();
 }
+
+/** The failovers of stored messages; each one went to the next failover's account, the last to the message's own. */
+const FAILOVER_COUNTS_SQLITE = `
+  SELECT json_extract(j.value, '$.account') AS "from",
+    coalesce(json_extract(m.route_attempts, '$[' || (j.key + 1) || '].account'), m.account) AS "to",
+    json_extract(j.value, '$.code') AS code, count(*) AS count
+  FROM gw_messages m, json_each(m.route_attempts) j
+  WHERE m.route_attempts IS NOT NULL
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
 
 const TAG_COLUMNS = 'm.id AS message_id, m.metadata, m.callback_url';
 interface TagRow {
@@ -488,8 +498,11 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
     return ids.length;
   });
 
+  const failoverCounts = db.prepare(FAILOVER_COUNTS_SQLITE);
+
   return {
     prune: ({ before, limit }) => run('pruneMessages', () => prune.immediate(before, limit)),
+    failoverCounts: () => run('failoverCounts', () => failoverCounts.all() as FailoverCount[]),
     enqueue: (message) => run('enqueue', () => enqueue.immediate(message)),
     get: (id) =>
       run('getMessage', () => {
