@@ -174,6 +174,7 @@ describe('console page and access (SQLite)', () => {
     const { call } = await h.start([{ name: 'app', url: rx.url, secret }]);
     const api: Array<['GET' | 'POST', string]> = [
       ['GET', '/api/console/overview'],
+      ['GET', '/api/console/accounts'],
       ['GET', '/api/console/events'],
       ['GET', '/api/console/events/msg_00000000000000000000000000'],
       ['POST', '/api/console/events/msg_00000000000000000000000000/replay'],
