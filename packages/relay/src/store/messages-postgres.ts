@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS ${s}.gw_messages (
 );
 ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route text;
 ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route_attempts text;
+CREATE INDEX IF NOT EXISTS gw_messages_failovers ON ${s}.gw_messages (account) WHERE route_attempts IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gw_messages_due ON ${s}.gw_messages (account, next_attempt_at) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON ${s}.gw_messages (lease_until) WHERE status = 'sending';
 CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (

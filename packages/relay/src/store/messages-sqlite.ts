@@ -117,6 +117,10 @@ const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
 export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   db.exec(MESSAGES_SQLITE_SCHEMA);
   migrateRoute(db);
+  // The console's failover counts read only the messages that failed over.
+  db.exec(
+    'CREATE INDEX IF NOT EXISTS gw_messages_failovers ON gw_messages (account) WHERE route_attempts IS NOT NULL',
+  );
   const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
   const normal = <T>(work: () => T): T => {
     db.pragma('synchronous = NORMAL');
