@@ -19,7 +19,8 @@ import { launch, screenshot, watchPage } from './browser.js';
 const TOKEN = 'console-token-0123456789abcdef';
 const A = { userId: '21', account: 'alpha', password: 'alpha-secret' };
 const B = { userId: '', account: 'beta', password: 'beta-secret' };
-const COOL_DOWN_MS = 3000;
+// Long enough for the page (refreshed every 2 s) to show the breaker open on a slow machine.
+const COOL_DOWN_MS = 5000;
 
 let resellerA: Emulator;
 let resellerB: Emulator;
@@ -114,8 +115,30 @@ it('shows the breaker open and the failovers to b while a refuses, and closed af
 
   // Reseller a no longer takes the relay's password: 6 messages without an account.
   resellerA.setAccount({ account: A.account, password: 'rotated-elsewhere' });
-  for (let i = 0; i < 6; i++) await send(`【测试】down ${i}`);
+  const ids: string[] = [];
+  for (let i = 0; i < 6; i++) ids.push(await send(`【测试】down ${i}`));
   await expect.poll(() => resellerB.sent().length, { timeout: 10_000 }).toBe(6);
+  // Where each went, read from the gateway's own API: refused twice on a, then skipped.
+  const codes: string[] = [];
+  for (const id of ids) {
+    const response = await fetch(`${relay.url}/v1/messages/${id}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const message = (await response.json()) as {
+      account: string;
+      failovers: Array<{ code: string }>;
+    };
+    expect(message.account).toBe('b');
+    codes.push(message.failovers[0]!.code);
+  }
+  expect(codes).toEqual([
+    'AUTH_FAILED',
+    'AUTH_FAILED',
+    'CIRCUIT_OPEN',
+    'CIRCUIT_OPEN',
+    'CIRCUIT_OPEN',
+    'CIRCUIT_OPEN',
+  ]);
 
   await rowA.locator('.breaker-open').waitFor();
   await rowA.locator('td.away', { hasText: 'CIRCUIT_OPEN × 4' }).waitFor();
