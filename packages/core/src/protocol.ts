@@ -13,7 +13,7 @@ import {
   pullErrorByNumber,
 } from './messages.js';
 import { parseMobiles } from './mobile.js';
-import { describeType, formatShanghai, parseShanghai, toSendTime } from './time.js';
+import { describeType, formatShanghai, parseShanghaiMs, toSendTime } from './time.js';
 import type {
   BalanceResult,
   ChangePasswordResult,
@@ -27,13 +27,12 @@ import type {
   WireRequest,
 } from './types.js';
 import {
+  type RecordShape,
   XmlReadError,
   type XmlElement,
-  childText,
-  childrenNamed,
   leafFields,
+  readRecords,
   readXml,
-  readXmlPartial,
 } from './xml.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -617,12 +616,23 @@ export function parseChangePasswordResponse(text: string): ChangePasswordResult 
   throw platformError('changespwd', message);
 }
 
-/** Both error forms of the pull endpoints: `<errorstatus>` and the send-style `Faild`. */
-function pullError(root: XmlElement, action: SmsAction): SmsError | undefined {
-  const errorStatus = childrenNamed(root, 'errorstatus')[0];
-  if (errorStatus) {
-    const number = Number(childText(errorStatus, 'error'));
-    const remark = childText(errorStatus, 'remark') ?? '';
+/** What a pull answer's error forms need: `<errorstatus>` and the send-style `Faild`. */
+const PULL_CAPTURES = [
+  'errorstatus',
+  'errorstatus/error',
+  'errorstatus/remark',
+  'returnstatus',
+  'message',
+] as const;
+
+/** Both error forms of the pull endpoints, from the texts of `PULL_CAPTURES`. */
+function pullError(
+  captured: ReadonlyArray<string | undefined>,
+  action: SmsAction,
+): SmsError | undefined {
+  const [errorStatus, error, remark = '', status, message] = captured;
+  if (errorStatus !== undefined) {
+    const number = Number(error);
     const known = pullErrorByNumber(number);
     const code = known?.code ?? codeForMessage(remark).code;
     return new SmsError(
@@ -634,15 +644,26 @@ function pullError(root: XmlElement, action: SmsAction): SmsError | undefined {
       },
     );
   }
-  const status = childText(root, 'returnstatus');
   if (status !== undefined && !isSuccessStatus(status)) {
-    return platformError(action, childText(root, 'message') ?? '');
+    return platformError(action, message ?? '');
   }
   return undefined;
 }
 
-function receivedAt(raw: string, fetchedAt: Date): Date {
-  return parseShanghai(raw) ?? fetchedAt;
+/**
+ * `receivetime` as an instant, or `fetchedAt` when it is not one. Reports of one answer
+ * share their seconds: each distinct text is parsed once per answer.
+ */
+function receiveTimes(fetchedAt: Date): (raw: string) => Date {
+  const parsed = new Map<string, number>();
+  return (raw) => {
+    let ms = parsed.get(raw);
+    if (ms === undefined) {
+      ms = parseShanghaiMs(raw) ?? Number.NaN;
+      parsed.set(raw, ms);
+    }
+    return Number.isNaN(ms) ? fetchedAt : new Date(ms);
+  };
 }
 
 /**
@@ -653,29 +674,24 @@ function receivedAt(raw: string, fetchedAt: Date): Date {
 function readPullAnswer<T>(
   text: string,
   action: SmsAction,
-  boxName: 'statusbox' | 'callbox',
-  toRecord: (fields: Record<string, string>) => T,
+  shape: Omit<RecordShape<T>, 'captures'>,
 ): T[] {
   if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
   if (HTML_START.test(text)) {
     throw protocolError(action, 'the server answered with an HTML page', text);
   }
-  const root = readXmlPartial(text);
-  if (!root) throw protocolError(action, 'malformed response: no XML root element', text);
-  if (root.name !== 'returnsms') {
-    throw protocolError(action, `unexpected root element <${root.name}>`, text);
+  const read = readRecords(text, { ...shape, captures: PULL_CAPTURES });
+  if (read.root === undefined) {
+    throw protocolError(action, 'malformed response: no XML root element', text);
   }
-  const records: T[] = [];
-  let incomplete = 0;
-  for (const box of root.children) {
-    if (box.name !== boxName) continue;
-    if (box.closed) records.push(toRecord(leafFields(box)));
-    else incomplete++;
+  if (read.root !== 'returnsms') {
+    throw protocolError(action, `unexpected root element <${read.root}>`, text);
   }
-  let failure = pullError(root, action);
-  if (!root.closed || incomplete > 0) {
-    const why = root.closed
-      ? `${incomplete} <${boxName}> never closed`
+  const { records, incomplete } = read;
+  let failure = pullError(read.captured, action);
+  if (!read.rootClosed || incomplete > 0) {
+    const why = read.rootClosed
+      ? `${incomplete} <${shape.box}> never closed`
       : '<returnsms> is never closed (truncated body?)';
     failure = protocolError(
       action,
@@ -690,38 +706,52 @@ function readPullAnswer<T>(
   return records;
 }
 
+const REPORT_FIELDS = ['mobile', 'taskid', 'status', 'receivetime', 'errorcode', 'extno'] as const;
+
 /**
  * Reads a `statusApi.aspx` answer. A failure that still carried complete records (truncated
  * body, error element beside records) throws with those records on `error.records`.
  */
 export function parseReportsResponse(text: string, fetchedAt: Date = new Date()): StatusReport[] {
-  return readPullAnswer(text, 'queryReports', 'statusbox', (fields) => {
-    const statusCode = Number.parseInt(fields['status'] ?? '', 10);
-    const receiveTime = fields['receivetime'] ?? '';
-    return {
-      mobile: fields['mobile'] ?? '',
-      taskId: fields['taskid'] ?? '',
-      status: statusCode === 10 ? 'delivered' : 'failed',
-      statusCode: Number.isNaN(statusCode) ? 0 : statusCode,
-      receivedAt: receivedAt(receiveTime, fetchedAt),
-      receiveTime,
-      errorCode: fields['errorcode'] ?? '',
-      extNo: fields['extno'] ?? '',
-    } satisfies StatusReport;
+  const receivedAt = receiveTimes(fetchedAt);
+  return readPullAnswer(text, 'queryReports', {
+    box: 'statusbox',
+    fields: REPORT_FIELDS,
+    build: (values) => {
+      const receiveTime = values[3] ?? '';
+      const statusCode = Number.parseInt(values[2] ?? '', 10);
+      return {
+        mobile: values[0] ?? '',
+        taskId: values[1] ?? '',
+        status: statusCode === 10 ? 'delivered' : 'failed',
+        statusCode: Number.isNaN(statusCode) ? 0 : statusCode,
+        receivedAt: receivedAt(receiveTime),
+        receiveTime,
+        errorCode: values[4] ?? '',
+        extNo: values[5] ?? '',
+      } satisfies StatusReport;
+    },
   });
 }
 
+const REPLY_FIELDS = ['mobile', 'taskid', 'content', 'receivetime', 'extno'] as const;
+
 /** Reads a `callApi.aspx` answer; failures keep complete records as `parseReportsResponse` does. */
 export function parseRepliesResponse(text: string, fetchedAt: Date = new Date()): Reply[] {
-  return readPullAnswer(text, 'queryReplies', 'callbox', (fields) => {
-    const receiveTime = fields['receivetime'] ?? '';
-    return {
-      mobile: fields['mobile'] ?? '',
-      taskId: fields['taskid'] ?? '',
-      content: fields['content'] ?? '',
-      receivedAt: receivedAt(receiveTime, fetchedAt),
-      receiveTime,
-      extNo: fields['extno'] ?? '',
-    } satisfies Reply;
+  const receivedAt = receiveTimes(fetchedAt);
+  return readPullAnswer(text, 'queryReplies', {
+    box: 'callbox',
+    fields: REPLY_FIELDS,
+    build: (values) => {
+      const receiveTime = values[3] ?? '';
+      return {
+        mobile: values[0] ?? '',
+        taskId: values[1] ?? '',
+        content: values[2] ?? '',
+        receivedAt: receivedAt(receiveTime),
+        receiveTime,
+        extNo: values[4] ?? '',
+      } satisfies Reply;
+    },
   });
 }
