@@ -3,7 +3,7 @@
  * text to typed results or `SmsError`s. `SmsClient` is a thin shell around these.
  */
 import { createHash } from 'node:crypto';
-import { encodeForm, findGbkUnencodable } from './charset.js';
+import { encodeFormText, encodeFormValue, findGbkUnencodable } from './charset.js';
 import { SmsError, type SmsAction, validationError } from './errors.js';
 import {
   PayInfo,
@@ -30,7 +30,7 @@ import {
   type RecordShape,
   XmlReadError,
   type XmlElement,
-  leafFields,
+  readLeafFields,
   readRecords,
   readXml,
 } from './xml.js';
@@ -145,7 +145,7 @@ export function signRequest(credentials: Credentials, timestamp: string): string
 }
 
 /** Encoded `action=…&userid=…&account=…&password=…`, memoised per credentials object. */
-const credentialPrefixes = new WeakMap<Credentials, Map<string, string>>();
+const credentialPrefixes = new WeakMap<Credentials, Record<Charset, Map<string, string>>>();
 
 function authPrefix(
   action: string,
@@ -153,29 +153,41 @@ function authPrefix(
   wire: ResolvedWire,
   smsAction: SmsAction,
 ): string {
-  const identity: Array<[string, string]> = [
+  const identity = (): Array<[string, string]> => [
     ['action', action],
     ['userid', credentials.userId],
     ['account', credentials.account],
   ];
   if (wire.auth === 'signed') {
     const timestamp = signTimestamp(wire.now());
-    identity.push(['timestamp', timestamp], ['sign', signRequest(credentials, timestamp)]);
-    return encodeForm(identity, wire.charset, smsAction).toString('latin1');
+    const fields = identity();
+    fields.push(['timestamp', timestamp], ['sign', signRequest(credentials, timestamp)]);
+    return encodeFormText(fields, wire.charset, smsAction);
   }
-  let byAction = credentialPrefixes.get(credentials);
-  if (!byAction) {
-    byAction = new Map();
-    credentialPrefixes.set(credentials, byAction);
+  let byCharset = credentialPrefixes.get(credentials);
+  if (!byCharset) {
+    byCharset = { 'utf-8': new Map(), gbk: new Map() };
+    credentialPrefixes.set(credentials, byCharset);
   }
-  const key = `${wire.charset}:${action}`;
-  let prefix = byAction.get(key);
+  const byAction = byCharset[wire.charset];
+  let prefix = byAction.get(action);
   if (prefix === undefined) {
-    identity.push(['password', credentials.password]);
-    prefix = encodeForm(identity, wire.charset, smsAction).toString('latin1');
-    byAction.set(key, prefix);
+    const fields = identity();
+    fields.push(['password', credentials.password]);
+    prefix = encodeFormText(fields, wire.charset, smsAction);
+    byAction.set(action, prefix);
   }
   return prefix;
+}
+
+/** A request whose form is `prefix` (credentials) and then `rest`, already encoded. */
+function wireRequest(path: string, form: string, wire: ResolvedWire): WireRequest {
+  return {
+    path,
+    body: Buffer.from(form, 'latin1'),
+    contentType: wire.charset === 'gbk' ? FORM_GBK : FORM,
+    charset: wire.charset,
+  };
 }
 
 function formRequest(
@@ -187,19 +199,11 @@ function formRequest(
   wire: ResolvedWire,
 ): WireRequest {
   const prefix = authPrefix(action, credentials, wire, smsAction);
-  const body =
-    rest.length === 0
-      ? Buffer.from(prefix, 'latin1')
-      : Buffer.from(
-          `${prefix}&${encodeForm(rest, wire.charset, smsAction).toString('latin1')}`,
-          'latin1',
-        );
-  return {
+  return wireRequest(
     path,
-    body,
-    contentType: wire.charset === 'gbk' ? FORM_GBK : FORM,
-    charset: wire.charset,
-  };
+    rest.length === 0 ? prefix : `${prefix}&${encodeFormText(rest, wire.charset, smsAction)}`,
+    wire,
+  );
 }
 
 /** Validated, normalised send parameters (what will go on the wire). */
@@ -212,8 +216,14 @@ export interface PreparedSend {
 
 /** C0 controls other than tab, line feed and carriage return: never part of a real text. */
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-/** A UTF-16 surrogate without its partner: no charset can encode it. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * False for a UTF-16 surrogate without its partner, which no charset can encode
+ * (`String.prototype.isWellFormed`, in every Node this package supports; ES2024, so not in
+ * the ES2023 lib types).
+ */
+function isWellFormed(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 /**
  * Checks that a value is text that can go on the wire: a string, without NUL or other
@@ -240,7 +250,7 @@ export function assertText(
       action,
     );
   }
-  if (LONE_SURROGATE.test(value)) {
+  if (!isWellFormed(value)) {
     throw validationError(field, `${field} is not valid Unicode (a lone surrogate)`, action);
   }
 }
@@ -281,9 +291,13 @@ export function assertInputObject(
 /**
  * Validates and normalises send parameters. Everything malformed is a `VALIDATION`
  * `SmsError` naming the field, including a `sendTime` more than
- * `SEND_TIME_PAST_TOLERANCE_MS` before `now`.
+ * `SEND_TIME_PAST_TOLERANCE_MS` before `now` (a `Date`, or a clock read only when a
+ * `sendTime` is given).
  */
-export function prepareSend(input: SendInput, now: Date = new Date()): PreparedSend {
+export function prepareSend(
+  input: SendInput,
+  now: Date | (() => Date) = () => new Date(),
+): PreparedSend {
   assertInputObject(input, 'send input ({ mobiles, content })', 'send');
   assertMobilesInput(input.mobiles, 'send');
   assertText(input.content, 'content', 'send');
@@ -294,7 +308,11 @@ export function prepareSend(input: SendInput, now: Date = new Date()): PreparedS
   return {
     mobiles: parseMobiles(input.mobiles),
     content: input.content,
-    sendTime: toSendTime(input.sendTime, now),
+    // The clock is read only for a scheduled send (checked against the past).
+    sendTime:
+      input.sendTime === undefined || input.sendTime === ''
+        ? ''
+        : toSendTime(input.sendTime, typeof now === 'function' ? now() : now),
     extNo,
   };
 }
@@ -305,7 +323,7 @@ export function buildSendRequest(
   options?: Charset | WireOptions,
 ): WireRequest {
   const wire = resolveWire(options);
-  return buildPreparedSendRequest(credentials, prepareSend(input, wire.now()), wire);
+  return buildPreparedSendRequest(credentials, prepareSend(input, wire.now), wire);
 }
 
 /** The send form for parameters `prepareSend` already checked (a batch checks them once). */
@@ -315,19 +333,15 @@ export function buildPreparedSendRequest(
   options?: Charset | WireOptions,
 ): WireRequest {
   const wire = resolveWire(options);
-  return formRequest(
-    sendFamilyPath(wire),
-    'send',
-    'send',
-    credentials,
-    [
-      ['mobile', prepared.mobiles.join(',')],
-      ['content', prepared.content],
-      ['sendTime', prepared.sendTime],
-      ['extno', prepared.extNo],
-    ],
-    wire,
-  );
+  const { charset } = wire;
+  // The one request sent per message: its form is written out rather than built from pairs.
+  const form =
+    `${authPrefix('send', credentials, wire, 'send')}` +
+    `&mobile=${encodeFormValue(prepared.mobiles.join(','), charset, 'mobile', 'send')}` +
+    `&content=${encodeFormValue(prepared.content, charset, 'content', 'send')}` +
+    `&sendTime=${encodeFormValue(prepared.sendTime, charset, 'sendTime', 'send')}` +
+    `&extno=${encodeFormValue(prepared.extNo, charset, 'extno', 'send')}`;
+  return wireRequest(sendFamilyPath(wire), form, wire);
 }
 
 export function buildBalanceRequest(
@@ -480,7 +494,31 @@ function protocolError(action: SmsAction, why: string, text: string, cause?: unk
  */
 export function readFields(text: string, action: SmsAction): Record<string, string> {
   if (JSON_START.test(text)) return readJsonFields(text, action);
-  return leafFields(readReturnSms(text, action));
+  // `leafFields(readReturnSms(text, action))`, in one pass and without the tree.
+  checkBody(text, action);
+  const read = readLeafFields(text);
+  if (read.root === undefined || !read.rootClosed) {
+    const error = new XmlReadError(
+      read.root === undefined
+        ? 'no XML root element'
+        : `<${read.root}> is never closed (truncated body?)`,
+    );
+    throw protocolError(action, `malformed response: ${error.message}`, text, error);
+  }
+  checkRoot(read.root, action, text);
+  return read.fields;
+}
+
+/** An empty body or an HTML page is no answer at all. */
+function checkBody(text: string, action: SmsAction): void {
+  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
+  if (HTML_START.test(text)) {
+    throw protocolError(action, 'the server answered with an HTML page', text);
+  }
+}
+
+function checkRoot(root: string, action: SmsAction, text: string): void {
+  if (root !== 'returnsms') throw protocolError(action, `unexpected root element <${root}>`, text);
 }
 
 function readJsonFields(text: string, action: SmsAction): Record<string, string> {
@@ -504,10 +542,7 @@ function readJsonFields(text: string, action: SmsAction): Record<string, string>
 
 /** Parses a body into its `<returnsms>` root, or throws a `PROTOCOL` error. */
 export function readReturnSms(text: string, action: SmsAction): XmlElement {
-  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
-  if (HTML_START.test(text)) {
-    throw protocolError(action, 'the server answered with an HTML page', text);
-  }
+  checkBody(text, action);
   let root: XmlElement;
   try {
     root = readXml(text);
@@ -515,9 +550,7 @@ export function readReturnSms(text: string, action: SmsAction): XmlElement {
     const why = error instanceof XmlReadError ? error.message : 'unreadable XML';
     throw protocolError(action, `malformed response: ${why}`, text, error);
   }
-  if (root.name !== 'returnsms') {
-    throw protocolError(action, `unexpected root element <${root.name}>`, text);
-  }
+  checkRoot(root.name, action, text);
   return root;
 }
 
@@ -676,17 +709,12 @@ function readPullAnswer<T>(
   action: SmsAction,
   shape: Omit<RecordShape<T>, 'captures'>,
 ): T[] {
-  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
-  if (HTML_START.test(text)) {
-    throw protocolError(action, 'the server answered with an HTML page', text);
-  }
+  checkBody(text, action);
   const read = readRecords(text, { ...shape, captures: PULL_CAPTURES });
   if (read.root === undefined) {
     throw protocolError(action, 'malformed response: no XML root element', text);
   }
-  if (read.root !== 'returnsms') {
-    throw protocolError(action, `unexpected root element <${read.root}>`, text);
-  }
+  checkRoot(read.root, action, text);
   const { records, incomplete } = read;
   let failure = pullError(read.captured, action);
   if (!read.rootClosed || incomplete > 0) {

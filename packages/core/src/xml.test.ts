@@ -10,6 +10,7 @@ import {
   childText,
   childrenNamed,
   leafFields,
+  readLeafFields,
   readRecords,
   readXml,
   readXmlPartial,
@@ -477,6 +478,53 @@ describe('readRecords', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+});
+
+describe('readLeafFields', () => {
+  const flatFragments = fc.constantFrom(
+    '<returnsms>',
+    '</returnsms>',
+    '<returnsms/>',
+    '<returnstatus>',
+    '</returnstatus>',
+    '<message>',
+    '</message >',
+    '<taskID>',
+    '</taskid>',
+    '<b x="1">',
+    '</b>',
+    '<a/>',
+    '<![CDATA[ d ]]>',
+    '<!-- c -->',
+    '&amp;',
+    '&#20013;',
+    '<',
+    ' ',
+    '\r\n',
+    'ok',
+    '1',
+    '<constructor>',
+    '</constructor>',
+  );
+  it('reads what leafFields reads from the readXml root, fed anything', () => {
+    const input = fc.oneof(
+      anyText,
+      fc.array(flatFragments, { maxLength: 30 }).map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(input, (text) => {
+        const read = readLeafFields(text);
+        const result = outcome(text);
+        if (result instanceof XmlReadError) {
+          expect(read.root === undefined || !read.rootClosed).toBe(true);
+          expect(read.root).toBe(readXmlPartial(text)?.name);
+        } else {
+          expect(read).toEqual({ root: result.name, rootClosed: true, fields: leafFields(result) });
+        }
+      }),
+      { numRuns: 4000 },
     );
   });
 });

@@ -176,6 +176,35 @@ const NAME_SLOTS = 512;
 const MAX_CACHED_NAME = 32;
 const nameCache: string[] = new Array<string>(NAME_SLOTS).fill('');
 
+/** The protocol's own names, seeded as literals (V8 keys objects by these without a lookup). */
+for (const name of [
+  'returnsms',
+  'returnstatus',
+  'message',
+  'remainpoint',
+  'taskid',
+  'successcounts',
+  'payinfo',
+  'overage',
+  'sendtotal',
+  'checkcounts',
+  'statusbox',
+  'callbox',
+  'mobile',
+  'status',
+  'receivetime',
+  'errorcode',
+  'extno',
+  'content',
+  'errorstatus',
+  'error',
+  'remark',
+]) {
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = nameHash(hash, name.charCodeAt(i));
+  nameCache[hash & (NAME_SLOTS - 1)] = name;
+}
+
 /** Names are ASCII (`isNameChar`): lower-casing is `| 0x20` on letters, and the hash uses it for all. */
 function nameHash(hash: number, code: number): number {
   return (Math.imul(hash, 31) + (code | 0x20)) | 0;
@@ -369,6 +398,69 @@ export function scanXml(source: string, sink: ScanSink): void {
   }
 
   if (stack.length > 0 && end > textStart) sink.text(textStart, end);
+}
+
+/** What `readLeafFields` found. */
+export interface LeafFieldsRead {
+  /** The root element's name; `undefined` when there is no root element. */
+  root: string | undefined;
+  /** Whether the root's end tag arrived. */
+  rootClosed: boolean;
+  /** `leafFields(root)`, complete when `rootClosed` (the send-family answers are flat). */
+  fields: Record<string, string>;
+}
+
+/**
+ * The root's name and, without building the tree, `leafFields` of it: what
+ * `leafFields(readXml(source))` gives whenever `readXml` does not throw (`rootClosed`).
+ */
+export function readLeafFields(source: string): LeafFieldsRead {
+  const text = typeof source === 'string' ? source : String(source);
+  const sink = new LeafFieldsSink(text);
+  scanXml(text, sink);
+  return { root: sink.root, rootClosed: sink.rootClosed, fields: sink.fields };
+}
+
+class LeafFieldsSink implements ScanSink {
+  root: string | undefined;
+  rootClosed = false;
+  readonly fields: Record<string, string> = {};
+  private depth = -1;
+  /** The root child being read: its name, whether it is still a leaf, its text so far. */
+  private name = '';
+  private leaf = true;
+  private value = '';
+
+  constructor(private readonly source: string) {}
+
+  open(name: string): void {
+    const depth = ++this.depth;
+    if (depth === 0) {
+      this.root = name;
+    } else if (depth === 1) {
+      this.name = name;
+      this.leaf = true;
+      this.value = '';
+    } else if (depth === 2) {
+      this.leaf = false;
+    }
+  }
+
+  text(start: number, end: number): void {
+    if (this.depth === 1 && this.leaf) this.value += decodeEntities(this.source.slice(start, end));
+  }
+
+  cdata(start: number, end: number): void {
+    if (this.depth === 1 && this.leaf) this.value += this.source.slice(start, end);
+  }
+
+  close(): void {
+    const depth = this.depth--;
+    if (depth === 0) this.rootClosed = true;
+    else if (depth === 1 && this.leaf && !(this.name in this.fields)) {
+      this.fields[this.name] = this.value.trim();
+    }
+  }
 }
 
 /** How `readRecords` reads a pull answer: which children of the root are records, and what of them. */
