@@ -13,7 +13,7 @@ import {
   pullErrorByNumber,
 } from './messages.js';
 import { parseMobiles } from './mobile.js';
-import { describeType, formatShanghai, parseShanghaiMs, toSendTime } from './time.js';
+import { describeType, formatShanghai, shanghaiReader, toSendTime } from './time.js';
 import type {
   BalanceResult,
   ChangePasswordResult,
@@ -685,17 +685,13 @@ function pullError(
 
 /**
  * `receivetime` as an instant, or `fetchedAt` when it is not one. Reports of one answer
- * share their seconds: each distinct text is parsed once per answer.
+ * share their minutes: `shanghaiReader` parses each minute once.
  */
 function receiveTimes(fetchedAt: Date): (raw: string) => Date {
-  const parsed = new Map<string, number>();
+  const read = shanghaiReader();
   return (raw) => {
-    let ms = parsed.get(raw);
-    if (ms === undefined) {
-      ms = parseShanghaiMs(raw) ?? Number.NaN;
-      parsed.set(raw, ms);
-    }
-    return Number.isNaN(ms) ? fetchedAt : new Date(ms);
+    const ms = read(raw);
+    return ms === undefined ? fetchedAt : new Date(ms);
   };
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseShanghai, parseShanghaiMs } from './time.js';
+import { parseShanghai, parseShanghaiMs, shanghaiReader } from './time.js';
 
 /** The regex-only reader `parseShanghai` had before its fast path for `YYYY-MM-DD HH:mm:ss`. */
 function regexParseShanghai(text: string): Date | undefined {
@@ -63,6 +63,29 @@ describe('parseShanghai', () => {
         expect(parseShanghaiMs(text)).toBe(regexParseShanghai(text)?.getTime());
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('shanghaiReader reads a run of times as parseShanghaiMs reads each', () => {
+    const near = fc
+      .tuple(
+        fc.constantFrom(
+          '2026-11-25 10:00:',
+          '2026/11/25T10:00:',
+          '2026-02-30 10:00:',
+          '2026-11-25 10:01:',
+        ),
+        fc.constantFrom(...'0123456789x'.split('')),
+        fc.constantFrom(...'0123456789 '.split('')),
+      )
+      .map((parts) => parts.join(''));
+    const times = fc.array(fc.oneof(near, near, fc.string({ maxLength: 20 })), { maxLength: 30 });
+    fc.assert(
+      fc.property(times, (texts) => {
+        const read = shanghaiReader();
+        expect(texts.map(read)).toEqual(texts.map(parseShanghaiMs));
+      }),
+      { numRuns: 2000 },
     );
   });
 

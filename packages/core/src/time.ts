@@ -32,6 +32,34 @@ export function parseShanghaiMs(text: string): number | undefined {
   return wallClockMs(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s ?? 0));
 }
 
+/**
+ * `parseShanghaiMs` for a run of times (the `receivetime`s of one answer): the minute of the
+ * last `YYYY-MM-DD HH:mm:ss` read is remembered, so a time in that same minute costs a prefix
+ * comparison and two digits instead of a parse.
+ */
+export function shanghaiReader(): (text: string) => number | undefined {
+  /** `YYYY-MM-DD HH:mm:` of the last valid time of that layout, and its instant at second 0. */
+  let minute = '';
+  let minuteMs = 0;
+  return (text) => {
+    if (text.length === 19 && minute !== '' && text.startsWith(minute)) {
+      const tens = digit(text, 17);
+      const ones = digit(text, 18);
+      if (tens !== -1 && ones !== -1 && tens * 10 + ones <= 59) {
+        return minuteMs + (tens * 10 + ones) * 1000;
+      }
+    }
+    const fields = text.length === 19 ? exactWallClock(text) : undefined;
+    if (fields === undefined) return parseShanghaiMs(text);
+    const ms = wallClockMs(...fields);
+    if (ms !== undefined) {
+      minute = text.slice(0, 17);
+      minuteMs = ms - fields[5] * 1000;
+    }
+    return ms;
+  };
+}
+
 /** Digit `at` of `text` (`-1` if it is not an ASCII digit). */
 function digit(text: string, at: number): number {
   const code = text.charCodeAt(at) - 0x30;
