@@ -3,7 +3,12 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { decodeResponse } from './charset.js';
 import { SmsError } from './errors.js';
-import { excerptOf, parseRepliesResponse, parseReportsResponse } from './protocol.js';
+import {
+  excerptOf,
+  parseRepliesResponse,
+  parseReportsResponse,
+  parseSendResponse,
+} from './protocol.js';
 import {
   XmlReadError,
   type XmlElement,
@@ -646,6 +651,14 @@ describe('hostile answers', () => {
       });
       expect(time).toBeLessThan(1000);
     }
+  });
+
+  it.each(hostile)('parseSendResponse (one-pass leaf fields) answers %s quickly', (_, make) => {
+    const input = make(MB);
+    const time = fastest(() => {
+      expect(() => parseSendResponse(input)).toThrow(SmsError);
+    });
+    expect(time).toBeLessThan(1000);
   });
 
   it('the pull parsers refuse every unreadable hostile input as PROTOCOL', () => {
