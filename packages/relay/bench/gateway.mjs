@@ -5,7 +5,7 @@
 // Run `pnpm build` first.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,13 @@ const PASSWORD = 'bench-password';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function startRelay(configPath) {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  if (process.env.BENCH_RELAY_LOG) {
+    child.stderr.pipe(createWriteStream(process.env.BENCH_RELAY_LOG, { flags: 'a' }));
+  }
   let log = '';
   const started = new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk) => {

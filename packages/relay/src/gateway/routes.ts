@@ -6,6 +6,7 @@ import type { Correlation } from '../pull/poller.js';
 import type { Settlement } from '../pull/answer.js';
 import type {
   MessageRecipient,
+  NewMessage,
   MessageStatus,
   MessageStore,
   StoredMessage,
@@ -13,6 +14,7 @@ import type {
 import { callbackPolicy } from '../shared/address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
+import { GroupCommit } from './group-commit.js';
 import { openApiDocument } from './openapi.js';
 import { parseSendRequest, requestHash } from './request.js';
 import { GatewaySender } from './sender.js';
@@ -117,6 +119,9 @@ export function createGateway(context: RelayContext): Gateway {
     return store;
   };
 
+  // POSTs that arrive while a commit is in flight share the next one; each 202 waits for its own.
+  const enqueues = new GroupCommit((batch: NewMessage[]) => messages().enqueueMany(batch));
+
   const find = async (id: string) => {
     const found = await messages().get(id);
     if (!found)
@@ -208,7 +213,8 @@ export function createGateway(context: RelayContext): Gateway {
           route = turned.slice(1);
         }
         const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
-        const { message, created } = await messages().enqueue({
+        messages(); // 501 before anything else when the store has no queue
+        const { message, created } = await enqueues.add({
           id: newMessageId(now),
           idempotencyKey: key ?? null,
           requestHash: hash,
