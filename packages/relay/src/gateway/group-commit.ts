@@ -60,7 +60,7 @@ export class GroupCommit<In, Out> {
   private async run(batch: Array<Waiting<In, Out>>): Promise<void> {
     try {
       const answers = await this.commit(batch.map((w) => w.item));
-      batch.forEach((w, i) => w.resolve(answers[i]!));
+      for (const [i, w] of batch.entries()) w.resolve(answers[i]!);
       return;
     } catch (error) {
       if (batch.length === 1) {
