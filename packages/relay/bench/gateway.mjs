@@ -14,6 +14,8 @@ import { startEmulator } from '@sms/emulator';
 import pg from 'pg';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** Another build's `dist/cli.js` (e.g. a worktree of an older commit), measured in the same run. */
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -24,9 +26,9 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const PASSWORD = 'bench-password';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function startRelay(configPath) {
+function startRelay(configPath, cli = CLI) {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configPath], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   if (process.env.BENCH_RELAY_LOG) {
@@ -76,7 +78,7 @@ async function post(url) {
   return { content, startedAt, acceptedAt: Date.now() };
 }
 
-async function gatewayRun(kind, platform) {
+async function gatewayRun(kind, platform, cli = CLI) {
   const dir = mkdtempSync(join(tmpdir(), 'sms-gateway-bench-'));
   const schema = `gateway_bench_${randomBytes(4).toString('hex')}`;
   const store =
@@ -103,7 +105,7 @@ async function gatewayRun(kind, platform) {
       log: { level: 'info' },
     }),
   );
-  const relay = startRelay(configPath);
+  const relay = startRelay(configPath, cli);
   try {
     const listening = await relay.started;
     const url = listening.replace('0.0.0.0', '127.0.0.1');
@@ -266,20 +268,25 @@ try {
   for (const kind of ['sqlite', 'postgres']) {
     const rawAccepted = await rawAcceptRun();
     const rawSent = await rawRun(platform);
-    const run = await gatewayRun(kind, platform);
-    const sentRatio = run['sent/s (burst)'] / rawSent;
-    rows.push({
-      store: kind,
-      'accepted/s': run['accepted/s'],
-      'raw 202/s': rawAccepted,
-      'accepted goal': `>= ${GOALS[kind].accepted}`,
-      'sent/s (burst)': run['sent/s (burst)'],
-      [`raw send/s (c=${CONCURRENCY})`]: rawSent,
-      'sent/raw': `${sentRatio.toFixed(2)}x`,
-      'sent goal': '>= 0.80x',
-      'p50 ms': run['p50 ms'],
-      'p99 ms': run['p99 ms'],
-    });
+    const runs = [];
+    if (BASELINE_CLI) runs.push(['baseline build', await gatewayRun(kind, platform, BASELINE_CLI)]);
+    runs.push(['this build', await gatewayRun(kind, platform)]);
+    for (const [relay, run] of runs) {
+      const sentRatio = run['sent/s (burst)'] / rawSent;
+      rows.push({
+        store: kind,
+        relay,
+        'accepted/s': run['accepted/s'],
+        'raw 202/s': rawAccepted,
+        'accepted goal': `>= ${GOALS[kind].accepted}`,
+        'sent/s (burst)': run['sent/s (burst)'],
+        [`raw send/s (c=${CONCURRENCY})`]: rawSent,
+        'sent/raw': `${sentRatio.toFixed(2)}x`,
+        'sent goal': '>= 0.80x',
+        'p50 ms': run['p50 ms'],
+        'p99 ms': run['p99 ms'],
+      });
+    }
   }
   console.log(
     `gateway: burst of ${BURST} messages from ${CLIENTS} clients, then ${RATE}/s for ${SECONDS} s; relay gateway.concurrency ${CONCURRENCY}\n` +

@@ -12,17 +12,24 @@ interface Waiting<In, Out> {
  */
 export class GroupCommit<In, Out> {
   private waiting: Array<Waiting<In, Out>> = [];
-  private committing: Promise<void> | undefined;
+  private readonly committing = new Set<Promise<void>>();
   private scheduled = false;
+  private readonly maxItems: number;
+  private readonly parallel: number;
 
   /**
    * `commit`: stores the items in one transaction, answering each in order.
-   * `maxItems`: the most items one commit takes.
+   * `maxItems`: the most items one commit takes. `parallel`: commits in flight at once (1 for
+   * SQLite, whose commits run one after another anyway; more where a commit is mostly a wait
+   * on round trips, as on PostgreSQL).
    */
   constructor(
     private readonly commit: (items: In[]) => Promise<Out[]>,
-    private readonly maxItems = 1000,
-  ) {}
+    options: { maxItems?: number; parallel?: number } = {},
+  ) {
+    this.maxItems = options.maxItems ?? 1000;
+    this.parallel = Math.max(1, options.parallel ?? 1);
+  }
 
   add(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
@@ -33,13 +40,15 @@ export class GroupCommit<In, Out> {
 
   /** Resolves once every item added so far is committed (or failed). */
   async settled(): Promise<void> {
-    while (this.committing || this.waiting.length > 0 || this.scheduled) {
-      await (this.committing ?? new Promise((resolve) => setImmediate(resolve)));
+    while (this.committing.size > 0 || this.waiting.length > 0 || this.scheduled) {
+      await (this.committing.size > 0
+        ? Promise.all(this.committing)
+        : new Promise((resolve) => setImmediate(resolve)));
     }
   }
 
   private schedule(): void {
-    if (this.committing || this.scheduled) return;
+    if (this.committing.size >= this.parallel || this.scheduled) return;
     this.scheduled = true;
     // After this turn of the event loop: the requests read in the same turn join this commit.
     setImmediate(() => {
@@ -49,12 +58,13 @@ export class GroupCommit<In, Out> {
   }
 
   private flush(): void {
-    if (this.committing || this.waiting.length === 0) return;
+    if (this.committing.size >= this.parallel || this.waiting.length === 0) return;
     const batch = this.waiting.splice(0, this.maxItems);
-    this.committing = this.run(batch).finally(() => {
-      this.committing = undefined;
+    const committing: Promise<void> = this.run(batch).finally(() => {
+      this.committing.delete(committing);
       if (this.waiting.length > 0) this.schedule();
     });
+    this.committing.add(committing);
   }
 
   private async run(batch: Array<Waiting<In, Out>>): Promise<void> {

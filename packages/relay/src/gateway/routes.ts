@@ -5,6 +5,7 @@ import { newEventId } from '../shared/ids.js';
 import type { Correlation } from '../pull/poller.js';
 import type { Settlement } from '../pull/answer.js';
 import type {
+  Enqueued,
   MessageRecipient,
   NewMessage,
   MessageStatus,
@@ -120,7 +121,13 @@ export function createGateway(context: RelayContext): Gateway {
   };
 
   // POSTs that arrive while a commit is in flight share the next one; each 202 waits for its own.
-  const enqueues = new GroupCommit((batch: NewMessage[]) => messages().enqueueMany(batch));
+  // Made at the first POST, once the store is open. On PostgreSQL a commit is mostly a wait
+  // on round trips: a few run at once.
+  let group: GroupCommit<NewMessage, Enqueued> | undefined;
+  const enqueues = () =>
+    (group ??= new GroupCommit((batch: NewMessage[]) => messages().enqueueMany(batch), {
+      parallel: context.store().kind === 'postgres' ? 4 : 1,
+    }));
 
   const find = async (id: string) => {
     const found = await messages().get(id);
@@ -214,7 +221,7 @@ export function createGateway(context: RelayContext): Gateway {
         }
         const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
         messages(); // 501 before anything else when the store has no queue
-        const { message, created } = await enqueues.add({
+        const { message, created } = await enqueues().add({
           id: newMessageId(now),
           idempotencyKey: key ?? null,
           requestHash: hash,

@@ -142,19 +142,21 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
    * stored, or taken by an earlier message of the batch, inserts nothing), their numbers,
    * and the stored messages of the keys that inserted nothing.
    */
-  const enqueueMany = (messages: readonly NewMessage[]): Promise<Enqueued[]> =>
-    tx(async (client) => {
-      // A key repeated in the batch: only its first message is inserted (the later ones
-      // answer it, as they would one after another).
-      const firstOfKey = new Map<string, NewMessage>();
-      const fresh = messages.filter((m) => {
-        if (m.idempotencyKey === null) return true;
-        if (firstOfKey.has(m.idempotencyKey)) return false;
-        firstOfKey.set(m.idempotencyKey, m);
-        return true;
-      });
-      const inserted = await client.query<{ id: string }>(
-        `INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
+  const enqueueMany = async (messages: readonly NewMessage[]): Promise<Enqueued[]> => {
+    // A key repeated in the batch: only its first message is inserted (the later ones
+    // answer it, as they would one after another).
+    const firstOfKey = new Set<string>();
+    const fresh = messages.filter((m) => {
+      if (m.idempotencyKey === null) return true;
+      if (firstOfKey.has(m.idempotencyKey)) return false;
+      firstOfKey.add(m.idempotencyKey);
+      return true;
+    });
+    // One statement (atomic on its own, one round trip, one commit): the messages (a key
+    // already stored inserts nothing) and the numbers of those inserted.
+    const inserted = await pool.query<{ id: string }>(
+      `WITH m AS (
+         INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
            send_at, ext_no, metadata, callback_url, expires_at, status, next_attempt_at,
            created_at, updated_at, route)
          SELECT id, idem_key, request_hash, account, mobiles, content, send_at, ext_no, metadata,
@@ -163,59 +165,50 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
            $7::bigint[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
            AS v(id, idem_key, request_hash, account, mobiles, content, send_at, ext_no, metadata,
              callback_url, expires_at, now, route)
-         ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
-        [
-          fresh.map((m) => m.id),
-          fresh.map((m) => m.idempotencyKey),
-          fresh.map((m) => m.requestHash),
-          fresh.map((m) => m.account),
-          fresh.map((m) => JSON.stringify(m.mobiles)),
-          fresh.map((m) => m.content),
-          fresh.map((m) => m.sendAt),
-          fresh.map((m) => m.extNo),
-          fresh.map((m) => m.metadata),
-          fresh.map((m) => m.callbackUrl),
-          fresh.map((m) => m.expiresAt),
-          fresh.map((m) => m.now),
-          fresh.map((m) => (m.route && m.route.length > 0 ? JSON.stringify(m.route) : null)),
-        ],
+         ON CONFLICT (idem_key) DO NOTHING
+         RETURNING id, account, mobiles, created_at
+       ), r AS (
+         INSERT INTO ${s}.gw_recipients (message_id, position, mobile, account, status, updated_at)
+         SELECT m.id, t.position, t.mobile, m.account, 'queued', m.created_at
+         FROM m, LATERAL jsonb_array_elements_text(m.mobiles::jsonb) WITH ORDINALITY AS t(mobile, position)
+       )
+       SELECT id FROM m`,
+      [
+        fresh.map((m) => m.id),
+        fresh.map((m) => m.idempotencyKey),
+        fresh.map((m) => m.requestHash),
+        fresh.map((m) => m.account),
+        fresh.map((m) => JSON.stringify(m.mobiles)),
+        fresh.map((m) => m.content),
+        fresh.map((m) => m.sendAt),
+        fresh.map((m) => m.extNo),
+        fresh.map((m) => m.metadata),
+        fresh.map((m) => m.callbackUrl),
+        fresh.map((m) => m.expiresAt),
+        fresh.map((m) => m.now),
+        fresh.map((m) => (m.route && m.route.length > 0 ? JSON.stringify(m.route) : null)),
+      ],
+    );
+    const created = new Set(inserted.rows.map((r) => r.id));
+    // The key's first request committed before ours (the insert waited on its row, or it
+    // came earlier): its stored message is the answer.
+    const taken = [
+      ...new Set(messages.filter((m) => !created.has(m.id)).map((m) => m.idempotencyKey as string)),
+    ];
+    const existing = new Map<string, StoredMessage>();
+    if (taken.length > 0) {
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT * FROM ${s}.gw_messages WHERE idem_key = ANY($1::text[])`,
+        [taken],
       );
-      const created = new Set(inserted.rows.map((r) => r.id));
-      const numbers = messages.filter((m) => created.has(m.id));
-      if (numbers.length > 0) {
-        await client.query(
-          `INSERT INTO ${s}.gw_recipients (message_id, position, mobile, account, status, updated_at)
-           SELECT v.id, t.position, t.mobile, v.account, 'queued', v.now
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(id, mobiles, account, now),
-             LATERAL jsonb_array_elements_text(v.mobiles::jsonb) WITH ORDINALITY AS t(mobile, position)`,
-          [
-            numbers.map((m) => m.id),
-            numbers.map((m) => JSON.stringify(m.mobiles)),
-            numbers.map((m) => m.account),
-            numbers.map((m) => m.now),
-          ],
-        );
-      }
-      // The key's first request committed before ours started (or we waited on its row).
-      const taken = [
-        ...new Set(
-          messages.filter((m) => !created.has(m.id)).map((m) => m.idempotencyKey as string),
-        ),
-      ];
-      const existing = new Map<string, StoredMessage>();
-      if (taken.length > 0) {
-        const { rows } = await client.query<MessageRow>(
-          `SELECT * FROM ${s}.gw_messages WHERE idem_key = ANY($1::text[])`,
-          [taken],
-        );
-        for (const row of rows) existing.set(row.idem_key!, messageFromRow(row));
-      }
-      return messages.map((m) =>
-        created.has(m.id)
-          ? { message: storedFromNew(m), created: true }
-          : { message: existing.get(m.idempotencyKey!)!, created: false },
-      );
-    });
+      for (const row of rows) existing.set(row.idem_key!, messageFromRow(row));
+    }
+    return messages.map((m) =>
+      created.has(m.id)
+        ? { message: storedFromNew(m), created: true }
+        : { message: existing.get(m.idempotencyKey!)!, created: false },
+    );
+  };
 
   const recordOne = async (
     client: Queryable,
