@@ -5,7 +5,7 @@
 // Run `pnpm build` first.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ import { startEmulator } from '@sms/emulator';
 import pg from 'pg';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** Another build's `dist/cli.js` (e.g. a worktree of an older commit), measured in the same run. */
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -24,10 +26,14 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const PASSWORD = 'bench-password';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function startRelay(configPath) {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+function startRelay(configPath, cli = CLI) {
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  if (process.env.BENCH_RELAY_LOG) {
+    child.stderr.pipe(createWriteStream(process.env.BENCH_RELAY_LOG, { flags: 'a' }));
+  }
   let log = '';
   const started = new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk) => {
@@ -72,7 +78,7 @@ async function post(url) {
   return { content, startedAt, acceptedAt: Date.now() };
 }
 
-async function gatewayRun(kind, platform) {
+async function gatewayRun(kind, platform, cli = CLI) {
   const dir = mkdtempSync(join(tmpdir(), 'sms-gateway-bench-'));
   const schema = `gateway_bench_${randomBytes(4).toString('hex')}`;
   const store =
@@ -99,7 +105,7 @@ async function gatewayRun(kind, platform) {
       log: { level: 'info' },
     }),
   );
-  const relay = startRelay(configPath);
+  const relay = startRelay(configPath, cli);
   try {
     const listening = await relay.started;
     const url = listening.replace('0.0.0.0', '127.0.0.1');
@@ -161,6 +167,61 @@ async function gatewayRun(kind, platform) {
   }
 }
 
+/**
+ * The floor of an accepted POST without the queue: a child process answering 202 after the
+ * same bearer check, JSON parse and request hash (sha256 of the body), storing nothing.
+ */
+const RAW_SERVER = `
+const { createServer } = require('node:http');
+const { createHash, randomUUID } = require('node:crypto');
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    if (req.headers.authorization !== 'Bearer ${TOKEN}') { res.writeHead(401).end(); return; }
+    let body;
+    try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { res.writeHead(400).end(); return; }
+    if (typeof body.to !== 'string' || typeof body.content !== 'string') { res.writeHead(422).end(); return; }
+    createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const answer = JSON.stringify({ id: 'sms_' + randomUUID(), status: 'queued' }) + '\\n';
+    res.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) });
+    res.end(answer);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.error(JSON.stringify({ msg: 'relay started', http: 'http://127.0.0.1:' + server.address().port })));
+`;
+
+async function rawAcceptRun() {
+  const child = spawn(process.execPath, ['-e', RAW_SERVER], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      const line = log.split('\n').find((l) => l.includes('"relay started"'));
+      if (line) resolve(JSON.parse(line).http);
+    });
+    child.on('exit', (code) => reject(new Error(`raw server exited ${code}: ${log}`)));
+  });
+  try {
+    await post(url);
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (next < BURST) {
+          next++;
+          await post(url);
+        }
+      }),
+    );
+    return Math.round(BURST / ((performance.now() - start) / 1000));
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 async function rawRun(platform) {
   platform.reset();
   const client = new SmsClient({
@@ -185,13 +246,7 @@ async function rawRun(platform) {
   );
   const ms = performance.now() - start;
   await client.close();
-  return {
-    store: `raw SmsClient.send (${CONCURRENCY} at a time)`,
-    'accepted/s': '-',
-    'sent/s (burst)': Math.round(BURST / (ms / 1000)),
-    'p50 ms': '-',
-    'p99 ms': '-',
-  };
+  return Math.round(BURST / (ms / 1000));
 }
 
 function table(rows) {
@@ -206,11 +261,37 @@ const platform = await startEmulator({
   maxRecordedRequests: 100,
 });
 try {
+  // Each store's run sits between its two baselines, measured just before it: the machine's
+  // load moves, and the ratios are what compare.
+  const GOALS = { sqlite: { accepted: 5000 }, postgres: { accepted: 3000 } };
   const rows = [];
-  rows.push(await rawRun(platform));
-  for (const kind of ['sqlite', 'postgres']) rows.push(await gatewayRun(kind, platform));
+  for (const kind of ['sqlite', 'postgres']) {
+    const rawAccepted = await rawAcceptRun();
+    const rawSent = await rawRun(platform);
+    const runs = [];
+    if (BASELINE_CLI) runs.push(['baseline build', await gatewayRun(kind, platform, BASELINE_CLI)]);
+    runs.push(['this build', await gatewayRun(kind, platform)]);
+    for (const [relay, run] of runs) {
+      const sentRatio = run['sent/s (burst)'] / rawSent;
+      rows.push({
+        store: kind,
+        relay,
+        'accepted/s': run['accepted/s'],
+        'raw 202/s': rawAccepted,
+        'accepted goal': `>= ${GOALS[kind].accepted}`,
+        'sent/s (burst)': run['sent/s (burst)'],
+        [`raw send/s (c=${CONCURRENCY})`]: rawSent,
+        'sent/raw': `${sentRatio.toFixed(2)}x`,
+        'sent goal': '>= 0.80x',
+        'p50 ms': run['p50 ms'],
+        'p99 ms': run['p99 ms'],
+      });
+    }
+  }
   console.log(
-    `gateway: burst of ${BURST} messages from ${CLIENTS} clients, then ${RATE}/s for ${SECONDS} s; relay gateway.concurrency ${CONCURRENCY}\n`,
+    `gateway: burst of ${BURST} messages from ${CLIENTS} clients, then ${RATE}/s for ${SECONDS} s; relay gateway.concurrency ${CONCURRENCY}\n` +
+      'raw 202/s: a bare HTTP server (bearer check, JSON parse, sha256, no store) in a child process, same clients; ' +
+      `raw send/s: SmsClient.send ${CONCURRENCY} at a time against the same emulator, no queue\n`,
   );
   console.log(table(rows));
 } finally {

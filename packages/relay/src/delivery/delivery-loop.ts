@@ -304,9 +304,15 @@ export class DeliveryLoop {
         if (left > 0) this.perTarget.set(delivery.target, left);
         else this.perTarget.delete(delivery.target);
         this.inFlightDone.delete(done);
-        // Room for more: wake the loop once a good share of the window is free, or a target
-        // at its share has room again.
-        if (this.inFlight <= this.options.config.concurrency / 2 || left + 1 >= this.cap)
+        // Room for more: wake the loop once a quarter of the window, or of this target's
+        // share, is free, so each claim takes many deliveries. (Waking whenever a target at its
+        // share had room again claimed ONE delivery per transaction with a single target,
+        // whose share is the whole window: most of the relay's CPU in a burst.)
+        const { concurrency } = this.options.config;
+        if (
+          this.inFlight <= concurrency - Math.max(1, concurrency >> 2) ||
+          left === this.cap - Math.max(1, this.cap >> 2)
+        )
           this.wake();
       });
     this.inFlightDone.add(done);

@@ -39,25 +39,34 @@ export function correlator(options: CorrelatorOptions) {
         code: r.errorCode,
         at: r.receivedAt.getTime(),
       }));
+      // A report can overtake the commit of its own send's answer. Asked first (one query for
+      // the whole answer), "is any of these numbers being sent right now?": when none is, one
+      // look finds every report's message (a send recorded before the look has its taskId),
+      // where two looks per answer were the rule before.
+      const anySending = await messages.sendingTo(
+        head.account,
+        updates.map((u) => u.mobile),
+      );
       tags = await messages.applyReports(head.account, updates, Date.now());
-      // A report can overtake the commit of its own send's answer: while one of its numbers
-      // has a message `sending`, look again. The last look comes after a `sendingTo` that
-      // said no, so a send recorded in between is found too.
-      const deadline = Date.now() + waitMs;
-      for (;;) {
-        const missing = updates.filter((_, i) => tags[i] === undefined);
-        if (missing.length === 0) break;
-        const waiting =
-          Date.now() < deadline &&
-          (await messages.sendingTo(
-            head.account,
-            missing.map((u) => u.mobile),
-          ));
-        if (waiting) await sleep(50);
-        const again = await messages.applyReports(head.account, missing, Date.now());
-        let j = 0;
-        tags = tags.map((tag) => tag ?? again[j++]);
-        if (!waiting) break;
+      if (anySending) {
+        // While one of its numbers has a message `sending`, look again. The last look comes
+        // after a `sendingTo` that said no, so a send recorded in between is found too.
+        const deadline = Date.now() + waitMs;
+        for (;;) {
+          const missing = updates.filter((_, i) => tags[i] === undefined);
+          if (missing.length === 0) break;
+          const waiting =
+            Date.now() < deadline &&
+            (await messages.sendingTo(
+              head.account,
+              missing.map((u) => u.mobile),
+            ));
+          if (waiting) await sleep(50);
+          const again = await messages.applyReports(head.account, missing, Date.now());
+          let j = 0;
+          tags = tags.map((tag) => tag ?? again[j++]);
+          if (!waiting) break;
+        }
       }
     } else {
       const replies = settlement.records as readonly Reply[];

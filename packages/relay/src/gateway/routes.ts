@@ -7,7 +7,9 @@ import type { Correlation } from '../pull/poller.js';
 import type { Settlement } from '../pull/answer.js';
 import type {
   FailoverCount,
+  Enqueued,
   MessageRecipient,
+  NewMessage,
   MessageStatus,
   MessageStore,
   StoredMessage,
@@ -15,6 +17,7 @@ import type {
 import { callbackPolicy } from '../shared/address-policy.js';
 import { CallbackLoop } from './callbacks.js';
 import { correlator } from './correlate.js';
+import { GroupCommit } from './group-commit.js';
 import { openApiDocument } from './openapi.js';
 import { parseSendRequest, requestHash } from './request.js';
 import { GatewaySender } from './sender.js';
@@ -128,6 +131,15 @@ export function createGateway(context: RelayContext): Gateway {
     return store;
   };
 
+  // POSTs that arrive while a commit is in flight share the next one; each 202 waits for its own.
+  // Made at the first POST, once the store is open. On PostgreSQL a commit is mostly a wait
+  // on round trips: a few run at once.
+  let group: GroupCommit<NewMessage, Enqueued> | undefined;
+  const enqueues = () =>
+    (group ??= new GroupCommit((batch: NewMessage[]) => messages().enqueueMany(batch), {
+      parallel: context.store().kind === 'postgres' ? 4 : 1,
+    }));
+
   const find = async (id: string) => {
     const found = await messages().get(id);
     if (!found)
@@ -219,7 +231,8 @@ export function createGateway(context: RelayContext): Gateway {
           route = turned.slice(1);
         }
         const ttlMs = parsed.ttlMs ?? config.gateway.ttl ?? null;
-        const { message, created } = await messages().enqueue({
+        messages(); // 501 before anything else when the store has no queue
+        const { message, created } = await enqueues().add({
           id: newMessageId(now),
           idempotencyKey: key ?? null,
           requestHash: hash,

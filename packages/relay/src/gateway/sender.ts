@@ -8,8 +8,14 @@ import {
 import type { AccountConfig } from '../pull/config.js';
 import type { GatewayConfig } from './config.js';
 import type { RelayLogger } from '../shared/logger.js';
-import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
+import type {
+  ClaimedMessage,
+  MessageStore,
+  OutcomeToRecord,
+  SendOutcome,
+} from '../store/messages.js';
 import { Doorbell } from '../shared/doorbell.js';
+import { GroupCommit } from './group-commit.js';
 
 /** Platform refusals that no retry can change: the message fails at once. */
 const DEFINITIVE = new Set<string>([
@@ -99,8 +105,11 @@ export class GatewaySender {
   private lastSweep = 0;
   /** Which account a claiming pass starts at (round robin). */
   private turn = 0;
+  /** Outcomes that come in while one commit is in flight share the next. */
+  private readonly outcomes: GroupCommit<OutcomeToRecord, boolean>;
 
   constructor(private readonly options: SenderOptions) {
+    this.outcomes = new GroupCommit((batch) => options.messages.recordMany(batch, Date.now()));
     for (const account of options.accounts) {
       this.clients.set(
         account.name,
@@ -230,9 +239,10 @@ export class GatewaySender {
       .finally(() => {
         this.inFlight--;
         this.inFlightDone.delete(done);
-        // Room for more: claim again once a good share of the window is free (one claim, one
-        // fsync, for several messages), or at once when nothing else is in flight.
-        if (this.inFlight <= this.options.config.concurrency / 2) this.wake();
+        // Room for more: claim at once. A claim commits while sends go on, and the slots that
+        // free meanwhile are filled by the next one (waiting for half the window to be free
+        // left up to half the slots idle).
+        this.wake();
       });
     this.inFlightDone.add(done);
   }
@@ -343,11 +353,11 @@ export class GatewaySender {
    * message `unknown`).
    */
   private async record(message: ClaimedMessage, outcome: SendOutcome): Promise<void> {
-    const { messages, logger, config } = this.options;
+    const { logger, config } = this.options;
     const deadline = Date.now() + config.leaseMs * 2;
     for (let attempt = 0; ; attempt++) {
       try {
-        const recorded = await messages.record(message.id, message.lease, outcome, Date.now());
+        const recorded = await this.outcomes.add({ id: message.id, lease: message.lease, outcome });
         if (!recorded) {
           logger.warn('a send outcome arrived after its claim was over; not recorded', {
             id: message.id,

@@ -4,13 +4,19 @@ import { guard } from './errors.js';
 import {
   type ClaimedMessage,
   type FailoverCount,
+  type Enqueued,
   type MessageRow,
   type MessageStore,
   type MessageTag,
+  type NewMessage,
+  type OutcomeToRecord,
   type RecipientRow,
+  type SendOutcome,
+  type StoredMessage,
   messageFromRow,
   recipientFromRow,
   recipientStatusOf,
+  storedFromNew,
 } from './messages.js';
 
 /** The gateway's tables (created with IF NOT EXISTS under the store's init lock). */
@@ -133,6 +139,206 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
   const getRow = async (db: Queryable, id: string) =>
     (await db.query<MessageRow>(`SELECT * FROM ${s}.gw_messages WHERE id = $1`, [id])).rows[0];
 
+  /**
+   * One transaction, three statements whatever the count: the messages (a key already
+   * stored, or taken by an earlier message of the batch, inserts nothing), their numbers,
+   * and the stored messages of the keys that inserted nothing.
+   */
+  const enqueueMany = async (messages: readonly NewMessage[]): Promise<Enqueued[]> => {
+    // A key repeated in the batch: only its first message is inserted (the later ones
+    // answer it, as they would one after another).
+    const firstOfKey = new Set<string>();
+    const fresh = messages.filter((m) => {
+      if (m.idempotencyKey === null) return true;
+      if (firstOfKey.has(m.idempotencyKey)) return false;
+      firstOfKey.add(m.idempotencyKey);
+      return true;
+    });
+    // One statement (atomic on its own, one round trip, one commit): the messages (a key
+    // already stored inserts nothing) and the numbers of those inserted.
+    const inserted = await pool.query<{ id: string }>(
+      `WITH m AS (
+         INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
+           send_at, ext_no, metadata, callback_url, expires_at, status, next_attempt_at,
+           created_at, updated_at, route)
+         SELECT id, idem_key, request_hash, account, mobiles, content, send_at, ext_no, metadata,
+           callback_url, expires_at, 'queued', now, now, now, route
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+           $7::bigint[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
+           AS v(id, idem_key, request_hash, account, mobiles, content, send_at, ext_no, metadata,
+             callback_url, expires_at, now, route)
+         ON CONFLICT (idem_key) DO NOTHING
+         RETURNING id, account, mobiles, created_at
+       ), r AS (
+         INSERT INTO ${s}.gw_recipients (message_id, position, mobile, account, status, updated_at)
+         SELECT m.id, t.position, t.mobile, m.account, 'queued', m.created_at
+         FROM m, LATERAL jsonb_array_elements_text(m.mobiles::jsonb) WITH ORDINALITY AS t(mobile, position)
+       )
+       SELECT id FROM m`,
+      [
+        fresh.map((m) => m.id),
+        fresh.map((m) => m.idempotencyKey),
+        fresh.map((m) => m.requestHash),
+        fresh.map((m) => m.account),
+        fresh.map((m) => JSON.stringify(m.mobiles)),
+        fresh.map((m) => m.content),
+        fresh.map((m) => m.sendAt),
+        fresh.map((m) => m.extNo),
+        fresh.map((m) => m.metadata),
+        fresh.map((m) => m.callbackUrl),
+        fresh.map((m) => m.expiresAt),
+        fresh.map((m) => m.now),
+        fresh.map((m) => (m.route && m.route.length > 0 ? JSON.stringify(m.route) : null)),
+      ],
+    );
+    const created = new Set(inserted.rows.map((r) => r.id));
+    // The key's first request committed before ours (the insert waited on its row, or it
+    // came earlier): its stored message is the answer.
+    const taken = [
+      ...new Set(messages.filter((m) => !created.has(m.id)).map((m) => m.idempotencyKey as string)),
+    ];
+    const existing = new Map<string, StoredMessage>();
+    if (taken.length > 0) {
+      const { rows } = await pool.query<MessageRow>(
+        `SELECT * FROM ${s}.gw_messages WHERE idem_key = ANY($1::text[])`,
+        [taken],
+      );
+      for (const row of rows) existing.set(row.idem_key!, messageFromRow(row));
+    }
+    return messages.map((m) =>
+      created.has(m.id)
+        ? { message: storedFromNew(m), created: true }
+        : { message: existing.get(m.idempotencyKey!)!, created: false },
+    );
+  };
+
+  const recordOne = async (
+    client: Queryable,
+    id: string,
+    lease: string,
+    outcome: SendOutcome,
+    now: number,
+  ): Promise<boolean> => {
+    let count: number;
+    if (outcome.kind === 'failover') {
+      const current = await client.query<{ route_attempts: string | null }>(
+        `SELECT route_attempts FROM ${s}.gw_messages
+               WHERE id = $1 AND lease = $2 AND status = 'sending' FOR UPDATE`,
+        [id, lease],
+      );
+      const row = current.rows[0];
+      if (!row) return false;
+      const failovers = row.route_attempts ? (JSON.parse(row.route_attempts) as unknown[]) : [];
+      failovers.push({ account: outcome.from, code: outcome.code });
+      const r = await client.query(
+        `UPDATE ${s}.gw_messages SET status = 'queued', account = $3, route = $4,
+                 route_attempts = $5, next_attempt_at = $6, error_code = $7, error = $8,
+                 lease = NULL, lease_until = NULL, updated_at = $6
+               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
+        [
+          id,
+          lease,
+          outcome.account,
+          JSON.stringify(outcome.route),
+          JSON.stringify(failovers),
+          now,
+          outcome.code,
+          outcome.error,
+        ],
+      );
+      count = r.rowCount ?? 0;
+      if (count > 0) {
+        await client.query(
+          `UPDATE ${s}.gw_recipients SET account = $2, updated_at = $3 WHERE message_id = $1`,
+          [id, outcome.account, now],
+        );
+      }
+      return count > 0;
+    }
+    if (outcome.kind === 'sent') {
+      const r = await client.query(
+        `UPDATE ${s}.gw_messages SET status = 'sent', task_id = $3, sent_at = $4,
+                 error_code = NULL, error = NULL, lease_until = NULL, updated_at = $4
+               WHERE id = $1 AND lease = $2 AND status IN ('sending', 'unknown')`,
+        [id, lease, outcome.taskId, now],
+      );
+      count = r.rowCount ?? 0;
+    } else if (outcome.kind === 'retry') {
+      const r = await client.query(
+        `UPDATE ${s}.gw_messages SET status = 'queued', next_attempt_at = $3, error_code = $4,
+                 error = $5, lease = NULL, lease_until = NULL, updated_at = $6
+               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
+        [id, lease, outcome.nextAttemptAt, outcome.code, outcome.error, now],
+      );
+      count = r.rowCount ?? 0;
+    } else {
+      const r = await client.query(
+        `UPDATE ${s}.gw_messages SET status = $3, error_code = $4, error = $5,
+                 lease_until = NULL, updated_at = $6
+               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
+        [id, lease, outcome.kind, outcome.code, outcome.error, now],
+      );
+      count = r.rowCount ?? 0;
+    }
+    const status = recipientStatusOf(outcome.kind);
+    if (count > 0 && status) {
+      await setRecipients(client, {
+        id,
+        status,
+        code: outcome.kind === 'sent' ? null : outcome.code,
+        taskId: outcome.kind === 'sent' ? outcome.taskId : null,
+        sentAt: outcome.kind === 'sent' ? now : null,
+        now,
+      });
+    }
+    return count > 0;
+  };
+
+  /** The `sent` outcomes (nearly all of them) in two statements, the others one by one. */
+  const recordMany = async (
+    client: Queryable,
+    outcomes: readonly OutcomeToRecord[],
+    now: number,
+  ): Promise<boolean[]> => {
+    const sent = outcomes.filter((o) => o.outcome.kind === 'sent');
+    const recorded = new Set<string>();
+    if (sent.length > 0) {
+      const { rows } = await client.query<{ id: string; lease: string }>(
+        `UPDATE ${s}.gw_messages m SET status = 'sent', task_id = v.task_id, sent_at = $4,
+           error_code = NULL, error = NULL, lease_until = NULL, updated_at = $4
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, lease, task_id)
+         WHERE m.id = v.id AND m.lease = v.lease AND m.status IN ('sending', 'unknown')
+         RETURNING m.id, m.lease`,
+        [
+          sent.map((o) => o.id),
+          sent.map((o) => o.lease),
+          sent.map((o) => (o.outcome as { taskId: string }).taskId),
+          now,
+        ],
+      );
+      for (const row of rows) recorded.add(`${row.id} ${row.lease}`);
+      const done = sent.filter((o) => recorded.has(`${o.id} ${o.lease}`));
+      if (done.length > 0) {
+        await client.query(
+          `UPDATE ${s}.gw_recipients r SET status = 'sent', code = NULL, task_id = v.task_id,
+             sent_at = $3, updated_at = $3
+           FROM unnest($1::text[], $2::text[]) AS v(id, task_id)
+           WHERE r.message_id = v.id AND r.status NOT IN ('delivered', 'failed')`,
+          [done.map((o) => o.id), done.map((o) => (o.outcome as { taskId: string }).taskId), now],
+        );
+      }
+    }
+    const answers: boolean[] = [];
+    for (const o of outcomes) {
+      answers.push(
+        o.outcome.kind === 'sent'
+          ? recorded.has(`${o.id} ${o.lease}`)
+          : await recordOne(client, o.id, o.lease, o.outcome, now),
+      );
+    }
+    return answers;
+  };
+
   return {
     failoverCounts() {
       // Each failover went to the next one's account, the last to the message's own.
@@ -175,47 +381,11 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
       );
     },
     enqueue(m) {
+      return run('enqueue', async () => (await enqueueMany([m]))[0]!);
+    },
+    enqueueMany(messages) {
       return run('enqueue', () =>
-        tx(async (client) => {
-          const inserted = await client.query<MessageRow>(
-            `INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
-               send_at, ext_no, metadata, callback_url, expires_at, status, next_attempt_at,
-               created_at, updated_at, route)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $12, $12, $13)
-             ON CONFLICT (idem_key) DO NOTHING RETURNING *`,
-            [
-              m.id,
-              m.idempotencyKey,
-              m.requestHash,
-              m.account,
-              JSON.stringify(m.mobiles),
-              m.content,
-              m.sendAt,
-              m.extNo,
-              m.metadata,
-              m.callbackUrl,
-              m.expiresAt,
-              m.now,
-              m.route && m.route.length > 0 ? JSON.stringify(m.route) : null,
-            ],
-          );
-          const row = inserted.rows[0];
-          if (!row) {
-            // The key's first request committed before ours started (or we waited on its row).
-            const existing = await client.query<MessageRow>(
-              `SELECT * FROM ${s}.gw_messages WHERE idem_key = $1`,
-              [m.idempotencyKey],
-            );
-            return { message: messageFromRow(existing.rows[0]!), created: false };
-          }
-          await client.query(
-            `INSERT INTO ${s}.gw_recipients (message_id, position, mobile, account, status, updated_at)
-             SELECT $1, t.position, t.mobile, $3, 'queued', $4
-             FROM unnest($2::text[]) WITH ORDINALITY AS t(mobile, position)`,
-            [m.id, [...m.mobiles], m.account, m.now],
-          );
-          return { message: messageFromRow(row), created: true };
-        }),
+        messages.length === 0 ? Promise.resolve([]) : enqueueMany(messages),
       );
     },
     get(id) {
@@ -242,130 +412,58 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
       });
     },
     claim({ account, limit, now, leaseMs }) {
-      return run('claimMessages', () =>
-        tx(async (client) => {
-          const expired = await client.query<{ id: string }>(
-            `UPDATE ${s}.gw_messages SET status = 'expired', error_code = 'EXPIRED',
-               error = 'not sent before its ttl ran out', updated_at = $1
+      // One statement, one round trip (atomic on its own): the expired go `expired` with their
+      // numbers, and the due (never an expired one) go `sending`.
+      return run('claimMessages', async () => {
+        const { rows } = await pool.query(
+          `WITH expired AS (
+             UPDATE ${s}.gw_messages SET status = 'expired', error_code = 'EXPIRED',
+               error = 'not sent before its ttl ran out', updated_at = $2
              WHERE id IN (
                SELECT id FROM ${s}.gw_messages
-               WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= $1
+               WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= $2
                FOR UPDATE SKIP LOCKED)
-             RETURNING id`,
-            [now],
-          );
-          for (const { id } of expired.rows) {
-            await setRecipients(client, { id, status: 'expired', code: 'EXPIRED', now });
-          }
-          const { rows } = await client.query(
-            `WITH due AS (
-               SELECT id FROM ${s}.gw_messages
-               WHERE account = $1 AND status = 'queued' AND next_attempt_at <= $2
-               ORDER BY next_attempt_at, created_at LIMIT $3
-               FOR UPDATE SKIP LOCKED
-             )
-             UPDATE ${s}.gw_messages m SET status = 'sending', lease = $4, lease_until = $5,
-               attempts = m.attempts + 1, updated_at = $2
-             FROM due WHERE m.id = due.id
-             RETURNING m.id, m.lease, m.account, m.mobiles, m.content, m.send_at, m.ext_no, m.attempts,
-               m.route`,
-            [account, now, limit, await holder.lease(), now + leaseMs],
-          );
-          return rows.map(
-            (row): ClaimedMessage => ({
-              id: row.id,
-              lease: row.lease,
-              account: row.account,
-              mobiles: JSON.parse(row.mobiles) as string[],
-              content: row.content,
-              sendAt: row.send_at === null ? null : Number(row.send_at),
-              extNo: row.ext_no,
-              attempts: row.attempts,
-              route: row.route ? (JSON.parse(row.route) as string[]) : [],
-            }),
-          );
-        }),
-      );
+             RETURNING id
+           ), expired_numbers AS (
+             UPDATE ${s}.gw_recipients SET status = 'expired', code = 'EXPIRED', updated_at = $2
+             WHERE message_id IN (SELECT id FROM expired) AND status NOT IN ('delivered', 'failed')
+           ), due AS (
+             SELECT id FROM ${s}.gw_messages
+             WHERE account = $1 AND status = 'queued' AND next_attempt_at <= $2
+               AND (expires_at IS NULL OR expires_at > $2)
+             ORDER BY next_attempt_at, created_at LIMIT $3
+             FOR UPDATE SKIP LOCKED
+           )
+           UPDATE ${s}.gw_messages m SET status = 'sending', lease = $4, lease_until = $5,
+             attempts = m.attempts + 1, updated_at = $2
+           FROM due WHERE m.id = due.id
+           RETURNING m.id, m.lease, m.account, m.mobiles, m.content, m.send_at, m.ext_no, m.attempts,
+             m.route`,
+          [account, now, limit, await holder.lease(), now + leaseMs],
+        );
+        return rows.map(
+          (row): ClaimedMessage => ({
+            id: row.id,
+            lease: row.lease,
+            account: row.account,
+            mobiles: JSON.parse(row.mobiles) as string[],
+            content: row.content,
+            sendAt: row.send_at === null ? null : Number(row.send_at),
+            extNo: row.ext_no,
+            attempts: row.attempts,
+            route: row.route ? (JSON.parse(row.route) as string[]) : [],
+          }),
+        );
+      });
     },
     record(id, lease, outcome, now) {
+      return run('recordSend', () => tx((client) => recordOne(client, id, lease, outcome, now)));
+    },
+    recordMany(outcomes, now) {
       return run('recordSend', () =>
-        tx(async (client) => {
-          let count: number;
-          if (outcome.kind === 'failover') {
-            const current = await client.query<{ route_attempts: string | null }>(
-              `SELECT route_attempts FROM ${s}.gw_messages
-               WHERE id = $1 AND lease = $2 AND status = 'sending' FOR UPDATE`,
-              [id, lease],
-            );
-            const row = current.rows[0];
-            if (!row) return false;
-            const failovers = row.route_attempts
-              ? (JSON.parse(row.route_attempts) as unknown[])
-              : [];
-            failovers.push({ account: outcome.from, code: outcome.code });
-            const r = await client.query(
-              `UPDATE ${s}.gw_messages SET status = 'queued', account = $3, route = $4,
-                 route_attempts = $5, next_attempt_at = $6, error_code = $7, error = $8,
-                 lease = NULL, lease_until = NULL, updated_at = $6
-               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
-              [
-                id,
-                lease,
-                outcome.account,
-                JSON.stringify(outcome.route),
-                JSON.stringify(failovers),
-                now,
-                outcome.code,
-                outcome.error,
-              ],
-            );
-            count = r.rowCount ?? 0;
-            if (count > 0) {
-              await client.query(
-                `UPDATE ${s}.gw_recipients SET account = $2, updated_at = $3 WHERE message_id = $1`,
-                [id, outcome.account, now],
-              );
-            }
-            return count > 0;
-          }
-          if (outcome.kind === 'sent') {
-            const r = await client.query(
-              `UPDATE ${s}.gw_messages SET status = 'sent', task_id = $3, sent_at = $4,
-                 error_code = NULL, error = NULL, lease_until = NULL, updated_at = $4
-               WHERE id = $1 AND lease = $2 AND status IN ('sending', 'unknown')`,
-              [id, lease, outcome.taskId, now],
-            );
-            count = r.rowCount ?? 0;
-          } else if (outcome.kind === 'retry') {
-            const r = await client.query(
-              `UPDATE ${s}.gw_messages SET status = 'queued', next_attempt_at = $3, error_code = $4,
-                 error = $5, lease = NULL, lease_until = NULL, updated_at = $6
-               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
-              [id, lease, outcome.nextAttemptAt, outcome.code, outcome.error, now],
-            );
-            count = r.rowCount ?? 0;
-          } else {
-            const r = await client.query(
-              `UPDATE ${s}.gw_messages SET status = $3, error_code = $4, error = $5,
-                 lease_until = NULL, updated_at = $6
-               WHERE id = $1 AND lease = $2 AND status = 'sending'`,
-              [id, lease, outcome.kind, outcome.code, outcome.error, now],
-            );
-            count = r.rowCount ?? 0;
-          }
-          const status = recipientStatusOf(outcome.kind);
-          if (count > 0 && status) {
-            await setRecipients(client, {
-              id,
-              status,
-              code: outcome.kind === 'sent' ? null : outcome.code,
-              taskId: outcome.kind === 'sent' ? outcome.taskId : null,
-              sentAt: outcome.kind === 'sent' ? now : null,
-              now,
-            });
-          }
-          return count > 0;
-        }),
+        outcomes.length === 0
+          ? Promise.resolve([])
+          : tx((client) => recordMany(client, outcomes, now)),
       );
     },
     expireLeases(now, options) {

@@ -6,14 +6,18 @@ import {
   type ClaimedCallback,
   type ClaimedMessage,
   type FailoverCount,
+  type Enqueued,
   type MessageRow,
   type MessageStore,
   type MessageTag,
+  type NewMessage,
+  type OutcomeToRecord,
   type RecipientRow,
   type SendOutcome,
   messageFromRow,
   recipientFromRow,
   recipientStatusOf,
+  storedFromNew,
 } from './messages.js';
 
 export const MESSAGES_SQLITE_SCHEMA = `
@@ -150,7 +154,7 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   const recipientsOf = db.prepare(
     'SELECT mobile, status, code, reported_at, updated_at FROM gw_recipients WHERE message_id = ? ORDER BY rowid',
   );
-  const enqueue = db.transaction((m: Parameters<MessageStore['enqueue']>[0]) => {
+  const enqueueOne = (m: NewMessage): Enqueued => {
     const changes = insertMessage.run({
       id: m.id,
       idem_key: m.idempotencyKey,
@@ -170,8 +174,9 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
       return { message: messageFromRow(byKey.get(m.idempotencyKey) as MessageRow), created: false };
     }
     for (const mobile of m.mobiles) insertRecipient.run(m.id, mobile, m.account, m.now);
-    return { message: messageFromRow(byId.get(m.id) as MessageRow), created: true };
-  });
+    return { message: storedFromNew(m), created: true };
+  };
+  const enqueueMany = db.transaction((batch: readonly NewMessage[]) => batch.map(enqueueOne));
 
   const setRecipients = db.prepare(
     `UPDATE gw_recipients SET status = @status, code = @code, task_id = coalesce(@task_id, task_id),
@@ -264,7 +269,7 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   const moveRecipients = db.prepare(
     `UPDATE gw_recipients SET account = ?, updated_at = ? WHERE message_id = ?`,
   );
-  const record = db.transaction((id: string, lease: string, outcome: SendOutcome, now: number) => {
+  const recordOne = (id: string, lease: string, outcome: SendOutcome, now: number): boolean => {
     let changes: number;
     if (outcome.kind === 'failover') {
       const row = selectFailovers.get(id, lease) as { route_attempts: string | null } | undefined;
@@ -317,7 +322,10 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
       });
     }
     return changes > 0;
-  });
+  };
+  const recordMany = db.transaction((outcomes: readonly OutcomeToRecord[], now: number) =>
+    outcomes.map((o) => recordOne(o.id, o.lease, o.outcome, now)),
+  );
 
   const staleSending = db.prepare(
     `SELECT id FROM gw_messages WHERE status = 'sending' AND lease_until <= ?`,
@@ -507,7 +515,9 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   return {
     prune: ({ before, limit }) => run('pruneMessages', () => prune.immediate(before, limit)),
     failoverCounts: () => run('failoverCounts', () => failoverCounts.all() as FailoverCount[]),
-    enqueue: (message) => run('enqueue', () => enqueue.immediate(message)),
+    enqueue: (message) => run('enqueue', () => enqueueMany.immediate([message])[0]!),
+    enqueueMany: (messages) =>
+      run('enqueue', () => (messages.length === 0 ? [] : enqueueMany.immediate(messages))),
     get: (id) =>
       run('getMessage', () => {
         const row = byId.get(id) as MessageRow | undefined;
@@ -533,7 +543,13 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
     // could roll an outcome back, and the claim under it is on disk, so the message would
     // come back `unknown` (never `queued`). The claim and the enqueue keep FULL.
     record: (id, lease, outcome, now) =>
-      run('recordSend', () => normal(() => record.immediate(id, lease, outcome, now))),
+      run('recordSend', () =>
+        normal(() => recordMany.immediate([{ id, lease, outcome }], now)[0]!),
+      ),
+    recordMany: (outcomes, now) =>
+      run('recordSend', () =>
+        outcomes.length === 0 ? [] : normal(() => recordMany.immediate(outcomes, now)),
+      ),
     expireLeases: (now, options) =>
       run('expireLeases', () =>
         expireLeases.immediate(now, options?.all ? Number.MAX_SAFE_INTEGER : now),

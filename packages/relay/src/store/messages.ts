@@ -136,6 +136,19 @@ export interface FailoverCount {
   count: number;
 }
 
+/** What `enqueue` answers: the stored message, and whether this call stored it. */
+export interface Enqueued {
+  message: StoredMessage;
+  created: boolean;
+}
+
+/** One send's outcome for `recordMany`. */
+export interface OutcomeToRecord {
+  id: string;
+  lease: string;
+  outcome: SendOutcome;
+}
+
 /** What a report or reply is tagged with: the message it belongs to. */
 export interface MessageTag {
   messageId: string;
@@ -186,7 +199,13 @@ export interface MessageStore {
    * Stores a message (one transaction; committed when it resolves). With an idempotency key
    * that is already stored, stores nothing and returns the stored message (`created: false`).
    */
-  enqueue(message: NewMessage): Promise<{ message: StoredMessage; created: boolean }>;
+  enqueue(message: NewMessage): Promise<Enqueued>;
+  /**
+   * Stores several messages in ONE transaction (one commit, one fsync: the gateway's group
+   * commit). Each answer is what `enqueue` would have answered, in order; a key repeated
+   * within `messages` answers its first message (`created: false`), as one after another would.
+   */
+  enqueueMany(messages: readonly NewMessage[]): Promise<Enqueued[]>;
   get(id: string): Promise<{ message: StoredMessage; recipients: MessageRecipient[] } | undefined>;
   /** Messages newest first (ids sort by creation time), of one `status` and `account` when given. */
   list(query: MessageQuery): Promise<StoredMessage[]>;
@@ -207,6 +226,8 @@ export interface MessageStore {
    * Returns whether it was recorded.
    */
   record(id: string, lease: string, outcome: SendOutcome, now: number): Promise<boolean>;
+  /** Records several outcomes in ONE transaction; each answer as `record`'s, in order. */
+  recordMany(outcomes: readonly OutcomeToRecord[], now: number): Promise<boolean[]>;
   /**
    * Messages `sending` whose lease ended by `now` become `unknown` (their sender is gone
    * or stuck: they may have reached the platform). `all`: every `sending` message, whatever
@@ -300,6 +321,32 @@ export function messageFromRow(row: MessageRow): StoredMessage {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     sentAt: num(row.sent_at),
+  };
+}
+
+/** The message `enqueue` just stored, as it reads back (no second read of the row). */
+export function storedFromNew(m: NewMessage): StoredMessage {
+  return {
+    id: m.id,
+    idempotencyKey: m.idempotencyKey,
+    requestHash: m.requestHash,
+    account: m.account,
+    mobiles: [...m.mobiles],
+    content: m.content,
+    sendAt: m.sendAt,
+    extNo: m.extNo,
+    metadata: m.metadata,
+    callbackUrl: m.callbackUrl,
+    expiresAt: m.expiresAt,
+    status: 'queued',
+    attempts: 0,
+    failovers: [],
+    taskId: null,
+    errorCode: null,
+    error: null,
+    createdAt: m.now,
+    updatedAt: m.now,
+    sentAt: null,
   };
 }
 

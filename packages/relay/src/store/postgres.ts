@@ -352,7 +352,10 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
         const gone = [
           ...new Set(results.filter((r) => r.outcome.kind === 'gone').map((r) => r.target)),
         ];
-        await tx(async (client) => {
+        // One statement (atomic on its own, one round trip) unless a target must be disabled too.
+        const within = <T>(work: (client: Pick<pg.PoolClient, 'query'>) => Promise<T>) =>
+          gone.length === 0 ? work(pool) : tx(work);
+        await within(async (client) => {
           // A result counts only under the lease it was claimed with, and spends it; each
           // one that counts (but a release, which was not attempted) is kept as an attempt.
           await client.query(

@@ -128,12 +128,15 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
    * redelivery, never a loss). Fetched batches, quarantine and replays commit with FULL,
    * whose fsync also covers every earlier WAL frame.
    */
+  // Prepared once: `db.pragma()` prepares its statement again on every call.
+  const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+  const syncFull = db.prepare('PRAGMA synchronous = FULL');
   const bookkeeping = <T>(work: () => T): T => {
-    db.pragma('synchronous = NORMAL');
+    syncNormal.run();
     try {
       return work();
     } finally {
-      db.pragma('synchronous = FULL');
+      syncFull.run();
     }
   };
 

@@ -883,5 +883,110 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       expect(lock).not.toBeNull();
       await lock!.release();
     });
+
+    it('enqueues a batch in one call: each answer as one enqueue after another would give', async () => {
+      // The gateway's tables are not emptied between tests: names of this test only.
+      const messages = store.messages!;
+      const now = 1_700_000_000_000;
+      const u = newEventId().slice(-8);
+      const message = (id: string, key: string | null, mobiles: string[], hash = 'h') => ({
+        id: `${id}${u}`,
+        idempotencyKey: key && `${key}${u}`,
+        requestHash: hash,
+        account: `batch${u}`,
+        mobiles,
+        content: `content of ${id}`,
+        sendAt: null,
+        extNo: '',
+        metadata: null,
+        callbackUrl: null,
+        expiresAt: null,
+        now,
+      });
+      const [stored] = await messages.enqueueMany([message('sms_0', 'k0', ['13800000000'])]);
+      expect(stored).toMatchObject({
+        created: true,
+        message: { id: `sms_0${u}`, status: 'queued' },
+      });
+      const answers = await messages.enqueueMany([
+        message('sms_1', 'k1', ['13800000001', '13800000002']),
+        message('sms_2', 'k0', ['13800000003']), // stored by an earlier call
+        message('sms_3', 'k1', ['13800000004'], 'other'), // taken by sms_1 of this batch
+        message('sms_4', null, ['13800000005']),
+      ]);
+      expect(answers.map((a) => [a.created, a.message.id, a.message.requestHash])).toEqual([
+        [true, `sms_1${u}`, 'h'],
+        [false, `sms_0${u}`, 'h'],
+        [false, `sms_1${u}`, 'h'],
+        [true, `sms_4${u}`, 'h'],
+      ]);
+      const rows = await h.raw(
+        `SELECT id FROM ${h.t('gw_messages')} WHERE account = 'batch${u}' ORDER BY id`,
+      );
+      expect(rows.map((r) => r['id'])).toEqual([`sms_0${u}`, `sms_1${u}`, `sms_4${u}`]);
+      const numbers = await messages.get(`sms_1${u}`);
+      expect(numbers?.message).toEqual(answers[0]!.message);
+      expect(numbers?.recipients.map((r) => [r.mobile, r.status])).toEqual([
+        ['13800000001', 'queued'],
+        ['13800000002', 'queued'],
+      ]);
+      expect(await messages.enqueueMany([])).toEqual([]);
+    });
+
+    it('records a batch of send outcomes in one call, each only under its lease', async () => {
+      const messages = store.messages!;
+      const now = 1_700_000_000_000;
+      const u = newEventId().slice(-8);
+      const account = `record${u}`;
+      await messages.enqueueMany(
+        ['a', 'b', 'c', 'd'].map((id) => ({
+          id: `sms_${id}${u}`,
+          idempotencyKey: null,
+          requestHash: 'h',
+          account,
+          mobiles: [`1380000000${id.charCodeAt(0) - 97}`],
+          content: id,
+          sendAt: null,
+          extNo: '',
+          metadata: null,
+          callbackUrl: null,
+          expiresAt: null,
+          now,
+        })),
+      );
+      const claimed = await messages.claim({ account, limit: 10, now, leaseMs: 60_000 });
+      expect(claimed).toHaveLength(4);
+      const lease = new Map(claimed.map((c) => [c.id.slice(0, 5), c.lease]));
+      const id = (short: string) => `${short}${u}`;
+      const answers = await messages.recordMany(
+        [
+          { id: id('sms_a'), lease: lease.get('sms_a')!, outcome: { kind: 'sent', taskId: 'T1' } },
+          { id: id('sms_b'), lease: 'not-its-lease', outcome: { kind: 'sent', taskId: 'T2' } },
+          {
+            id: id('sms_c'),
+            lease: lease.get('sms_c')!,
+            outcome: { kind: 'unknown', code: 'UNKNOWN_OUTCOME', error: 'cut' },
+          },
+          { id: id('sms_d'), lease: lease.get('sms_d')!, outcome: { kind: 'sent', taskId: 'T4' } },
+        ],
+        now + 1,
+      );
+      expect(answers).toEqual([true, false, true, true]);
+      const view = async (id: string) => (await messages.get(id))!;
+      expect((await view(id('sms_a'))).message).toMatchObject({ status: 'sent', taskId: 'T1' });
+      expect((await view(id('sms_a'))).recipients[0]).toMatchObject({ status: 'sent' });
+      expect((await view(id('sms_b'))).message).toMatchObject({ status: 'sending', taskId: null });
+      expect((await view(id('sms_c'))).message).toMatchObject({ status: 'unknown' });
+      expect((await view(id('sms_c'))).recipients[0]).toMatchObject({ status: 'unknown' });
+      expect((await view(id('sms_d'))).message).toMatchObject({ status: 'sent', taskId: 'T4' });
+      // A report for a number recorded in the batch finds its message.
+      const [tag] = await messages.applyReports(
+        account,
+        [{ taskId: 'T4', mobile: '13800000003', delivered: true, code: 'DELIVRD', at: now }],
+        now + 2,
+      );
+      expect(tag?.messageId).toBe(id('sms_d'));
+      expect(await messages.recordMany([], now)).toEqual([]);
+    });
   });
 }
