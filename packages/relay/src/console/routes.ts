@@ -75,7 +75,8 @@ function eventCursor(request: HttpRequest): EventCursor | undefined {
   const decoded = decodeCursor(request);
   if (decoded === undefined) return undefined;
   const match = /^(\d{1,15}):(.+)$/.exec(decoded);
-  if (!match) throw new HttpError(400, { error: 'before must be a `next` cursor from an earlier page' });
+  if (!match)
+    throw new HttpError(400, { error: 'before must be a `next` cursor from an earlier page' });
   return { createdAt: Number(match[1]), id: match[2] ?? '' };
 }
 

@@ -276,7 +276,10 @@ export function overviewSql(t: string): {
        FROM ${t}console_counts WHERE kind = 'delivery' GROUP BY name HAVING SUM(n) <> 0`,
       [],
     ],
-    disabled: [`SELECT name, disabled_at, reason FROM ${t}targets WHERE disabled_at IS NOT NULL`, []],
+    disabled: [
+      `SELECT name, disabled_at, reason FROM ${t}targets WHERE disabled_at IS NOT NULL`,
+      [],
+    ],
     // Each target's newest attempt: one step down the index `(target, id)` per target.
     last: [
       `SELECT a.target, a.at, a.status, a.latency_ms

@@ -330,9 +330,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     if (rows.length === 0) {
       await client.query('BEGIN');
       try {
-        await client.query(
-          `LOCK TABLE ${s}.events, ${s}.deliveries IN SHARE ROW EXCLUSIVE MODE`,
-        );
+        await client.query(`LOCK TABLE ${s}.events, ${s}.deliveries IN SHARE ROW EXCLUSIVE MODE`);
         await client.query(countsSql(s));
         await client.query('COMMIT');
       } catch (error) {

@@ -23,7 +23,9 @@ interface WorkerData {
   timeout: number;
 }
 
-type Answer = { seq: number; rows: unknown[][] } | { seq: number; error: { message: string; code?: string } };
+type Answer =
+  | { seq: number; rows: unknown[][] }
+  | { seq: number; error: { message: string; code?: string } };
 
 /**
  * The reader thread. Runs as eval'd code (no bundler rewrites its names): built-ins come
@@ -37,7 +39,11 @@ function readerMain(): void {
   const parentPort = threads.parentPort!;
   const data = threads.workerData as WorkerData;
   const Database = requireFrom(data.driver)(data.driver) as typeof BetterSqlite3;
-  const db = new Database(data.path, { readonly: true, fileMustExist: true, timeout: data.timeout });
+  const db = new Database(data.path, {
+    readonly: true,
+    fileMustExist: true,
+    timeout: data.timeout,
+  });
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepared = (sql: string) => {
     let statement = statements.get(sql);
@@ -101,7 +107,8 @@ class ThreadReader implements SqliteReader {
       if (this.pending.size === 0) worker.unref();
       if (!waiting) return;
       if ('rows' in answer) waiting.resolve(answer.rows);
-      else waiting.reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
+      else
+        waiting.reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
     });
     // A thread that dies fails its reads; the next read starts another.
     const fail = (error: Error) => {
@@ -117,7 +124,8 @@ class ThreadReader implements SqliteReader {
 
   read(reads: readonly Read[]): Promise<unknown[][]> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
-    const worker = (this.worker ??= this.spawn());
+    this.worker ??= this.spawn();
+    const worker = this.worker;
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });

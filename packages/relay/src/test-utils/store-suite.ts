@@ -826,7 +826,12 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
         if (found.length < 4 || !last) break;
         before = { createdAt: last.createdAt, id: last.id };
         // Newer events (and one at the same time as the cursor) do not shift the pages.
-        await store.insertBatch({ account: 'main', events: [event(99)], targets: ['t'], now: 5000 });
+        await store.insertBatch({
+          account: 'main',
+          events: [event(99)],
+          targets: ['t'],
+          now: 5000,
+        });
       }
       expect(seen).toEqual(expected);
     });
