@@ -140,7 +140,9 @@ async function fillPostgres(schema) {
 }
 
 function startRelay(configPath) {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+  // BENCH_RELAY_NODE_ARGS: node flags for the relay (`--cpu-prof`, to see where time goes).
+  const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -87,14 +87,17 @@ CREATE TABLE IF NOT EXISTS ${s}.attempts (
   error text,
   response text
 );
-CREATE INDEX IF NOT EXISTS attempts_event ON ${s}.attempts (event_id);
+DROP INDEX IF EXISTS ${s}.attempts_event;
+CREATE INDEX IF NOT EXISTS attempts_event_target ON ${s}.attempts (event_id, target);
 DROP INDEX IF EXISTS ${s}.attempts_at;
 DROP INDEX IF EXISTS ${s}.events_created;
 CREATE INDEX IF NOT EXISTS events_page ON ${s}.events (created_at, id);
 CREATE INDEX IF NOT EXISTS events_account_page ON ${s}.events (account, created_at, id);
 CREATE INDEX IF NOT EXISTS events_type_page ON ${s}.events (type, created_at, id);
 CREATE INDEX IF NOT EXISTS attempts_target ON ${s}.attempts (target, id);
-CREATE INDEX IF NOT EXISTS attempts_window ON ${s}.attempts (at) INCLUDE (target, outcome, latency_ms);`;
+CREATE INDEX IF NOT EXISTS attempts_window ON ${s}.attempts (at) INCLUDE (target, outcome, latency_ms);
+CREATE INDEX IF NOT EXISTS deliveries_unfinished ON ${s}.deliveries (status, target, event_id)
+  WHERE status <> 'delivered';`;
 }
 
 /**
@@ -627,31 +630,41 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       return run('overview', async () => {
         const bucket = Math.max(1, Math.floor(bucketMs));
         const from = Math.floor(since);
-        // One snapshot for every part (REPEATABLE READ), on one connection.
-        return withClient(async (client) => {
-          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const shared = overviewSql(`${s}.`);
+        // One snapshot for every part (REPEATABLE READ), in one round trip: a simple query of
+        // several statements (the window's bounds are integers, written in; nothing else varies).
+        const statements = [
+          'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+          shared.counts[0],
+          shared.disabled[0],
+          shared.last[0],
+          shared.accounts[0],
+          `SELECT target, ${from}::bigint + ((at - ${from}::bigint) / ${bucket}::bigint) * ${bucket}::bigint AS bucket,
+             COUNT(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+             COUNT(*) FILTER (WHERE outcome <> 'delivered') AS failed,
+             SUM(latency_ms) AS latency_sum, COUNT(latency_ms) AS latency_n
+           FROM ${s}.attempts WHERE at >= ${from}::bigint GROUP BY 1, 2 ORDER BY 2`,
+          'COMMIT',
+        ];
+        if (!Number.isSafeInteger(from) || !Number.isSafeInteger(bucket)) {
+          throw new TypeError('[sms] overview: since and bucketMs must be numbers');
+        }
+        const results = await withClient(async (client) => {
           try {
-            const q = async <R>(sql: string, values: unknown[] = []) =>
-              (await client.query(sql, values)).rows as R;
-            const shared = overviewSql(`${s}.`);
-            const rows: OverviewRows = {
-              counts: await q(shared.counts[0]),
-              disabled: await q(shared.disabled[0]),
-              last: await q(shared.last[0]),
-              accounts: await q(shared.accounts[0]),
-              activity: await q(
-                `SELECT target, $1::bigint + ((at - $1::bigint) / $2::bigint) * $2::bigint AS bucket,
-                   COUNT(*) FILTER (WHERE outcome = 'delivered') AS delivered,
-                   COUNT(*) FILTER (WHERE outcome <> 'delivered') AS failed,
-                   SUM(latency_ms) AS latency_sum, COUNT(latency_ms) AS latency_n
-                 FROM ${s}.attempts WHERE at >= $1::bigint GROUP BY 1, 2 ORDER BY 2`,
-                [from, bucket],
-              ),
-            };
-            return overviewFromRows(rows);
-          } finally {
-            await client.query('COMMIT');
+            return (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+          } catch (error) {
+            // A statement that failed left the transaction open and aborted: end it here.
+            await client.query('ROLLBACK').catch(() => {});
+            throw error;
           }
+        });
+        const rows = (i: number) => results[i]?.rows ?? [];
+        return overviewFromRows({
+          counts: rows(1) as OverviewRows['counts'],
+          disabled: rows(2) as OverviewRows['disabled'],
+          last: rows(3) as OverviewRows['last'],
+          accounts: rows(4) as OverviewRows['accounts'],
+          activity: rows(5) as OverviewRows['activity'],
         });
       });
     },
