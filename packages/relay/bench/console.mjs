@@ -20,6 +20,12 @@ const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+/**
+ * BENCH_BASELINE_CLI: another build's `dist/cli.js` (main before this change, say), measured
+ * on the same filled store in the same run (BENCH_BASELINE_RUNS calls each, default 3).
+ */
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
+const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS ?? 3);
 const STALL_SECONDS = Number(process.env.BENCH_STALL_SECONDS ?? 10);
 const KINDS = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -139,10 +145,10 @@ async function fillPostgres(schema) {
   }
 }
 
-function startRelay(configPath) {
+function startRelay(configPath, cli = CLI) {
   // BENCH_RELAY_NODE_ARGS: node flags for the relay (`--cpu-prof`, to see where time goes).
   const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configPath], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -172,9 +178,9 @@ async function get(url, path) {
   return body;
 }
 
-async function timed(url, path) {
+async function timed(url, path, runs = RUNS) {
   const times = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const start = performance.now();
     await get(url, path);
     times.push(performance.now() - start);
@@ -234,6 +240,74 @@ const pageCalls = [
   `/api/console/messages/${messageId(MESSAGES - 10)}`,
 ];
 
+/** Times the page's calls and samples /healthz idle and while the page refreshes. */
+async function measure(relay, results, runs = RUNS) {
+  try {
+    const url = await relay.started;
+    // Every window of the overview, and each list and detail of the page.
+    const deep = EVENTS / 2;
+    const calls = [
+      ...['15m', '1h', '6h', '24h'].map((w) => [
+        `overview ${w}`,
+        `/api/console/overview?window=${w}`,
+      ]),
+      ['events, first page', '/api/console/events?limit=50'],
+      [
+        `events, deep page (cursor at ${deep.toLocaleString('en')})`,
+        `/api/console/events?limit=50&before=${cursor(`${createdAt(deep)}:${eventId(deep)}`)}`,
+      ],
+      ['events, offset 29,000 (old paging)', '/api/console/events?limit=50&offset=29000'],
+      ['events of account backup', '/api/console/events?limit=50&account=backup'],
+      ['events with a dead delivery', '/api/console/events?limit=50&state=dead'],
+      ['event detail', `/api/console/events/${eventId(EVENTS - 10)}`],
+      ['messages, first page', '/api/console/messages?limit=50'],
+      [
+        `messages, deep page (cursor at ${(MESSAGES / 2).toLocaleString('en')})`,
+        `/api/console/messages?limit=50&before=${cursor(messageId(MESSAGES / 2))}`,
+      ],
+      ['messages failed', '/api/console/messages?limit=50&status=failed'],
+      ['message detail', `/api/console/messages/${messageId(MESSAGES - 10)}`],
+      ['GET /v1/messages/:id', `/v1/messages/${messageId(MESSAGES - 10)}`],
+    ];
+    for (const [, path] of calls) await get(url, path); // warm up
+    for (const [name, path] of calls) results.set(name, await timed(url, path, runs));
+
+    await loopDelayMax(url);
+    const idle = await sampleHealth(url, STALL_SECONDS);
+    const idleLoop = await loopDelayMax(url);
+    let refreshing = true;
+    let refreshes = 0;
+    let slowestRefresh = 0;
+    const refresher = (async () => {
+      while (refreshing) {
+        const start = performance.now();
+        await Promise.all(pageCalls.map((path) => get(url, path)));
+        const took = performance.now() - start;
+        slowestRefresh = Math.max(slowestRefresh, took);
+        refreshes++;
+        await sleep(Math.max(0, 2000 - took));
+      }
+    })();
+    // The first refresh starts with the sampling: the stall is measured while it runs.
+    const loaded = await sampleHealth(url, STALL_SECONDS);
+    refreshing = false;
+    await refresher;
+    const loadedLoop = await loopDelayMax(url);
+    const pair = (name, a, b) => results.set(name, { text: `${a.toFixed(1)} / ${b.toFixed(1)}` });
+    pair('/healthz max, idle / page refreshing every 2 s', idle.max, loaded.max);
+    pair('/healthz p99, idle / refreshing', idle.p99, loaded.p99);
+    results.set('/healthz answers over 50 ms, idle / refreshing', {
+      text: `${idle.over50} of ${idle.samples} / ${loaded.over50} of ${loaded.samples}`,
+    });
+    pair("relay's event loop delay max, idle / refreshing", idleLoop.max, loadedLoop.max);
+    pair("relay's event loop delay p99, idle / refreshing", idleLoop.p99, loadedLoop.p99);
+    results.set('page refresh (all calls at once), slowest', { p50: slowestRefresh });
+    results.set('refreshes during the sampling', { p50: refreshes, count: true });
+  } finally {
+    await relay.stop();
+  }
+}
+
 async function run(kind, platform) {
   const dir = mkdtempSync(join(tmpdir(), 'sms-console-bench-'));
   const schema = `console_bench_${randomBytes(4).toString('hex')}`;
@@ -279,70 +353,10 @@ async function run(kind, platform) {
     else await fillPostgres(schema);
     results.set('fill (s)', { p50: (performance.now() - fillStart) / 1000 });
 
-    const relay = startRelay(configPath);
-    try {
-      const url = await relay.started;
-      // Every window of the overview, and each list and detail of the page.
-      const deep = EVENTS / 2;
-      const calls = [
-        ...['15m', '1h', '6h', '24h'].map((w) => [
-          `overview ${w}`,
-          `/api/console/overview?window=${w}`,
-        ]),
-        ['events, first page', '/api/console/events?limit=50'],
-        [
-          `events, deep page (cursor at ${deep.toLocaleString('en')})`,
-          `/api/console/events?limit=50&before=${cursor(`${createdAt(deep)}:${eventId(deep)}`)}`,
-        ],
-        ['events, offset 29,000 (old paging)', '/api/console/events?limit=50&offset=29000'],
-        ['events of account backup', '/api/console/events?limit=50&account=backup'],
-        ['events with a dead delivery', '/api/console/events?limit=50&state=dead'],
-        ['event detail', `/api/console/events/${eventId(EVENTS - 10)}`],
-        ['messages, first page', '/api/console/messages?limit=50'],
-        [
-          `messages, deep page (cursor at ${(MESSAGES / 2).toLocaleString('en')})`,
-          `/api/console/messages?limit=50&before=${cursor(messageId(MESSAGES / 2))}`,
-        ],
-        ['messages failed', '/api/console/messages?limit=50&status=failed'],
-        ['message detail', `/api/console/messages/${messageId(MESSAGES - 10)}`],
-        ['GET /v1/messages/:id', `/v1/messages/${messageId(MESSAGES - 10)}`],
-      ];
-      for (const [, path] of calls) await get(url, path); // warm up
-      for (const [name, path] of calls) results.set(name, await timed(url, path));
-
-      await loopDelayMax(url);
-      const idle = await sampleHealth(url, STALL_SECONDS);
-      const idleLoop = await loopDelayMax(url);
-      let refreshing = true;
-      let refreshes = 0;
-      let slowestRefresh = 0;
-      const refresher = (async () => {
-        while (refreshing) {
-          const start = performance.now();
-          await Promise.all(pageCalls.map((path) => get(url, path)));
-          const took = performance.now() - start;
-          slowestRefresh = Math.max(slowestRefresh, took);
-          refreshes++;
-          await sleep(Math.max(0, 2000 - took));
-        }
-      })();
-      // The first refresh starts with the sampling: the stall is measured while it runs.
-      const loaded = await sampleHealth(url, STALL_SECONDS);
-      refreshing = false;
-      await refresher;
-      const loadedLoop = await loopDelayMax(url);
-      const pair = (name, a, b) => results.set(name, { text: `${a.toFixed(1)} / ${b.toFixed(1)}` });
-      pair('/healthz max, idle / page refreshing every 2 s', idle.max, loaded.max);
-      pair('/healthz p99, idle / refreshing', idle.p99, loaded.p99);
-      results.set('/healthz answers over 50 ms, idle / refreshing', {
-        text: `${idle.over50} of ${idle.samples} / ${loaded.over50} of ${loaded.samples}`,
-      });
-      pair("relay's event loop delay max, idle / refreshing", idleLoop.max, loadedLoop.max);
-      pair("relay's event loop delay p99, idle / refreshing", idleLoop.p99, loadedLoop.p99);
-      results.set('page refresh (all calls at once), slowest', { p50: slowestRefresh });
-      results.set('refreshes during the sampling', { p50: refreshes, count: true });
-    } finally {
-      await relay.stop();
+    await measure(startRelay(configPath), results);
+    if (BASELINE_CLI) {
+      results.baseline = new Map();
+      await measure(startRelay(configPath, BASELINE_CLI), results.baseline, BASELINE_RUNS);
     }
   } finally {
     if (kind === 'postgres' && process.env.BENCH_KEEP_SCHEMA) {
@@ -379,17 +393,21 @@ try {
     if (r.text) return r.text;
     return r.max === undefined ? r.p50.toFixed(1) : `${r.p50.toFixed(1)} (max ${r.max.toFixed(1)})`;
   };
+  if (BASELINE_CLI) console.log(`\nbaseline: ${BASELINE_CLI}, ${BASELINE_RUNS} calls each`);
   console.log(
     `\nConsole: ${EVENTS.toLocaleString('en')} events over 30 days, ${MESSAGES.toLocaleString('en')} messages; ms, p50 (max) of ${RUNS} calls\n`,
   );
-  const header = [
-    'call',
-    ...KINDS.map((k) => (k === 'sqlite' ? 'SQLite ms' : 'PostgreSQL ms')),
-    'goal',
-  ];
+  const columns = KINDS.flatMap((k) => {
+    const label = k === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    const own = [{ title: `${label} ms`, results: byKind[k] }];
+    return byKind[k].baseline
+      ? [...own, { title: `${label} ms, baseline`, results: byKind[k].baseline }]
+      : own;
+  });
+  const header = ['call', ...columns.map((c) => c.title), 'goal'];
   const rows = names.map((name) => [
     name,
-    ...KINDS.map((k) => cell(byKind[k].get(name))),
+    ...columns.map((c) => cell(c.results.get(name))),
     goal(name),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
