@@ -62,10 +62,21 @@ export function encodeForm(
   charset: Charset,
   action?: SmsAction,
 ): Buffer {
-  const parts = fields.map(
-    ([name, value]) => `${name}=${encodeFormValue(value, charset, name, action)}`,
-  );
-  return Buffer.from(parts.join('&'), 'latin1');
+  return Buffer.from(encodeFormText(fields, charset, action), 'latin1');
+}
+
+/** `encodeForm` as text (ASCII only: every other byte is percent-encoded). */
+export function encodeFormText(
+  fields: ReadonlyArray<readonly [string, string]>,
+  charset: Charset,
+  action?: SmsAction,
+): string {
+  let form = '';
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value] = fields[i]!;
+    form += `${i === 0 ? '' : '&'}${name}=${encodeFormValue(value, charset, name, action)}`;
+  }
+  return form;
 }
 
 /**
@@ -139,6 +150,18 @@ export function decodeBytes(bytes: Uint8Array, label: string): string {
 const HEADER_CHARSET = /charset\s*=\s*["']?([\w.:-]+)/i;
 const XML_ENCODING = /^\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)["']/i;
 
+/** The last `Content-Type` read and its charset: a client hears the same header every time. */
+let lastContentType: string | undefined;
+let lastHeaderCharset: string | undefined;
+
+function headerCharset(contentType: string): string | undefined {
+  if (contentType !== lastContentType) {
+    lastHeaderCharset = HEADER_CHARSET.exec(contentType)?.[1];
+    lastContentType = contentType;
+  }
+  return lastHeaderCharset;
+}
+
 /**
  * Picks a response's charset: the `Content-Type` charset, else a BOM, else the XML
  * declaration, else the endpoint's own charset. Real servers send GB2312 bytes under an
@@ -149,7 +172,7 @@ export function detectCharset(
   contentType: string | undefined,
   fallback: Charset,
 ): { label: string; bomLength: number } {
-  const fromHeader = contentType ? HEADER_CHARSET.exec(contentType)?.[1] : undefined;
+  const fromHeader = contentType ? headerCharset(contentType) : undefined;
   const bomLength = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   if (fromHeader && decoderFor(fromHeader.toLowerCase())) return { label: fromHeader, bomLength };
   if (bomLength) return { label: 'utf-8', bomLength };

@@ -29,6 +29,7 @@ import { type RetryOptions, type RetryPolicy, backoffDelay, retryPolicy, sleep }
 import { maskSecrets } from './secrets.js';
 import { describeType } from './time.js';
 import {
+  type ExchangeOptions,
   type RawResponse,
   type ResponseSink,
   TransportFailure,
@@ -138,6 +139,8 @@ export class SmsClient {
   private readonly maxResponseBytes: number;
   private readonly retry: RetryPolicy;
   private readonly logger: SmsLogger | undefined;
+  /** What every exchange of this client shares (a pull with a sink adds its own). */
+  private readonly exchangeOptions: ExchangeOptions;
   private closed = false;
   /** Records fetched by an iterator whose consumer stopped early: handed out by the next fetch. */
   private readonly carriedReports: StatusReport[] = [];
@@ -231,6 +234,14 @@ export class SmsClient {
         connect: { timeout: connectTimeoutMs },
         pipelining: 1,
       });
+    this.exchangeOptions = {
+      dispatcher: this.dispatcher,
+      origin: this.origin,
+      basePath: this.basePath,
+      timeoutMs: this.timeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
+      tracksRequestSent: this.ownsDispatcher,
+    };
   }
 
   /** The account name (handy for logs; the password is not readable). */
@@ -386,23 +397,21 @@ export class SmsClient {
   ): Promise<T> {
     if (this.closed)
       throw new SmsError(`${action}: the client is closed`, { code: 'NETWORK', action });
-    for (let attempt = 0; ; attempt++) {
-      const started = performance.now();
-      try {
-        const response = await exchange(wire, {
-          dispatcher: this.dispatcher,
-          origin: this.origin,
-          basePath: this.basePath,
-          timeoutMs: this.timeoutMs,
-          maxResponseBytes: this.maxResponseBytes,
+    const options: ExchangeOptions = sink
+      ? {
+          ...this.exchangeOptions,
           sink,
           onSinkError: (error) =>
             this.logger?.error?.('sms response sink failed; the answer is kept in memory only', {
               action,
               error: this.mask(error instanceof Error ? error.message : String(error)),
             }),
-          tracksRequestSent: this.ownsDispatcher,
-        });
+        }
+      : this.exchangeOptions;
+    for (let attempt = 0; ; attempt++) {
+      const started = this.logger?.debug ? performance.now() : 0;
+      try {
+        const response = await exchange(wire, options);
         this.logger?.debug?.('sms request', {
           action,
           path: wire.path,

@@ -34,14 +34,19 @@ export {
   type FailoverRule,
 } from './failover.js';
 export {
+  CircuitBreaker,
+  type BreakerOptions,
+  type BreakerState,
+  type BreakerView,
+  type CircuitBreakerHooks,
+} from './breaker.js';
+export {
   SmsRouter,
   createSmsRouter,
   type AccountBalance,
   type AccountBreaker,
   type AccountReply,
   type AccountReport,
-  type BreakerOptions,
-  type BreakerState,
   type RoutableClient,
   type RoutedSendResult,
   type SmsRouterAccount,

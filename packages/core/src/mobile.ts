@@ -61,8 +61,13 @@ export interface MobilePartition {
 export function partitionMobiles(input: string | readonly string[]): MobilePartition {
   const valid: string[] = [];
   const invalid: string[] = [];
-  const seen = new Set<string>();
   checkInput(input);
+  // Fastest path: one clean number (most sends).
+  if (typeof input !== 'string' && input.length === 1 && MOBILE.test(input[0]!)) {
+    valid.push(input[0]!);
+    return { valid, invalid };
+  }
+  const seen = new Set<string>();
   // Fast path: an array of numbers that are already clean.
   if (
     typeof input !== 'string' &&

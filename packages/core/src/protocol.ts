@@ -3,7 +3,7 @@
  * text to typed results or `SmsError`s. `SmsClient` is a thin shell around these.
  */
 import { createHash } from 'node:crypto';
-import { encodeForm, findGbkUnencodable } from './charset.js';
+import { encodeFormText, encodeFormValue, findGbkUnencodable } from './charset.js';
 import { SmsError, type SmsAction, validationError } from './errors.js';
 import {
   PayInfo,
@@ -13,7 +13,7 @@ import {
   pullErrorByNumber,
 } from './messages.js';
 import { parseMobiles } from './mobile.js';
-import { describeType, formatShanghai, parseShanghai, toSendTime } from './time.js';
+import { describeType, formatShanghai, shanghaiReader, toSendTime } from './time.js';
 import type {
   BalanceResult,
   ChangePasswordResult,
@@ -27,13 +27,12 @@ import type {
   WireRequest,
 } from './types.js';
 import {
+  type RecordShape,
   XmlReadError,
   type XmlElement,
-  childText,
-  childrenNamed,
-  leafFields,
+  readLeafFields,
+  readRecords,
   readXml,
-  readXmlPartial,
 } from './xml.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -146,7 +145,7 @@ export function signRequest(credentials: Credentials, timestamp: string): string
 }
 
 /** Encoded `action=…&userid=…&account=…&password=…`, memoised per credentials object. */
-const credentialPrefixes = new WeakMap<Credentials, Map<string, string>>();
+const credentialPrefixes = new WeakMap<Credentials, Record<Charset, Map<string, string>>>();
 
 function authPrefix(
   action: string,
@@ -154,29 +153,41 @@ function authPrefix(
   wire: ResolvedWire,
   smsAction: SmsAction,
 ): string {
-  const identity: Array<[string, string]> = [
+  const identity = (): Array<[string, string]> => [
     ['action', action],
     ['userid', credentials.userId],
     ['account', credentials.account],
   ];
   if (wire.auth === 'signed') {
     const timestamp = signTimestamp(wire.now());
-    identity.push(['timestamp', timestamp], ['sign', signRequest(credentials, timestamp)]);
-    return encodeForm(identity, wire.charset, smsAction).toString('latin1');
+    const fields = identity();
+    fields.push(['timestamp', timestamp], ['sign', signRequest(credentials, timestamp)]);
+    return encodeFormText(fields, wire.charset, smsAction);
   }
-  let byAction = credentialPrefixes.get(credentials);
-  if (!byAction) {
-    byAction = new Map();
-    credentialPrefixes.set(credentials, byAction);
+  let byCharset = credentialPrefixes.get(credentials);
+  if (!byCharset) {
+    byCharset = { 'utf-8': new Map(), gbk: new Map() };
+    credentialPrefixes.set(credentials, byCharset);
   }
-  const key = `${wire.charset}:${action}`;
-  let prefix = byAction.get(key);
+  const byAction = byCharset[wire.charset];
+  let prefix = byAction.get(action);
   if (prefix === undefined) {
-    identity.push(['password', credentials.password]);
-    prefix = encodeForm(identity, wire.charset, smsAction).toString('latin1');
-    byAction.set(key, prefix);
+    const fields = identity();
+    fields.push(['password', credentials.password]);
+    prefix = encodeFormText(fields, wire.charset, smsAction);
+    byAction.set(action, prefix);
   }
   return prefix;
+}
+
+/** A request whose form is `prefix` (credentials) and then `rest`, already encoded. */
+function wireRequest(path: string, form: string, wire: ResolvedWire): WireRequest {
+  return {
+    path,
+    body: Buffer.from(form, 'latin1'),
+    contentType: wire.charset === 'gbk' ? FORM_GBK : FORM,
+    charset: wire.charset,
+  };
 }
 
 function formRequest(
@@ -188,19 +199,11 @@ function formRequest(
   wire: ResolvedWire,
 ): WireRequest {
   const prefix = authPrefix(action, credentials, wire, smsAction);
-  const body =
-    rest.length === 0
-      ? Buffer.from(prefix, 'latin1')
-      : Buffer.from(
-          `${prefix}&${encodeForm(rest, wire.charset, smsAction).toString('latin1')}`,
-          'latin1',
-        );
-  return {
+  return wireRequest(
     path,
-    body,
-    contentType: wire.charset === 'gbk' ? FORM_GBK : FORM,
-    charset: wire.charset,
-  };
+    rest.length === 0 ? prefix : `${prefix}&${encodeFormText(rest, wire.charset, smsAction)}`,
+    wire,
+  );
 }
 
 /** Validated, normalised send parameters (what will go on the wire). */
@@ -213,8 +216,14 @@ export interface PreparedSend {
 
 /** C0 controls other than tab, line feed and carriage return: never part of a real text. */
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-/** A UTF-16 surrogate without its partner: no charset can encode it. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * False for a UTF-16 surrogate without its partner, which no charset can encode
+ * (`String.prototype.isWellFormed`, in every Node this package supports; ES2024, so not in
+ * the ES2023 lib types).
+ */
+function isWellFormed(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 /**
  * Checks that a value is text that can go on the wire: a string, without NUL or other
@@ -241,7 +250,7 @@ export function assertText(
       action,
     );
   }
-  if (LONE_SURROGATE.test(value)) {
+  if (!isWellFormed(value)) {
     throw validationError(field, `${field} is not valid Unicode (a lone surrogate)`, action);
   }
 }
@@ -282,9 +291,13 @@ export function assertInputObject(
 /**
  * Validates and normalises send parameters. Everything malformed is a `VALIDATION`
  * `SmsError` naming the field, including a `sendTime` more than
- * `SEND_TIME_PAST_TOLERANCE_MS` before `now`.
+ * `SEND_TIME_PAST_TOLERANCE_MS` before `now` (a `Date`, or a clock read only when a
+ * `sendTime` is given).
  */
-export function prepareSend(input: SendInput, now: Date = new Date()): PreparedSend {
+export function prepareSend(
+  input: SendInput,
+  now: Date | (() => Date) = () => new Date(),
+): PreparedSend {
   assertInputObject(input, 'send input ({ mobiles, content })', 'send');
   assertMobilesInput(input.mobiles, 'send');
   assertText(input.content, 'content', 'send');
@@ -295,7 +308,11 @@ export function prepareSend(input: SendInput, now: Date = new Date()): PreparedS
   return {
     mobiles: parseMobiles(input.mobiles),
     content: input.content,
-    sendTime: toSendTime(input.sendTime, now),
+    // The clock is read only for a scheduled send (checked against the past).
+    sendTime:
+      input.sendTime === undefined || input.sendTime === ''
+        ? ''
+        : toSendTime(input.sendTime, typeof now === 'function' ? now() : now),
     extNo,
   };
 }
@@ -306,7 +323,7 @@ export function buildSendRequest(
   options?: Charset | WireOptions,
 ): WireRequest {
   const wire = resolveWire(options);
-  return buildPreparedSendRequest(credentials, prepareSend(input, wire.now()), wire);
+  return buildPreparedSendRequest(credentials, prepareSend(input, wire.now), wire);
 }
 
 /** The send form for parameters `prepareSend` already checked (a batch checks them once). */
@@ -316,19 +333,15 @@ export function buildPreparedSendRequest(
   options?: Charset | WireOptions,
 ): WireRequest {
   const wire = resolveWire(options);
-  return formRequest(
-    sendFamilyPath(wire),
-    'send',
-    'send',
-    credentials,
-    [
-      ['mobile', prepared.mobiles.join(',')],
-      ['content', prepared.content],
-      ['sendTime', prepared.sendTime],
-      ['extno', prepared.extNo],
-    ],
-    wire,
-  );
+  const { charset } = wire;
+  // The one request sent per message: its form is written out rather than built from pairs.
+  const form =
+    `${authPrefix('send', credentials, wire, 'send')}` +
+    `&mobile=${encodeFormValue(prepared.mobiles.join(','), charset, 'mobile', 'send')}` +
+    `&content=${encodeFormValue(prepared.content, charset, 'content', 'send')}` +
+    `&sendTime=${encodeFormValue(prepared.sendTime, charset, 'sendTime', 'send')}` +
+    `&extno=${encodeFormValue(prepared.extNo, charset, 'extno', 'send')}`;
+  return wireRequest(sendFamilyPath(wire), form, wire);
 }
 
 export function buildBalanceRequest(
@@ -481,7 +494,31 @@ function protocolError(action: SmsAction, why: string, text: string, cause?: unk
  */
 export function readFields(text: string, action: SmsAction): Record<string, string> {
   if (JSON_START.test(text)) return readJsonFields(text, action);
-  return leafFields(readReturnSms(text, action));
+  // `leafFields(readReturnSms(text, action))`, in one pass and without the tree.
+  checkBody(text, action);
+  const read = readLeafFields(text);
+  if (read.root === undefined || !read.rootClosed) {
+    const error = new XmlReadError(
+      read.root === undefined
+        ? 'no XML root element'
+        : `<${read.root}> is never closed (truncated body?)`,
+    );
+    throw protocolError(action, `malformed response: ${error.message}`, text, error);
+  }
+  checkRoot(read.root, action, text);
+  return read.fields;
+}
+
+/** An empty body or an HTML page is no answer at all. */
+function checkBody(text: string, action: SmsAction): void {
+  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
+  if (HTML_START.test(text)) {
+    throw protocolError(action, 'the server answered with an HTML page', text);
+  }
+}
+
+function checkRoot(root: string, action: SmsAction, text: string): void {
+  if (root !== 'returnsms') throw protocolError(action, `unexpected root element <${root}>`, text);
 }
 
 function readJsonFields(text: string, action: SmsAction): Record<string, string> {
@@ -505,10 +542,7 @@ function readJsonFields(text: string, action: SmsAction): Record<string, string>
 
 /** Parses a body into its `<returnsms>` root, or throws a `PROTOCOL` error. */
 export function readReturnSms(text: string, action: SmsAction): XmlElement {
-  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
-  if (HTML_START.test(text)) {
-    throw protocolError(action, 'the server answered with an HTML page', text);
-  }
+  checkBody(text, action);
   let root: XmlElement;
   try {
     root = readXml(text);
@@ -516,9 +550,7 @@ export function readReturnSms(text: string, action: SmsAction): XmlElement {
     const why = error instanceof XmlReadError ? error.message : 'unreadable XML';
     throw protocolError(action, `malformed response: ${why}`, text, error);
   }
-  if (root.name !== 'returnsms') {
-    throw protocolError(action, `unexpected root element <${root.name}>`, text);
-  }
+  checkRoot(root.name, action, text);
   return root;
 }
 
@@ -617,12 +649,23 @@ export function parseChangePasswordResponse(text: string): ChangePasswordResult 
   throw platformError('changespwd', message);
 }
 
-/** Both error forms of the pull endpoints: `<errorstatus>` and the send-style `Faild`. */
-function pullError(root: XmlElement, action: SmsAction): SmsError | undefined {
-  const errorStatus = childrenNamed(root, 'errorstatus')[0];
-  if (errorStatus) {
-    const number = Number(childText(errorStatus, 'error'));
-    const remark = childText(errorStatus, 'remark') ?? '';
+/** What a pull answer's error forms need: `<errorstatus>` and the send-style `Faild`. */
+const PULL_CAPTURES = [
+  'errorstatus',
+  'errorstatus/error',
+  'errorstatus/remark',
+  'returnstatus',
+  'message',
+] as const;
+
+/** Both error forms of the pull endpoints, from the texts of `PULL_CAPTURES`. */
+function pullError(
+  captured: ReadonlyArray<string | undefined>,
+  action: SmsAction,
+): SmsError | undefined {
+  const [errorStatus, error, remark = '', status, message] = captured;
+  if (errorStatus !== undefined) {
+    const number = Number(error);
     const known = pullErrorByNumber(number);
     const code = known?.code ?? codeForMessage(remark).code;
     return new SmsError(
@@ -634,15 +677,22 @@ function pullError(root: XmlElement, action: SmsAction): SmsError | undefined {
       },
     );
   }
-  const status = childText(root, 'returnstatus');
   if (status !== undefined && !isSuccessStatus(status)) {
-    return platformError(action, childText(root, 'message') ?? '');
+    return platformError(action, message ?? '');
   }
   return undefined;
 }
 
-function receivedAt(raw: string, fetchedAt: Date): Date {
-  return parseShanghai(raw) ?? fetchedAt;
+/**
+ * `receivetime` as an instant, or `fetchedAt` when it is not one. Reports of one answer
+ * share their minutes: `shanghaiReader` parses each minute once.
+ */
+function receiveTimes(fetchedAt: Date): (raw: string) => Date {
+  const read = shanghaiReader();
+  return (raw) => {
+    const ms = read(raw);
+    return ms === undefined ? fetchedAt : new Date(ms);
+  };
 }
 
 /**
@@ -653,29 +703,19 @@ function receivedAt(raw: string, fetchedAt: Date): Date {
 function readPullAnswer<T>(
   text: string,
   action: SmsAction,
-  boxName: 'statusbox' | 'callbox',
-  toRecord: (fields: Record<string, string>) => T,
+  shape: Omit<RecordShape<T>, 'captures'>,
 ): T[] {
-  if (BLANK.test(text)) throw protocolError(action, 'empty response body', text);
-  if (HTML_START.test(text)) {
-    throw protocolError(action, 'the server answered with an HTML page', text);
+  checkBody(text, action);
+  const read = readRecords(text, { ...shape, captures: PULL_CAPTURES });
+  if (read.root === undefined) {
+    throw protocolError(action, 'malformed response: no XML root element', text);
   }
-  const root = readXmlPartial(text);
-  if (!root) throw protocolError(action, 'malformed response: no XML root element', text);
-  if (root.name !== 'returnsms') {
-    throw protocolError(action, `unexpected root element <${root.name}>`, text);
-  }
-  const records: T[] = [];
-  let incomplete = 0;
-  for (const box of root.children) {
-    if (box.name !== boxName) continue;
-    if (box.closed) records.push(toRecord(leafFields(box)));
-    else incomplete++;
-  }
-  let failure = pullError(root, action);
-  if (!root.closed || incomplete > 0) {
-    const why = root.closed
-      ? `${incomplete} <${boxName}> never closed`
+  checkRoot(read.root, action, text);
+  const { records, incomplete } = read;
+  let failure = pullError(read.captured, action);
+  if (!read.rootClosed || incomplete > 0) {
+    const why = read.rootClosed
+      ? `${incomplete} <${shape.box}> never closed`
       : '<returnsms> is never closed (truncated body?)';
     failure = protocolError(
       action,
@@ -690,38 +730,52 @@ function readPullAnswer<T>(
   return records;
 }
 
+const REPORT_FIELDS = ['mobile', 'taskid', 'status', 'receivetime', 'errorcode', 'extno'] as const;
+
 /**
  * Reads a `statusApi.aspx` answer. A failure that still carried complete records (truncated
  * body, error element beside records) throws with those records on `error.records`.
  */
 export function parseReportsResponse(text: string, fetchedAt: Date = new Date()): StatusReport[] {
-  return readPullAnswer(text, 'queryReports', 'statusbox', (fields) => {
-    const statusCode = Number.parseInt(fields['status'] ?? '', 10);
-    const receiveTime = fields['receivetime'] ?? '';
-    return {
-      mobile: fields['mobile'] ?? '',
-      taskId: fields['taskid'] ?? '',
-      status: statusCode === 10 ? 'delivered' : 'failed',
-      statusCode: Number.isNaN(statusCode) ? 0 : statusCode,
-      receivedAt: receivedAt(receiveTime, fetchedAt),
-      receiveTime,
-      errorCode: fields['errorcode'] ?? '',
-      extNo: fields['extno'] ?? '',
-    } satisfies StatusReport;
+  const receivedAt = receiveTimes(fetchedAt);
+  return readPullAnswer(text, 'queryReports', {
+    box: 'statusbox',
+    fields: REPORT_FIELDS,
+    build: (values) => {
+      const receiveTime = values[3] ?? '';
+      const statusCode = Number.parseInt(values[2] ?? '', 10);
+      return {
+        mobile: values[0] ?? '',
+        taskId: values[1] ?? '',
+        status: statusCode === 10 ? 'delivered' : 'failed',
+        statusCode: Number.isNaN(statusCode) ? 0 : statusCode,
+        receivedAt: receivedAt(receiveTime),
+        receiveTime,
+        errorCode: values[4] ?? '',
+        extNo: values[5] ?? '',
+      } satisfies StatusReport;
+    },
   });
 }
 
+const REPLY_FIELDS = ['mobile', 'taskid', 'content', 'receivetime', 'extno'] as const;
+
 /** Reads a `callApi.aspx` answer; failures keep complete records as `parseReportsResponse` does. */
 export function parseRepliesResponse(text: string, fetchedAt: Date = new Date()): Reply[] {
-  return readPullAnswer(text, 'queryReplies', 'callbox', (fields) => {
-    const receiveTime = fields['receivetime'] ?? '';
-    return {
-      mobile: fields['mobile'] ?? '',
-      taskId: fields['taskid'] ?? '',
-      content: fields['content'] ?? '',
-      receivedAt: receivedAt(receiveTime, fetchedAt),
-      receiveTime,
-      extNo: fields['extno'] ?? '',
-    } satisfies Reply;
+  const receivedAt = receiveTimes(fetchedAt);
+  return readPullAnswer(text, 'queryReplies', {
+    box: 'callbox',
+    fields: REPLY_FIELDS,
+    build: (values) => {
+      const receiveTime = values[3] ?? '';
+      return {
+        mobile: values[0] ?? '',
+        taskId: values[1] ?? '',
+        content: values[2] ?? '',
+        receivedAt: receivedAt(receiveTime),
+        receiveTime,
+        extNo: values[4] ?? '',
+      } satisfies Reply;
+    },
   });
 }

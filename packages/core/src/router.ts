@@ -1,7 +1,13 @@
 import { type SendBatchInput, type SendBatchResult, planBatch, runBatch } from './batch.js';
 import { type FetchReportsOptions, SmsClient, type SmsClientOptions } from './client.js';
 import { type RouteAttempt, SmsError, validationError } from './errors.js';
-import { countsAgainstAccount, failoverDecision } from './failover.js';
+import {
+  type BreakerOptions,
+  type BreakerState,
+  type BreakerView,
+  CircuitBreaker,
+} from './breaker.js';
+import { failoverDecision } from './failover.js';
 import { prepareSend } from './protocol.js';
 import type { BalanceResult, Reply, SendInput, SendResult, StatusReport } from './types.js';
 
@@ -29,15 +35,6 @@ export interface SmsRouterAccount {
 
 export type SmsRouterStrategy = 'priority' | 'weighted' | 'round-robin';
 
-export interface BreakerOptions {
-  /** Failures (account refusals, network errors, unknown outcomes) within `windowMs` that open it. Default 5. */
-  failures?: number;
-  /** Default 60000 ms. */
-  windowMs?: number;
-  /** How long an open breaker skips the account before one probe send may try it. Default 30000 ms. */
-  coolDownMs?: number;
-}
-
 export interface SmsRouterOptions {
   accounts: readonly SmsRouterAccount[];
   /**
@@ -58,15 +55,9 @@ export interface SmsRouterOptions {
   now?: () => number;
 }
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
-
-export interface AccountBreaker {
+/** One account's circuit breaker, as `breakers()` shows it. */
+export interface AccountBreaker extends BreakerView {
   account: string;
-  state: BreakerState;
-  /** Failures counted within the window. */
-  failures: number;
-  /** When an open breaker lets a probe through (ms, the router's clock). */
-  retryAt?: number;
 }
 
 /** A send's result through a router: which account sent it and what was tried before. */
@@ -85,19 +76,13 @@ export interface AccountBalance {
   error?: SmsError;
 }
 
-interface Breaker {
-  state: BreakerState;
-  failures: number[];
-  openedAt: number;
-  probing: boolean;
-}
-
 interface Entry {
   name: string;
   client: RoutableClient;
   owned: boolean;
   weight: number;
-  breaker: Breaker;
+  /** Absent when the router runs without breakers. */
+  breaker: CircuitBreaker | undefined;
 }
 
 /**
@@ -108,11 +93,8 @@ interface Entry {
 export class SmsRouter implements SmsSender {
   readonly strategy: SmsRouterStrategy;
   private readonly entries: Entry[];
-  private readonly breakerOptions: Required<BreakerOptions> | false;
   private readonly failoverOnKeyword: boolean;
-  private readonly onBreakerChange: SmsRouterOptions['onBreakerChange'];
   private readonly random: () => number;
-  private readonly now: () => number;
   private turn = 0;
 
   constructor(options: SmsRouterOptions) {
@@ -163,25 +145,21 @@ export class SmsRouter implements SmsSender {
           client,
           owned: account.client === undefined,
           weight,
-          breaker: { state: 'closed', failures: [], openedAt: 0, probing: false },
+          breaker:
+            options.breaker === false
+              ? undefined
+              : new CircuitBreaker(options.breaker ?? {}, {
+                  now: options.now,
+                  onChange: (state) => options.onBreakerChange?.(account.name, state),
+                }),
         };
       });
     } catch (error) {
       for (const client of built) void client.close();
       throw error;
     }
-    this.breakerOptions =
-      options.breaker === false
-        ? false
-        : {
-            failures: positive(options.breaker?.failures, 'breaker.failures', 5),
-            windowMs: positive(options.breaker?.windowMs, 'breaker.windowMs', 60_000),
-            coolDownMs: positive(options.breaker?.coolDownMs, 'breaker.coolDownMs', 30_000),
-          };
     this.failoverOnKeyword = options.failoverOnKeyword === true;
-    this.onBreakerChange = options.onBreakerChange;
     this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
   }
 
   /** The account names, in the order given. */
@@ -210,7 +188,7 @@ export class SmsRouter implements SmsSender {
     const attempts: RouteAttempt[] = [];
     let last: SmsError | undefined;
     for (const entry of this.order()) {
-      if (!this.allow(entry)) {
+      if (entry.breaker && !entry.breaker.allow()) {
         attempts.push({
           account: entry.name,
           code: 'CIRCUIT_OPEN',
@@ -221,7 +199,7 @@ export class SmsRouter implements SmsSender {
       let error: SmsError;
       try {
         const result = await entry.client.send(input);
-        this.succeeded(entry);
+        entry.breaker?.settle();
         return { ...result, account: entry.name, attempts };
       } catch (thrown) {
         // Anything but our own error is not known to have stayed home.
@@ -234,9 +212,7 @@ export class SmsRouter implements SmsSender {
                 cause: thrown,
               });
       }
-      if (countsAgainstAccount(error.code)) this.failed(entry);
-      else if (error.code === 'VALIDATION') entry.breaker.probing = false;
-      else this.succeeded(entry); // it answered, about the content: the account works
+      entry.breaker?.settle(error.code);
       attempts.push({ account: entry.name, code: error.code, message: error.message });
       error.account = entry.name;
       if (failoverDecision(error.code, { failoverOnKeyword: this.failoverOnKeyword }) === 'stop') {
@@ -306,16 +282,11 @@ export class SmsRouter implements SmsSender {
     );
   }
 
-  /** Every account's circuit breaker. */
+  /** Every account's circuit breaker (none when the router runs without). */
   breakers(): AccountBreaker[] {
-    return this.entries.map((entry) => {
-      this.tick(entry);
-      const { state, failures, openedAt } = entry.breaker;
-      const view: AccountBreaker = { account: entry.name, state, failures: failures.length };
-      if (state === 'open' && this.breakerOptions)
-        view.retryAt = openedAt + this.breakerOptions.coolDownMs;
-      return view;
-    });
+    return this.entries.flatMap((entry) =>
+      entry.breaker ? [{ account: entry.name, ...entry.breaker.view() }] : [],
+    );
   }
 
   /** Closes the clients the router built from `options` (clients you passed stay open). */
@@ -380,66 +351,9 @@ export class SmsRouter implements SmsSender {
     }
     return entries;
   }
-
-  private tick(entry: Entry): void {
-    const options = this.breakerOptions;
-    if (!options) return;
-    const breaker = entry.breaker;
-    const now = this.now();
-    while (breaker.failures.length > 0 && breaker.failures[0]! <= now - options.windowMs)
-      breaker.failures.shift();
-    if (breaker.state === 'open' && now >= breaker.openedAt + options.coolDownMs)
-      this.setState(entry, 'half-open');
-  }
-
-  private allow(entry: Entry): boolean {
-    if (!this.breakerOptions) return true;
-    this.tick(entry);
-    const breaker = entry.breaker;
-    if (breaker.state === 'closed') return true;
-    if (breaker.state === 'open' || breaker.probing) return false;
-    breaker.probing = true; // half-open: one probe send at a time
-    return true;
-  }
-
-  private succeeded(entry: Entry): void {
-    const breaker = entry.breaker;
-    breaker.probing = false;
-    if (breaker.state === 'half-open') {
-      breaker.failures = [];
-      this.setState(entry, 'closed');
-    }
-  }
-
-  private failed(entry: Entry): void {
-    const options = this.breakerOptions;
-    if (!options) return;
-    const breaker = entry.breaker;
-    const wasProbe = breaker.state === 'half-open';
-    breaker.probing = false;
-    breaker.failures.push(this.now());
-    this.tick(entry);
-    if (wasProbe || (breaker.state === 'closed' && breaker.failures.length >= options.failures)) {
-      breaker.openedAt = this.now();
-      this.setState(entry, 'open');
-    }
-  }
-
-  private setState(entry: Entry, state: BreakerState): void {
-    if (entry.breaker.state === state) return;
-    entry.breaker.state = state;
-    this.onBreakerChange?.(entry.name, state);
-  }
 }
 
 /** `new SmsRouter(options)`. */
 export function createSmsRouter(options: SmsRouterOptions): SmsRouter {
   return new SmsRouter(options);
-}
-
-function positive(value: number | undefined, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw validationError(field, `${field} must be a positive number`);
-  return value;
 }

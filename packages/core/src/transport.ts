@@ -75,46 +75,11 @@ export interface ExchangeOptions {
  */
 export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    let sent = false;
-    let headed = false;
-    let status = 0;
-    let contentType: string | undefined;
-    let sink = options.sink;
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let abortRequest: ((reason?: Error) => void) | undefined;
-    let pendingAbort: Error | undefined;
-    const abort = (reason: Error) => {
-      if (abortRequest) abortRequest(reason);
-      else pendingAbort ??= reason;
-    };
-    const onAbort = () => abort(new Error('aborted by signal'));
     if (options.signal?.aborted) {
       reject(new TransportFailure(new Error('aborted by signal'), false));
       return;
     }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const deadline = setTimeout(() => {
-      abort(
-        Object.assign(new Error(`no complete answer within ${options.timeoutMs} ms`), {
-          code: DEADLINE_EXCEEDED,
-        }),
-      );
-    }, options.timeoutMs);
-    const finish = () => {
-      clearTimeout(deadline);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-    const feedSink = (feed: (target: ResponseSink) => void) => {
-      if (!sink) return;
-      try {
-        feed(sink);
-      } catch (error) {
-        sink = undefined;
-        options.onSinkError?.(error);
-      }
-    };
-    const body = () => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const handler = new ExchangeHandler(options, resolve, reject);
     options.dispatcher.dispatch(
       {
         origin: options.origin,
@@ -126,63 +91,145 @@ export function exchange(wire: WireRequest, options: ExchangeOptions): Promise<R
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       },
-      {
-        onConnect(abortThis: (reason?: Error) => void) {
-          abortRequest = abortThis;
-          if (pendingAbort) abortThis(pendingAbort);
-        },
-        onRequestSent() {
-          sent = true;
-        },
-        onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null) {
-          sent = true;
-          headed = true;
-          status = statusCode;
-          if (rawHeaders) {
-            for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-              if (String(rawHeaders[i]).toLowerCase() === 'content-type') {
-                contentType = String(rawHeaders[i + 1]);
-              }
-            }
-          }
-          feedSink((target) => target.head?.(status, contentType));
-          return true;
-        },
-        onData(chunk: Buffer) {
-          // Durable first: the sink sees the bytes before anything else can happen to them.
-          feedSink((target) => target.chunk(chunk));
-          received += chunk.length;
-          chunks.push(chunk);
-          if (received > options.maxResponseBytes) {
-            abort(
-              Object.assign(
-                new Error(
-                  `the answer exceeds ${options.maxResponseBytes} bytes (maxResponseBytes)`,
-                ),
-                { code: RESPONSE_TOO_LARGE },
-              ),
-            );
-            return false;
-          }
-          return true;
-        },
-        onComplete() {
-          finish();
-          resolve({ status, contentType, body: body() });
-        },
-        onError(error: Error & { code?: string }) {
-          finish();
-          const connectPhase = error.code !== undefined && CONNECT_PHASE.has(error.code);
-          const notSent = connectPhase || (options.tracksRequestSent && !sent);
-          const partial = headed ? { status, contentType, body: body() } : undefined;
-          reject(new TransportFailure(error, !notSent, partial));
-        },
-        onUpgrade() {},
-        onBodySent() {},
-      } as unknown as Dispatcher.DispatchHandler,
+      handler as unknown as Dispatcher.DispatchHandler,
     );
   });
 }
+
+/** The deadline's timer callback (a plain function and an argument: no closure per request). */
+function expire(handler: ExchangeHandler): void {
+  handler.abort(
+    Object.assign(new Error(`no complete answer within ${handler.options.timeoutMs} ms`), {
+      code: DEADLINE_EXCEEDED,
+    }),
+  );
+}
+
+/**
+ * undici's handler for one exchange. A class rather than an object of closures: its methods
+ * are shared, so a request allocates one object here, not ten functions.
+ */
+class ExchangeHandler {
+  private sent = false;
+  private headed = false;
+  private status = 0;
+  private contentType: string | undefined;
+  private sink: ResponseSink | undefined;
+  /** The body's first chunk; `more` holds the rest (most answers come in one). */
+  private first: Buffer | undefined;
+  private more: Buffer[] | undefined;
+  private received = 0;
+  private abortRequest: ((reason?: Error) => void) | undefined;
+  private pendingAbort: Error | undefined;
+  private readonly deadline: NodeJS.Timeout;
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly options: ExchangeOptions,
+    private readonly resolve: (response: RawResponse) => void,
+    private readonly reject: (failure: TransportFailure) => void,
+  ) {
+    this.sink = options.sink;
+    const { signal } = options;
+    if (signal) {
+      this.onAbort = () => this.abort(new Error('aborted by signal'));
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    this.deadline = setTimeout(expire, options.timeoutMs, this);
+  }
+
+  abort(reason: Error): void {
+    if (this.abortRequest) this.abortRequest(reason);
+    else this.pendingAbort ??= reason;
+  }
+
+  private finish(): void {
+    clearTimeout(this.deadline);
+    if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private feedSink(feed: (target: ResponseSink) => void): void {
+    const sink = this.sink;
+    if (!sink) return;
+    try {
+      feed(sink);
+    } catch (error) {
+      this.sink = undefined;
+      this.options.onSinkError?.(error);
+    }
+  }
+
+  private body(): Buffer {
+    if (this.more) return Buffer.concat([this.first!, ...this.more]);
+    return this.first ?? EMPTY_BODY;
+  }
+
+  onConnect(abortThis: (reason?: Error) => void): void {
+    this.abortRequest = abortThis;
+    if (this.pendingAbort) abortThis(this.pendingAbort);
+  }
+
+  onRequestSent(): void {
+    this.sent = true;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    this.sent = true;
+    this.headed = true;
+    this.status = statusCode;
+    if (rawHeaders) {
+      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        const name = rawHeaders[i]!;
+        // `content-type` is 12 bytes (or characters): the other names are never decoded.
+        if (name.length === 12 && String(name).toLowerCase() === 'content-type') {
+          this.contentType = String(rawHeaders[i + 1]);
+        }
+      }
+    }
+    if (this.sink) this.feedSink((target) => target.head?.(statusCode, this.contentType));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    // Durable first: the sink sees the bytes before anything else can happen to them.
+    if (this.sink) this.feedSink((target) => target.chunk(chunk));
+    this.received += chunk.length;
+    if (this.first === undefined) this.first = chunk;
+    else if (this.more === undefined) this.more = [chunk];
+    else this.more.push(chunk);
+    if (this.received > this.options.maxResponseBytes) {
+      this.abort(
+        Object.assign(
+          new Error(`the answer exceeds ${this.options.maxResponseBytes} bytes (maxResponseBytes)`),
+          { code: RESPONSE_TOO_LARGE },
+        ),
+      );
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.finish();
+    this.resolve({ status: this.status, contentType: this.contentType, body: this.body() });
+  }
+
+  onError(error: Error & { code?: string }): void {
+    this.finish();
+    const connectPhase = error.code !== undefined && CONNECT_PHASE.has(error.code);
+    const notSent = connectPhase || (this.options.tracksRequestSent && !this.sent);
+    const partial = this.headed
+      ? { status: this.status, contentType: this.contentType, body: this.body() }
+      : undefined;
+    this.reject(new TransportFailure(error, !notSent, partial));
+  }
+
+  onUpgrade(): void {}
+
+  onBodySent(): void {}
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 const TIMEOUT_CODES = new Set([
   DEADLINE_EXCEEDED,

@@ -3,12 +3,20 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { decodeResponse } from './charset.js';
 import { SmsError } from './errors.js';
-import { excerptOf, parseRepliesResponse, parseReportsResponse } from './protocol.js';
+import {
+  excerptOf,
+  parseRepliesResponse,
+  parseReportsResponse,
+  parseSendResponse,
+} from './protocol.js';
 import {
   XmlReadError,
   type XmlElement,
+  childText,
   childrenNamed,
   leafFields,
+  readLeafFields,
+  readRecords,
   readXml,
   readXmlPartial,
 } from './xml.js';
@@ -317,6 +325,216 @@ describe('fed anything', () => {
 });
 
 // ---------------------------------------------------------------------------
+// readRecords: the pull parsers' one-pass reader, against the tree it replaces
+
+const RECORD_FIELDS = ['mobile', 'taskid', 'status', 'extno'];
+const RECORD_CAPTURES = ['errorstatus', 'errorstatus/error', 'errorstatus/remark', 'message'];
+
+/** What the pull parsers read from the `readXmlPartial` tree before `readRecords` existed. */
+function recordsFromTree(text: string): unknown {
+  const root = readXmlPartial(text);
+  if (!root) return { root: undefined, rootClosed: false, records: [], incomplete: 0 };
+  const boxes = childrenNamed(root, 'statusbox');
+  const errorStatus = childrenNamed(root, 'errorstatus')[0];
+  return {
+    root: root.name,
+    rootClosed: root.closed,
+    records: boxes
+      .filter((box) => box.closed)
+      .map((box) => {
+        const fields = leafFields(box);
+        return RECORD_FIELDS.map((name) =>
+          Object.hasOwn(fields, name) ? fields[name] : undefined,
+        );
+      }),
+    incomplete: boxes.filter((box) => !box.closed).length,
+    captured: [
+      errorStatus?.text.trim(),
+      errorStatus && childText(errorStatus, 'error'),
+      errorStatus && childText(errorStatus, 'remark'),
+      childText(root, 'message'),
+    ],
+  };
+}
+
+function recordsRead(text: string): unknown {
+  const read = readRecords(text, {
+    box: 'statusbox',
+    fields: RECORD_FIELDS,
+    build: (values) => [...values],
+    captures: RECORD_CAPTURES,
+  });
+  return read.root === undefined
+    ? { root: undefined, rootClosed: false, records: [], incomplete: 0 }
+    : read;
+}
+
+const recordFragments = fc.constantFrom(
+  '<returnsms>',
+  '</returnsms>',
+  '<returnsms/>',
+  '<statusbox>',
+  '</statusbox>',
+  '<statusbox/>',
+  '< mobile >',
+  '</mobile >',
+  '<MOBILE>',
+  '<taskID>',
+  '</taskid>',
+  '<extno/>',
+  '<status>',
+  '</status>',
+  '<errorstatus>',
+  '</errorstatus>',
+  '<error>',
+  '</error>',
+  '<remark>',
+  '</remark>',
+  '<message>',
+  '</message>',
+  '<a/>',
+  '<b x="1">',
+  '</b>',
+  '<!-- c -->',
+  '<![CDATA[ d ]]>',
+  '<![CDATA[]]>',
+  '<?pi x?>',
+  '&amp;',
+  '&#20013;',
+  '&',
+  '<',
+  '</',
+  '<!--',
+  ' ',
+  '\u3000',
+  '\r\n',
+  '1',
+  'x',
+  '中',
+);
+
+/** Answer-like documents: boxes of repeated, nested, empty and noisy fields, error elements. */
+const recordDocument = (() => {
+  const name = fc.constantFrom('mobile', 'MOBILE', 'taskid', 'status', 'extno', 'other');
+  const content = fc.array(
+    fc.oneof(
+      fc.constantFrom('1', ' x ', '&amp;', '&#32;', '<![CDATA[ c ]]>', '<!-- -->', '', '\u3000'),
+      fc.constantFrom('<i>2</i>', '<i/>', '<mobile>3</mobile>'),
+    ),
+    { maxLength: 4 },
+  );
+  const field = fc
+    .tuple(name, content, fc.constantFrom('close', 'self', 'open'))
+    .map(([tag, parts, end]) =>
+      end === 'self'
+        ? `<${tag}/>`
+        : `<${tag}>${parts.join('')}${end === 'close' ? `</${tag}>` : ''}`,
+    );
+  const box = fc
+    .tuple(fc.array(field, { maxLength: 6 }), fc.constantFrom('</statusbox>', '</returnsms>', ''))
+    .map(([fields, end]) => `<statusbox>${fields.join('\r\n')}${end}`);
+  const other = fc.constantFrom(
+    '<errorstatus><error> 2 </error><remark>r</remark><error>3</error></errorstatus>',
+    '<errorstatus>e<remark>r1<b/></remark></errorstatus>',
+    '<message> m </message>',
+    '<message><x>no</x>m2</message>',
+    '<statusbox/>',
+    '<x><statusbox><mobile>1</mobile></statusbox></x>',
+  );
+  return fc
+    .tuple(fc.array(fc.oneof(box, box, other), { maxLength: 6 }), fc.boolean())
+    .map(([items, closed]) => `<returnsms>${items.join('\r\n')}${closed ? '</returnsms>' : ''}`);
+})();
+
+describe('readRecords', () => {
+  it('reads answer-like documents, cut anywhere, as the tree does', () => {
+    fc.assert(
+      fc.property(recordDocument, fc.double({ min: 0, max: 1, noNaN: true }), (text, where) => {
+        expect(recordsRead(text)).toEqual(recordsFromTree(text));
+        const cut = text.slice(0, Math.floor(where * text.length));
+        expect(recordsRead(cut)).toEqual(recordsFromTree(cut));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads what leafFields and childText read from the readXmlPartial tree, fed anything', () => {
+    const input = fc.oneof(
+      anyText,
+      fc.array(recordFragments, { maxLength: 40 }).map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(input, (text) => {
+        expect(recordsRead(text)).toEqual(recordsFromTree(text));
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('reads generated answers, cut anywhere, as the tree does', () => {
+    fc.assert(
+      fc.property(
+        answerArbitrary('statusbox'),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (answer, where) => {
+          const text = answer.text.slice(0, Math.floor(where * answer.text.length));
+          expect(recordsRead(text)).toEqual(recordsFromTree(text));
+          expect(recordsRead(answer.text)).toEqual(recordsFromTree(answer.text));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('readLeafFields', () => {
+  const flatFragments = fc.constantFrom(
+    '<returnsms>',
+    '</returnsms>',
+    '<returnsms/>',
+    '<returnstatus>',
+    '</returnstatus>',
+    '<message>',
+    '</message >',
+    '<taskID>',
+    '</taskid>',
+    '<b x="1">',
+    '</b>',
+    '<a/>',
+    '<![CDATA[ d ]]>',
+    '<!-- c -->',
+    '&amp;',
+    '&#20013;',
+    '<',
+    ' ',
+    '\r\n',
+    'ok',
+    '1',
+    '<constructor>',
+    '</constructor>',
+  );
+  it('reads what leafFields reads from the readXml root, fed anything', () => {
+    const input = fc.oneof(
+      anyText,
+      fc.array(flatFragments, { maxLength: 30 }).map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(input, (text) => {
+        const read = readLeafFields(text);
+        const result = outcome(text);
+        if (result instanceof XmlReadError) {
+          expect(read.root === undefined || !read.rootClosed).toBe(true);
+          expect(read.root).toBe(readXmlPartial(text)?.name);
+        } else {
+          expect(read).toEqual({ root: result.name, rootClosed: true, fields: leafFields(result) });
+        }
+      }),
+      { numRuns: 4000 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
 // Hostile answers: linear time
 
 const MB = 1 << 20;
@@ -433,6 +651,14 @@ describe('hostile answers', () => {
       });
       expect(time).toBeLessThan(1000);
     }
+  });
+
+  it.each(hostile)('parseSendResponse (one-pass leaf fields) answers %s quickly', (_, make) => {
+    const input = make(MB);
+    const time = fastest(() => {
+      expect(() => parseSendResponse(input)).toThrow(SmsError);
+    });
+    expect(time).toBeLessThan(1000);
   });
 
   it('the pull parsers refuse every unreadable hostile input as PROTOCOL', () => {

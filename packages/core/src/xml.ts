@@ -72,7 +72,57 @@ export function readXml(source: string): XmlElement {
  */
 export function readXmlPartial(source: string): XmlElement | undefined {
   const text = typeof source === 'string' ? source : String(source);
-  return scan(text);
+  const tree = new TreeSink(text);
+  scanXml(text, tree);
+  return tree.root;
+}
+
+/**
+ * What the scanner reports, in document order. Text comes only while an element is open
+ * (text before the root is ignored), and the scanner stops at the root's end.
+ */
+export interface ScanSink {
+  /** An element starts (a self-closing one is followed at once by its `close`). */
+  open(name: string): void;
+  /** A run of text in the innermost open element, `source[start, end)`, entities not yet decoded. */
+  text(start: number, end: number): void;
+  /** A CDATA section's content in the innermost open element, `source[start, end)`, literal. */
+  cdata(start: number, end: number): void;
+  /** The innermost open element is complete (its end tag, an enclosing end tag, or `/>`). */
+  close(): void;
+}
+
+/** Builds the `XmlElement` tree of `readXml` and `readXmlPartial`. */
+class TreeSink implements ScanSink {
+  root: XmlElement | undefined;
+  private readonly stack: XmlElement[] = [];
+  private current: XmlElement | undefined;
+
+  constructor(private readonly source: string) {}
+
+  open(name: string): void {
+    const element: XmlElement = { name, text: '', children: [], closed: false };
+    const parent = this.current;
+    if (parent === undefined) this.root = element;
+    // A literal array of one is smaller than the first push's preallocated backing store.
+    else if (parent.children.length === 0) parent.children = [element];
+    else parent.children.push(element);
+    this.stack.push(element);
+    this.current = element;
+  }
+
+  text(start: number, end: number): void {
+    this.current!.text += decodeEntities(this.source.slice(start, end));
+  }
+
+  cdata(start: number, end: number): void {
+    this.current!.text += this.source.slice(start, end);
+  }
+
+  close(): void {
+    this.stack.pop()!.closed = true;
+    this.current = this.stack[this.stack.length - 1];
+  }
 }
 
 // Character codes.
@@ -82,7 +132,7 @@ const SLASH = 0x2f; // /
 const BANG = 0x21; // !
 const QUESTION = 0x3f; // ?
 
-/** JavaScript's `\s` (WhiteSpace and LineTerminator), which the old reader's regex used. */
+/** JavaScript's `\s` (WhiteSpace and LineTerminator): what `String.prototype.trim` removes. */
 function isSpace(code: number): boolean {
   if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
   if (code < 0xa0) return false;
@@ -116,18 +166,86 @@ function isNameChar(code: number): boolean {
   );
 }
 
-function scan(source: string): XmlElement | undefined {
+/**
+ * Lower-cased tag names, shared between reads: a name seen before costs a comparison, not
+ * a new string (an answer repeats a dozen names thousands of times). Direct-mapped by a
+ * hash of the name; only short names are kept, copied flat, so the cache never holds on
+ * to a response body.
+ */
+const NAME_SLOTS = 512;
+const MAX_CACHED_NAME = 32;
+const nameCache: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+/** The protocol's own names, seeded as literals (V8 keys objects by these without a lookup). */
+for (const name of [
+  'returnsms',
+  'returnstatus',
+  'message',
+  'remainpoint',
+  'taskid',
+  'successcounts',
+  'payinfo',
+  'overage',
+  'sendtotal',
+  'checkcounts',
+  'statusbox',
+  'callbox',
+  'mobile',
+  'status',
+  'receivetime',
+  'errorcode',
+  'extno',
+  'content',
+  'errorstatus',
+  'error',
+  'remark',
+]) {
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = nameHash(hash, name.charCodeAt(i));
+  nameCache[hash & (NAME_SLOTS - 1)] = name;
+}
+
+/** Names are ASCII (`isNameChar`): lower-casing is `| 0x20` on letters, and the hash uses it for all. */
+function nameHash(hash: number, code: number): number {
+  return (Math.imul(hash, 31) + (code | 0x20)) | 0;
+}
+
+function lowerAscii(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
+}
+
+function tagName(source: string, start: number, end: number, hash: number): string {
+  const length = end - start;
+  if (length > MAX_CACHED_NAME) return source.slice(start, end).toLowerCase();
+  const slot = hash & (NAME_SLOTS - 1);
+  const cached = nameCache[slot]!;
+  if (cached.length === length) {
+    let k = 0;
+    while (k < length && lowerAscii(source.charCodeAt(start + k)) === cached.charCodeAt(k)) k++;
+    if (k === length) return cached;
+  }
+  const codes: number[] = [];
+  for (let k = start; k < end; k++) codes.push(lowerAscii(source.charCodeAt(k)));
+  const name = String.fromCharCode(...codes);
+  nameCache[slot] = name;
+  return name;
+}
+
+/**
+ * The scanner behind every read: one pass over `source`, reporting elements and text to
+ * `sink` (see the file comment for what it accepts). Linear in the size of `source`.
+ */
+export function scanXml(source: string, sink: ScanSink): void {
   const length = source.length;
-  const stack: XmlElement[] = [];
+  /** Names of the open elements, outermost first. */
+  const stack: string[] = [];
   /**
    * How many elements of each name are open, kept once the stack has been deeper than
    * `SCAN_DEPTH`: a close tag with no open element of its name then costs O(1) instead of a
    * walk down a deep stack (`<a>` x 50,000 then `</b>` x 50,000 would be quadratic).
    */
   let openCounts: Map<string, number> | undefined;
-  let root: XmlElement | undefined;
-  let current: XmlElement | undefined;
-  /** Start of the text not yet given to `current`. */
+  /** Start of the text not yet given to the sink. */
   let textStart = 0;
   /** Where the readable document ends (the body's end, or an unfinished construct). */
   let end = length;
@@ -160,9 +278,9 @@ function scan(source: string): XmlElement | undefined {
         end = lt;
         break;
       }
-      if (current !== undefined) {
-        if (lt > textStart) current.text += decodeEntities(source.slice(textStart, lt));
-        if (cdataEnd !== -1) current.text += source.slice(lt + 9, cdataEnd);
+      if (stack.length > 0) {
+        if (lt > textStart) sink.text(textStart, lt);
+        if (cdataEnd > lt + 9) sink.cdata(lt + 9, cdataEnd);
       }
       pos = textStart = after;
       continue;
@@ -174,9 +292,7 @@ function scan(source: string): XmlElement | undefined {
         end = lt;
         break;
       }
-      if (current !== undefined && lt > textStart) {
-        current.text += decodeEntities(source.slice(textStart, lt));
-      }
+      if (stack.length > 0 && lt > textStart) sink.text(textStart, lt);
       pos = textStart = close + 2;
       continue;
     }
@@ -205,7 +321,9 @@ function scan(source: string): XmlElement | undefined {
       continue;
     }
     const nameStart = i;
+    let hash = 0;
     do {
+      hash = nameHash(hash, code);
       if (++i === length) {
         end = lt;
         break scanning;
@@ -250,67 +368,333 @@ function scan(source: string): XmlElement | undefined {
       selfClosing = source.charCodeAt(last) === SLASH;
     }
     // `i` is at the tag's `>`.
-    if (current !== undefined && lt > textStart) {
-      current.text += decodeEntities(source.slice(textStart, lt));
-    }
+    if (stack.length > 0 && lt > textStart) sink.text(textStart, lt);
     pos = textStart = i + 1;
-    const name = source.slice(nameStart, nameEnd).toLowerCase();
+    const name = tagName(source, nameStart, nameEnd, hash);
 
     if (closing) {
-      if (current === undefined) continue;
-      if (current.name !== name && !isOpen(stack, openCounts, name)) continue; // unmatched
-      let popped: XmlElement;
+      const depth = stack.length;
+      if (depth === 0) continue;
+      if (stack[depth - 1] !== name && !isOpen(stack, openCounts, name)) continue; // unmatched
+      let popped: string;
       do {
         popped = stack.pop()!;
-        popped.closed = true;
-        openCounts?.set(popped.name, openCounts.get(popped.name)! - 1);
-      } while (popped.name !== name);
-      current = stack[stack.length - 1];
-      if (current === undefined) break; // the root's end: the rest is ignored
+        sink.close();
+        openCounts?.set(popped, openCounts.get(popped)! - 1);
+      } while (popped !== name);
+      if (stack.length === 0) return; // the root's end: the rest is ignored
       continue;
     }
 
-    const element: XmlElement = { name, text: '', children: [], closed: selfClosing };
-    if (current === undefined) {
-      root = element; // the loop stops once a root is closed, so this is the first
-    } else if (current.children.length === 0) {
-      // A literal array of one is smaller than the first push's preallocated backing store.
-      current.children = [element];
-    } else {
-      current.children.push(element);
-    }
+    sink.open(name);
     if (selfClosing) {
-      if (element === root) break;
+      sink.close();
+      if (stack.length === 0) return; // a self-closing root
       continue;
     }
-    stack.push(element);
+    stack.push(name);
     if (openCounts !== undefined) openCounts.set(name, (openCounts.get(name) ?? 0) + 1);
     else if (stack.length > SCAN_DEPTH) openCounts = countNames(stack);
-    current = element;
   }
 
-  if (current !== undefined && end > textStart) {
-    current.text += decodeEntities(source.slice(textStart, end));
+  if (stack.length > 0 && end > textStart) sink.text(textStart, end);
+}
+
+/** What `readLeafFields` found. */
+export interface LeafFieldsRead {
+  /** The root element's name; `undefined` when there is no root element. */
+  root: string | undefined;
+  /** Whether the root's end tag arrived. */
+  rootClosed: boolean;
+  /** `leafFields(root)`, complete when `rootClosed` (the send-family answers are flat). */
+  fields: Record<string, string>;
+}
+
+/**
+ * The root's name and, without building the tree, `leafFields` of it: what
+ * `leafFields(readXml(source))` gives whenever `readXml` does not throw (`rootClosed`).
+ */
+export function readLeafFields(source: string): LeafFieldsRead {
+  const text = typeof source === 'string' ? source : String(source);
+  const sink = new LeafFieldsSink(text);
+  scanXml(text, sink);
+  return { root: sink.root, rootClosed: sink.rootClosed, fields: sink.fields };
+}
+
+class LeafFieldsSink implements ScanSink {
+  root: string | undefined;
+  rootClosed = false;
+  readonly fields: Record<string, string> = {};
+  private depth = -1;
+  /** The root child being read: its name, whether it is still a leaf, its text so far. */
+  private name = '';
+  private leaf = true;
+  private value = '';
+
+  constructor(private readonly source: string) {}
+
+  open(name: string): void {
+    const depth = ++this.depth;
+    if (depth === 0) {
+      this.root = name;
+    } else if (depth === 1) {
+      this.name = name;
+      this.leaf = true;
+      this.value = '';
+    } else if (depth === 2) {
+      this.leaf = false;
+    }
   }
-  return root;
+
+  text(start: number, end: number): void {
+    if (this.depth === 1 && this.leaf) this.value += decodeEntities(this.source.slice(start, end));
+  }
+
+  cdata(start: number, end: number): void {
+    if (this.depth === 1 && this.leaf) this.value += this.source.slice(start, end);
+  }
+
+  close(): void {
+    const depth = this.depth--;
+    if (depth === 0) this.rootClosed = true;
+    else if (depth === 1 && this.leaf && !(this.name in this.fields)) {
+      this.fields[this.name] = this.value.trim();
+    }
+  }
+}
+
+/** How `readRecords` reads a pull answer: which children of the root are records, and what of them. */
+export interface RecordShape<T> {
+  /** The name of the root's children that are records (`statusbox`). */
+  box: string;
+  /** The record fields, lower-case: `build` gets each one's value at its index here. */
+  fields: readonly string[];
+  /**
+   * Makes a record of the trimmed text of the box's first leaf child of each field name
+   * (`undefined` where there is none): what `leafFields` gives, without building the tree.
+   * The array is reused: read it, do not keep it.
+   */
+  build(values: ReadonlyArray<string | undefined>): T;
+  /**
+   * Other elements to read: a root child's name (`returnstatus`), or `parent/child` for a
+   * child of such an element (`errorstatus/error`). Each is the trimmed text of the first
+   * element of that name, as `childText` reads it.
+   */
+  captures: readonly string[];
+}
+
+export interface RecordsRead<T> {
+  /** The root element's name; `undefined` when there is no root element. */
+  root: string | undefined;
+  /** Whether the root's end tag arrived (`false` for a truncated body). */
+  rootClosed: boolean;
+  /** A record for every box that is complete (`closed`), in document order. */
+  records: T[];
+  /** Boxes whose end never arrived (the body ended inside one). */
+  incomplete: number;
+  /** The text of each of `captures`, in that order; `undefined` where there is no such element. */
+  captured: Array<string | undefined>;
+}
+
+/**
+ * Reads a pull answer's records in one pass, without an element tree: exactly the records
+ * `leafFields` would read from the closed boxes of `readXmlPartial(source)`, and the same
+ * salvage of a truncated body, for a fraction of the allocations.
+ */
+export function readRecords<T>(source: string, shape: RecordShape<T>): RecordsRead<T> {
+  const text = typeof source === 'string' ? source : String(source);
+  const sink = new RecordSink(text, shape);
+  scanXml(text, sink);
+  return sink.result();
+}
+
+/** Where each of `RecordShape.captures` sits: its index, by parent capture (-1: the root). */
+interface CapturePlan {
+  index: number;
+  parent: number;
+  name: string;
+}
+
+class RecordSink<T> implements ScanSink {
+  private root: string | undefined;
+  private rootClosed = false;
+  private readonly records: T[] = [];
+  private readonly captured: Array<string | undefined>;
+  private readonly plans: CapturePlan[];
+  private readonly values: Array<string | undefined>;
+  /** Depth of the innermost open element (the root is 0). */
+  private depth = -1;
+  private inBox = false;
+  /** Index in `fields` of the box child being read, or -1 when it is not wanted. */
+  private field = -1;
+  /** False once the box child has a child element: not a leaf, so not a field. */
+  private fieldLeaf = true;
+  /** The box child's text so far, when it is more than one plain run. */
+  private fieldText = '';
+  /** The box child's only run so far, undecoded (it has no `&`), as `source[runStart, runEnd)`. */
+  private runStart = -1;
+  private runEnd = -1;
+  /** Captures being read at depth 1 and 2, or -1. */
+  private capture1 = -1;
+  private capture2 = -1;
+  /** Position of the next `&` at or after the last text run looked at (`length` if none). */
+  private nextAmp = -1;
+
+  constructor(
+    private readonly source: string,
+    private readonly shape: RecordShape<T>,
+  ) {
+    this.values = new Array<string | undefined>(shape.fields.length).fill(undefined);
+    this.captured = new Array<string | undefined>(shape.captures.length).fill(undefined);
+    this.plans = shape.captures.map((path, index) => {
+      const slash = path.indexOf('/');
+      if (slash === -1) return { index, parent: -1, name: path };
+      return {
+        index,
+        parent: shape.captures.indexOf(path.slice(0, slash)),
+        name: path.slice(slash + 1),
+      };
+    });
+  }
+
+  open(name: string): void {
+    const depth = ++this.depth;
+    if (depth === 0) {
+      this.root = name;
+    } else if (depth === 1) {
+      if (name === this.shape.box) {
+        this.inBox = true;
+        this.values.fill(undefined);
+      } else {
+        this.capture1 = this.startCapture(-1, name);
+      }
+    } else if (this.inBox) {
+      if (depth === 2) {
+        const field = this.shape.fields.indexOf(name);
+        // A field already read keeps its first value (`leafFields` keeps the first leaf).
+        this.field = field !== -1 && this.values[field] === undefined ? field : -1;
+        this.fieldLeaf = true;
+        this.fieldText = '';
+        this.runStart = -1;
+      } else if (depth === 3) {
+        this.fieldLeaf = false;
+      }
+    } else if (depth === 2 && this.capture1 !== -1) {
+      this.capture2 = this.startCapture(this.capture1, name);
+    }
+  }
+
+  /** The capture `name` under `parent` starts here if it is wanted and the first of its name. */
+  private startCapture(parent: number, name: string): number {
+    for (const plan of this.plans) {
+      if (plan.parent === parent && plan.name === name) {
+        if (this.captured[plan.index] !== undefined) return -1;
+        this.captured[plan.index] = '';
+        return plan.index;
+      }
+    }
+    return -1;
+  }
+
+  text(start: number, end: number): void {
+    const depth = this.depth;
+    if (this.inBox) {
+      if (depth !== 2 || this.field === -1 || !this.fieldLeaf) return;
+      if (this.runStart === -1 && this.fieldText === '' && !this.hasAmp(start, end)) {
+        this.runStart = start;
+        this.runEnd = end;
+        return;
+      }
+      this.flattenRun();
+      this.fieldText += decodeEntities(this.source.slice(start, end));
+      return;
+    }
+    const capture = depth === 1 ? this.capture1 : depth === 2 ? this.capture2 : -1;
+    if (capture !== -1) this.captured[capture] += decodeEntities(this.source.slice(start, end));
+  }
+
+  cdata(start: number, end: number): void {
+    const depth = this.depth;
+    if (this.inBox) {
+      if (depth !== 2 || this.field === -1 || !this.fieldLeaf) return;
+      this.flattenRun();
+      this.fieldText += this.source.slice(start, end);
+      return;
+    }
+    const capture = depth === 1 ? this.capture1 : depth === 2 ? this.capture2 : -1;
+    if (capture !== -1) this.captured[capture] += this.source.slice(start, end);
+  }
+
+  close(): void {
+    const depth = this.depth--;
+    if (depth === 0) {
+      this.rootClosed = true;
+    } else if (depth === 1) {
+      if (this.inBox) {
+        this.inBox = false;
+        this.records.push(this.shape.build(this.values));
+      }
+      this.capture1 = -1;
+    } else if (depth === 2) {
+      if (this.inBox && this.field !== -1 && this.fieldLeaf) {
+        this.values[this.field] = this.runStart !== -1 ? this.trimmedRun() : this.fieldText.trim();
+      }
+      this.field = -1;
+      this.capture2 = -1;
+    }
+  }
+
+  result(): RecordsRead<T> {
+    return {
+      root: this.root,
+      rootClosed: this.rootClosed,
+      records: this.records,
+      incomplete: this.inBox ? 1 : 0,
+      captured: this.captured.map((text) => text?.trim()),
+    };
+  }
+
+  /** Whether `source[start, end)` holds a `&`; linear over all the runs of one read. */
+  private hasAmp(start: number, end: number): boolean {
+    if (this.nextAmp < start) {
+      const amp = this.source.indexOf('&', start);
+      this.nextAmp = amp === -1 ? this.source.length : amp;
+    }
+    return this.nextAmp < end;
+  }
+
+  private flattenRun(): void {
+    if (this.runStart === -1) return;
+    this.fieldText = this.source.slice(this.runStart, this.runEnd);
+    this.runStart = -1;
+  }
+
+  /** `source.slice(runStart, runEnd).trim()` without the untrimmed copy. */
+  private trimmedRun(): string {
+    let start = this.runStart;
+    let end = this.runEnd;
+    while (start < end && isSpace(this.source.charCodeAt(start))) start++;
+    while (end > start && isSpace(this.source.charCodeAt(end - 1))) end--;
+    return this.source.slice(start, end);
+  }
 }
 
 /** Up to this depth a close tag looks for its open element by walking the stack. */
 const SCAN_DEPTH = 16;
 
 function isOpen(
-  stack: readonly XmlElement[],
+  stack: readonly string[],
   openCounts: Map<string, number> | undefined,
   name: string,
 ): boolean {
   if (openCounts !== undefined) return (openCounts.get(name) ?? 0) > 0;
-  for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.name === name) return true;
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i] === name) return true;
   return false;
 }
 
-function countNames(stack: readonly XmlElement[]): Map<string, number> {
+function countNames(stack: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const element of stack) counts.set(element.name, (counts.get(element.name) ?? 0) + 1);
+  for (const name of stack) counts.set(name, (counts.get(name) ?? 0) + 1);
   return counts;
 }
 

@@ -2,6 +2,7 @@ import { Fragment, render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type {
   ConsoleAccount,
+  ConsoleAccounts,
   ConsoleAttempt,
   ConsoleEvent,
   ConsoleEventDetail,
@@ -12,6 +13,7 @@ import type {
   ConsoleOverview,
   ConsoleTarget,
 } from '../src/console/api-types.js';
+import { SendingAccounts } from './accounts.js';
 import './app.css';
 import { Pager, beforeOf } from './pager.js';
 
@@ -681,6 +683,8 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
     [signOut],
   );
 
+  const loadAccounts = useCallback(() => api<ConsoleAccounts>(token, 'accounts'), [token]);
+
   useEffect(() => {
     const timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);
     return () => clearInterval(timer);
@@ -792,6 +796,7 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
         </p>
       )}
       <Accounts accounts={overview.accounts} now={now} />
+      <SendingAccounts load={loadAccounts} tick={tick} fail={fail} formatTime={time} />
       <Targets targets={overview.targets} now={now} act={act} />
       <Events
         overview={overview}

@@ -1,4 +1,4 @@
-// Writes relay.schema.json from the zod schema in src/shared/config.ts (`pnpm run schema`).
+// Writes relay.schema.json from the zod schema (src/config/ composes the sections; `pnpm run schema`).
 // The config test fails when the committed file differs from what this writes.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ const outDir = here('../node_modules/.cache/sms-relay-schema');
 
 await build({
   config: false,
-  entry: { config: here('../src/shared/config.ts') },
+  entry: { config: here('../src/config/json-schema.ts') },
   outDir,
   format: ['esm'],
   target: 'node20',

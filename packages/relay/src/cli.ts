@@ -1,17 +1,12 @@
 import { parseArgs } from 'node:util';
 import { generateWebhookSecret } from '@sms/core';
-import {
-  ENV_PREFIX,
-  configWarnings,
-  type RelayConfig,
-  RelayConfigError,
-  loadConfig,
-  loadStoreConfig,
-  loadTargetNames,
-} from './shared/config.js';
+import { ENV_PREFIX } from './config/env.js';
+import { loadConfig, loadStoreConfig, loadTargetNames } from './config/load.js';
+import { type RelayConfig, configWarnings } from './config/schema.js';
+import { secretsOf } from './config/secrets.js';
+import { RelayConfigError } from './shared/config-error.js';
 import { jsonLogger } from './shared/logger.js';
 import { createRelay } from './relay.js';
-import { secretsOf } from './shared/secrets.js';
 import { VERSION } from './shared/version.js';
 import { messageCommand } from './gateway/cli.js';
 import { describeStore, openStore } from './store/open.js';

@@ -1,4 +1,4 @@
-export { secretsOf } from './shared/secrets.js';
+export { secretsOf } from './config/secrets.js';
 export { VERSION } from './shared/version.js';
 export {
   createRelay,
@@ -6,26 +6,24 @@ export {
   type Relay,
   type RelayStatus,
 } from './relay.js';
+export { RelayConfigError, type ConfigIssue } from './shared/config-error.js';
+export { ENV_PREFIX } from './config/env.js';
+export { relayConfigJsonSchema } from './config/json-schema.js';
+export { loadConfig, loadStoreConfig, parseConfig } from './config/load.js';
 export {
-  DEFAULT_RETRY_SCHEDULE,
-  ENV_PREFIX,
-  RelayConfigError,
   configWarnings,
-  loadConfig,
-  loadStoreConfig,
-  parseConfig,
-  relayConfigJsonSchema,
   relayConfigSchema,
-  type AccountConfig,
-  type ConfigIssue,
-  type DeliveryConfig,
-  type GatewayConfig,
-  type JournalConfig,
   type RelayConfig,
   type RelayConfigInput,
-  type StoreConfig,
+} from './config/schema.js';
+export {
+  DEFAULT_RETRY_SCHEDULE,
+  type DeliveryConfig,
   type TargetConfig,
-} from './shared/config.js';
+} from './delivery/config.js';
+export type { GatewayConfig } from './gateway/config.js';
+export type { AccountConfig, JournalConfig } from './pull/config.js';
+export type { StoreConfig } from './store/config.js';
 export {
   REDACT_PATHS,
   jsonLogger,

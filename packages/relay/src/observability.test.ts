@@ -4,7 +4,7 @@ import type { Emulator } from '@sms/emulator';
 import { pino } from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RelayConfigError } from './shared/config.js';
+import { RelayConfigError } from './shared/config-error.js';
 import { jsonLogger } from './shared/logger.js';
 import { type CreateRelayOptions, type Relay, createRelay } from './relay.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';

@@ -1,25 +1,20 @@
-import { rmSync, statSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { SmsWebhookEventType } from '@sms/core';
-import { type RelayConfig, parseConfig } from './shared/config.js';
-import { secretsOf } from './shared/secrets.js';
-import { VERSION } from './shared/version.js';
-import { type Settlement, settlementOfEntry } from './pull/answer.js';
+import type { Logger as PinoLogger } from 'pino';
+import type { Registry } from 'prom-client';
+import { parseConfig } from './config/load.js';
+import type { RelayConfig } from './config/schema.js';
+import { secretsOf } from './config/secrets.js';
 import { consoleRoutes } from './console/routes.js';
 import { DeliveryLoop } from './delivery/delivery-loop.js';
 import { createGateway } from './gateway/routes.js';
 import type { RelayContext } from './http/context.js';
-import { type Route, createRouter } from './http/router.js';
-import { Journal } from './pull/journal.js';
-import { PullWorker } from './pull/pull-worker.js';
-import type { Logger as PinoLogger } from 'pino';
-import type { Registry } from 'prom-client';
+import { type RunningHttpServer, healthRoutes, startHttpServer } from './http/server.js';
+import { PullRelay } from './pull/pull-relay.js';
 import { type RelayLogger, jsonLogger, toRelayLogger } from './shared/logger.js';
 import { RelayMetrics } from './shared/metrics.js';
-import { AccountPoller } from './pull/poller.js';
+import { VERSION } from './shared/version.js';
 import { openStore } from './store/open.js';
 import type { Store, StoreStats } from './store/types.js';
+import { startPruning, takeOverPredecessor } from './store/upkeep.js';
 
 export interface CreateRelayOptions {
   /**
@@ -73,7 +68,9 @@ export interface Relay {
 
 /**
  * The relay as a library: `const relay = createRelay(config); await relay.start();`.
- * Accepts the relay.json shape (validated here, defaults filled in).
+ * Accepts the relay.json shape (validated here, defaults filled in). It composes the parts:
+ * the store, the pull relay (pull/), the delivery loop (delivery/), the gateway (gateway/),
+ * the console (console/) and the HTTP server (http/).
  */
 export function createRelay(input: unknown, options: CreateRelayOptions = {}): Relay {
   const config = parseConfig(input, options.env === undefined ? {} : { env: options.env });
@@ -81,47 +78,27 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
   const logger = options.logger
     ? toRelayLogger(options.logger, secrets)
     : jsonLogger({ level: config.log.level, env: options.env ?? process.env, redact: secrets });
-  const metrics = new RelayMetrics({
+  const metrics: RelayMetrics = new RelayMetrics({
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }),
     // Read at scrape time; before start and after stop the read fails and the last values stay.
     gauges: async () => {
-      const s = await stats();
+      const { pending, dead } = await stats();
+      const polling = new Set(pull.polling());
       return {
-        queueDepth: s.pending,
-        dead: s.dead,
-        polling: Object.fromEntries(pollers.map((p, i) => [config.accounts[i]!.name, p.polling])),
+        queueDepth: pending,
+        dead,
+        polling: Object.fromEntries(config.accounts.map((a) => [a.name, polling.has(a.name)])),
       };
     },
   });
+  const pull: PullRelay = new PullRelay({ ...config, logger, metrics });
   let store: Store | undefined;
-  let journal: Journal | undefined;
-  let puller: PullWorker | undefined;
-  let pollers: AccountPoller[] = [];
   let delivery: DeliveryLoop | undefined;
-  let server: Server | undefined;
-  let url: string | null = null;
-  /** The address the server actually bound, for the startup log. */
-  let listening: string | null = null;
+  let server: RunningHttpServer | null = null;
+  let pruning: { stop(): Promise<void> } | undefined;
   let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   let cachedStats: { at: number; value: Promise<StoreStats> } | undefined;
-  let pruneTimer: NodeJS.Timeout | undefined;
-  let pruning: Promise<void> | undefined;
-
-  async function prune(): Promise<void> {
-    if (!store || config.retentionMs <= 0) return;
-    let total = 0;
-    try {
-      for (;;) {
-        const removed = await store.prune({ before: Date.now() - config.retentionMs, limit: 5000 });
-        total += removed;
-        if (removed < 5000 || state !== 'running') break;
-      }
-      if (total > 0) logger.info('pruned delivered events', { count: total });
-    } catch (error) {
-      logger.warn('pruning failed', { error });
-    }
-  }
 
   const stats = (): Promise<StoreStats> => {
     if (!store) return Promise.reject(new Error('[sms] [relay] not started'));
@@ -130,12 +107,6 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       cachedStats = { at: now, value: store.stats() };
     return cachedStats.value;
   };
-
-  const targetsFor = (account: string, type: SmsWebhookEventType) =>
-    config.targets
-      .filter((t) => t.accounts.includes(account) && t.events.includes(type))
-      .map((t) => t.name);
-
   const context: RelayContext = {
     config,
     logger,
@@ -144,118 +115,33 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       if (!store) throw new Error('[sms] [relay] not started');
       return store;
     },
-    pollers: () => pollers,
+    pollers: () => pull.all(),
     wakeDelivery: () => delivery?.wake(),
     ...(options.lookup ? { lookup: options.lookup } : {}),
   };
-
   const gateway = createGateway(context);
-  const routes: Route[] = [
-    {
-      method: 'GET',
-      path: '/healthz',
-      access: 'open',
-      handle: () => ({ status: 200, body: 'ok\n' }),
-    },
-    {
-      method: 'GET',
-      path: '/readyz',
-      access: 'open',
-      handle: () =>
-        state === 'running'
-          ? { status: 200, body: 'ready\n' }
-          : { status: 503, body: `${state}\n` },
-    },
-    {
-      method: 'GET',
-      path: '/metrics',
-      access: 'metrics',
-      handle: async () => ({
-        status: 200,
-        headers: { 'content-type': metrics.contentType },
-        body: await metrics.render(),
-      }),
-    },
+  const routes = [
+    ...healthRoutes(() => state, metrics),
     ...gateway.routes,
     ...consoleRoutes(context, { gateway }),
   ];
 
-  /**
-   * Reads what a crash left in the journal: every answer whose records were not known to be
-   * committed. Each account's poller settles its own before its first pull; the ids come
-   * from the entries, so an answer that was in fact committed inserts nothing twice.
-   */
-  function recoverJournal(from: Journal): Map<string, Settlement[]> {
-    const byAccount = new Map<string, Settlement[]>();
-    const { entries, unreadable } = from.entries();
-    for (const { path, reason } of unreadable) {
-      if (statSync(path, { throwIfNoEntry: false })?.size === 0) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      logger.error('journal entry unreadable; left in place for an operator', { path, reason });
-    }
-    for (const entry of entries) {
-      const account = config.accounts.find((a) => a.name === entry.account);
-      if (!account) {
-        logger.error('journal entry of an account no longer configured; left in place', {
-          entry: entry.id,
-          account: entry.account,
-          path: from.pathOf(entry.id),
-        });
-        continue;
-      }
-      const settlement = settlementOfEntry(entry, account.charset);
-      metrics.recovered.inc({ account: entry.account, kind: entry.kind });
-      logger.warn('recovering a pull answer from the journal', {
-        account: entry.account,
-        kind: entry.kind,
-        entry: entry.id,
-        records: settlement.records.length,
-        incomplete: settlement.quarantine !== undefined,
-      });
-      const list = byAccount.get(entry.account) ?? [];
-      list.push(settlement);
-      byAccount.set(entry.account, list);
-    }
-    return byAccount;
-  }
-
-  const relay: Relay = {
+  return {
     config,
     metrics,
     get url() {
-      return url;
+      return server?.url ?? null;
     },
     async start() {
       if (state !== 'new') throw new Error(`[sms] [relay] cannot start: ${state}`);
       state = 'starting';
-      store = options.store ?? (await openStore(config.store));
-      await store.init();
-      if (store.takeOver) {
-        // A predecessor still stopping gets its grace period to finish.
-        const taken = await store.takeOver({
-          now: Date.now(),
-          waitMs: config.shutdownGraceMs + 5000,
-        });
-        if (taken.deliveries + taken.callbacks > 0) {
-          logger.warn(
-            'the previous relay on this store stopped mid-work: its claims are free again',
-            {
-              previousPid: taken.previousPid,
-              deliveries: taken.deliveries,
-              callbacks: taken.callbacks,
-            },
-          );
-        }
-      }
-      journal = new Journal(config.journal);
-      journal.open();
-      const leftovers = recoverJournal(journal);
-      puller = new PullWorker(journal.dir);
-      await puller.start();
-      delivery = new DeliveryLoop({
-        store,
+      const opened = options.store ?? (await openStore(config.store));
+      store = opened;
+      await opened.init();
+      // A predecessor still stopping gets its grace period to finish.
+      await takeOverPredecessor(opened, config.shutdownGraceMs + 5000, logger);
+      const loop = new DeliveryLoop({
+        store: opened,
         targets: config.targets,
         config: config.delivery,
         logger,
@@ -263,61 +149,27 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         userAgent: `sms-relay/${VERSION}`,
         secrets,
       });
-      const loop = delivery;
-      pollers = config.accounts.map(
-        (account) =>
-          new AccountPoller({
-            account,
-            store: store!,
-            journal: journal!,
-            puller: puller!,
-            leftovers: leftovers.get(account.name) ?? [],
-            targetsFor: (type) => targetsFor(account.name, type),
-            logger,
-            metrics,
-            onStored: () => loop.wake(),
-            correlate: (settlement) => gateway.correlate(settlement),
-          }),
-      );
-      if (config.http) {
-        const router = createRouter({
-          routes,
-          token: config.http.token,
-          protectMetrics: config.http.protectMetrics,
-          onError: (path, error) => logger.error('http handler failed', { path, error }),
-        });
-        server = createServer((req, res) => void router(req, res));
-        const http = config.http;
-        await new Promise<void>((resolve, reject) => {
-          server!.once('error', reject);
-          server!.listen(http.port, http.host, () => resolve());
-        });
-        const address = server.address() as AddressInfo;
-        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        listening = `http://${host}:${address.port}`;
-        url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-      }
-      delivery.start();
+      delivery = loop;
+      await pull.prepare();
+      if (config.http) server = await startHttpServer({ ...config.http, routes, logger });
+      loop.start();
       await gateway.start();
-      for (const poller of pollers) poller.start();
+      pull.start({
+        store: opened,
+        targetsFor: (account, type) =>
+          config.targets
+            .filter((t) => t.accounts.includes(account) && t.events.includes(type))
+            .map((t) => t.name),
+        onStored: () => loop.wake(),
+        correlate: (settlement) => gateway.correlate(settlement),
+      });
       state = 'running';
-      if (config.retentionMs > 0) {
-        pruneTimer = setInterval(
-          () => {
-            pruning ??= prune().finally(() => {
-              pruning = undefined;
-            });
-          },
-          Math.max(1000, Math.min(config.retentionMs / 10, 3_600_000)),
-        );
-        pruneTimer.unref();
-      }
+      pruning = startPruning(opened, config.retentionMs, logger);
       logger.info('relay started', {
-        store: store.kind,
+        store: opened.kind,
         accounts: config.accounts.map((a) => a.name),
         targets: config.targets.map((t) => t.name),
-        // The address actually bound (0.0.0.0 = every interface), not a loopback alias.
-        http: listening,
+        http: server?.listening ?? null,
       });
     },
     async stop() {
@@ -328,30 +180,23 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
       }
       state = 'stopping';
       logger.info('relay stopping', { graceMs: config.shutdownGraceMs });
-      clearInterval(pruneTimer);
-      await pruning;
-      await Promise.all(pollers.map((p) => p.stop()));
-      await puller?.close();
+      await pruning?.stop();
+      await pull.stop();
       await gateway.stop();
       await delivery?.stop(config.shutdownGraceMs);
       await store?.close();
-      if (server) {
-        server.closeAllConnections?.();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
+      await server?.close();
       state = 'stopped';
       // A registry the user passed outlives the relay: free the names for the next one.
       if (options.registry) metrics.dispose();
       logger.info('relay stopped');
     },
     async status() {
-      const s = await stats();
       return {
-        ...s,
-        polling: pollers.flatMap((p, i) => (p.polling ? [config.accounts[i]!.name] : [])),
+        ...(await stats()),
+        polling: pull.polling(),
         inFlight: delivery?.inFlightCount ?? 0,
       };
     },
   };
-  return relay;
 }

@@ -93,16 +93,24 @@ export const RELAY_PARTS: Record<string, Part> = {
     files: ['src/shared/**'],
     uses: [],
   },
+  /**
+   * relay.json: each section's schema lives beside the code that reads it (`store/config.ts`,
+   * `pull/config.ts`, `delivery/config.ts`, `http/config.ts`, `gateway/config.ts`) and belongs
+   * here, with `src/config/` composing them (defaults, relations, `SMS_RELAY_*`, the JSON
+   * Schema). Every part may read the config; the config reads no part's code.
+   */
+  config: { files: ['src/config/**', 'src/*/config.ts'], uses: ['shared'] },
   /** The console page's JSON contract, shared by the server and the browser bundle. */
   'console-api': { files: ['src/console/api-types.ts'], uses: [] },
   /** Events, deliveries and messages in SQLite or PostgreSQL; knows nothing above it. */
   store: {
     files: ['src/store/**'],
-    uses: ['shared'],
+    uses: ['shared', 'config'],
     surface: [
       'src/store/types.ts',
       'src/store/messages.ts',
       'src/store/open.ts',
+      'src/store/upkeep.ts',
       'src/store/sqlite.ts',
       'src/store/postgres.ts',
     ],
@@ -110,33 +118,33 @@ export const RELAY_PARTS: Record<string, Part> = {
   /** The pull relay: pollers, the pull thread, the journal, settling an answer into the store. */
   pull: {
     files: ['src/pull/**'],
-    uses: ['shared', 'store'],
+    uses: ['shared', 'config', 'store'],
   },
   /** The delivery loop: signed webhooks with retries. */
-  delivery: { files: ['src/delivery/**'], uses: ['shared', 'store'] },
+  delivery: { files: ['src/delivery/**'], uses: ['shared', 'config', 'store'] },
   /** The HTTP router and the context routes see (which reads the pollers' state). */
-  http: { files: ['src/http/**'], uses: ['shared', 'store', 'pull'] },
+  http: { files: ['src/http/**'], uses: ['shared', 'config', 'store', 'pull'] },
   /** The sending gateway: `/v1/messages`, the sender, callbacks, correlation with reports. */
   gateway: {
     files: ['src/gateway/**'],
-    uses: ['shared', 'store', 'pull', 'delivery', 'http'],
+    uses: ['shared', 'config', 'store', 'pull', 'delivery', 'http'],
     surface: ['src/gateway/routes.ts', 'src/gateway/cli.ts'],
   },
   /** The console's routes and assets (it calls the gateway's operator actions). */
   console: {
     files: ['src/console/**'],
-    uses: ['shared', 'console-api', 'store', 'http', 'gateway'],
+    uses: ['shared', 'config', 'console-api', 'store', 'http', 'gateway'],
     surface: ['src/console/routes.ts'],
   },
   /** `createRelay`: composes every part. */
   relay: {
     files: ['src/relay.ts'],
-    uses: ['shared', 'store', 'pull', 'delivery', 'http', 'gateway', 'console'],
+    uses: ['shared', 'config', 'store', 'pull', 'delivery', 'http', 'gateway', 'console'],
   },
   /** The package's entry points: the curated exports and the `sms-relay` command. */
   entry: {
     files: ['src/index.ts', 'src/cli.ts'],
-    uses: ['shared', 'store', 'pull', 'delivery', 'http', 'gateway', 'console', 'relay'],
+    uses: ['shared', 'config', 'store', 'pull', 'delivery', 'http', 'gateway', 'console', 'relay'],
   },
   /** The console page (a browser bundle): only the JSON contract, never server code. */
   'console-ui': { files: ['console-ui/**'], uses: ['console-api'] },

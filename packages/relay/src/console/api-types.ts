@@ -154,3 +154,32 @@ export interface ConsoleMessageDetail extends ConsoleMessage {
   expiresAt: number | null;
   recipients: ConsoleRecipient[];
 }
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** A sending account (`GET /api/console/accounts`): its circuit breaker and failovers. */
+export interface ConsoleSendingAccount {
+  name: string;
+  /** This relay process's breaker of the account; null when `gateway.breaker` is false. */
+  breaker: {
+    state: BreakerState;
+    /** When it entered this state (ms). */
+    since: number;
+    /** Failures counted within the window. */
+    failures: number;
+    /** When an open breaker lets a probe send try the account again (ms); null unless open. */
+    probeAt: number | null;
+  } | null;
+  /**
+   * Stored messages that moved on from this account (surely not sent here) and that came to it
+   * from another; `awayByCode`: the first, by the reason (`CIRCUIT_OPEN`: skipped, breaker open).
+   */
+  failovers: { away: number; to: number; awayByCode: Record<string, number> };
+}
+
+export interface ConsoleAccounts {
+  now: number;
+  /** The breakers' settings (`gateway.breaker`); null when turned off. */
+  breaker: { failures: number; windowMs: number; coolDownMs: number } | null;
+  accounts: ConsoleSendingAccount[];
+}

@@ -8,7 +8,7 @@ import type { Emulator } from '@sms/emulator';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../shared/config.js';
+import { parseConfig } from '../config/load.js';
 import type { RelayContext } from '../http/context.js';
 import { createRouter } from '../http/router.js';
 import { type Relay, createRelay } from '../relay.js';
@@ -174,6 +174,7 @@ describe('console page and access (SQLite)', () => {
     const { call } = await h.start([{ name: 'app', url: rx.url, secret }]);
     const api: Array<['GET' | 'POST', string]> = [
       ['GET', '/api/console/overview'],
+      ['GET', '/api/console/accounts'],
       ['GET', '/api/console/events'],
       ['GET', '/api/console/events/msg_00000000000000000000000000'],
       ['POST', '/api/console/events/msg_00000000000000000000000000/replay'],

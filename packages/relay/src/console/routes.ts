@@ -2,7 +2,7 @@ import type { Gateway, OperatorResult } from '../gateway/routes.js';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type HttpAnswer, type HttpRequest, type Route } from '../http/router.js';
 import { masker } from '../shared/mask.js';
-import { secretsOf } from '../shared/secrets.js';
+import { secretsOf } from '../config/secrets.js';
 import { VERSION } from '../shared/version.js';
 import type { MessageRecipient, StoredMessage } from '../store/messages.js';
 import type { DeliveryState, EventCursor, StoredEvent } from '../store/types.js';
@@ -19,13 +19,14 @@ import type {
   EventType,
   MessageStatus,
 } from './api-types.js';
+import { consoleAccounts } from './accounts.js';
 import { CSP, type ConsoleAssets, SHELL, loadAssets } from './assets.js';
 
 export interface ConsoleRouteOptions {
   /** Folders to look for the built page in (default: beside the bundle, or the package's dist). */
   assetDirs?: readonly string[];
-  /** The gateway's operator operations, for the Resend and Mark failed buttons. */
-  gateway?: Pick<Gateway, 'resend' | 'fail'>;
+  /** The gateway's operator operations (Resend, Mark failed) and its accounts' states. */
+  gateway?: Pick<Gateway, 'resend' | 'fail' | 'accountStates'>;
 }
 
 const TYPES: readonly EventType[] = ['sms.report', 'sms.reply'];
@@ -359,6 +360,15 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
       path: '/api/console/overview',
       access: 'token',
       handle: async (request) => json(await overview(request)),
+    },
+    {
+      method: 'GET',
+      path: '/api/console/accounts',
+      access: 'token',
+      handle: async () => {
+        const states = (await options.gateway?.accountStates()) ?? { breakers: [], failovers: [] };
+        return json(consoleAccounts(config, states, Date.now()));
+      },
     },
     {
       method: 'GET',

@@ -1,6 +1,6 @@
 import { webhookHeaders } from '@sms/core';
 import { type Dispatcher, Pool } from 'undici';
-import type { DeliveryConfig, TargetConfig } from '../shared/config.js';
+import type { DeliveryConfig, TargetConfig } from './config.js';
 import type { RelayLogger } from '../shared/logger.js';
 import type { RelayMetrics } from '../shared/metrics.js';
 import type { ClaimedDelivery, DeliveryResult, Store } from '../store/types.js';

@@ -1,6 +1,6 @@
 import { webhookHeaders } from '@sms/core';
 import { type Agent, request } from 'undici';
-import type { DeliveryConfig } from '../shared/config.js';
+import type { DeliveryConfig } from '../delivery/config.js';
 import { retryDelay } from '../delivery/delivery-loop.js';
 import { Doorbell } from '../shared/doorbell.js';
 import type { RelayLogger } from '../shared/logger.js';

@@ -285,7 +285,7 @@ export function openApiDocument() {
             failovers: {
               type: 'array',
               description:
-                'Sent without an account: the accounts it moved on from, in order, each because its send there surely did not go out (code)',
+                'Sent without an account: the accounts it moved on from, in order, each because its send there surely did not go out (code; CIRCUIT_OPEN: skipped before any send, its circuit breaker was open)',
               items: {
                 type: 'object',
                 required: ['account', 'code'],

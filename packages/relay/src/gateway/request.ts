@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
-import type { AccountConfig } from '../shared/config.js';
+import type { AccountConfig } from '../pull/config.js';
 import { HttpError } from '../http/router.js';
 import { type CallbackPolicy, callbackPolicy } from '../shared/address-policy.js';
 

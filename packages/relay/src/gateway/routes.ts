@@ -1,3 +1,4 @@
+import type { BreakerView } from '@sms/core';
 import { Counter } from 'prom-client';
 import type { RelayContext } from '../http/context.js';
 import { HttpError, type Route, jsonBody } from '../http/router.js';
@@ -5,6 +6,7 @@ import { newEventId } from '../shared/ids.js';
 import type { Correlation } from '../pull/poller.js';
 import type { Settlement } from '../pull/answer.js';
 import type {
+  FailoverCount,
   MessageRecipient,
   MessageStatus,
   MessageStore,
@@ -57,6 +59,13 @@ export function messageView(message: StoredMessage, recipients: readonly Message
   };
 }
 
+/** Each account's circuit breaker in this process, and the stored messages' failovers. */
+export interface GatewayAccountStates {
+  /** In the configured order; empty when `gateway.breaker` is false or the gateway is not sending. */
+  breakers: Array<BreakerView & { account: string }>;
+  failovers: FailoverCount[];
+}
+
 /** What an operator's resend or fail answers. */
 export interface OperatorResult {
   id: string;
@@ -72,6 +81,8 @@ export interface Gateway {
   resend(id: string): Promise<OperatorResult>;
   /** Operator (`POST /v1/messages/:id/fail`, the console): fails a `queued` or `unknown` message. */
   fail(id: string, reason?: string): Promise<OperatorResult>;
+  /** The console's Accounts panel: breakers (this process) and failovers (the store). */
+  accountStates(): Promise<GatewayAccountStates>;
   /** The poller's hook: tags reports and replies with their message. */
   correlate(settlement: Settlement): Promise<Correlation | undefined>;
   /** Starts sending (after the store is open). */
@@ -289,6 +300,10 @@ export function createGateway(context: RelayContext): Gateway {
     routes,
     resend,
     fail,
+    async accountStates() {
+      const failovers = (await context.store().messages?.failoverCounts()) ?? [];
+      return { breakers: sender?.breakerStates() ?? [], failovers };
+    },
     async correlate(settlement) {
       return correlate?.(settlement);
     },

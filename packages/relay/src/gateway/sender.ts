@@ -1,5 +1,12 @@
-import { SmsClient, failoverDecision, isSmsError } from '@sms/core';
-import type { AccountConfig, GatewayConfig } from '../shared/config.js';
+import {
+  type BreakerView,
+  CircuitBreaker,
+  SmsClient,
+  failoverDecision,
+  isSmsError,
+} from '@sms/core';
+import type { AccountConfig } from '../pull/config.js';
+import type { GatewayConfig } from './config.js';
 import type { RelayLogger } from '../shared/logger.js';
 import type { ClaimedMessage, MessageStore, SendOutcome } from '../store/messages.js';
 import { Doorbell } from '../shared/doorbell.js';
@@ -82,6 +89,8 @@ export class RateWindow {
 export class GatewaySender {
   private readonly clients = new Map<string, SmsClient>();
   private readonly windows = new Map<string, RateWindow>();
+  /** Per account, unless `gateway.breaker` is false (this process's view only). */
+  private readonly breakers = new Map<string, CircuitBreaker>();
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
@@ -109,7 +118,23 @@ export class GatewaySender {
         }),
       );
       this.windows.set(account.name, new RateWindow(options.config.ratePerSecond));
+      if (options.config.breaker !== false) {
+        const breaker = new CircuitBreaker(options.config.breaker, {
+          onChange: (state) =>
+            (state === 'open' ? options.logger.warn : options.logger.info).call(
+              options.logger,
+              'account circuit breaker changed',
+              { account: account.name, state },
+            ),
+        });
+        this.breakers.set(account.name, breaker);
+      }
     }
+  }
+
+  /** Each account's circuit breaker, in the configured order (none when turned off). */
+  breakerStates(): Array<BreakerView & { account: string }> {
+    return [...this.breakers].map(([account, breaker]) => ({ account, ...breaker.view() }));
   }
 
   get inFlightCount(): number {
@@ -213,8 +238,9 @@ export class GatewaySender {
   }
 
   private async send(message: ClaimedMessage): Promise<void> {
-    const { config, logger } = this.options;
     const client = this.clients.get(message.account);
+    const breaker = this.breakers.get(message.account);
+    const next = message.route[0];
     let outcome: SendOutcome;
     if (!client) {
       outcome = {
@@ -222,61 +248,93 @@ export class GatewaySender {
         code: 'VALIDATION',
         error: `no account named "${message.account}" is configured`,
       };
-    } else {
-      // A schedule still ahead goes to the platform as sendTime; one already due sends now.
-      const sendTime =
-        message.sendAt !== null && message.sendAt > Date.now() + 1000
-          ? new Date(message.sendAt)
-          : undefined;
+    } else if (!breaker || breaker.allow()) {
+      let code: string | undefined = 'INTERNAL';
       try {
-        const result = await client.send({
-          mobiles: message.mobiles,
-          content: message.content,
-          extNo: message.extNo,
-          ...(sendTime ? { sendTime } : {}),
-        });
-        outcome = { kind: 'sent', taskId: result.taskId };
-      } catch (error) {
-        const kind = classifySendError(error);
-        const code = isSmsError(error) ? error.code : 'INTERNAL';
-        const text = error instanceof Error ? error.message : String(error);
-        const next = message.route[0];
-        if (
-          next !== undefined &&
-          isSmsError(error) &&
-          failoverDecision(error.code) === 'failover'
-        ) {
-          // Surely not sent here (core's failover rule): the route's next account takes it now.
-          outcome = {
-            kind: 'failover',
-            from: message.account,
-            account: next,
-            route: message.route.slice(1),
-            code,
-            error: text,
-          };
-        } else if (kind === 'retry' && message.attempts < config.maxAttempts) {
-          const delay = Math.min(config.retryDelayMs * 2 ** (message.attempts - 1), 5 * 60_000);
-          outcome = {
-            kind: 'retry',
-            nextAttemptAt: Date.now() + Math.round(delay * (0.8 + Math.random() * 0.4)),
-            code,
-            error: text,
-          };
-        } else {
-          outcome = { kind: kind === 'unknown' ? 'unknown' : 'failed', code, error: text };
-        }
-        (kind === 'unknown' ? logger.warn : logger.info).call(logger, 'gateway send failed', {
-          id: message.id,
-          account: message.account,
-          code,
-          outcome: outcome.kind,
-          attempts: message.attempts,
-        });
+        ({ outcome, code } = await this.attempt(client, message));
+      } finally {
+        breaker?.settle(code);
       }
+    } else if (next !== undefined) {
+      // Its breaker is open: skipped before any send (surely not sent), the route's next takes it.
+      outcome = {
+        kind: 'failover',
+        from: message.account,
+        account: next,
+        route: message.route.slice(1),
+        code: 'CIRCUIT_OPEN',
+        error: `account ${message.account}: circuit breaker open`,
+      };
+      this.options.logger.info('gateway send skipped an account whose breaker is open', {
+        id: message.id,
+        account: message.account,
+        next,
+      });
+    } else {
+      // Nowhere else to go: it keeps its own retry schedule; the breaker hears how it went.
+      const attempted = await this.attempt(client, message);
+      outcome = attempted.outcome;
+      breaker.observe(attempted.code);
     }
     this.options.onOutcome?.(message.account, outcome.kind);
     await this.record(message, outcome);
+  }
+
+  /** One send on the message's account, and what came of it (`code`: its error, none when sent). */
+  private async attempt(
+    client: SmsClient,
+    message: ClaimedMessage,
+  ): Promise<{ outcome: SendOutcome; code?: string }> {
+    const { config, logger } = this.options;
+    // A schedule still ahead goes to the platform as sendTime; one already due sends now.
+    const sendTime =
+      message.sendAt !== null && message.sendAt > Date.now() + 1000
+        ? new Date(message.sendAt)
+        : undefined;
+    try {
+      const result = await client.send({
+        mobiles: message.mobiles,
+        content: message.content,
+        extNo: message.extNo,
+        ...(sendTime ? { sendTime } : {}),
+      });
+      return { outcome: { kind: 'sent', taskId: result.taskId } };
+    } catch (error) {
+      const kind = classifySendError(error);
+      const code = isSmsError(error) ? error.code : 'INTERNAL';
+      const text = error instanceof Error ? error.message : String(error);
+      const next = message.route[0];
+      let outcome: SendOutcome;
+      if (next !== undefined && isSmsError(error) && failoverDecision(error.code) === 'failover') {
+        // Surely not sent here (core's failover rule): the route's next account takes it now.
+        outcome = {
+          kind: 'failover',
+          from: message.account,
+          account: next,
+          route: message.route.slice(1),
+          code,
+          error: text,
+        };
+      } else if (kind === 'retry' && message.attempts < config.maxAttempts) {
+        const delay = Math.min(config.retryDelayMs * 2 ** (message.attempts - 1), 5 * 60_000);
+        outcome = {
+          kind: 'retry',
+          nextAttemptAt: Date.now() + Math.round(delay * (0.8 + Math.random() * 0.4)),
+          code,
+          error: text,
+        };
+      } else {
+        outcome = { kind: kind === 'unknown' ? 'unknown' : 'failed', code, error: text };
+      }
+      (kind === 'unknown' ? logger.warn : logger.info).call(logger, 'gateway send failed', {
+        id: message.id,
+        account: message.account,
+        code,
+        outcome: outcome.kind,
+        attempts: message.attempts,
+      });
+      return { outcome, code };
+    }
   }
 
   /**

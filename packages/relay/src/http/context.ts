@@ -1,4 +1,4 @@
-import type { RelayConfig } from '../shared/config.js';
+import type { RelayConfig } from '../config/schema.js';
 import type { RelayLogger } from '../shared/logger.js';
 import type { RelayMetrics } from '../shared/metrics.js';
 import type { AccountPoller } from '../pull/poller.js';

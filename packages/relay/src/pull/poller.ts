@@ -1,5 +1,5 @@
 import { type SmsClientOptions, SmsError, type SmsWebhookEventType, isSmsError } from '@sms/core';
-import type { AccountConfig } from '../shared/config.js';
+import type { AccountConfig } from './config.js';
 import type { RelayLogger } from '../shared/logger.js';
 import type { RelayMetrics } from '../shared/metrics.js';
 import {

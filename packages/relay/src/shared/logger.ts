@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { SECRET_MASK } from '@sms/core';
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
-import { RelayConfigError } from './config.js';
+import { RelayConfigError } from './config-error.js';
 import { type Masker, masker, textSecrets } from './mask.js';
 
 /**

@@ -4,6 +4,7 @@ import { messagePageSql, numbered } from './console-rows.js';
 import { guard } from './errors.js';
 import {
   type ClaimedMessage,
+  type FailoverCount,
   type MessageRow,
   type MessageStore,
   type MessageTag,
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS ${s}.gw_messages (
 );
 ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route text;
 ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route_attempts text;
+CREATE INDEX IF NOT EXISTS gw_messages_failovers ON ${s}.gw_messages (account) WHERE route_attempts IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gw_messages_due ON ${s}.gw_messages (account, next_attempt_at) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON ${s}.gw_messages (lease_until) WHERE status = 'sending';
 CREATE INDEX IF NOT EXISTS gw_messages_status_page ON ${s}.gw_messages (status, id);
@@ -135,6 +137,21 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
     (await db.query<MessageRow>(`SELECT * FROM ${s}.gw_messages WHERE id = $1`, [id])).rows[0];
 
   return {
+    failoverCounts() {
+      // Each failover went to the next one's account, the last to the message's own.
+      return run('failoverCounts', async () => {
+        const { rows } = await pool.query<FailoverCount & { count: string }>(
+          `SELECT j.value ->> 'account' AS "from",
+             coalesce((m.route_attempts::json -> j.n::int) ->> 'account', m.account) AS "to",
+             j.value ->> 'code' AS code, count(*) AS count
+           FROM ${s}.gw_messages m,
+             json_array_elements(m.route_attempts::json) WITH ORDINALITY AS j(value, n)
+           WHERE m.route_attempts IS NOT NULL
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        );
+        return rows.map((row) => ({ ...row, count: Number(row.count) }));
+      });
+    },
     prune({ before, limit }) {
       return run('pruneMessages', () =>
         tx(async (client) => {

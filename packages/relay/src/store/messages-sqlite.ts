@@ -6,6 +6,7 @@ import {
   type CallbackResult,
   type ClaimedCallback,
   type ClaimedMessage,
+  type FailoverCount,
   type MessageRow,
   type MessageStore,
   type MessageTag,
@@ -95,6 +96,15 @@ function migrateRoute(db: BetterSqlite3.Database): void {
   }).immediate();
 }
 
+/** The failovers of stored messages; each one went to the next failover's account, the last to the message's own. */
+const FAILOVER_COUNTS_SQLITE = `
+  SELECT json_extract(j.value, '$.account') AS "from",
+    coalesce(json_extract(m.route_attempts, '$[' || (j.key + 1) || '].account'), m.account) AS "to",
+    json_extract(j.value, '$.code') AS code, count(*) AS count
+  FROM gw_messages m, json_each(m.route_attempts) j
+  WHERE m.route_attempts IS NOT NULL
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+
 const TAG_COLUMNS = 'm.id AS message_id, m.metadata, m.callback_url';
 interface TagRow {
   message_id: string;
@@ -111,6 +121,10 @@ const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
 export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader): MessageStore {
   db.exec(MESSAGES_SQLITE_SCHEMA);
   migrateRoute(db);
+  // The console's failover counts read only the messages that failed over.
+  db.exec(
+    'CREATE INDEX IF NOT EXISTS gw_messages_failovers ON gw_messages (account) WHERE route_attempts IS NOT NULL',
+  );
   const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
   const normal = <T>(work: () => T): T => {
     db.pragma('synchronous = NORMAL');
@@ -486,8 +500,11 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
     return ids.length;
   });
 
+  const failoverCounts = db.prepare(FAILOVER_COUNTS_SQLITE);
+
   return {
     prune: ({ before, limit }) => run('pruneMessages', () => prune.immediate(before, limit)),
+    failoverCounts: () => run('failoverCounts', () => failoverCounts.all() as FailoverCount[]),
     enqueue: (message) => run('enqueue', () => enqueue.immediate(message)),
     // The console's and the API's reads: on the reader (a thread of their own on a file).
     get: (id) =>

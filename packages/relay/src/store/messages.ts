@@ -127,6 +127,17 @@ export type SendOutcome =
       error: string;
     };
 
+/**
+ * Failovers among the messages the store keeps: `count` messages moved on from account `from`
+ * to account `to` after `code` there (`CIRCUIT_OPEN`: skipped, its breaker was open).
+ */
+export interface FailoverCount {
+  from: string;
+  to: string;
+  code: string;
+  count: number;
+}
+
 /** What a report or reply is tagged with: the message it belongs to. */
 export interface MessageTag {
   messageId: string;
@@ -237,6 +248,8 @@ export interface MessageStore {
    * with their numbers and idempotency keys, and finished callbacks. Returns how many messages went.
    */
   prune(options: { before: number; limit: number }): Promise<number>;
+  /** Every failover of the stored messages, by the accounts it went from and to and its code. */
+  failoverCounts(): Promise<FailoverCount[]>;
 }
 
 /** Columns of `gw_messages` as both stores return them. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RelayConfigError, type StoreConfig } from '../shared/config.js';
+import { RelayConfigError } from '../shared/config-error.js';
+import type { StoreConfig } from './config.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
 import type { Store } from './types.js';

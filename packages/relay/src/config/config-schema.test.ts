@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, relayConfigJsonSchema } from './config.js';
+import { relayConfigJsonSchema } from './json-schema.js';
+import { parseConfig } from './load.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): unknown => JSON.parse(readFileSync(resolve(root, path), 'utf8'));

@@ -1,4 +1,4 @@
-import type { RelayConfig } from './config.js';
+import type { RelayConfig } from './schema.js';
 
 /** The secret values of a config, for log redaction. */
 export function secretsOf(config: RelayConfig): string[] {

@@ -1,13 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_RETRY_SCHEDULE,
-  RelayConfigError,
-  loadConfig,
-  loadStoreConfig,
-  parseConfig,
-} from './config.js';
+import { loadConfig, loadStoreConfig, parseConfig } from './load.js';
+import { DEFAULT_RETRY_SCHEDULE } from '../delivery/config.js';
+import { RelayConfigError } from '../shared/config-error.js';
 import { openStore } from '../store/open.js';
 import { runCli } from '../test-utils/cli.js';
 import { tempDir } from '../test-utils/setup.js';
