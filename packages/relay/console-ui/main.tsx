@@ -15,6 +15,7 @@ import type {
 } from '../src/console/api-types.js';
 import { SendingAccounts } from './accounts.js';
 import './app.css';
+import { Pager, beforeOf } from './pager.js';
 
 /** The token lives in this tab only: gone when the tab closes, never in a cookie. */
 const TOKEN_KEY = 'sms-relay-console-token';
@@ -356,14 +357,14 @@ function Events(props: {
   list: ConsoleEvents | null;
   filters: Filters;
   setFilters: (f: Filters) => void;
-  offset: number;
-  setOffset: (n: number) => void;
+  cursors: string[];
+  setCursors: (cursors: string[]) => void;
   open: string | null;
   setOpen: (id: string | null) => void;
   detail: ConsoleEventDetail | null;
   act: (label: string, path: string) => void;
 }) {
-  const { overview, list, filters, setFilters, offset, setOffset, open, setOpen, detail, act } =
+  const { overview, list, filters, setFilters, cursors, setCursors, open, setOpen, detail, act } =
     props;
   const select = (key: keyof Filters, label: string, options: string[]) => (
     <label>
@@ -373,7 +374,7 @@ function Events(props: {
         value={filters[key]}
         onChange={(e) => {
           setFilters({ ...filters, [key]: (e.target as HTMLSelectElement).value });
-          setOffset(0);
+          setCursors([]);
         }}
       >
         <option value="">all</option>
@@ -385,7 +386,6 @@ function Events(props: {
       </select>
     </label>
   );
-  const limit = 50;
   return (
     <section>
       <h2>Events</h2>
@@ -474,18 +474,7 @@ function Events(props: {
           ))}
         </tbody>
       </table>
-      <div class="pager">
-        <button
-          type="button"
-          disabled={offset === 0}
-          onClick={() => setOffset(Math.max(0, offset - limit))}
-        >
-          Newer
-        </button>
-        <button type="button" disabled={!list?.more} onClick={() => setOffset(offset + limit)}>
-          Older
-        </button>
-      </div>
+      <Pager cursors={cursors} setCursors={setCursors} next={list?.next} />
     </section>
   );
 }
@@ -554,15 +543,14 @@ function Messages(props: {
   list: ConsoleMessages | null;
   status: string;
   setStatus: (s: string) => void;
-  offset: number;
-  setOffset: (n: number) => void;
+  cursors: string[];
+  setCursors: (cursors: string[]) => void;
   open: string | null;
   setOpen: (id: string | null) => void;
   detail: ConsoleMessageDetail | null;
   act: (label: string, path: string) => void;
 }) {
-  const { list, status, setStatus, offset, setOffset, open, setOpen, detail, act } = props;
-  const limit = 50;
+  const { list, status, setStatus, cursors, setCursors, open, setOpen, detail, act } = props;
   const path = (m: ConsoleMessage, action: string) =>
     `messages/${encodeURIComponent(m.id)}/${action}`;
   return (
@@ -576,7 +564,7 @@ function Messages(props: {
             value={status}
             onChange={(e) => {
               setStatus((e.target as HTMLSelectElement).value);
-              setOffset(0);
+              setCursors([]);
             }}
           >
             <option value="">all</option>
@@ -663,18 +651,7 @@ function Messages(props: {
           ))}
         </tbody>
       </table>
-      <div class="pager">
-        <button
-          type="button"
-          disabled={offset === 0}
-          onClick={() => setOffset(Math.max(0, offset - limit))}
-        >
-          Newer
-        </button>
-        <button type="button" disabled={!list?.more} onClick={() => setOffset(offset + limit)}>
-          Older
-        </button>
-      </div>
+      <Pager cursors={cursors} setCursors={setCursors} next={list?.next} />
     </section>
   );
 }
@@ -683,12 +660,12 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
   const [overview, setOverview] = useState<ConsoleOverview | null>(null);
   const [list, setList] = useState<ConsoleEvents | null>(null);
   const [filters, setFilters] = useState<Filters>({ type: '', target: '', state: '', account: '' });
-  const [offset, setOffset] = useState(0);
+  const [cursors, setCursors] = useState<string[]>([]);
   const [open, setOpen] = useState<string | null>(null);
   const [detail, setDetail] = useState<ConsoleEventDetail | null>(null);
   const [messages, setMessages] = useState<ConsoleMessages | null>(null);
   const [messageStatus, setMessageStatus] = useState('');
-  const [messageOffset, setMessageOffset] = useState(0);
+  const [messageCursors, setMessageCursors] = useState<string[]>([]);
   const [openMessage, setOpenMessage] = useState<string | null>(null);
   const [messageDetail, setMessageDetail] = useState<ConsoleMessageDetail | null>(null);
   const [notice, setNotice] = useState<{ text: string; bad: boolean } | null>(null);
@@ -716,9 +693,9 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
   // `tick` (every REFRESH_MS, and after each action) asks for a refresh.
   useEffect(() => {
     let live = true;
-    const query = new URLSearchParams({ limit: '50', offset: String(offset) });
+    const query = new URLSearchParams({ limit: '50', ...beforeOf(cursors) });
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
-    const messageQuery = new URLSearchParams({ limit: '50', offset: String(messageOffset) });
+    const messageQuery = new URLSearchParams({ limit: '50', ...beforeOf(messageCursors) });
     if (messageStatus) messageQuery.set('status', messageStatus);
     Promise.all([
       api<ConsoleOverview>(token, `overview?window=${windowName}`),
@@ -750,10 +727,10 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
   }, [
     token,
     filters,
-    offset,
+    cursors,
     open,
     messageStatus,
-    messageOffset,
+    messageCursors,
     openMessage,
     windowName,
     tick,
@@ -826,8 +803,8 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
         list={list}
         filters={filters}
         setFilters={setFilters}
-        offset={offset}
-        setOffset={setOffset}
+        cursors={cursors}
+        setCursors={setCursors}
         open={open}
         setOpen={setOpen}
         detail={detail}
@@ -837,8 +814,8 @@ function Console({ token, signOut }: { token: string; signOut: (why?: string) =>
         list={messages}
         status={messageStatus}
         setStatus={setMessageStatus}
-        offset={messageOffset}
-        setOffset={setMessageOffset}
+        cursors={messageCursors}
+        setCursors={setMessageCursors}
         open={openMessage}
         setOpen={setOpenMessage}
         detail={messageDetail}

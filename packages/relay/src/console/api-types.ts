@@ -84,8 +84,10 @@ export interface ConsoleEvent {
 
 export interface ConsoleEvents {
   events: ConsoleEvent[];
-  /** Whether more match (ask again with `offset`). */
+  /** Whether more (older) events match. */
   more: boolean;
+  /** With `more`: ask again with `?before=<next>` for the next (older) page; else null. */
+  next: string | null;
 }
 
 export interface ConsoleAttempt {
@@ -127,8 +129,10 @@ export interface ConsoleMessage {
 
 export interface ConsoleMessages {
   messages: ConsoleMessage[];
-  /** Whether more match (ask again with `offset`). */
+  /** Whether more (older) messages match. */
   more: boolean;
+  /** With `more`: ask again with `?before=<next>` for the next (older) page; else null. */
+  next: string | null;
 }
 
 export interface ConsoleRecipient {

@@ -331,6 +331,19 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const page = await get<ConsoleEvents>('events?limit=1');
       expect(page.events).toHaveLength(1);
       expect(page.more).toBe(true);
+      // The page's "older" link: the next page by its cursor, then the end (no cursor).
+      expect(page.next).toEqual(expect.any(String));
+      const older = await get<ConsoleEvents>(`events?limit=1&before=${page.next}`);
+      expect([...page.events, ...older.events].map((e) => e.id)).toEqual(
+        all.events.map((e) => e.id),
+      );
+      expect(older).toMatchObject({ more: false, next: null });
+      // A cursor keeps the filters it is combined with.
+      const dead = await get<ConsoleEvents>(`events?state=dead&limit=1&before=${page.next}`);
+      expect(dead.events.map((e) => e.id)).toEqual(older.events[0]!.id === rep.id ? [rep.id] : []);
+      for (const bad of ['%00', 'AA%00', '!!', Buffer.from('x:y').toString('base64url')]) {
+        expect((await call('GET', `/api/console/events?before=${bad}`)).status).toBe(400);
+      }
       expect((await call('GET', '/api/console/events?type=sms.nope')).status).toBe(400);
       expect((await call('GET', '/api/console/events?state=gone')).status).toBe(400);
       expect((await call('GET', '/api/console/events?limit=-1')).status).toBe(400);
@@ -492,7 +505,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         expect((await call(method, `/api/console/${path}`, null)).status).toBe(401);
       }
       // The gateway not used yet: nothing to list.
-      expect(await read<ConsoleMessages>('messages')).toEqual({ messages: [], more: false });
+      expect(await read<ConsoleMessages>('messages')).toEqual({
+        messages: [],
+        more: false,
+        next: null,
+      });
 
       const send = async (body: Record<string, unknown>) => {
         const response = await fetch(`${relay.url}/v1/messages`, {
@@ -560,6 +577,24 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(page.messages.map((m) => m.id)).toEqual([resent, sent]);
       expect(page.more).toBe(false);
       expect((await read<ConsoleMessages>('messages?limit=1')).more).toBe(true);
+      // The page's "older" links: cursor after cursor, every message once, newest first.
+      const walked: string[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const step: ConsoleMessages = await read<ConsoleMessages>(
+          `messages?limit=1${cursor ? `&before=${cursor}` : ''}`,
+        );
+        walked.push(...step.messages.map((m) => m.id));
+        cursor = step.next;
+      }
+      expect(walked).toEqual([failed, resent, sent]);
+      const unknownPage = await read<ConsoleMessages>('messages?status=unknown&limit=1');
+      expect(
+        (
+          await read<ConsoleMessages>(`messages?status=unknown&before=${unknownPage.next}`)
+        ).messages.map((m) => m.id),
+      ).toEqual([resent]);
+      expect((await call('GET', '/api/console/messages?before=%00')).status).toBe(400);
       expect((await call('GET', '/api/console/messages?status=lost')).status).toBe(400);
       expect(
         (await call('GET', '/api/console/messages/sms_00000000000000000000000000')).status,

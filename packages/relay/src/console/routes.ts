@@ -5,7 +5,7 @@ import { masker } from '../shared/mask.js';
 import { secretsOf } from '../config/secrets.js';
 import { VERSION } from '../shared/version.js';
 import type { MessageRecipient, StoredMessage } from '../store/messages.js';
-import type { DeliveryState, StoredEvent } from '../store/types.js';
+import type { DeliveryState, EventCursor, StoredEvent } from '../store/types.js';
 import type {
   ConsoleAccount,
   ConsoleEvent,
@@ -48,6 +48,38 @@ const WINDOWS: Record<string, number> = {
 };
 const BUCKETS = 60;
 const MAX_LIMIT = 200;
+
+/**
+ * Keyset paging: a page's `next` names its last row; `?before=` it gives the rows after it
+ * (older), an index range however deep, and stable while new rows arrive. Opaque to callers.
+ */
+const cursor = {
+  ofEvent: (event: { createdAt: number; id: string }) =>
+    Buffer.from(`${event.createdAt}:${event.id}`).toString('base64url'),
+  ofMessage: (message: { id: string }) => Buffer.from(message.id).toString('base64url'),
+};
+
+function decodeCursor(request: HttpRequest): string | undefined {
+  const value = request.query.get('before');
+  if (value === null || value === '') return undefined;
+  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(value)
+    ? Buffer.from(value, 'base64url').toString('utf8')
+    : '';
+  // Printable ASCII only: a NUL or a stray byte is never passed on to a store.
+  if (!/^[\x21-\x7e]{1,150}$/.test(decoded)) {
+    throw new HttpError(400, { error: 'before must be a `next` cursor from an earlier page' });
+  }
+  return decoded;
+}
+
+function eventCursor(request: HttpRequest): EventCursor | undefined {
+  const decoded = decodeCursor(request);
+  if (decoded === undefined) return undefined;
+  const match = /^(\d{1,15}):(.+)$/.exec(decoded);
+  if (!match)
+    throw new HttpError(400, { error: 'before must be a `next` cursor from an earlier page' });
+  return { createdAt: Number(match[1]), id: match[2] ?? '' };
+}
 
 /** `scheme://host:port` of a URL: its path and query may hold a token. */
 function originOf(url: string): string {
@@ -353,13 +385,18 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
           account,
           limit: limit + 1,
           offset: count(request, 'offset', 0, 1_000_000_000),
+          before: eventCursor(request),
         });
+        const page = found.slice(0, limit);
+        const last = page.at(-1);
+        const more = found.length > limit;
         const answer: ConsoleEvents = {
-          events: found.slice(0, limit).map((e) => {
+          events: page.map((e) => {
             const { data: _, ...event } = consoleEvent(e);
             return event;
           }),
-          more: found.length > limit,
+          more,
+          next: more && last ? cursor.ofEvent(last) : null,
         };
         return json(answer);
       },
@@ -392,12 +429,17 @@ export function consoleRoutes(context: RelayContext, options: ConsoleRouteOption
           account: request.query.get('account') || undefined,
           limit: limit + 1,
           offset: count(request, 'offset', 0, 1_000_000_000),
+          before: decodeCursor(request),
         };
         // A store without a message queue (a custom one) has no messages to show.
         const found = (await context.store().messages?.list(query)) ?? [];
+        const page = found.slice(0, limit);
+        const last = page.at(-1);
+        const more = found.length > limit;
         const answer: ConsoleMessages = {
-          messages: found.slice(0, limit).map(consoleMessage),
-          more: found.length > limit,
+          messages: page.map(consoleMessage),
+          more,
+          next: more && last ? cursor.ofMessage(last) : null,
         };
         return json(answer);
       },

@@ -1,7 +1,10 @@
+import type { MessageQuery } from './messages.js';
 import type {
   DeliveryAttempt,
   DeliveryState,
+  EventQuery,
   Overview,
+  StoreStats,
   StoredEvent,
   TargetOverview,
 } from './types.js';
@@ -102,9 +105,16 @@ export interface OverviewRows {
   counts: Array<{ target: string; pending: N; retrying: N; delivered: N; dead: N }>;
   disabled: Array<{ name: string; disabled_at: number | string; reason: string | null }>;
   last: Array<{ target: string; at: number | string; status: number | null; latency_ms: N }>;
-  latency: Array<{ target: string; mean: N }>;
   accounts: Array<{ account: string; events: N; last: N }>;
-  activity: Array<{ target: string; bucket: number | string; delivered: N; failed: N }>;
+  /** Attempts per target and bucket, with their latencies' sum and count (for the mean). */
+  activity: Array<{
+    target: string;
+    bucket: number | string;
+    delivered: N;
+    failed: N;
+    latency_sum: N;
+    latency_n: N;
+  }>;
 }
 
 export function overviewFromRows(rows: OverviewRows): Overview {
@@ -144,9 +154,15 @@ export function overviewFromRows(rows: OverviewRows): Overview {
       latencyMs: numOrNull(l.latency_ms),
     };
   }
-  for (const l of rows.latency) {
-    const mean = numOrNull(l.mean);
-    target(l.target).meanLatencyMs = mean === null ? null : Math.round(mean);
+  const latency = new Map<string, { sum: number; n: number }>();
+  for (const a of rows.activity) {
+    const sum = latency.get(a.target) ?? { sum: 0, n: 0 };
+    sum.sum += num(a.latency_sum);
+    sum.n += num(a.latency_n);
+    latency.set(a.target, sum);
+  }
+  for (const [name, { sum, n }] of latency) {
+    if (n > 0) target(name).meanLatencyMs = Math.round(sum / n);
   }
   return {
     targets: [...targets.values()].sort((a, b) => a.target.localeCompare(b.target)),
@@ -159,5 +175,151 @@ export function overviewFromRows(rows: OverviewRows): Overview {
       delivered: num(a.delivered),
       failed: num(a.failed),
     })),
+  };
+}
+
+/*
+ * The console's reads, written once for both stores. `t` is the table prefix (`""` for
+ * SQLite, `"schema".` for PostgreSQL); statements use `?` placeholders (PostgreSQL's are
+ * numbered by `numbered()`). Each is shaped for an index: a page is an index range from its
+ * cursor (never a deep OFFSET scan), and the counts come from `console_counts`, kept by
+ * triggers in the same transaction as the writes, never from counting rows.
+ */
+
+/** A statement and its parameters. */
+export type Sql = readonly [sql: string, params: readonly unknown[]];
+
+/** `?` → `$1`, `$2`, … (none of the console's statements holds a `?` otherwise). */
+export function numbered([sql, params]: Sql): Sql {
+  let n = 0;
+  return [sql.replace(/\?/g, () => `$${++n}`), params];
+}
+
+/**
+ * Events newest first. Only the filters given are in the statement, so each shape uses its
+ * index: `(created_at, id)`, `(account, created_at, id)` or `(type, created_at, id)`.
+ */
+export function eventPageSql(t: string, query: EventQuery): Sql {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.type !== undefined) {
+    where.push('e.type = ?');
+    params.push(query.type);
+  }
+  if (query.account !== undefined) {
+    where.push('e.account = ?');
+    params.push(query.account);
+  }
+  if (query.before !== undefined) {
+    where.push('(e.created_at, e.id) < (?, ?)');
+    params.push(query.before.createdAt, query.before.id);
+  }
+  if (query.target !== undefined || query.state !== undefined) {
+    const match: string[] = ['d.event_id = e.id'];
+    if (query.target !== undefined) {
+      match.push('d.target = ?');
+      params.push(query.target);
+    }
+    if (query.state !== undefined) {
+      match.push('d.status = ?');
+      params.push(query.state);
+    }
+    where.push(`EXISTS (SELECT 1 FROM ${t}deliveries d WHERE ${match.join(' AND ')})`);
+  }
+  params.push(query.limit, query.offset ?? 0);
+  return [
+    `SELECT e.id, e.type, e.account, e.body, e.created_at FROM ${t}events e
+     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?`,
+    params,
+  ];
+}
+
+/** Messages newest first (ids sort by creation), by `(status, id)` or `(account, id)`. */
+export function messagePageSql(t: string, query: MessageQuery): Sql {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.status !== undefined) {
+    where.push('status = ?');
+    params.push(query.status);
+  }
+  if (query.account !== undefined) {
+    where.push('account = ?');
+    params.push(query.account);
+  }
+  if (query.before !== undefined) {
+    where.push('id < ?');
+    params.push(query.before);
+  }
+  params.push(query.limit, query.offset ?? 0);
+  return [
+    `SELECT * FROM ${t}gw_messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY id DESC LIMIT ? OFFSET ?`,
+    params,
+  ];
+}
+
+/** The overview's parts that do not depend on the store's dialect. */
+export function overviewSql(t: string): {
+  counts: Sql;
+  disabled: Sql;
+  last: Sql;
+  accounts: Sql;
+} {
+  return {
+    counts: [
+      `SELECT name AS target,
+         SUM(CASE WHEN state = 'pending' THEN n ELSE 0 END) AS pending,
+         SUM(CASE WHEN state = 'retrying' THEN n ELSE 0 END) AS retrying,
+         SUM(CASE WHEN state = 'delivered' THEN n ELSE 0 END) AS delivered,
+         SUM(CASE WHEN state = 'dead' THEN n ELSE 0 END) AS dead
+       FROM ${t}console_counts WHERE kind = 'delivery' GROUP BY name HAVING SUM(n) <> 0`,
+      [],
+    ],
+    disabled: [
+      `SELECT name, disabled_at, reason FROM ${t}targets WHERE disabled_at IS NOT NULL`,
+      [],
+    ],
+    // Each target's newest attempt: one step down the index `(target, id)` per target.
+    last: [
+      `SELECT a.target, a.at, a.status, a.latency_ms
+       FROM (SELECT name FROM ${t}console_counts WHERE kind = 'delivery'
+             GROUP BY name HAVING SUM(n) <> 0) c
+       JOIN ${t}attempts a ON a.id = (SELECT MAX(id) FROM ${t}attempts WHERE target = c.name)`,
+      [],
+    ],
+    // The newest event's time: one step down the index `(account, created_at, id)`.
+    accounts: [
+      `SELECT c.name AS account, SUM(c.n) AS events,
+         (SELECT MAX(created_at) FROM ${t}events e WHERE e.account = c.name) AS last
+       FROM ${t}console_counts c WHERE c.kind = 'events' GROUP BY c.name HAVING SUM(c.n) <> 0`,
+      [],
+    ],
+  };
+}
+
+/** The totals of `stats()`, from the counters (and the small quarantine and targets tables). */
+export function statsSql(t: string): { counts: Sql; quarantined: Sql; disabled: Sql } {
+  return {
+    counts: [`SELECT kind, state, SUM(n) AS n FROM ${t}console_counts GROUP BY kind, state`, []],
+    quarantined: [`SELECT COUNT(*) AS n FROM ${t}quarantine`, []],
+    disabled: [`SELECT name FROM ${t}targets WHERE disabled_at IS NOT NULL ORDER BY name`, []],
+  };
+}
+
+export function statsFromRows(
+  counts: Array<{ kind: string; state: string; n: N }>,
+  quarantined: N,
+  disabled: Array<{ name: string }>,
+): StoreStats {
+  const of = (kind: string, state: string) =>
+    num(counts.find((c) => c.kind === kind && c.state === state)?.n);
+  return {
+    pending: of('delivery', 'pending'),
+    delivered: of('delivery', 'delivered'),
+    dead: of('delivery', 'dead'),
+    events: of('events', ''),
+    quarantined: num(quarantined),
+    disabledTargets: disabled.map((d) => d.name),
   };
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ClaimHolder } from './postgres-holder.js';
+import { messagePageSql, numbered } from './console-rows.js';
 import { guard } from './errors.js';
 import {
   type ClaimedMessage,
@@ -51,6 +52,8 @@ ALTER TABLE ${s}.gw_messages ADD COLUMN IF NOT EXISTS route_attempts text;
 CREATE INDEX IF NOT EXISTS gw_messages_failovers ON ${s}.gw_messages (account) WHERE route_attempts IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gw_messages_due ON ${s}.gw_messages (account, next_attempt_at) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON ${s}.gw_messages (lease_until) WHERE status = 'sending';
+CREATE INDEX IF NOT EXISTS gw_messages_status_page ON ${s}.gw_messages (status, id);
+CREATE INDEX IF NOT EXISTS gw_messages_account_page ON ${s}.gw_messages (account, id);
 CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (
   message_id text NOT NULL REFERENCES ${s}.gw_messages(id),
   position integer NOT NULL,
@@ -402,12 +405,8 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
     },
     list(query) {
       return run('listMessages', async () => {
-        const { rows } = await pool.query<MessageRow>(
-          `SELECT * FROM ${s}.gw_messages
-           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR account = $2)
-           ORDER BY id DESC LIMIT $3 OFFSET $4`,
-          [query.status ?? null, query.account ?? null, query.limit, query.offset ?? 0],
-        );
+        const [sql, values] = numbered(messagePageSql(`${s}.`, query));
+        const { rows } = await pool.query<MessageRow>(sql, [...values]);
         return rows.map(messageFromRow);
       });
     },

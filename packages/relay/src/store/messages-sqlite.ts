@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
+import { messagePageSql } from './console-rows.js';
 import { guard } from './errors.js';
 import {
   type CallbackResult,
@@ -19,6 +20,7 @@ import {
   recipientStatusOf,
   storedFromNew,
 } from './messages.js';
+import type { SqliteReader } from './sqlite-reader.js';
 
 export const MESSAGES_SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS gw_messages (
@@ -49,6 +51,8 @@ CREATE TABLE IF NOT EXISTS gw_messages (
 );
 CREATE INDEX IF NOT EXISTS gw_messages_due ON gw_messages (account, status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON gw_messages (status, lease_until);
+CREATE INDEX IF NOT EXISTS gw_messages_status_page ON gw_messages (status, id);
+CREATE INDEX IF NOT EXISTS gw_messages_account_page ON gw_messages (account, id);
 CREATE TABLE IF NOT EXISTS gw_recipients (
   message_id TEXT NOT NULL REFERENCES gw_messages(id),
   mobile TEXT NOT NULL,
@@ -118,7 +122,7 @@ const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
  * The gateway's tables in the relay's SQLite file. Claims commit with the file's
  * `synchronous=FULL`: a message is `sending` on disk before the platform is called.
  */
-export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
+export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader): MessageStore {
   db.exec(MESSAGES_SQLITE_SCHEMA);
   migrateRoute(db);
   // The console's failover counts read only the messages that failed over.
@@ -146,14 +150,8 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
   );
   const byId = db.prepare('SELECT * FROM gw_messages WHERE id = ?');
   const byKey = db.prepare('SELECT * FROM gw_messages WHERE idem_key = ?');
-  const selectList = db.prepare(
-    `SELECT * FROM gw_messages
-     WHERE (@status IS NULL OR status = @status) AND (@account IS NULL OR account = @account)
-     ORDER BY id DESC LIMIT @limit OFFSET @offset`,
-  );
-  const recipientsOf = db.prepare(
-    'SELECT mobile, status, code, reported_at, updated_at FROM gw_recipients WHERE message_id = ? ORDER BY rowid',
-  );
+  const recipientsOf =
+    'SELECT mobile, status, code, reported_at, updated_at FROM gw_recipients WHERE message_id = ? ORDER BY rowid';
   const enqueueOne = (m: NewMessage): Enqueued => {
     const changes = insertMessage.run({
       id: m.id,
@@ -518,26 +516,25 @@ export function sqliteMessages(db: BetterSqlite3.Database): MessageStore {
     enqueue: (message) => run('enqueue', () => enqueueMany.immediate([message])[0]!),
     enqueueMany: (messages) =>
       run('enqueue', () => (messages.length === 0 ? [] : enqueueMany.immediate(messages))),
+    // The console's and the API's reads: on the reader (a thread of their own on a file).
     get: (id) =>
-      run('getMessage', () => {
-        const row = byId.get(id) as MessageRow | undefined;
+      guard('sqlite', 'getMessage', async () => {
+        const [rows, recipients] = await reader.read([
+          ['SELECT * FROM gw_messages WHERE id = ?', [id]],
+          [recipientsOf, [id]],
+        ]);
+        const row = rows?.[0] as MessageRow | undefined;
         if (!row) return undefined;
         return {
           message: messageFromRow(row),
-          recipients: (recipientsOf.all(id) as RecipientRow[]).map(recipientFromRow),
+          recipients: (recipients as RecipientRow[]).map(recipientFromRow),
         };
       }),
     list: (query) =>
-      run('listMessages', () =>
-        (
-          selectList.all({
-            status: query.status ?? null,
-            account: query.account ?? null,
-            limit: query.limit,
-            offset: query.offset ?? 0,
-          }) as MessageRow[]
-        ).map(messageFromRow),
-      ),
+      guard('sqlite', 'listMessages', async () => {
+        const [rows] = await reader.read([messagePageSql('', query)]);
+        return (rows as MessageRow[]).map(messageFromRow);
+      }),
     claim: (options) => run('claimMessages', () => claim.immediate(options)),
     // Without an fsync of its own (WAL + NORMAL survives a process crash): only a power cut
     // could roll an outcome back, and the claim under it is on disk, so the message would

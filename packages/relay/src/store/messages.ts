@@ -86,6 +86,8 @@ export interface MessageQuery {
   account?: string | undefined;
   limit: number;
   offset?: number | undefined;
+  /** Only messages older than this id (keyset paging: the last id of the previous page). */
+  before?: string | undefined;
 }
 
 /** A message claimed for sending: durably `sending`, under `lease`. */

@@ -11,8 +11,13 @@ import {
   type OverviewRows,
   attemptFromRow,
   eventsFromRows,
+  eventPageSql,
   excerpt,
+  numbered,
   overviewFromRows,
+  overviewSql,
+  statsFromRows,
+  statsSql,
 } from './console-rows.js';
 
 export interface PostgresStoreOptions {
@@ -82,9 +87,102 @@ CREATE TABLE IF NOT EXISTS ${s}.attempts (
   error text,
   response text
 );
-CREATE INDEX IF NOT EXISTS attempts_event ON ${s}.attempts (event_id);
-CREATE INDEX IF NOT EXISTS attempts_at ON ${s}.attempts (at);
-CREATE INDEX IF NOT EXISTS events_created ON ${s}.events (created_at);`;
+DROP INDEX IF EXISTS ${s}.attempts_event;
+CREATE INDEX IF NOT EXISTS attempts_event_target ON ${s}.attempts (event_id, target);
+DROP INDEX IF EXISTS ${s}.attempts_at;
+DROP INDEX IF EXISTS ${s}.events_created;
+CREATE INDEX IF NOT EXISTS events_page ON ${s}.events (created_at, id);
+CREATE INDEX IF NOT EXISTS events_account_page ON ${s}.events (account, created_at, id);
+CREATE INDEX IF NOT EXISTS events_type_page ON ${s}.events (type, created_at, id);
+CREATE INDEX IF NOT EXISTS attempts_target ON ${s}.attempts (target, id);
+CREATE INDEX IF NOT EXISTS attempts_window ON ${s}.attempts (at) INCLUDE (target, outcome, latency_ms);
+CREATE INDEX IF NOT EXISTS deliveries_unfinished ON ${s}.deliveries (status, target, event_id)
+  WHERE status <> 'delivered';`;
+}
+
+/**
+ * What the console counts (deliveries per target and state, \`retrying\` being pending after
+ * a failed attempt; events per account), kept by statement triggers in the transaction of
+ * every write. Each connection adds to rows of its own (`shard` = its backend pid), so
+ * writers never wait for each other (or deadlock) on a counter; a read sums the shards.
+ */
+function countsSql(s: string): string {
+  const deltas = (rows: string, sign: number) => `
+    SELECT r.target AS name, k.state, ${sign} AS d FROM ${rows} r,
+      LATERAL (VALUES (r.status), (CASE WHEN r.status = 'pending' AND r.attempts > 0 THEN 'retrying' END)) k(state)
+    WHERE k.state IS NOT NULL`;
+  const add = (from: string) => `
+    INSERT INTO ${s}.console_counts AS c (kind, name, state, shard, n)
+      SELECT kind, name, state, pg_backend_pid(), SUM(d) FROM (${from}) x GROUP BY kind, name, state
+      HAVING SUM(d) <> 0
+      ON CONFLICT (kind, name, state, shard) DO UPDATE SET n = c.n + excluded.n;`;
+  return `
+CREATE TABLE ${s}.console_counts (
+  kind text NOT NULL,
+  name text NOT NULL,
+  state text NOT NULL,
+  shard integer NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (kind, name, state, shard)
+);
+CREATE FUNCTION ${s}.count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    ${add(`SELECT 'delivery' AS kind, name, state, d FROM (${deltas('new_rows', 1)}) i`)}
+  ELSIF TG_OP = 'DELETE' THEN
+    ${add(`SELECT 'delivery' AS kind, name, state, d FROM (${deltas('old_rows', -1)}) o`)}
+  ELSE
+    ${add(`SELECT 'delivery' AS kind, name, state, d FROM (
+      ${deltas(
+        `(SELECT o.* FROM old_rows o JOIN new_rows n USING (event_id, target)
+          WHERE o.status <> n.status OR (o.attempts > 0) <> (n.attempts > 0))`,
+        -1,
+      )}
+      UNION ALL
+      ${deltas(
+        `(SELECT n.* FROM old_rows o JOIN new_rows n USING (event_id, target)
+          WHERE o.status <> n.status OR (o.attempts > 0) <> (n.attempts > 0))`,
+        1,
+      )}) u`)}
+  END IF;
+  RETURN NULL;
+END $fn$;
+CREATE FUNCTION ${s}.count_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    ${add(`SELECT 'events' AS kind, account AS name, '' AS state, 1 AS d FROM new_rows`)}
+  ELSE
+    ${add(`SELECT 'events' AS kind, account AS name, '' AS state, -1 AS d FROM old_rows`)}
+  END IF;
+  RETURN NULL;
+END $fn$;
+CREATE TRIGGER deliveries_counted_insert AFTER INSERT ON ${s}.deliveries
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_deliveries();
+CREATE TRIGGER deliveries_counted_update AFTER UPDATE ON ${s}.deliveries
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_deliveries();
+CREATE TRIGGER deliveries_counted_delete AFTER DELETE ON ${s}.deliveries
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_deliveries();
+CREATE FUNCTION ${s}.count_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM ${s}.console_counts WHERE kind = TG_ARGV[0];
+  RETURN NULL;
+END $fn$;
+CREATE TRIGGER deliveries_counted_truncate AFTER TRUNCATE ON ${s}.deliveries
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_truncate('delivery');
+CREATE TRIGGER events_counted_truncate AFTER TRUNCATE ON ${s}.events
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_truncate('events');
+CREATE TRIGGER events_counted_insert AFTER INSERT ON ${s}.events
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_events();
+CREATE TRIGGER events_counted_delete AFTER DELETE ON ${s}.events
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_events();
+INSERT INTO ${s}.console_counts (kind, name, state, shard, n)
+  SELECT 'delivery', target, status, 0, COUNT(*) FROM ${s}.deliveries GROUP BY target, status;
+INSERT INTO ${s}.console_counts (kind, name, state, shard, n)
+  SELECT 'delivery', target, 'retrying', 0, COUNT(*) FROM ${s}.deliveries
+  WHERE status = 'pending' AND attempts > 0 GROUP BY target;
+INSERT INTO ${s}.console_counts (kind, name, state, shard, n)
+  SELECT 'events', account, '', 0, COUNT(*) FROM ${s}.events GROUP BY account;`;
 }
 
 /**
@@ -222,6 +320,41 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     }
   }
 
+  /**
+   * Adds the console's counters to a schema made before them: writers wait (SHARE ROW
+   * EXCLUSIVE) while the triggers are added and the rows there are counted, so each row is
+   * counted once. Then folds the counters of connections that are gone into shard 0.
+   */
+  async function addConsoleCounts(client: pg.PoolClient): Promise<void> {
+    const { rows } = await client.query(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'console_counts'`,
+      [schema],
+    );
+    if (rows.length === 0) {
+      await client.query('BEGIN');
+      try {
+        await client.query(`LOCK TABLE ${s}.events, ${s}.deliveries IN SHARE ROW EXCLUSIVE MODE`);
+        await client.query(countsSql(s));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    }
+    // Best effort: a fold that loses a race with a writer is simply done at the next start.
+    await client
+      .query(
+        `WITH gone AS (
+           DELETE FROM ${s}.console_counts
+           WHERE shard <> 0 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+           RETURNING kind, name, state, n)
+         INSERT INTO ${s}.console_counts AS c (kind, name, state, shard, n)
+           SELECT kind, name, state, 0, SUM(n) FROM gone GROUP BY kind, name, state
+           ON CONFLICT (kind, name, state, shard) DO UPDATE SET n = c.n + excluded.n`,
+      )
+      .catch(() => {});
+  }
+
   /** The events with their deliveries, read in one more query. */
   async function withDeliveries(rows: EventRow[]) {
     if (rows.length === 0) return [];
@@ -250,6 +383,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
             await client.query(schemaSql(s));
             await client.query(consoleSchemaSql(s));
             await migrate(client);
+            await addConsoleCounts(client);
             await client.query(messagesPostgresSchema(s));
             // The claims in flight, for finding those of a replica that died.
             await client.query(
@@ -434,24 +568,17 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     stats(): Promise<StoreStats> {
       return run('stats', async () => {
-        const { rows } = await pool.query(
-          `SELECT
-             (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'pending')::int AS pending,
-             (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'delivered')::int AS delivered,
-             (SELECT COUNT(*) FROM ${s}.deliveries WHERE status = 'dead')::int AS dead,
-             (SELECT COUNT(*) FROM ${s}.events)::int AS events,
-             (SELECT COUNT(*) FROM ${s}.quarantine)::int AS quarantined,
-             ARRAY(SELECT name FROM ${s}.targets WHERE disabled_at IS NOT NULL ORDER BY name) AS disabled`,
+        const totals = statsSql(`${s}.`);
+        const [counts, quarantined, disabled] = await Promise.all(
+          [totals.counts, totals.quarantined, totals.disabled].map(
+            async ([sql, values]) => (await pool.query(sql, [...values])).rows,
+          ),
         );
-        const row = rows[0];
-        return {
-          pending: row.pending,
-          delivered: row.delivered,
-          dead: row.dead,
-          events: row.events,
-          quarantined: row.quarantined,
-          disabledTargets: row.disabled,
-        };
+        return statsFromRows(
+          counts as Array<{ kind: string; state: string; n: string }>,
+          (quarantined?.[0] as { n: string } | undefined)?.n ?? 0,
+          disabled as Array<{ name: string }>,
+        );
       });
     },
     lockAccount(account) {
@@ -478,22 +605,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     listEvents(query) {
       return run('listEvents', async () => {
-        const { rows } = await pool.query<EventRow>(
-          `SELECT e.id, e.type, e.account, e.body, e.created_at FROM ${s}.events e
-           WHERE ($1::text IS NULL OR e.type = $1) AND ($2::text IS NULL OR e.account = $2)
-             AND (($3::text IS NULL AND $4::text IS NULL) OR EXISTS (
-               SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id
-                 AND ($3::text IS NULL OR d.target = $3) AND ($4::text IS NULL OR d.status = $4)))
-           ORDER BY e.created_at DESC, e.id DESC LIMIT $5 OFFSET $6`,
-          [
-            query.type ?? null,
-            query.account ?? null,
-            query.target ?? null,
-            query.state ?? null,
-            query.limit,
-            query.offset ?? 0,
-          ],
-        );
+        const [sql, values] = numbered(eventPageSql(`${s}.`, query));
+        const { rows } = await pool.query<EventRow>(sql, [...values]);
         return withDeliveries(rows);
       });
     },
@@ -520,48 +633,41 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       return run('overview', async () => {
         const bucket = Math.max(1, Math.floor(bucketMs));
         const from = Math.floor(since);
-        // One snapshot for every part (REPEATABLE READ), on one connection.
-        return withClient(async (client) => {
-          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const shared = overviewSql(`${s}.`);
+        // One snapshot for every part (REPEATABLE READ), in one round trip: a simple query of
+        // several statements (the window's bounds are integers, written in; nothing else varies).
+        const statements = [
+          'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+          shared.counts[0],
+          shared.disabled[0],
+          shared.last[0],
+          shared.accounts[0],
+          `SELECT target, ${from}::bigint + ((at - ${from}::bigint) / ${bucket}::bigint) * ${bucket}::bigint AS bucket,
+             COUNT(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+             COUNT(*) FILTER (WHERE outcome <> 'delivered') AS failed,
+             SUM(latency_ms) AS latency_sum, COUNT(latency_ms) AS latency_n
+           FROM ${s}.attempts WHERE at >= ${from}::bigint GROUP BY 1, 2 ORDER BY 2`,
+          'COMMIT',
+        ];
+        if (!Number.isSafeInteger(from) || !Number.isSafeInteger(bucket)) {
+          throw new TypeError('[sms] overview: since and bucketMs must be numbers');
+        }
+        const results = await withClient(async (client) => {
           try {
-            const q = async <R>(sql: string, values: unknown[] = []) =>
-              (await client.query(sql, values)).rows as R;
-            const rows: OverviewRows = {
-              counts: await q(
-                `SELECT target,
-                   COUNT(*) FILTER (WHERE status = 'pending') AS pending,
-                   COUNT(*) FILTER (WHERE status = 'pending' AND attempts > 0) AS retrying,
-                   COUNT(*) FILTER (WHERE status = 'delivered') AS delivered,
-                   COUNT(*) FILTER (WHERE status = 'dead') AS dead
-                 FROM ${s}.deliveries GROUP BY target`,
-              ),
-              disabled: await q(
-                `SELECT name, disabled_at, reason FROM ${s}.targets WHERE disabled_at IS NOT NULL`,
-              ),
-              last: await q(
-                `SELECT DISTINCT ON (target) target, at, status, latency_ms
-                 FROM ${s}.attempts ORDER BY target, id DESC`,
-              ),
-              latency: await q(
-                `SELECT target, AVG(latency_ms) AS mean FROM ${s}.attempts WHERE at >= $1 GROUP BY target`,
-                [from],
-              ),
-              accounts: await q(
-                `SELECT account, COUNT(*) AS events, MAX(created_at) AS last
-                 FROM ${s}.events GROUP BY account`,
-              ),
-              activity: await q(
-                `SELECT target, $1::bigint + ((at - $1::bigint) / $2::bigint) * $2::bigint AS bucket,
-                   COUNT(*) FILTER (WHERE outcome = 'delivered') AS delivered,
-                   COUNT(*) FILTER (WHERE outcome <> 'delivered') AS failed
-                 FROM ${s}.attempts WHERE at >= $1::bigint GROUP BY 1, 2 ORDER BY 2`,
-                [from, bucket],
-              ),
-            };
-            return overviewFromRows(rows);
-          } finally {
-            await client.query('COMMIT');
+            return (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+          } catch (error) {
+            // A statement that failed left the transaction open and aborted: end it here.
+            await client.query('ROLLBACK').catch(() => {});
+            throw error;
           }
+        });
+        const rows = (i: number) => results[i]?.rows ?? [];
+        return overviewFromRows({
+          counts: rows(1) as OverviewRows['counts'],
+          disabled: rows(2) as OverviewRows['disabled'],
+          last: rows(3) as OverviewRows['last'],
+          accounts: rows(4) as OverviewRows['accounts'],
+          activity: rows(5) as OverviewRows['activity'],
         });
       });
     },

@@ -21,9 +21,14 @@ import {
   type OverviewRows,
   attemptFromRow,
   eventsFromRows,
+  eventPageSql,
   excerpt,
   overviewFromRows,
+  overviewSql,
+  statsFromRows,
+  statsSql,
 } from './console-rows.js';
+import { sqliteReader } from './sqlite-reader.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -88,10 +93,86 @@ CREATE TABLE IF NOT EXISTS attempts (
   error TEXT,
   response TEXT
 );
-CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
-CREATE INDEX IF NOT EXISTS attempts_at ON attempts (at);
-CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
 `;
+
+/**
+ * The console's indexes: each of its reads is an index range or a step down an index.
+ * Pages of events by `(created_at, id)` (alone, by account, by type); a target's newest
+ * attempt by `(target, id)`; the chart's window by `at`, covering what it sums; an event's
+ * attempts to a target by `(event_id, target)` (with `event_id` alone, SQLite without
+ * statistics would rather walk all of a target's attempts by `(target, id)`).
+ */
+const CONSOLE_INDEXES = `
+DROP INDEX IF EXISTS events_created;
+DROP INDEX IF EXISTS attempts_at;
+DROP INDEX IF EXISTS attempts_event;
+CREATE INDEX IF NOT EXISTS attempts_event_target ON attempts (event_id, target);
+CREATE INDEX IF NOT EXISTS events_page ON events (created_at, id);
+CREATE INDEX IF NOT EXISTS events_account_page ON events (account, created_at, id);
+CREATE INDEX IF NOT EXISTS events_type_page ON events (type, created_at, id);
+CREATE INDEX IF NOT EXISTS attempts_target ON attempts (target, id);
+CREATE INDEX IF NOT EXISTS attempts_window ON attempts (at, target, outcome, latency_ms);
+`;
+
+/**
+ * What the console counts, kept by triggers in the transaction of every write (insert,
+ * result, replay, prune): deliveries per target and state (`retrying`: pending after a
+ * failed attempt, also counted as pending), events per account (state ''). Reading them is
+ * a few rows, whatever the size of the store.
+ */
+const COUNTS_SCHEMA = `
+CREATE TABLE console_counts (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (kind, name, state)
+) WITHOUT ROWID;
+${countTrigger('deliveries_counted_insert', 'INSERT', [['NEW', 1]])}
+${countTrigger('deliveries_counted_delete', 'DELETE', [['OLD', -1]])}
+${countTrigger(
+  'deliveries_counted_update',
+  'UPDATE OF status, attempts',
+  [
+    ['OLD', -1],
+    ['NEW', 1],
+  ],
+  `OLD.status IS NOT NEW.status OR (OLD.attempts > 0) IS NOT (NEW.attempts > 0)`,
+)}
+CREATE TRIGGER events_counted_insert AFTER INSERT ON events BEGIN
+  INSERT INTO console_counts (kind, name, state, n) VALUES ('events', NEW.account, '', 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER events_counted_delete AFTER DELETE ON events BEGIN
+  UPDATE console_counts SET n = n - 1 WHERE kind = 'events' AND name = OLD.account AND state = '';
+END;
+INSERT INTO console_counts (kind, name, state, n)
+  SELECT 'delivery', target, status, COUNT(*) FROM deliveries WHERE true GROUP BY target, status;
+INSERT INTO console_counts (kind, name, state, n)
+  SELECT 'delivery', target, 'retrying', COUNT(*) FROM deliveries
+  WHERE status = 'pending' AND attempts > 0 GROUP BY target;
+INSERT INTO console_counts (kind, name, state, n)
+  SELECT 'events', account, '', COUNT(*) FROM events WHERE true GROUP BY account;
+`;
+
+/** A trigger that adds `sign` for each row (`NEW` or `OLD`) to its delivery counters. */
+function countTrigger(
+  name: string,
+  event: string,
+  rows: Array<[row: 'NEW' | 'OLD', sign: 1 | -1]>,
+  when?: string,
+): string {
+  const add = ([row, sign]: [string, number]) => `
+  INSERT INTO console_counts (kind, name, state, n) VALUES ('delivery', ${row}.target, ${row}.status, ${sign})
+    ON CONFLICT DO UPDATE SET n = n + ${sign};
+  INSERT INTO console_counts (kind, name, state, n)
+    SELECT 'delivery', ${row}.target, 'retrying', ${sign} WHERE ${row}.status = 'pending' AND ${row}.attempts > 0
+    ON CONFLICT DO UPDATE SET n = n + ${sign};`;
+  return `CREATE TRIGGER ${name} AFTER ${event} ON deliveries${when ? ` WHEN ${when}` : ''} BEGIN${rows
+    .map(add)
+    .join('')}
+END;`;
+}
 
 interface ClaimRow extends ClaimedRow {
   rowid: number;
@@ -117,6 +198,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     db.exec(SCHEMA);
     db.exec(CONSOLE_SCHEMA);
     migrate(db);
+    addConsoleCounts(db);
   } catch (error) {
     db.close();
     throw error;
@@ -279,12 +361,6 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (entry_id) DO NOTHING`,
   );
-  const countByStatus = db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status');
-  const countOne = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-  const disabledTargets = db.prepare(
-    'SELECT name FROM targets WHERE disabled_at IS NOT NULL ORDER BY name',
-  );
-
   const selectPrunable = db.prepare(`
     SELECT e.id FROM events e
     WHERE e.created_at < ?
@@ -303,65 +379,30 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     return ids.length;
   });
 
-  const selectEvents = db.prepare(`
-    SELECT e.id, e.type, e.account, e.body, e.created_at FROM events e
-    WHERE (@type IS NULL OR e.type = @type) AND (@account IS NULL OR e.account = @account)
-      AND ((@target IS NULL AND @state IS NULL) OR EXISTS (
-        SELECT 1 FROM deliveries d WHERE d.event_id = e.id
-          AND (@target IS NULL OR d.target = @target) AND (@state IS NULL OR d.status = @state)))
-    ORDER BY e.created_at DESC, e.id DESC LIMIT @limit OFFSET @offset`);
-  const selectEvent = db.prepare(
-    'SELECT id, type, account, body, created_at FROM events WHERE id = ?',
-  );
-  const selectDeliveriesOf = db.prepare(`
+  const reader = sqliteReader(db, {
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+  });
+  const selectDeliveriesOf = `
     SELECT d.event_id, d.target, d.status, d.attempts, d.last_status, d.last_error,
            d.next_attempt_at, d.updated_at, d.delivered_at,
            (SELECT COUNT(*) FROM attempts a WHERE a.event_id = d.event_id AND a.target = d.target)
              AS tries
-    FROM deliveries d WHERE d.event_id IN (SELECT value FROM json_each(?)) ORDER BY d.target`);
-  const selectAttempts = db.prepare(`
-    SELECT event_id, target, at, outcome, status, latency_ms, error, response
-    FROM attempts WHERE event_id = ? ORDER BY id`);
-  const withDeliveries = (rows: EventRow[]) => {
-    const deliveries = selectDeliveriesOf.all(
-      JSON.stringify(rows.map((r) => r.id)),
-    ) as DeliveryStateRow[];
-    return eventsFromRows(rows, deliveries);
+    FROM deliveries d WHERE d.event_id IN (SELECT value FROM json_each(?)) ORDER BY d.target`;
+  const withDeliveries = async (rows: EventRow[]) => {
+    if (rows.length === 0) return [];
+    const [deliveries] = await reader.read([
+      [selectDeliveriesOf, [JSON.stringify(rows.map((r) => r.id))]],
+    ]);
+    return eventsFromRows(rows, deliveries as DeliveryStateRow[]);
   };
-  const overviewTargets = db.prepare(`
-    SELECT target,
-      SUM(status = 'pending') AS pending, SUM(status = 'pending' AND attempts > 0) AS retrying,
-      SUM(status = 'delivered') AS delivered, SUM(status = 'dead') AS dead
-    FROM deliveries GROUP BY target`);
-  const overviewDisabled = db.prepare(
-    'SELECT name, disabled_at, reason FROM targets WHERE disabled_at IS NOT NULL',
-  );
-  const overviewLast = db.prepare(`
-    SELECT target, at, status, latency_ms FROM attempts
-    WHERE id IN (SELECT MAX(id) FROM attempts GROUP BY target)`);
-  const overviewLatency = db.prepare(
-    'SELECT target, AVG(latency_ms) AS mean FROM attempts WHERE at >= ? GROUP BY target',
-  );
-  const overviewAccounts = db.prepare(
-    'SELECT account, COUNT(*) AS events, MAX(created_at) AS last FROM events GROUP BY account',
-  );
-  const overviewActivity = db.prepare(`
-    SELECT target, @since + CAST((at - @since) / @bucket AS INTEGER) * @bucket AS bucket,
-      SUM(outcome = 'delivered') AS delivered, SUM(outcome <> 'delivered') AS failed
-    FROM attempts WHERE at >= @since GROUP BY target, bucket ORDER BY bucket`);
-  const overview = db.transaction((since: number, bucketMs: number) =>
-    overviewFromRows({
-      counts: overviewTargets.all() as OverviewRows['counts'],
-      disabled: overviewDisabled.all() as OverviewRows['disabled'],
-      last: overviewLast.all() as OverviewRows['last'],
-      latency: overviewLatency.all(since) as OverviewRows['latency'],
-      accounts: overviewAccounts.all() as OverviewRows['accounts'],
-      activity: overviewActivity.all({
-        since: Math.floor(since),
-        bucket: Math.max(1, Math.floor(bucketMs)),
-      }) as OverviewRows['activity'],
-    }),
-  );
+  const shared = overviewSql('');
+  const totals = statsSql('');
+  const overviewActivity = `
+    SELECT target, ? + CAST((at - ?) / ? AS INTEGER) * ? AS bucket,
+      SUM(outcome = 'delivered') AS delivered, SUM(outcome <> 'delivered') AS failed,
+      SUM(latency_ms) AS latency_sum, COUNT(latency_ms) AS latency_n
+    FROM attempts WHERE at >= ? GROUP BY target, bucket ORDER BY bucket`;
 
   const fileKey = resolve(options.path);
   let locked = fileLocks.get(fileKey);
@@ -378,7 +419,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
 
   return {
     kind: 'sqlite',
-    messages: sqliteMessages(db),
+    messages: sqliteMessages(db, reader),
     async init() {},
     insertBatch(batch) {
       return run('insertBatch', () => {
@@ -424,47 +465,65 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       });
     },
     stats(): Promise<StoreStats> {
-      return run('stats', () => {
-        const counts: Record<string, number> = {};
-        for (const row of countByStatus.all() as Array<{ status: string; n: number }>) {
-          counts[row.status] = row.n;
-        }
-        return {
-          pending: counts['pending'] ?? 0,
-          delivered: counts['delivered'] ?? 0,
-          dead: counts['dead'] ?? 0,
-          events: countOne('SELECT COUNT(*) AS n FROM events'),
-          quarantined: countOne('SELECT COUNT(*) AS n FROM quarantine'),
-          disabledTargets: (disabledTargets.all() as Array<{ name: string }>).map((r) => r.name),
-        };
+      return guard('sqlite', 'stats', async () => {
+        const [counts, quarantined, disabled] = await reader.read([
+          totals.counts,
+          totals.quarantined,
+          totals.disabled,
+        ]);
+        return statsFromRows(
+          counts as Array<{ kind: string; state: string; n: number }>,
+          (quarantined?.[0] as { n: number } | undefined)?.n ?? 0,
+          disabled as Array<{ name: string }>,
+        );
       });
     },
     listEvents(query) {
-      return run('listEvents', () => {
-        const rows = selectEvents.all({
-          type: query.type ?? null,
-          account: query.account ?? null,
-          target: query.target ?? null,
-          state: query.state ?? null,
-          limit: query.limit,
-          offset: query.offset ?? 0,
-        }) as EventRow[];
-        return withDeliveries(rows);
+      return guard('sqlite', 'listEvents', async () => {
+        const [rows] = await reader.read([eventPageSql('', query)]);
+        return withDeliveries(rows as EventRow[]);
       });
     },
     getEvent(id) {
-      return run('getEvent', () => {
-        const row = selectEvent.get(id) as EventRow | undefined;
-        return row ? (withDeliveries([row])[0] ?? null) : null;
+      return guard('sqlite', 'getEvent', async () => {
+        const [rows] = await reader.read([
+          ['SELECT id, type, account, body, created_at FROM events WHERE id = ?', [id]],
+        ]);
+        return (await withDeliveries(rows as EventRow[]))[0] ?? null;
       });
     },
     listAttempts(eventId) {
-      return run('listAttempts', () =>
-        (selectAttempts.all(eventId) as AttemptRow[]).map(attemptFromRow),
-      );
+      return guard('sqlite', 'listAttempts', async () => {
+        const [rows] = await reader.read([
+          [
+            `SELECT event_id, target, at, outcome, status, latency_ms, error, response
+             FROM attempts WHERE event_id = ? ORDER BY id`,
+            [eventId],
+          ],
+        ]);
+        return (rows as AttemptRow[]).map(attemptFromRow);
+      });
     },
     overview({ since, bucketMs }) {
-      return run('overview', () => overview(since, bucketMs));
+      return guard('sqlite', 'overview', async () => {
+        const from = Math.floor(since);
+        const bucket = Math.max(1, Math.floor(bucketMs));
+        // One read transaction: every part from the same snapshot.
+        const [counts, disabled, last, accounts, activity] = await reader.read([
+          shared.counts,
+          shared.disabled,
+          shared.last,
+          shared.accounts,
+          [overviewActivity, [from, from, bucket, bucket, from]],
+        ]);
+        return overviewFromRows({
+          counts: counts as OverviewRows['counts'],
+          disabled: disabled as OverviewRows['disabled'],
+          last: last as OverviewRows['last'],
+          accounts: accounts as OverviewRows['accounts'],
+          activity: activity as OverviewRows['activity'],
+        });
+      });
     },
     prune({ before, limit }) {
       return run('prune', () => bookkeeping(() => prune.immediate(before, limit)));
@@ -509,10 +568,31 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       closed = true;
       for (const account of ownLocks) locked.delete(account);
       ownLocks.clear();
+      await reader.close();
       db.close();
       ownership?.release();
     },
   };
+}
+
+/**
+ * Adds the console's indexes and counters to a file made before them, counting what is
+ * there in the same IMMEDIATE transaction that adds the triggers (no write slips between).
+ */
+function addConsoleCounts(db: BetterSqlite3.Database): void {
+  const done = () =>
+    db
+      .prepare(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'attempts_event_target'",
+      )
+      .get() !== undefined &&
+    db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'console_counts'").get() !== undefined;
+  if (done()) return;
+  db.transaction(() => {
+    db.exec(CONSOLE_INDEXES);
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'console_counts'").get()) return;
+    db.exec(COUNTS_SCHEMA);
+  }).immediate();
 }
 
 /** A claim's lease token: 128 random bits. */

@@ -104,6 +104,14 @@ export interface EventQuery {
   state?: DeliveryState | undefined;
   limit: number;
   offset?: number | undefined;
+  /** Only events older than this one (keyset paging: the last event of the previous page). */
+  before?: EventCursor | undefined;
+}
+
+/** Where a page of events ends: events sort by `(createdAt, id)`, newest first. */
+export interface EventCursor {
+  createdAt: number;
+  id: string;
 }
 
 /** An event with the state of its deliveries. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventIdFor, newEventId, newJournalEntryId } from '../shared/ids.js';
-import type { ClaimedDelivery, NewEvent, Store } from '../store/types.js';
+import type { ClaimedDelivery, DeliveryResult, NewEvent, Store } from '../store/types.js';
 
 /** What each store implementation gives the conformance suite. */
 export interface StoreHarness {
@@ -802,6 +802,246 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       const later = await store.overview({ since: 120_000, bucketMs: 1000 });
       expect(later.activity).toEqual([{ target: 't', bucket: 125_000, delivered: 0, failed: 2 }]);
       expect(later.targets[0]!.meanLatencyMs).toBe(40);
+    });
+
+    it('pages events by cursor: every event once, in order, while newer ones arrive', async () => {
+      // Batches that share a `now`: the cursor has to break ties on the id.
+      for (let batch = 0; batch < 6; batch++) {
+        await store.insertBatch({
+          account: batch % 2 === 0 ? 'main' : 'other',
+          events: [event(batch, 'sms.report'), event(batch, 'sms.reply'), event(batch)],
+          targets: ['t'],
+          now: 1000 + Math.floor(batch / 2),
+        });
+      }
+      const expected = (
+        await h.raw(`SELECT id FROM ${h.t('events')} ORDER BY created_at DESC, id DESC`)
+      ).map((r) => r['id']);
+      const seen: string[] = [];
+      let before: { createdAt: number; id: string } | undefined;
+      for (let page = 0; page < 10; page++) {
+        const found = await store.listEvents({ limit: 4, before });
+        seen.push(...found.map((e) => e.id));
+        const last = found.at(-1);
+        if (found.length < 4 || !last) break;
+        before = { createdAt: last.createdAt, id: last.id };
+        // Newer events (and one at the same time as the cursor) do not shift the pages.
+        await store.insertBatch({
+          account: 'main',
+          events: [event(99)],
+          targets: ['t'],
+          now: 5000,
+        });
+      }
+      expect(seen).toEqual(expected);
+    });
+
+    it('pages events by cursor with every filter, the same events as a raw query', async () => {
+      const ids: string[] = [];
+      for (let batch = 0; batch < 8; batch++) {
+        ids.push(
+          ...(await store.insertBatch({
+            account: batch % 2 === 0 ? 'main' : 'other',
+            events: [event(batch, 'sms.report'), event(batch, 'sms.reply')],
+            targets: batch % 3 === 0 ? ['t', 'u'] : ['t'],
+            now: 1000 + batch,
+          })),
+        );
+      }
+      const lease = leasesOf(await store.claim({ limit: 100, now: 2000, leaseMs: 10 }));
+      await store.complete(
+        ids
+          .filter((_, i) => i % 3 === 0)
+          .map((id) => ({
+            eventId: id,
+            target: 't',
+            lease: lease.get(`${id}:t`)!,
+            outcome: { kind: 'dead' as const },
+          })),
+        2001,
+      );
+      const walk = async (query: Omit<Parameters<Store['listEvents']>[0], 'limit'>) => {
+        const seen: string[] = [];
+        let before: { createdAt: number; id: string } | undefined;
+        for (;;) {
+          const found = await store.listEvents({ ...query, limit: 2, before });
+          seen.push(...found.map((e) => e.id));
+          const last = found.at(-1);
+          if (found.length < 2 || !last) return seen;
+          before = { createdAt: last.createdAt, id: last.id };
+        }
+      };
+      const raw = async (where: string) =>
+        (
+          await h.raw(
+            `SELECT e.id FROM ${h.t('events')} e WHERE ${where} ORDER BY e.created_at DESC, e.id DESC`,
+          )
+        ).map((r) => r['id']);
+      const delivery = (cond: string) =>
+        `EXISTS (SELECT 1 FROM ${h.t('deliveries')} d WHERE d.event_id = e.id AND ${cond})`;
+      expect(await walk({ account: 'main', type: 'sms.reply' })).toEqual(
+        await raw(`e.account = 'main' AND e.type = 'sms.reply'`),
+      );
+      expect(await walk({ target: 't', state: 'dead' })).toEqual(
+        await raw(delivery(`d.target = 't' AND d.status = 'dead'`)),
+      );
+      expect(await walk({ target: 'u', account: 'other' })).toEqual(
+        await raw(`e.account = 'other' AND ${delivery(`d.target = 'u'`)}`),
+      );
+      expect(await walk({ state: 'pending', type: 'sms.report' })).toEqual(
+        await raw(`e.type = 'sms.report' AND ${delivery(`d.status = 'pending'`)}`),
+      );
+      expect((await walk({ state: 'dead' })).length).toBeGreaterThan(0);
+    });
+
+    it('keeps its counts equal to a full count through inserts, results, replays and pruning', async () => {
+      const expectCounted = async () => {
+        const rows = await h.raw(
+          `SELECT target, status, COUNT(*) AS n,
+             SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END) AS retrying
+           FROM ${h.t('deliveries')} GROUP BY target, status`,
+        );
+        const counted = (target: string, status: string) =>
+          Number(rows.find((r) => r['target'] === target && r['status'] === status)?.['n'] ?? 0);
+        const retrying = (target: string) =>
+          Number(
+            rows.find((r) => r['target'] === target && r['status'] === 'pending')?.['retrying'] ??
+              0,
+          );
+        const events = await h.raw(
+          `SELECT account, COUNT(*) AS n FROM ${h.t('events')} GROUP BY account ORDER BY account`,
+        );
+        const overview = await store.overview({ since: 0, bucketMs: 1000 });
+        for (const target of ['t', 'u']) {
+          const shown = overview.targets.find((x) => x.target === target);
+          expect({
+            pending: shown?.pending ?? 0,
+            retrying: shown?.retrying ?? 0,
+            delivered: shown?.delivered ?? 0,
+            dead: shown?.dead ?? 0,
+          }).toEqual({
+            pending: counted(target, 'pending'),
+            retrying: retrying(target),
+            delivered: counted(target, 'delivered'),
+            dead: counted(target, 'dead'),
+          });
+        }
+        expect(overview.accounts.map((a) => [a.account, a.events])).toEqual(
+          events.map((e) => [e['account'], Number(e['n'])]),
+        );
+        const stats = await store.stats();
+        const total = (status: string) => counted('t', status) + counted('u', status);
+        expect(stats).toMatchObject({
+          pending: total('pending'),
+          delivered: total('delivered'),
+          dead: total('dead'),
+          events: events.reduce((sum, e) => sum + Number(e['n']), 0),
+        });
+      };
+      const ids = await store.insertBatch({
+        account: 'main',
+        events: Array.from({ length: 8 }, (_, i) => event(i)),
+        targets: ['t', 'u'],
+        now: 100,
+      });
+      await store.insertBatch({ account: 'other', events: [event(9)], targets: ['t'], now: 100 });
+      await expectCounted();
+      const lease = leasesOf(await store.claim({ limit: 100, now: 100, leaseMs: 10 }));
+      const result = (i: number, target: string, outcome: DeliveryResult['outcome']) => ({
+        eventId: ids[i]!,
+        target,
+        lease: lease.get(`${ids[i]}:${target}`)!,
+        outcome,
+      });
+      await store.complete(
+        [
+          ...ids.map((_, i) => result(i, 'u', { kind: 'delivered' })),
+          result(0, 't', { kind: 'delivered' }),
+          result(1, 't', { kind: 'delivered' }),
+          result(2, 't', { kind: 'retry', nextAttemptAt: 150 }),
+          result(3, 't', { kind: 'dead' }),
+          result(4, 't', { kind: 'gone' }),
+          result(5, 't', { kind: 'release' }),
+        ],
+        120,
+      );
+      await expectCounted();
+      // Recording the same results again counts nothing twice.
+      await store.complete([result(3, 't', { kind: 'dead' })], 121);
+      await store.setTargetDisabled('t', false, 122);
+      const again = leasesOf(await store.claim({ limit: 100, now: 200, leaseMs: 10 }));
+      await store.complete(
+        [
+          {
+            eventId: ids[2]!,
+            target: 't',
+            lease: again.get(`${ids[2]}:t`)!,
+            outcome: { kind: 'dead' },
+          },
+        ],
+        201,
+      );
+      await expectCounted();
+      expect(await store.replay({ eventId: ids[3]!, now: 300 })).toBe(1);
+      await expectCounted();
+      expect(await store.replay({ now: 300 })).toBe(1);
+      await expectCounted();
+      expect(await store.prune({ before: 1000, limit: 100 })).toBe(2);
+      await expectCounted();
+    });
+
+    it('pages messages by cursor: every message once, newest first, with the status filter', async () => {
+      const messages = store.messages!;
+      // The gateway's tables are not emptied between tests: an account of this run's own.
+      const account = `paging${Date.now()}`;
+      const id = (i: number) => `sms_01M8P7${String(i).padStart(20, '0')}`;
+      for (let i = 0; i < 9; i++) {
+        await messages.enqueue({
+          id: id(i),
+          idempotencyKey: null,
+          requestHash: 'h',
+          account,
+          mobiles: ['13800138000'],
+          content: 'paging',
+          sendAt: null,
+          extNo: '',
+          metadata: null,
+          callbackUrl: null,
+          expiresAt: null,
+          now: 1000 + i,
+        });
+      }
+      for (const i of [1, 4, 5, 8]) await messages.fail(id(i), 'paging', 2000);
+      const walk = async (status?: 'failed' | 'queued') => {
+        const seen: string[] = [];
+        let before: string | undefined;
+        for (;;) {
+          const found = await messages.list({ account, status, limit: 2, before });
+          seen.push(...found.map((m) => m.id));
+          if (found.length < 2) return seen;
+          before = found.at(-1)!.id;
+          // A newer message does not shift the pages.
+          if (status === undefined && seen.length === 2) {
+            await messages.enqueue({
+              id: id(50),
+              idempotencyKey: null,
+              requestHash: 'h',
+              account,
+              mobiles: ['13800138000'],
+              content: 'newer',
+              sendAt: null,
+              extNo: '',
+              metadata: null,
+              callbackUrl: null,
+              expiresAt: null,
+              now: 3000,
+            });
+          }
+        }
+      };
+      expect(await walk()).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 0].map(id));
+      expect(await walk('failed')).toEqual([8, 5, 4, 1].map(id));
+      expect(await walk('queued')).toEqual([50, 7, 6, 3, 2, 0].map(id));
     });
 
     it('quarantines raw bytes exactly as received', async () => {
