@@ -235,6 +235,20 @@ export function eventPageSql(t: string, query: EventQuery): Sql {
   ];
 }
 
+/** One event (its deliveries are read with `withDeliveries`, as a page's are). */
+export function eventByIdSql(t: string, id: string): Sql {
+  return [`SELECT id, type, account, body, created_at FROM ${t}events WHERE id = ?`, [id]];
+}
+
+/** An event's attempts, oldest first. */
+export function attemptsOfSql(t: string, eventId: string): Sql {
+  return [
+    `SELECT event_id, target, at, outcome, status, latency_ms, error, response
+     FROM ${t}attempts WHERE event_id = ? ORDER BY id`,
+    [eventId],
+  ];
+}
+
 /** Messages newest first (ids sort by creation), by `(status, id)` or `(account, id)`. */
 export function messagePageSql(t: string, query: MessageQuery): Sql {
   const where: string[] = [];

@@ -18,6 +18,8 @@ import {
   overviewSql,
   statsFromRows,
   statsSql,
+  attemptsOfSql,
+  eventByIdSql,
 } from './console-rows.js';
 
 export interface PostgresStoreOptions {
@@ -618,20 +620,15 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
     },
     getEvent(id) {
       return run('getEvent', async () => {
-        const { rows } = await pool.query<EventRow>(
-          `SELECT id, type, account, body, created_at FROM ${s}.events WHERE id = $1`,
-          [id],
-        );
+        const [sql, values] = numbered(eventByIdSql(`${s}.`, id));
+        const { rows } = await pool.query<EventRow>(sql, [...values]);
         return rows.length === 0 ? null : ((await withDeliveries(rows))[0] ?? null);
       });
     },
     listAttempts(eventId) {
       return run('listAttempts', async () => {
-        const { rows } = await pool.query<AttemptRow>(
-          `SELECT event_id, target, at, outcome, status, latency_ms, error, response
-           FROM ${s}.attempts WHERE event_id = $1 ORDER BY id`,
-          [eventId],
-        );
+        const [sql, values] = numbered(attemptsOfSql(`${s}.`, eventId));
+        const { rows } = await pool.query<AttemptRow>(sql, [...values]);
         return rows.map(attemptFromRow);
       });
     },

@@ -27,6 +27,8 @@ import {
   overviewSql,
   statsFromRows,
   statsSql,
+  attemptsOfSql,
+  eventByIdSql,
 } from './console-rows.js';
 import { sqliteReader } from './sqlite-reader.js';
 
@@ -486,21 +488,13 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     },
     getEvent(id) {
       return guard('sqlite', 'getEvent', async () => {
-        const [rows] = await reader.read([
-          ['SELECT id, type, account, body, created_at FROM events WHERE id = ?', [id]],
-        ]);
+        const [rows] = await reader.read([eventByIdSql('', id)]);
         return (await withDeliveries(rows as EventRow[]))[0] ?? null;
       });
     },
     listAttempts(eventId) {
       return guard('sqlite', 'listAttempts', async () => {
-        const [rows] = await reader.read([
-          [
-            `SELECT event_id, target, at, outcome, status, latency_ms, error, response
-             FROM attempts WHERE event_id = ? ORDER BY id`,
-            [eventId],
-          ],
-        ]);
+        const [rows] = await reader.read([attemptsOfSql('', eventId)]);
         return (rows as AttemptRow[]).map(attemptFromRow);
       });
     },
