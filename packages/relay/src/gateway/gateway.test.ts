@@ -1002,7 +1002,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       '【测试】cli 2',
       '【测试】cli 2',
     ]);
-  });
+    // Seven starts of the sms-relay command, 1 to 5 s each on a busy 2-core machine.
+  }, 60_000);
 
   it('retries a send refused at connect (it surely never left) and sends it once the platform is up; an unreadable answer is unknown', async () => {
     // A port with nothing behind it yet: connect is refused.

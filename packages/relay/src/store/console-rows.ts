@@ -249,6 +249,11 @@ export function attemptsOfSql(t: string, eventId: string): Sql {
   ];
 }
 
+/** One gateway message. */
+export function messageByIdSql(t: string, id: string): Sql {
+  return [`SELECT * FROM ${t}gw_messages WHERE id = ?`, [id]];
+}
+
 /** Messages newest first (ids sort by creation), by `(status, id)` or `(account, id)`. */
 export function messagePageSql(t: string, query: MessageQuery): Sql {
   const where: string[] = [];

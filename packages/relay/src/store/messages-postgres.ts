@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ClaimHolder } from './postgres-holder.js';
-import { messagePageSql, numbered } from './console-rows.js';
+import { messageByIdSql, messagePageSql, numbered } from './console-rows.js';
 import { guard } from './errors.js';
 import {
   type ClaimedMessage,
@@ -139,8 +139,10 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
       ],
     );
 
-  const getRow = async (db: Queryable, id: string) =>
-    (await db.query<MessageRow>(`SELECT * FROM ${s}.gw_messages WHERE id = $1`, [id])).rows[0];
+  const getRow = async (db: Queryable, id: string) => {
+    const [sql, values] = numbered(messageByIdSql(`${s}.`, id));
+    return (await db.query<MessageRow>(sql, [...values])).rows[0];
+  };
 
   /**
    * One transaction, three statements whatever the count: the messages (a key already

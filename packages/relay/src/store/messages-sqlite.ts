@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
-import { messagePageSql } from './console-rows.js';
+import { messageByIdSql, messagePageSql } from './console-rows.js';
 import { guard } from './errors.js';
 import {
   type CallbackResult,
@@ -148,7 +148,7 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
   const insertRecipient = db.prepare(
     `INSERT INTO gw_recipients (message_id, mobile, account, status, updated_at) VALUES (?, ?, ?, 'queued', ?)`,
   );
-  const byId = db.prepare('SELECT * FROM gw_messages WHERE id = ?');
+  const byId = db.prepare(messageByIdSql('', '')[0]);
   const byKey = db.prepare('SELECT * FROM gw_messages WHERE idem_key = ?');
   const recipientsOf =
     'SELECT mobile, status, code, reported_at, updated_at FROM gw_recipients WHERE message_id = ? ORDER BY rowid';
@@ -520,7 +520,7 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
     get: (id) =>
       guard('sqlite', 'getMessage', async () => {
         const [rows, recipients] = await reader.read([
-          ['SELECT * FROM gw_messages WHERE id = ?', [id]],
+          messageByIdSql('', id),
           [recipientsOf, [id]],
         ]);
         const row = rows?.[0] as MessageRow | undefined;
