@@ -769,7 +769,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await parsed<ConsoleMessages>('messages');
         await relay.stop();
       }
-    });
+      // Four relays, one per password, started and stopped in turn: 10-14 s alone, more when busy.
+    }, 60_000);
 
     it('puts no secret in the page or in any answer, even one a receiver echoed', async () => {
       const rotated = generateWebhookSecret();
