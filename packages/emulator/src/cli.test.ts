@@ -207,7 +207,7 @@ it('exits 2 with the usage on a bad flag; --help prints it', async () => {
   bad.stderr.setEncoding('utf8').on('data', (text: string) => {
     stderr += text;
   });
-  const code = await new Promise((resolve) => bad.on('exit', resolve));
+  const code = await new Promise((resolve) => bad.on('close', resolve));
   expect(code).toBe(2);
   expect(stderr).toContain('Usage: sms-emulator');
 
@@ -216,7 +216,7 @@ it('exits 2 with the usage on a bad flag; --help prints it', async () => {
   help.stdout.setEncoding('utf8').on('data', (text: string) => {
     stdout += text;
   });
-  expect(await new Promise((resolve) => help.on('exit', resolve))).toBe(0);
+  expect(await new Promise((resolve) => help.on('close', resolve))).toBe(0);
   expect(stdout).toContain('--account <u:a:p>');
 });
 
@@ -228,7 +228,8 @@ async function refused(args: string[]): Promise<{ code: number | null; stderr: s
     stderr += text;
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // 'close', not 'exit': exit can come before the last of stderr is read.
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   return { code, stderr };
 }
