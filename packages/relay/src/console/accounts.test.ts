@@ -4,6 +4,7 @@ import { type Emulator, startEmulator } from '@sms/emulator';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Relay, createRelay } from '../relay.js';
+import { type Json, messageUntil, relayApi } from '../test-utils/gateway-api.js';
 import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
 import { TEST_DATABASE_URL, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 import type { ConsoleAccounts } from './api-types.js';
@@ -18,8 +19,6 @@ const A = { userId: '21', account: 'alpha', password: 'alpha-secret' };
 const B = { userId: '', account: 'beta', password: 'beta-secret' };
 const COOL_DOWN_MS = 2000;
 const FAILURES = 2;
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field in assertions
-type Json = Record<string, any>;
 
 describe.each(['sqlite', 'postgres'] as const)('console accounts on %s', (kind) => {
   let resellerA: Emulator;
@@ -82,18 +81,8 @@ describe.each(['sqlite', 'postgres'] as const)('console accounts on %s', (kind) 
     return relay;
   }
 
-  async function api(relay: Relay, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${relay.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
-  }
+  const api = relayApi(TOKEN);
+  const sent = messageUntil(TOKEN);
 
   const accounts = async (relay: Relay) =>
     (await api(relay, 'GET', '/api/console/accounts')).body as ConsoleAccounts;
@@ -108,20 +97,7 @@ describe.each(['sqlite', 'postgres'] as const)('console accounts on %s', (kind) 
       ids.push(body['id'] as string);
     }
     const done: Json[] = [];
-    for (const id of ids) {
-      let last: Json = {};
-      await waitFor(
-        async () => {
-          last = (await api(relay, 'GET', `/v1/messages/${id}`)).body;
-          return last['status'] === 'sent';
-        },
-        10_000,
-        `message ${id} sent`,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; last seen: ${JSON.stringify(last)}`);
-      });
-      done.push(last);
-    }
+    for (const id of ids) done.push(await sent(relay, id, (m) => m['status'] === 'sent'));
     return done;
   }
 

@@ -5,6 +5,7 @@ import { type Emulator, startEmulator } from '@sms/emulator';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Relay, createRelay } from '../relay.js';
+import { messageUntil, relayApi } from '../test-utils/gateway-api.js';
 import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
 import { TEST_DATABASE_URL, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 
@@ -16,8 +17,6 @@ import { TEST_DATABASE_URL, memoryLogger, secret, tempDir } from '../test-utils/
 const TOKEN = 'gateway-failover-token-0123456789';
 const A = { userId: '21', account: 'alpha', password: 'alpha-secret' };
 const B = { userId: '', account: 'beta', password: 'beta-secret' };
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field in assertions
-type Json = Record<string, any>;
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -91,33 +90,9 @@ describe.each(['sqlite', 'postgres'] as const)('gateway route on %s', (kind) => 
     return relay;
   }
 
-  async function api(relay: Relay, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${relay.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
-  }
+  const api = relayApi(TOKEN);
 
-  async function settled(relay: Relay, id: string, done: (m: Json) => boolean): Promise<Json> {
-    let last: Json = {};
-    await waitFor(
-      async () => {
-        last = (await api(relay, 'GET', `/v1/messages/${id}`)).body;
-        return done(last);
-      },
-      10_000,
-      `message ${id}`,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}; last seen: ${JSON.stringify(last)}`);
-    });
-    return last;
-  }
+  const settled = messageUntil(TOKEN);
 
   it('a refused connection on a: the message keeps its id, is sent once on b, and its reports carry the id', async () => {
     const relay = await start(`http://127.0.0.1:${await closedPort()}`);

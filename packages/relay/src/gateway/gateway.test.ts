@@ -11,6 +11,7 @@ import { parseConfig } from '../config/load.js';
 import { type Relay, createRelay } from '../relay.js';
 import { secretsOf } from '../config/secrets.js';
 import { runCli } from '../test-utils/cli.js';
+import { type Json, messageUntil, relayApi } from '../test-utils/gateway-api.js';
 import { type Receiver, startReceiver, waitFor } from '../test-utils/receiver.js';
 import { PASSWORD, TEST_DATABASE_URL, memoryLogger, secret, tempDir } from '../test-utils/setup.js';
 
@@ -24,8 +25,6 @@ const callbackSecret = generateWebhookSecret();
 const FAIL_MOBILE = '13900000009';
 
 type StoreKind = 'sqlite' | 'postgres';
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field in assertions
-type Json = Record<string, any>;
 
 describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
   let platform: Emulator;
@@ -112,29 +111,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     return relay;
   }
 
-  async function api(
-    relay: Relay,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const response = await fetch(`${relay.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: text ? (JSON.parse(text) as Json) : {},
-    };
-  }
+  const api = relayApi(TOKEN);
 
   /** Rows of gw_messages, read straight from the store (not through the relay). */
   async function queuedRows(): Promise<Array<{ id: string; status: string }>> {
@@ -205,22 +182,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
     }
   }
 
-  async function until(relay: Relay, id: string, check: (m: Json) => boolean) {
-    let last: Json = {};
-    try {
-      await waitFor(
-        async () => {
-          last = (await api(relay, 'GET', `/v1/messages/${id}`)).body;
-          return check(last);
-        },
-        10_000,
-        `message ${id}`,
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(last)}`);
-    }
-    return last;
-  }
+  const until = messageUntil(TOKEN);
 
   it('needs the token; without http.token the API is off; the OpenAPI document is open', async () => {
     const relay = await start();
