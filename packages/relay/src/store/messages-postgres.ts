@@ -16,7 +16,7 @@ import {
   type StoredMessage,
   messageFromRow,
   recipientFromRow,
-  recipientStatusOf,
+  recipientUpdateOf,
   storedFromNew,
 } from './messages.js';
 
@@ -285,16 +285,10 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
       );
       count = r.rowCount ?? 0;
     }
-    const status = recipientStatusOf(outcome.kind);
-    if (count > 0 && status) {
-      await setRecipients(client, {
-        id,
-        status,
-        code: outcome.kind === 'sent' ? null : outcome.code,
-        taskId: outcome.kind === 'sent' ? outcome.taskId : null,
-        sentAt: outcome.kind === 'sent' ? now : null,
-        now,
-      });
+    const update = recipientUpdateOf(outcome);
+    if (count > 0 && update) {
+      const { status, code, taskId, sent } = update;
+      await setRecipients(client, { id, status, code, taskId, sentAt: sent ? now : null, now });
     }
     return count > 0;
   };

@@ -17,7 +17,7 @@ import {
   type SendOutcome,
   messageFromRow,
   recipientFromRow,
-  recipientStatusOf,
+  recipientUpdateOf,
   storedFromNew,
 } from './messages.js';
 import type { SqliteReader } from './sqlite-reader.js';
@@ -308,16 +308,10 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
         now,
       }).changes;
     }
-    const status = recipientStatusOf(outcome.kind);
-    if (changes > 0 && status) {
-      setRecipients.run({
-        id,
-        status,
-        code: outcome.kind === 'sent' ? null : outcome.code,
-        task_id: outcome.kind === 'sent' ? outcome.taskId : null,
-        sent_at: outcome.kind === 'sent' ? now : null,
-        now,
-      });
+    const update = recipientUpdateOf(outcome);
+    if (changes > 0 && update) {
+      const { status, code, taskId, sent } = update;
+      setRecipients.run({ id, status, code, task_id: taskId, sent_at: sent ? now : null, now });
     }
     return changes > 0;
   };

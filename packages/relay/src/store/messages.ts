@@ -371,6 +371,19 @@ export function recipientFromRow(row: RecipientRow): MessageRecipient {
 }
 
 /** The per-number status that goes with a message's outcome. */
+/** What a send's outcome writes on each of its message's numbers (none for a retry or a failover). */
+export function recipientUpdateOf(
+  outcome: SendOutcome,
+):
+  | { status: RecipientStatus; code: string | null; taskId: string | null; sent: boolean }
+  | undefined {
+  const status = recipientStatusOf(outcome.kind);
+  if (!status) return undefined;
+  return outcome.kind === 'sent'
+    ? { status, code: null, taskId: outcome.taskId, sent: true }
+    : { status, code: 'code' in outcome ? outcome.code : null, taskId: null, sent: false };
+}
+
 export function recipientStatusOf(outcome: SendOutcome['kind']): RecipientStatus | undefined {
   switch (outcome) {
     case 'sent':
