@@ -398,20 +398,31 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
     const allHanded = [...handed].filter((k) => injected.has(k));
     const lostKeys = allHanded.filter((k) => !idsByKey.has(k));
     const lost = lostKeys.length;
-    // A loss is the remaining window's (docs/relay.md) when its answer was written less than
-    // 5 ms before its relay was killed, or after (strace's kills are seen at the exit).
+    // A loss is the remaining window's (docs/relay.md) when its answer's bytes were still in
+    // the relay's socket, unread, when the proxy killed it (measured at the kill). strace's
+    // kills are not measured: there, an answer written less than 5 ms before the kill, or
+    // after it (those kills are seen at the exit).
     const answerOf = new Map<string, (typeof proxy.answers)[number]>();
     for (const a of proxy.answers) for (const k of recordKeys(a.text)) answerOf.set(k, a);
     // An answer whose write never ended found the relay's socket gone: it never reached it.
     const unexplained = lostKeys.filter((k) => {
       const a = answerOf.get(k);
       if (a?.writtenAt === null) return false;
+      if (a?.unreadAtKill != null) return a.unreadAtKill === 0;
       const killedAt = a ? (diedAt.get(a.epoch) ?? proxy.killedAt[a.epoch]) : undefined;
       return !a || killedAt === undefined || a.writtenAt < killedAt - 5;
     });
     tally.lostOutsideWindow += unexplained.length;
-    if (unexplained.length > 0)
+    if (unexplained.length > 0) {
       log(`  lost outside the window: ${unexplained.slice(0, 5).join(' ')}`);
+      for (const a of new Set(unexplained.map((k) => answerOf.get(k)))) {
+        if (!a) continue;
+        const killedAt = diedAt.get(a.epoch) ?? proxy.killedAt[a.epoch];
+        log(
+          `    answer to relay ${a.epoch}: ${a.records} records, written ${a.writtenAt === null || killedAt === undefined ? '?' : (killedAt - a.writtenAt).toFixed(2)} ms before the kill, unread at the kill: ${a.unreadAtKill ?? 'not measured'}`,
+        );
+      }
+    }
     const verified = rx.verified().filter((r) => injected.has(keyOf(r.event!)));
     const distinct = new Set(verified.map((r) => r.id)).size;
     tally.rounds++;

@@ -170,6 +170,7 @@ export function createRelay(input: unknown, options: CreateRelayOptions = {}): R
         accounts: config.accounts.map((a) => a.name),
         targets: config.targets.map((t) => t.name),
         http: server?.listening ?? null,
+        pullThread: pull.thread(),
       });
     },
     async stop() {

@@ -7,7 +7,7 @@ import { type Settlement, settlementOfEntry } from './answer.js';
 import type { AccountConfig, JournalConfig } from './config.js';
 import { Journal } from './journal.js';
 import { AccountPoller, type Correlation } from './poller.js';
-import { PullWorker } from './pull-worker.js';
+import { type PullThread, PullWorker } from './pull-worker.js';
 
 export interface PullRelayOptions {
   accounts: readonly AccountConfig[];
@@ -41,6 +41,11 @@ export class PullRelay {
   /** The accounts whose poll lock this process holds. */
   polling(): string[] {
     return this.pollers.flatMap((p, i) => (p.polling ? [this.options.accounts[i]!.name] : []));
+  }
+
+  /** The pull thread's kernel id and nice value (after `prepare`; empty off Linux). */
+  thread(): PullThread {
+    return this.puller?.thread ?? {};
   }
 
   /** One per configured account, in config order (empty before start). */

@@ -45,6 +45,39 @@ export interface PullAnswer {
   handedOut: boolean;
   /** When its write to the relay's socket ended (`monotonicMs`), if it did. */
   writtenAt: number | null;
+  /** The relay's end of the connection (its local port): how the kernel names its socket. */
+  relayPort: number;
+  /**
+   * Set when the relay that asked was killed after this answer was written: how many bytes
+   * were still in the relay's socket receive queue, read by no thread of it, at the kill (the
+   * relay frozen with SIGSTOP, /proc/net/tcp read, then SIGKILL). Above 0: the answer never
+   * reached the process, and no client could have kept it. 0: the relay had read all of it,
+   * and must not lose it. null: the socket was gone (the relay had closed it) or not found.
+   */
+  unreadAtKill?: number | null;
+  /**
+   * Set with `unreadAtKill` when the proxy watches the relay's journal: whether an entry there
+   * held every record of this answer at the kill (the relay frozen). null: not watched.
+   */
+  inJournalAtKill?: boolean | null;
+  /** Set at the kill: what each thread of the relay was doing (`tid state syscall wchan`). */
+  threadsAtKill?: string[];
+  /** CPU nanoseconds per thread of the relay (a `track`ed one) just before this answer's write. */
+  cpuAtWrite?: Record<string, number>;
+  /**
+   * Set at the kill for an answer of a `track`ed relay: the CPU milliseconds each of its threads
+   * (by thread id) had between this answer's write and the kill. A thread that had no core
+   * could do nothing with the answer, whatever D was.
+   */
+  cpuSinceWriteMs?: Record<string, number>;
+}
+
+/** What was read off the frozen relay. */
+interface Frozen {
+  journal: string[] | null;
+  threads: string[];
+  /** CPU nanoseconds per thread id (`runTimes`). */
+  cpu: Record<string, number>;
 }
 
 /** An armed kill that went off. */
@@ -58,6 +91,14 @@ export interface Shot {
    * return: the dying relay's exit may take the CPU first, but the signal was already sent.
    */
   firedAfterMs: number;
+  /** The answer's bytes the relay had not read from its socket at the kill (see `PullAnswer`). */
+  unreadBytes: number | null;
+  /** Whether the relay's journal held the whole answer at the kill (see `PullAnswer`). */
+  inJournal: boolean | null;
+  /** What each thread of the relay was doing at the kill (see `PullAnswer`). */
+  threads: string[];
+  /** CPU milliseconds per thread of the relay between the write and the kill (see `PullAnswer`). */
+  cpuSinceWriteMs: Record<string, number> | null;
 }
 
 export interface KillProxy {
@@ -87,6 +128,11 @@ export interface KillProxy {
    * holding a cut-off answer, whose complete records alone count as handed out.
    */
   arm(delayMs: number, target: KillTarget, options?: { cut?: number }): Promise<Shot>;
+  /**
+   * Names the relay process that the next requests come from (the current epoch's): its
+   * threads' CPU time is then read at every answer's write and at the kill.
+   */
+  track(pid: number): void;
   /** Drops an armed kill that has not gone off (its promise never settles). */
   disarm(): void;
   /** Kills `target` now (a kill at a random moment) and starts a new epoch. */
@@ -103,13 +149,146 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
 }
 
 // Shared with the killer thread: [state (0 idle, 1 armed, 2 stop), kills, pid, a slot to sleep
-// on] and [deadline, fired at] in process.hrtime nanoseconds (one clock for both threads).
+// on, the proxy's port, the relay's port of the answer, the bytes it left unread (-1: socket
+// not found)] and [deadline, fired at] in process.hrtime nanoseconds (one clock for both threads).
 const STATE = 0;
 const KILLS = 1;
 const PID = 2;
 const NAP = 3;
+const PROXY_PORT = 4;
+const RELAY_PORT = 5;
+const UNREAD = 6;
+const INTS = 7;
 const DEADLINE = 0;
 const FIRED = 1;
+
+/**
+ * The receive queues of this machine's TCP sockets from `proxyPort`'s clients, by the client's
+ * port: the bytes the kernel holds that the owning process has not read yet. Plain source
+ * text, so the killer thread runs the same function (`/proc/net/tcp`: `local rem st tx:rx`, ports in hex).
+ */
+function unreadByPort(proxyPort: number): Map<number, number> {
+  const fs = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule(
+    'node:fs',
+  ) as typeof import('node:fs');
+  const unread = new Map<number, number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, remote, , queues] = line.trim().split(/\s+/);
+      if (!local || !remote || !queues) continue;
+      if (Number.parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16) !== proxyPort) continue;
+      const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+      unread.set(port, Number.parseInt(queues.slice(queues.indexOf(':') + 1), 16));
+    }
+  }
+  return unread;
+}
+
+/** The text of every entry in a journal folder (`.jrn` files), or null without a folder. */
+function journalTexts(dir: string | null): string[] | null {
+  if (!dir) return null;
+  const fs = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule(
+    'node:fs',
+  ) as typeof import('node:fs');
+  const texts: string[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {}
+  for (const name of names) {
+    if (!name.endsWith('.jrn')) continue;
+    try {
+      texts.push(fs.readFileSync(`${dir}/${name}`, 'utf8'));
+    } catch {}
+  }
+  return texts;
+}
+
+/**
+ * The CPU time each thread of `pid` has had, in nanoseconds, by thread id
+ * (`/proc/<pid>/task/<tid>/schedstat`: time on a core, time waiting for one, slices).
+ */
+function runTimes(pid: number): Record<string, number> {
+  const fs = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule(
+    'node:fs',
+  ) as typeof import('node:fs');
+  const times: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {}
+  for (const tid of tids) {
+    try {
+      times[tid] = Number(
+        fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0],
+      );
+    } catch {}
+  }
+  return times;
+}
+
+/**
+ * What each thread of `pid` was doing: `tid state syscall wchan` (state R: running or
+ * waiting for a core, D: in the kernel, e.g. the filesystem; syscall: its number, or running).
+ */
+function threadStates(pid: number): string[] {
+  const fs = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule(
+    'node:fs',
+  ) as typeof import('node:fs');
+  const states: string[] = [];
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {}
+  for (const tid of tids) {
+    const read = (name: string) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/task/${tid}/${name}`, 'utf8').trim();
+      } catch {
+        return '?';
+      }
+    };
+    const stat = read('stat');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    states.push(`${tid} ${state} ${read('syscall').split(' ')[0]} ${read('wchan')}`);
+  }
+  return states;
+}
+
+/**
+ * Freezes `pid` (SIGSTOP stops every thread of it), reads what its sockets from the proxy's
+ * clients still hold unread and what its journal holds, then SIGKILLs it. A stopped process
+ * reads and writes nothing more, so both are what the kill found.
+ */
+function freezeMeasureKill(
+  pid: number,
+  proxyPort: number,
+  journalDir: string | null,
+): Frozen & { unread: Map<number, number> } {
+  try {
+    process.kill(pid, 'SIGSTOP');
+  } catch {
+    return { unread: new Map(), journal: null, threads: [], cpu: {} };
+  }
+  try {
+    return {
+      unread: unreadByPort(proxyPort),
+      journal: journalTexts(journalDir),
+      threads: threadStates(pid),
+      cpu: runTimes(pid),
+    };
+  } finally {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
 
 /**
  * Waits for a deadline on a thread of its own, so a busy test thread (webhooks arriving, the
@@ -120,6 +299,11 @@ const KILLER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ints = new Int32Array(workerData.ints);
 const times = new BigInt64Array(workerData.times);
+${unreadByPort.toString()}
+${journalTexts.toString()}
+${threadStates.toString()}
+${runTimes.toString()}
+${freezeMeasureKill.toString()}
 for (;;) {
   Atomics.wait(ints, ${STATE}, 0);
   if (Atomics.load(ints, ${STATE}) === 2) break;
@@ -129,10 +313,15 @@ for (;;) {
   let now = process.hrtime.bigint();
   while (now < deadline) now = process.hrtime.bigint();
   Atomics.add(ints, ${KILLS}, 1);
-  try { process.kill(Atomics.load(ints, ${PID}), 'SIGKILL'); } catch {}
+  const { unread, journal, threads, cpu } = freezeMeasureKill(
+    Atomics.load(ints, ${PID}),
+    Atomics.load(ints, ${PROXY_PORT}),
+    workerData.journalDir,
+  );
+  Atomics.store(ints, ${UNREAD}, unread.get(Atomics.load(ints, ${RELAY_PORT})) ?? -1);
   times[${FIRED}] = now;
   Atomics.store(ints, ${STATE}, 0);
-  parentPort.postMessage(null);
+  parentPort.postMessage({ journal, threads, cpu });
 }
 `;
 
@@ -146,13 +335,20 @@ export const monotonicMs = (at = process.hrtime.bigint()): number => Number(at) 
  * the moment after the platform's answer reached the relay's socket and before the relay made
  * it durable. Other requests pass through untouched.
  */
-export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
+export async function startKillProxy(
+  platformUrl: string,
+  options: {
+    /** The relay's journal folder: each kill then notes whether the journal held the answer. */
+    journalDir?: string;
+  } = {},
+): Promise<KillProxy> {
+  const journalDir = options.journalDir ?? null;
   const answers: PullAnswer[] = [];
-  const ints = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+  const ints = new Int32Array(new SharedArrayBuffer(INTS * Int32Array.BYTES_PER_ELEMENT));
   const times = new BigInt64Array(new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT));
   const killer = new Worker(KILLER, {
     eval: true,
-    workerData: { ints: ints.buffer, times: times.buffer },
+    workerData: { ints: ints.buffer, times: times.buffer, journalDir },
   });
   killer.unref();
   await new Promise((resolve) => killer.once('online', resolve));
@@ -165,15 +361,60 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
     resolve: (shot: Shot) => void;
   } | null = null;
 
+  let proxyPort = 0;
+  /** The relay process of each epoch, where the test told (`track`). */
+  const tracked = new Map<number, number>();
+  /** Sets `unreadAtKill` and `inJournalAtKill` on the answers written to the relay of `epoch`. */
+  const noteKill = (
+    epoch: number,
+    unread: Map<number, number>,
+    journal: string[] | null,
+    cpu: Record<string, number>,
+    threads: string[],
+  ) => {
+    const lastOnPort = new Map<number, PullAnswer>();
+    for (const answer of answers) {
+      if (answer.epoch === epoch && answer.writtenAt !== null)
+        lastOnPort.set(answer.relayPort, answer);
+    }
+    const journaled = journal && new Set(journal.flatMap((text) => recordKeys(text)));
+    for (const answer of answers) {
+      if (answer.epoch !== epoch || answer.writtenAt === null || answer.unreadAtKill !== undefined)
+        continue;
+      // An earlier answer on a connection was read: the relay asked again on it.
+      answer.unreadAtKill =
+        lastOnPort.get(answer.relayPort) === answer ? (unread.get(answer.relayPort) ?? null) : 0;
+      answer.inJournalAtKill = journaled
+        ? recordKeys(answer.text).every((key) => journaled.has(key))
+        : null;
+      answer.threadsAtKill = threads;
+      if (answer.cpuAtWrite) {
+        const before = answer.cpuAtWrite;
+        answer.cpuSinceWriteMs = Object.fromEntries(
+          Object.entries(cpu).map(([tid, ns]) => [tid, (ns - (before[tid] ?? 0)) / 1e6]),
+        );
+      }
+    }
+  };
+
   const killNow = (target: KillTarget) => {
     killedAt.push(monotonicMs());
+    const epoch = kills();
+    if (typeof target === 'function') {
+      Atomics.add(ints, KILLS, 1);
+      return target();
+    }
+    const { unread, journal, cpu, threads } =
+      target.pid === undefined
+        ? { unread: new Map<number, number>(), journal: null, cpu: {}, threads: [] }
+        : freezeMeasureKill(target.pid, proxyPort, journalDir);
     Atomics.add(ints, KILLS, 1);
-    if (typeof target === 'function') target();
-    else target.kill('SIGKILL');
+    target.kill('SIGKILL');
+    noteKill(epoch, unread, journal, cpu, threads);
   };
 
   /** Kills `target` `delayMs` after `written`; resolves with when it really did. */
-  const killAfter = (target: KillTarget, delayMs: number, written: bigint) =>
+  const killAfter = (target: KillTarget, delayMs: number, written: bigint, answer: PullAnswer) =>
     new Promise<number>((resolve) => {
       if (delayMs === 0) {
         const now = process.hrtime.bigint();
@@ -181,12 +422,23 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
         return resolve(elapsedMs(written, now));
       }
       if (typeof target !== 'function' && target.pid !== undefined) {
+        const epoch = kills();
         times[DEADLINE] = written + BigInt(Math.round(delayMs * 1e6));
         Atomics.store(ints, PID, target.pid);
+        Atomics.store(ints, PROXY_PORT, proxyPort);
+        Atomics.store(ints, RELAY_PORT, answer.relayPort);
         Atomics.store(ints, STATE, 1);
         Atomics.notify(ints, STATE);
-        return void killer.once('message', () => {
+        return void killer.once('message', ({ journal, threads, cpu }: Frozen) => {
           killedAt.push(monotonicMs(times[FIRED]!));
+          const unread = Atomics.load(ints, UNREAD);
+          noteKill(
+            epoch,
+            new Map(unread < 0 ? [] : [[answer.relayPort, unread]]),
+            journal,
+            cpu,
+            threads,
+          );
           resolve(elapsedMs(written, times[FIRED]!));
         });
       }
@@ -234,18 +486,25 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
             text,
             handedOut: epoch === kills(),
             writtenAt: null,
+            relayPort: req.socket.remotePort ?? 0,
           };
           answers.push(answer);
+          const trackedPid = answer.handedOut ? tracked.get(epoch) : undefined;
+          if (trackedPid !== undefined) answer.cpuAtWrite = runTimes(trackedPid);
           const shot = answer.handedOut && answer.records > 0 ? armed : null;
           if (shot) armed = null;
           const fire = (written: bigint) => {
             if (!shot) return Promise.resolve();
-            return killAfter(shot.target, shot.delayMs, written).then((firedAfterMs) =>
+            return killAfter(shot.target, shot.delayMs, written, answer).then((firedAfterMs) =>
               shot.resolve({
                 path,
                 records: answer.records,
                 delayMs: shot.delayMs,
                 firedAfterMs,
+                unreadBytes: answer.unreadAtKill ?? null,
+                inJournal: answer.inJournalAtKill ?? null,
+                threads: answer.threadsAtKill ?? [],
+                cpuSinceWriteMs: answer.cpuSinceWriteMs ?? null,
               }),
             );
           };
@@ -272,7 +531,8 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxyPort = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${proxyPort}`;
 
   const live = () => answers.filter((a) => a.handedOut);
   return {
@@ -301,6 +561,9 @@ export async function startKillProxy(platformUrl: string): Promise<KillProxy> {
     },
     disarm() {
       armed = null;
+    },
+    track(pid) {
+      tracked.set(kills(), pid);
     },
     kill: killNow,
     async close() {
