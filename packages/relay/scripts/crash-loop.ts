@@ -52,6 +52,7 @@ import { type RelayChild, spawnRelay } from '../src/test-utils/child.js';
 import { CLI } from '../src/test-utils/cli.js';
 import { monotonicMs, recordKeys, startKillProxy } from '../src/test-utils/kill-proxy.js';
 import { startReceiver } from '../src/test-utils/receiver.js';
+import { atKill, inWindow } from '../src/test-utils/window.js';
 import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from '../src/test-utils/setup.js';
 
 type Variant = 'sqlite' | 'sqlite-reused' | 'postgres' | 'postgres-reused';
@@ -180,13 +181,13 @@ let cli = CLI;
 
 async function round(variant: Variant, n: number, tally: Tally, log: (line: string) => void) {
   const platform = await emulator();
-  const proxy = await startKillProxy(platform.url);
   const rx = await startReceiver({ secret });
   const tmp = tempDir();
   const reused = variant.endsWith('-reused');
   const stateDir = reused ? join(OUT, 'state', variant) : tmp.dir;
   mkdirSync(stateDir, { recursive: true });
   const journalDir = join(stateDir, 'journal');
+  const proxy = await startKillProxy(platform.url, { journalDir });
   const store: { sqlite?: string; postgres?: string; schema?: string } = variant.startsWith(
     'sqlite',
   )
@@ -233,9 +234,12 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
     PLATFORM_URL: proxy.relayUrl(),
   });
   const children: RelayChild[] = [];
+  const byEpoch = new Map<number, RelayChild>();
   const start = (wrap: string[] = []) => {
     const child = spawnRelay(configPath, relayEnv(), { wrap, cli });
     children.push(child);
+    byEpoch.set(proxy.kills, child);
+    if (wrap.length === 0 && child.proc.pid !== undefined) proxy.track(child.proc.pid);
     return child;
   };
 
@@ -398,17 +402,17 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
     const allHanded = [...handed].filter((k) => injected.has(k));
     const lostKeys = allHanded.filter((k) => !idsByKey.has(k));
     const lost = lostKeys.length;
-    // A loss is the remaining window's (docs/relay.md) when its answer's bytes were still in
-    // the relay's socket, unread, when the proxy killed it (measured at the kill). strace's
-    // kills are not measured: there, an answer written less than 5 ms before the kill, or
-    // after it (those kills are seen at the exit).
+    // A loss is the remaining window's (docs/relay.md, test-utils/window.ts) when the proxy's
+    // kill found the answer still with the pull thread. strace's kills are not measured:
+    // there, an answer written less than 5 ms before the kill, or after it (those kills are
+    // seen at the exit).
     const answerOf = new Map<string, (typeof proxy.answers)[number]>();
     for (const a of proxy.answers) for (const k of recordKeys(a.text)) answerOf.set(k, a);
     // An answer whose write never ended found the relay's socket gone: it never reached it.
     const unexplained = lostKeys.filter((k) => {
       const a = answerOf.get(k);
       if (a?.writtenAt === null) return false;
-      if (a?.unreadAtKill != null) return a.unreadAtKill === 0;
+      if (a?.inJournalAtKill != null) return !inWindow(atKill(a, byEpoch.get(a.epoch)));
       const killedAt = a ? (diedAt.get(a.epoch) ?? proxy.killedAt[a.epoch]) : undefined;
       return !a || killedAt === undefined || a.writtenAt < killedAt - 5;
     });
@@ -419,7 +423,7 @@ async function round(variant: Variant, n: number, tally: Tally, log: (line: stri
         if (!a) continue;
         const killedAt = diedAt.get(a.epoch) ?? proxy.killedAt[a.epoch];
         log(
-          `    answer to relay ${a.epoch}: ${a.records} records, written ${a.writtenAt === null || killedAt === undefined ? '?' : (killedAt - a.writtenAt).toFixed(2)} ms before the kill, unread at the kill: ${a.unreadAtKill ?? 'not measured'}`,
+          `    answer to relay ${a.epoch}: ${a.records} records, written ${a.writtenAt === null || killedAt === undefined ? '?' : (killedAt - a.writtenAt).toFixed(2)} ms before the kill; at the kill: ${JSON.stringify(atKill(a, byEpoch.get(a.epoch)))}`,
         );
       }
     }

@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from './test-utils/child.js';
 import { type KillProxy, type Shot, recordKeys, startKillProxy } from './test-utils/kill-proxy.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
+import { type AtKill, CPU_BUDGET_MS, atKill, inWindow } from './test-utils/window.js';
 import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
 
 // The platform hands each report and reply out once: a relay killed after the answer reached
@@ -20,45 +21,6 @@ type RecordKind = 'report' | 'reply';
 const STORES: readonly StoreKind[] = ['sqlite', 'postgres'];
 /** Milliseconds between the end of the answer's write and the SIGKILL. */
 const DELAYS = [0, 1, 2, 3, 5, 8, 10, 15, 20];
-/**
- * The remaining window (docs/relay.md) is measured, not assumed from D. The kill proxy freezes
- * the relay at the kill (SIGSTOP) and reads what it held: whether its journal had the answer,
- * how many of the answer's bytes were still unread in its socket, what its pull thread was
- * doing, and how much CPU that thread had had since the answer was written. A thread that got
- * no core did nothing with the answer, whatever D was (on a loaded 2-core machine it has
- * waited over 5 ms). So an answer may be lost only while its pull thread was still on it: the
- * bytes unread in the socket, or the thread in its own code, a read or a write (not back
- * waiting for the next answer), and with less than `CPU_BUDGET_MS` of CPU since the answer
- * came (seen: at most 0.23 ms of CPU in every answer lost, 0.9 ms and more in every one kept).
- * A loss once in the journal, once the thread was done with it, or after it had the time, fails.
- */
-const CPU_BUDGET_MS = 1;
-/** What the pull thread was doing at the kill, from its syscall (x86-64 numbers). */
-function activity(syscall: string | undefined): string {
-  if (syscall === undefined) return '-';
-  return (
-    (
-      { '-1': 'running', '0': 'read', '1': 'write', '281': 'waiting (epoll)' } as Record<
-        string,
-        string
-      >
-    )[syscall] ?? `syscall ${syscall}`
-  );
-}
-/** A loss the remaining window explains (see `CPU_BUDGET_MS`). */
-const inWindow = (
-  row: Pick<WindowRow, 'in journal' | 'pull thread CPU (ms)' | 'unread (bytes)' | 'pull thread'>,
-) =>
-  row['in journal'] === 'no' &&
-  typeof row['pull thread CPU (ms)'] === 'number' &&
-  row['pull thread CPU (ms)'] < CPU_BUDGET_MS &&
-  ((typeof row['unread (bytes)'] === 'number' && row['unread (bytes)'] > 0) ||
-    ['running', 'read', 'write'].includes(row['pull thread']));
-/** The pull thread's syscall at the kill, from the proxy's `tid state syscall wchan` lines. */
-const syscallOf = (threads: readonly string[] | undefined, tid: string | undefined) =>
-  tid === undefined
-    ? undefined
-    : threads?.find((line) => line.startsWith(`${tid} `))?.split(' ')[2];
 const BATCH = 10;
 /** Reports per pull (`statusNum`). */
 const STATUS_NUM = 300;
@@ -119,15 +81,6 @@ function arrivals(rx: Receiver): Map<string, Set<string>> {
     byKey.set(key, ids);
   }
   return byKey;
-}
-
-/** The relay's pull thread id, from its start line (`pullThread`). */
-function pullThreadOf(relay: RelayChild): string | undefined {
-  const started = relay.lines.find((line) => line.includes('"relay started"'));
-  const tid = started
-    ? (JSON.parse(started) as { pullThread?: { tid?: number } }).pullThread?.tid
-    : undefined;
-  return tid === undefined ? undefined : String(tid);
 }
 
 function table(rows: Array<Record<string, string | number>>): string {
@@ -289,20 +242,12 @@ async function rig(store: StoreKind): Promise<Rig> {
   };
 }
 
-interface WindowRow {
+interface WindowRow extends AtKill {
   store: StoreKind;
   relay: 'cold' | 'warm';
   kind: RecordKind;
   D: number;
   'killed at (ms)': string;
-  /** The answer's bytes still in the relay's socket, read by no thread of it, at the kill. */
-  'unread (bytes)': number | '-';
-  /** Whether the relay's journal held the whole answer at the kill. */
-  'in journal': 'yes' | 'no' | '-';
-  /** CPU time the relay's pull thread had between the answer's write and the kill. */
-  'pull thread CPU (ms)': number | '-';
-  /** What the pull thread was doing at the kill (`activity`). */
-  'pull thread': string;
   'handed out': number;
   arrived: number;
   lost: number;
@@ -344,12 +289,10 @@ async function strike(
   await settle(() => arrivedCount() === keys.length, SETTLE_MS);
   const handedOut = r.proxy.handedOut - before;
   const arrived = arrivedCount();
-  const tid = pullThreadOf(relay);
-  const pullCpu = tid === undefined ? undefined : shot.cpuSinceWriteMs?.[tid];
   if (arrived < handedOut) {
     console.log(
       `${JSON.stringify(row)}: ${handedOut - arrived} lost; the relay's threads at the kill ` +
-        `(tid state syscall wchan):\n  ${shot.threads.join('\n  ')}`,
+        `(tid state syscall wchan):\n  ${(shot.answer.threadsAtKill ?? []).join('\n  ')}`,
     );
   }
   const onTime = shot.firedAfterMs <= row.D + LATE_MS;
@@ -359,10 +302,7 @@ async function strike(
     row: {
       ...row,
       'killed at (ms)': `${shot.firedAfterMs.toFixed(2)}${onTime ? '' : ' (late)'}`,
-      'unread (bytes)': shot.unreadBytes ?? '-',
-      'in journal': shot.inJournal === null ? '-' : shot.inJournal ? 'yes' : 'no',
-      'pull thread CPU (ms)': pullCpu === undefined ? '-' : Number(pullCpu.toFixed(3)),
-      'pull thread': activity(syscallOf(shot.threads, tid)),
+      ...atKill(shot.answer, relay),
       'handed out': handedOut,
       arrived,
       lost: handedOut - arrived,
@@ -494,21 +434,8 @@ for (const store of STORES) {
 
     const got = arrivals(r.rx);
     /** The answers to the relay of `epoch` that its kill caught inside the remaining window. */
-    const windowAnswers = (epoch: number) => {
-      const relay = r.relayOf(epoch);
-      const tid = relay && pullThreadOf(relay);
-      return r.proxy.answers.filter(
-        (a) =>
-          a.epoch === epoch &&
-          tid !== undefined &&
-          inWindow({
-            'in journal': a.inJournalAtKill === false ? 'no' : 'yes',
-            'pull thread CPU (ms)': a.cpuSinceWriteMs?.[tid] ?? '-',
-            'unread (bytes)': a.unreadAtKill ?? '-',
-            'pull thread': activity(syscallOf(a.threadsAtKill, tid)),
-          }),
-      );
-    };
+    const windowAnswers = (epoch: number) =>
+      r.proxy.answers.filter((a) => a.epoch === epoch && inWindow(atKill(a, r.relayOf(epoch))));
     const perKill = Array.from({ length: r.proxy.kills + 1 }, (_, epoch) => {
       const handed = handedTo(epoch);
       const lost = handed.filter((key) => !got.has(key));

@@ -91,14 +91,8 @@ export interface Shot {
    * return: the dying relay's exit may take the CPU first, but the signal was already sent.
    */
   firedAfterMs: number;
-  /** The answer's bytes the relay had not read from its socket at the kill (see `PullAnswer`). */
-  unreadBytes: number | null;
-  /** Whether the relay's journal held the whole answer at the kill (see `PullAnswer`). */
-  inJournal: boolean | null;
-  /** What each thread of the relay was doing at the kill (see `PullAnswer`). */
-  threads: string[];
-  /** CPU milliseconds per thread of the relay between the write and the kill (see `PullAnswer`). */
-  cpuSinceWriteMs: Record<string, number> | null;
+  /** The answer, with what the kill found of it (`unreadAtKill`, `inJournalAtKill`, …). */
+  answer: PullAnswer;
 }
 
 export interface KillProxy {
@@ -501,10 +495,7 @@ export async function startKillProxy(
                 records: answer.records,
                 delayMs: shot.delayMs,
                 firedAfterMs,
-                unreadBytes: answer.unreadAtKill ?? null,
-                inJournal: answer.inJournalAtKill ?? null,
-                threads: answer.threadsAtKill ?? [],
-                cpuSinceWriteMs: answer.cpuSinceWriteMs ?? null,
+                answer,
               }),
             );
           };
