@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { afterEach, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from './test-utils/child.js';
 import { type KillProxy, type Shot, recordKeys, startKillProxy } from './test-utils/kill-proxy.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
-import { type AtKill, CPU_BUDGET_MS, atKill, inWindow } from './test-utils/window.js';
+import { type AtKill, CPU_BUDGET_MS, atKill, inWindow, pullThreadOf } from './test-utils/window.js';
 import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
 
 // The platform hands each report and reply out once: a relay killed after the answer reached
@@ -615,5 +616,60 @@ for (const store of STORES) {
     // The cut-off answer's bytes are kept once, however often its commit was repeated.
     expect(rows.quarantine).toHaveLength(1);
     expect(rows.quarantine[0]).toContain(cutEntry!.slice(0, -'.jrn'.length));
+  });
+}
+
+/**
+ * Attaches strace to one thread (the relay's pull thread) and delays every `openat` it makes
+ * by `delayMs`: the journal's file system busy with other processes' fsyncs, as seen (issue
+ * 24: the thread sat in openat for over 7 ms with the answer already read). Resolves once
+ * strace has attached; the returned function detaches it.
+ */
+async function slowOpenat(tid: string, delayMs: number): Promise<() => Promise<void>> {
+  const strace = spawn(
+    'strace',
+    ['-qq', '-p', tid, '-e', 'trace=openat', '-e', `inject=openat:delay_enter=${delayMs * 1000}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  strace.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => strace.once('exit', () => resolve()));
+  // strace says nothing on attaching with -qq: wait until the kernel shows the thread traced.
+  await waitFor(
+    () => /TracerPid:\s+[1-9]/.test(readFileSync(`/proc/${tid}/status`, 'utf8')),
+    5000,
+    `strace attached to thread ${tid} (${stderr})`,
+  );
+  return async () => {
+    strace.kill('SIGINT');
+    await exited;
+  };
+}
+
+for (const store of STORES) {
+  it(`${store}: a journal whose file system is slow to create files loses nothing the pull thread read (its openat delayed 20 ms, SIGKILL 5 ms after the answer)`, {
+    timeout: 60_000,
+  }, async () => {
+    const r = await rig(store);
+    const rows: Array<WindowRow & { attempt: number }> = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const relay = r.start();
+      await relay.url;
+      const tid = pullThreadOf(relay);
+      expect(tid, 'the relay names its pull thread').toBeDefined();
+      const detach = await slowOpenat(tid!, 20);
+      cleanups.push(detach);
+      const struck = await strike(r, relay, { store, relay: 'warm', kind: 'report', D: 5 });
+      rows.push({ ...struck.row, attempt });
+      expect(await struck.next.kill('SIGTERM')).toBe(0);
+    }
+    console.log(
+      `slow openat on the pull thread, ${store}: SIGKILL 5 ms after the answer\n` +
+        table(rows as unknown as Array<Record<string, string | number>>),
+    );
+    // Created before the request left, the entry only needed write(): nothing read is lost.
+    expect(rows.filter((row) => row.lost !== 0)).toEqual([]);
   });
 }
