@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { type Relay, createRelay } from './relay.js';
 import { startReceiver, waitFor } from './test-utils/receiver.js';
-import { PASSWORD, emulator, memoryLogger, secret, tempDir } from './test-utils/setup.js';
+import { demoAccount, emulator, memoryLogger, secret, tempDir } from './test-utils/setup.js';
 
 // Issue 24 saw 44 report keys (`taskId:mobile`) reach one receiver under two webhook ids after
 // a crash run on PostgreSQL whose schema held earlier runs of the same test. This is how that
@@ -38,16 +38,7 @@ it('a reused store and a restarted platform: a key seen twice is two records, ea
     const relay: Relay = createRelay(
       {
         store: { sqlite: db },
-        accounts: [
-          {
-            name: 'main',
-            baseUrl: platform.url,
-            userId: '12',
-            account: 'demo',
-            password: PASSWORD,
-            pollIntervalMs: 50,
-          },
-        ],
+        accounts: [demoAccount(platform.url, { pollIntervalMs: 50 })],
         targets: [{ name: 'app', url: rx.url, secret }],
         delivery: { retrySchedule: [50, 100], jitter: 0, idleMs: 20, timeoutMs: 2000 },
       },

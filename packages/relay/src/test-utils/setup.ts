@@ -13,6 +13,11 @@ export async function emulator(extra: EmulatorOptions['accounts'] = []): Promise
   });
 }
 
+/** The emulator's demo account as a relay config's `accounts[]` entry, named `main`. */
+export function demoAccount(baseUrl: string, extra: Record<string, unknown> = {}) {
+  return { name: 'main', baseUrl, userId: '12', account: 'demo', password: PASSWORD, ...extra };
+}
+
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'sms-relay-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
