@@ -52,6 +52,12 @@ export interface SenderOptions {
   recoverAtStart: boolean;
   /** Counts each send's outcome (metrics). */
   onOutcome?: (account: string, outcome: SendOutcome['kind']) => void;
+  /**
+   * Give a send's slot back once the platform answered, before its outcome is committed
+   * (see `send`): where a commit is a round trip to wait for (PostgreSQL). Where it is this
+   * process's own fsync (SQLite), fewer and larger commits are faster, so the slot waits.
+   */
+  overlapRecords?: boolean;
 }
 
 /**
@@ -100,6 +106,8 @@ export class GatewaySender {
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
+  /** Outcomes being recorded (their sends done). */
+  private recording = 0;
   private readonly inFlightDone = new Set<Promise<void>>();
   private readonly doorbell = new Doorbell();
   private lastSweep = 0;
@@ -197,9 +205,11 @@ export class GatewaySender {
         // one free slot gives it to the next account in line, never by chance to the same one.
         const start = this.turn % accounts.length;
         const order = [...accounts.slice(start), ...accounts.slice(0, start)];
+        // A claim is a commit: it waits until a quarter of the window is free (see launch).
+        const batch = this.inFlight === 0 ? 1 : Math.max(1, config.concurrency >> 2);
         for (const [i, account] of order.entries()) {
           const free = config.concurrency - this.inFlight;
-          if (free <= 0 || !this.running) break;
+          if (free < batch || !this.running) break;
           const limiter = this.windows.get(account.name)!;
           const share = Math.ceil(free / (order.length - i));
           const limit = Math.min(share, limiter.available());
@@ -224,30 +234,48 @@ export class GatewaySender {
         logger.error('claiming messages to send failed', { error, failures });
         wait = Math.min(config.idleMs * 2 ** failures, 10_000);
       }
-      if (this.inFlight >= config.concurrency) wait = Math.max(wait, config.idleMs);
-      if (wait > 0 || this.inFlight >= config.concurrency) await this.doorbell.wait(wait);
+      const full = config.concurrency - this.inFlight < Math.max(1, config.concurrency >> 2);
+      if (full) wait = Math.max(wait, config.idleMs);
+      if (wait > 0 || full) await this.doorbell.wait(wait);
     }
   }
 
   private launch(message: ClaimedMessage): void {
     this.inFlight++;
-    const done: Promise<void> = this.send(message)
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.inFlight--;
+      // Room for more: wake the claim loop once a quarter of the window is free, so a claim
+      // (a commit) takes several messages. Waking on every free slot claimed one message per
+      // commit, with one fsync each on SQLite; waiting for half the window left up to half the
+      // slots idle. The delivery loop does the same (delivery-loop.ts).
+      const { concurrency } = this.options.config;
+      if (this.inFlight <= concurrency - Math.max(1, concurrency >> 2)) this.wake();
+    };
+    const done: Promise<void> = this.send(message, freeSlot)
       .catch((error: unknown) =>
         // The claim stays `sending` and its lease ends: the message becomes `unknown`.
         this.options.logger.error('gateway send crashed', { id: message.id, error }),
       )
       .finally(() => {
-        this.inFlight--;
+        freeSlot();
         this.inFlightDone.delete(done);
-        // Room for more: claim at once. A claim commits while sends go on, and the slots that
-        // free meanwhile are filled by the next one (waiting for half the window to be free
-        // left up to half the slots idle).
-        this.wake();
       });
     this.inFlightDone.add(done);
   }
 
-  private async send(message: ClaimedMessage): Promise<void> {
+  /**
+   * Sends one message and records its outcome. With `overlapRecords`, `freeSlot` gives its
+   * send slot back once the platform has answered: recording the outcome is a commit of its
+   * own (shared with other outcomes), and holding the slot through it left the platform idle
+   * for a round trip per send. The message stays `sending` until the outcome is recorded, so
+   * a crash meanwhile still makes it `unknown`, never sent again. At most `concurrency`
+   * outcomes wait for a commit with their slots given back; beyond that a send keeps its slot
+   * until its outcome is in.
+   */
+  private async send(message: ClaimedMessage, freeSlot: () => void): Promise<void> {
     const client = this.clients.get(message.account);
     const breaker = this.breakers.get(message.account);
     const next = message.route[0];
@@ -287,7 +315,15 @@ export class GatewaySender {
       breaker.observe(attempted.code);
     }
     this.options.onOutcome?.(message.account, outcome.kind);
-    await this.record(message, outcome);
+    if (this.options.overlapRecords && this.recording < this.options.config.concurrency) {
+      freeSlot();
+    }
+    this.recording++;
+    try {
+      await this.record(message, outcome);
+    } finally {
+      this.recording--;
+    }
   }
 
   /** One send on the message's account, and what came of it (`code`: its error, none when sent). */
