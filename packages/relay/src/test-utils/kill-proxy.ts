@@ -51,8 +51,9 @@ export interface PullAnswer {
    * Set when the relay that asked was killed after this answer was written: how many bytes
    * were still in the relay's socket receive queue, read by no thread of it, at the kill (the
    * relay frozen with SIGSTOP, /proc/net/tcp read, then SIGKILL). Above 0: the answer never
-   * reached the process, and no client could have kept it. 0: the relay had read all of it,
-   * and must not lose it. null: the socket was gone (the relay had closed it) or not found.
+   * reached the process, and no client could have kept it. 0: the process had read all of it
+   * (whether it was in the journal yet is `inJournalAtKill`; test-utils/window.ts says which
+   * losses that leaves to the window). null: the socket was gone (closed) or not found.
    */
   unreadAtKill?: number | null;
   /**
