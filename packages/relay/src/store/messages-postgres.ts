@@ -3,10 +3,11 @@ import type { ClaimHolder } from './postgres-holder.js';
 import { messageByIdSql, messagePageSql, numbered } from './console-rows.js';
 import { guard } from './errors.js';
 import {
-  type ClaimedMessage,
   type FailoverCount,
   type Enqueued,
+  type ClaimedRow,
   type MessageRow,
+  claimedFromRow,
   type MessageStore,
   type MessageTag,
   type NewMessage,
@@ -410,7 +411,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
       // One statement, one round trip (atomic on its own): the expired go `expired` with their
       // numbers, and the due (never an expired one) go `sending`.
       return run('claimMessages', async () => {
-        const { rows } = await pool.query(
+        const { rows } = await pool.query<ClaimedRow>(
           `WITH expired AS (
              UPDATE ${s}.gw_messages SET status = 'expired', error_code = 'EXPIRED',
                error = 'not sent before its ttl ran out', updated_at = $2
@@ -436,19 +437,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
              m.route`,
           [account, now, limit, await holder.lease(), now + leaseMs],
         );
-        return rows.map(
-          (row): ClaimedMessage => ({
-            id: row.id,
-            lease: row.lease,
-            account: row.account,
-            mobiles: JSON.parse(row.mobiles) as string[],
-            content: row.content,
-            sendAt: row.send_at === null ? null : Number(row.send_at),
-            extNo: row.ext_no,
-            attempts: row.attempts,
-            route: row.route ? (JSON.parse(row.route) as string[]) : [],
-          }),
-        );
+        return rows.map(claimedFromRow);
       });
     },
     record(id, lease, outcome, now) {

@@ -8,7 +8,9 @@ import {
   type ClaimedMessage,
   type FailoverCount,
   type Enqueued,
+  type ClaimedRow,
   type MessageRow,
+  claimedFromRow,
   type MessageStore,
   type MessageTag,
   type NewMessage,
@@ -220,21 +222,8 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
       const lease = newLease();
       const claimed: ClaimedMessage[] = [];
       for (const { id } of selectDue.all(o.account, o.now, o.limit) as Array<{ id: string }>) {
-        const row = markSending.get(lease, o.now + o.leaseMs, o.now, id) as
-          | (MessageRow & { lease: string })
-          | undefined;
-        if (!row) continue;
-        claimed.push({
-          id: row.id,
-          lease: row.lease,
-          account: row.account,
-          mobiles: JSON.parse(row.mobiles) as string[],
-          content: row.content,
-          sendAt: row.send_at === null ? null : Number(row.send_at),
-          extNo: row.ext_no,
-          attempts: row.attempts,
-          route: row.route ? (JSON.parse(row.route) as string[]) : [],
-        });
+        const row = markSending.get(lease, o.now + o.leaseMs, o.now, id) as ClaimedRow | undefined;
+        if (row) claimed.push(claimedFromRow(row));
       }
       return claimed;
     },

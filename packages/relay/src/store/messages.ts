@@ -326,6 +326,26 @@ export function messageFromRow(row: MessageRow): StoredMessage {
   };
 }
 
+/** The columns a claim returns, as both stores return them. */
+export type ClaimedRow = Pick<
+  MessageRow,
+  'id' | 'account' | 'mobiles' | 'content' | 'send_at' | 'ext_no' | 'attempts' | 'route'
+> & { lease: string };
+
+export function claimedFromRow(row: ClaimedRow): ClaimedMessage {
+  return {
+    id: row.id,
+    lease: row.lease,
+    account: row.account,
+    mobiles: JSON.parse(row.mobiles) as string[],
+    content: row.content,
+    sendAt: num(row.send_at),
+    extNo: row.ext_no,
+    attempts: row.attempts,
+    route: row.route ? (JSON.parse(row.route) as string[]) : [],
+  };
+}
+
 /** The message `enqueue` just stored, as it reads back (no second read of the row). */
 export function storedFromNew(m: NewMessage): StoredMessage {
   return {
