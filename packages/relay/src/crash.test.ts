@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator } from '@sms/emulator';
@@ -10,7 +9,14 @@ import { type RelayChild, spawnRelay } from './test-utils/child.js';
 import { type KillProxy, type Shot, recordKeys, startKillProxy } from './test-utils/kill-proxy.js';
 import { type Receiver, startReceiver, waitFor } from './test-utils/receiver.js';
 import { type AtKill, CPU_BUDGET_MS, atKill, inWindow, pullThreadOf } from './test-utils/window.js';
-import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from './test-utils/setup.js';
+import {
+  PASSWORD,
+  TEST_DATABASE_URL,
+  emulator,
+  secret,
+  storeForTest,
+  tempDir,
+} from './test-utils/setup.js';
 
 // The platform hands each report and reply out once: a relay killed after the answer reached
 // it and before the records were durable loses them for good. These tests aim SIGKILL at
@@ -130,19 +136,8 @@ async function rig(store: StoreKind): Promise<Rig> {
   cleanups.push(() => proxy.close());
   const rx = await startReceiver({ secret });
   cleanups.push(() => rx.close());
-  let storeConfig: Record<string, string>;
-  const schema = `relay_crash_${randomBytes(5).toString('hex')}`;
-  if (store === 'sqlite') {
-    storeConfig = { sqlite: join(tmp.dir, 'relay.db') };
-  } else {
-    storeConfig = { postgres: TEST_DATABASE_URL, schema };
-    cleanups.push(async () => {
-      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await db.connect();
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.end();
-    });
-  }
+  const { config: storeConfig, schema, drop } = storeForTest(store, tmp.dir, 'relay_crash');
+  cleanups.push(drop);
   const configPath = join(tmp.dir, 'relay.json');
   writeFileSync(
     configPath,
@@ -197,7 +192,7 @@ async function rig(store: StoreKind): Promise<Rig> {
       let events: Array<{ id: string; body: string }>;
       let quarantine: Array<{ error: string }>;
       if (store === 'sqlite') {
-        const db = new Database(storeConfig['sqlite']!, { readonly: true });
+        const db = new Database((storeConfig as { sqlite: string }).sqlite, { readonly: true });
         try {
           events = db.prepare('SELECT id, body FROM events').all() as typeof events;
           quarantine = db.prepare('SELECT error FROM quarantine').all() as typeof quarantine;

@@ -1,11 +1,10 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from '../test-utils/child.js';
 import { waitFor } from '../test-utils/receiver.js';
-import { PASSWORD, TEST_DATABASE_URL, emulator, secret, tempDir } from '../test-utils/setup.js';
+import { demoAccount, emulator, secret, storeForTest, tempDir } from '../test-utils/setup.js';
 
 // "Never sent twice, never lost" is attacked where it can break: SIGKILL the relay right
 // after it answered 202 (the message must be durable by then), and at random moments while
@@ -58,34 +57,15 @@ async function setup(store: StoreKind) {
   cleanups.push(() => platform.close());
   const tmp = tempDir();
   cleanups.push(() => tmp.cleanup());
-  let storeConfig: Record<string, string>;
-  if (store === 'sqlite') storeConfig = { sqlite: join(tmp.dir, 'relay.db') };
-  else {
-    const schema = `relay_gwcrash_${randomBytes(5).toString('hex')}`;
-    storeConfig = { postgres: TEST_DATABASE_URL, schema };
-    cleanups.push(async () => {
-      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await db.connect();
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.end();
-    });
-  }
+  const { config: storeConfig, drop } = storeForTest(store, tmp.dir, 'relay_gwcrash');
+  cleanups.push(drop);
   const configPath = join(tmp.dir, 'relay.json');
   writeFileSync(
     configPath,
     JSON.stringify({
       store: storeConfig,
       accounts: [
-        {
-          name: 'main',
-          baseUrl: platform.url,
-          userId: '12',
-          account: 'demo',
-          password: PASSWORD,
-          pollIntervalMs: 100,
-          timeoutMs: 1000,
-          replies: false,
-        },
+        demoAccount(platform.url, { pollIntervalMs: 100, timeoutMs: 1000, replies: false }),
       ],
       targets: [{ name: 'app', url: 'http://127.0.0.1:9/hooks', secret }],
       gateway: {

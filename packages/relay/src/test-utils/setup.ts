@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@sms/core';
 import { type Emulator, type EmulatorOptions, startEmulator } from '@sms/emulator';
+import pg from 'pg';
 import { type RelayLogger, jsonLogger } from '../shared/logger.js';
 
 export const PASSWORD = 'p@ss-w0rd-secret';
@@ -47,3 +49,24 @@ export function report(status: 10 | 20 = 10) {
 
 export const TEST_DATABASE_URL =
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A relay config's `store` for a test: a SQLite file in `dir`, or a PostgreSQL schema of its
+ * own (`<prefix>_<random>`); `drop` removes the schema (the folder is the caller's).
+ */
+export function storeForTest(kind: 'sqlite' | 'postgres', dir: string, prefix: string) {
+  const schema = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const config: { sqlite: string } | { postgres: string; schema: string } =
+    kind === 'sqlite' ? { sqlite: join(dir, 'relay.db') } : { postgres: TEST_DATABASE_URL, schema };
+  return {
+    config,
+    schema,
+    async drop(): Promise<void> {
+      if (kind === 'sqlite') return;
+      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await db.connect();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.end();
+    },
+  };
+}
