@@ -51,6 +51,25 @@ async function get(url: string, id: string) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** Each accepted message's final answer (neither queued nor sending), by key, once all have one. */
+async function settled(url: string, accepted: Map<string, Accepted>, timeoutMs: number) {
+  const final = new Map<string, Record<string, unknown>>();
+  await waitFor(
+    async () => {
+      for (const message of accepted.values()) {
+        if (final.has(message.key)) continue;
+        const { body } = await get(url, message.id);
+        if (body['status'] !== 'queued' && body['status'] !== 'sending')
+          final.set(message.key, body);
+      }
+      return final.size === accepted.size;
+    },
+    timeoutMs,
+    'every message to settle',
+  );
+  return final;
+}
+
 /** An emulator, a relay.json for `store` and a way to start relays on it (killed at the end). */
 async function setup(store: StoreKind) {
   const platform = await emulator();
@@ -182,20 +201,7 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     const { url } = await start();
     await audit(url);
     for (const retry of unanswered.splice(0)) await offer(url, retry.key, retry.content);
-    const final = new Map<string, Record<string, unknown>>();
-    await waitFor(
-      async () => {
-        for (const message of accepted.values()) {
-          if (final.has(message.key)) continue;
-          const { body } = await get(url, message.id);
-          if (body['status'] !== 'queued' && body['status'] !== 'sending')
-            final.set(message.key, body);
-        }
-        return final.size === accepted.size;
-      },
-      30_000,
-      'every message to settle',
-    );
+    const final = await settled(url, accepted, 30_000);
 
     const sends = new Map<string, number>();
     const taskIds = new Map<string, string>();
@@ -309,20 +315,7 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
 
     const { url } = await start();
     await settleRetries(url);
-    const final = new Map<string, Record<string, unknown>>();
-    await waitFor(
-      async () => {
-        for (const message of accepted.values()) {
-          if (final.has(message.key)) continue;
-          const { body } = await get(url, message.id);
-          if (body['status'] !== 'queued' && body['status'] !== 'sending')
-            final.set(message.key, body);
-        }
-        return final.size === accepted.size;
-      },
-      60_000,
-      'every message to settle',
-    );
+    const final = await settled(url, accepted, 60_000);
     const sends = new Map<string, number>();
     for (const sent of platform.sent()) sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
     const twice = [...sends].filter(([, count]) => count > 1).map(([content]) => content);
