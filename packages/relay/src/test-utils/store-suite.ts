@@ -1,6 +1,24 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventIdFor, newEventId, newJournalEntryId } from '../shared/ids.js';
+import type { NewMessage } from '../store/messages.js';
 import type { ClaimedDelivery, DeliveryResult, NewEvent, Store } from '../store/types.js';
+
+/** A message for the gateway's queue: one number, sent at once, no key, metadata or callback. */
+function newMessage(
+  fields: Pick<NewMessage, 'id' | 'account' | 'content' | 'now'> & Partial<NewMessage>,
+): NewMessage {
+  return {
+    idempotencyKey: null,
+    requestHash: 'h',
+    mobiles: ['13800138000'],
+    sendAt: null,
+    extNo: '',
+    metadata: null,
+    callbackUrl: null,
+    expiresAt: null,
+    ...fields,
+  };
+}
 
 /** What each store implementation gives the conformance suite. */
 export interface StoreHarness {
@@ -996,20 +1014,9 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       const account = `paging${Date.now()}`;
       const id = (i: number) => `sms_01M8P7${String(i).padStart(20, '0')}`;
       for (let i = 0; i < 9; i++) {
-        await messages.enqueue({
-          id: id(i),
-          idempotencyKey: null,
-          requestHash: 'h',
-          account,
-          mobiles: ['13800138000'],
-          content: 'paging',
-          sendAt: null,
-          extNo: '',
-          metadata: null,
-          callbackUrl: null,
-          expiresAt: null,
-          now: 1000 + i,
-        });
+        await messages.enqueue(
+          newMessage({ id: id(i), account, content: 'paging', now: 1000 + i }),
+        );
       }
       for (const i of [1, 4, 5, 8]) await messages.fail(id(i), 'paging', 2000);
       const walk = async (status?: 'failed' | 'queued') => {
@@ -1022,20 +1029,9 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
           before = found.at(-1)!.id;
           // A newer message does not shift the pages.
           if (status === undefined && seen.length === 2) {
-            await messages.enqueue({
-              id: id(50),
-              idempotencyKey: null,
-              requestHash: 'h',
-              account,
-              mobiles: ['13800138000'],
-              content: 'newer',
-              sendAt: null,
-              extNo: '',
-              metadata: null,
-              callbackUrl: null,
-              expiresAt: null,
-              now: 3000,
-            });
+            await messages.enqueue(
+              newMessage({ id: id(50), account, content: 'newer', now: 3000 }),
+            );
           }
         }
       };
@@ -1129,20 +1125,16 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       const messages = store.messages!;
       const now = 1_700_000_000_000;
       const u = newEventId().slice(-8);
-      const message = (id: string, key: string | null, mobiles: string[], hash = 'h') => ({
-        id: `${id}${u}`,
-        idempotencyKey: key && `${key}${u}`,
-        requestHash: hash,
-        account: `batch${u}`,
-        mobiles,
-        content: `content of ${id}`,
-        sendAt: null,
-        extNo: '',
-        metadata: null,
-        callbackUrl: null,
-        expiresAt: null,
-        now,
-      });
+      const message = (id: string, key: string | null, mobiles: string[], hash = 'h') =>
+        newMessage({
+          id: `${id}${u}`,
+          idempotencyKey: key && `${key}${u}`,
+          requestHash: hash,
+          account: `batch${u}`,
+          mobiles,
+          content: `content of ${id}`,
+          now,
+        });
       const [stored] = await messages.enqueueMany([message('sms_0', 'k0', ['13800000000'])]);
       expect(stored).toMatchObject({
         created: true,
@@ -1179,20 +1171,15 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       const u = newEventId().slice(-8);
       const account = `record${u}`;
       await messages.enqueueMany(
-        ['a', 'b', 'c', 'd'].map((id) => ({
-          id: `sms_${id}${u}`,
-          idempotencyKey: null,
-          requestHash: 'h',
-          account,
-          mobiles: [`1380000000${id.charCodeAt(0) - 97}`],
-          content: id,
-          sendAt: null,
-          extNo: '',
-          metadata: null,
-          callbackUrl: null,
-          expiresAt: null,
-          now,
-        })),
+        ['a', 'b', 'c', 'd'].map((id) =>
+          newMessage({
+            id: `sms_${id}${u}`,
+            account,
+            mobiles: [`1380000000${id.charCodeAt(0) - 97}`],
+            content: id,
+            now,
+          }),
+        ),
       );
       const claimed = await messages.claim({ account, limit: 10, now, leaseMs: 60_000 });
       expect(claimed).toHaveLength(4);
