@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { type RelayChild, spawnRelay } from '../test-utils/child.js';
+import { startKillProxy } from '../test-utils/kill-proxy.js';
 import { waitFor } from '../test-utils/receiver.js';
 import { demoAccount, emulator, secret, storeForTest, tempDir } from '../test-utils/setup.js';
 
@@ -71,9 +72,12 @@ async function settled(url: string, accepted: Map<string, Accepted>, timeoutMs: 
 }
 
 /** An emulator, a relay.json for `store` and a way to start relays on it (killed at the end). */
-async function setup(store: StoreKind) {
+async function setup(store: StoreKind, options: { proxied?: boolean } = {}) {
   const platform = await emulator();
   cleanups.push(() => platform.close());
+  // The relay reaches the platform through a kill proxy, which can aim a kill at a send.
+  const proxy = options.proxied ? await startKillProxy(platform.url) : undefined;
+  if (proxy) cleanups.push(() => proxy.close());
   const tmp = tempDir();
   cleanups.push(() => tmp.cleanup());
   const { config: storeConfig, drop } = storeForTest(store, tmp.dir, 'relay_gwcrash');
@@ -84,7 +88,8 @@ async function setup(store: StoreKind) {
     JSON.stringify({
       store: storeConfig,
       accounts: [
-        demoAccount(platform.url, { pollIntervalMs: 100, timeoutMs: 1000, replies: false }),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: relay.json's ${ENV} syntax
+        demoAccount('${PLATFORM_URL}', { pollIntervalMs: 100, timeoutMs: 1000, replies: false }),
       ],
       targets: [{ name: 'app', url: 'http://127.0.0.1:9/hooks', secret }],
       gateway: {
@@ -101,12 +106,12 @@ async function setup(store: StoreKind) {
   const children: RelayChild[] = [];
   cleanups.push(() => Promise.all(children.map((child) => child.kill('SIGKILL'))));
   const start = async () => {
-    const child = spawnRelay(configPath);
+    const child = spawnRelay(configPath, { PLATFORM_URL: proxy?.relayUrl() ?? platform.url });
     children.push(child);
     return { child, url: await child.url };
   };
 
-  return { platform, start, children };
+  return { platform, proxy, start, children };
 }
 
 for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[]) {
@@ -337,5 +342,69 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     // The kills did land among the commits: some POSTs were answered, some cut off.
     expect(answeredBeforeKill).toBeGreaterThan(0);
     expect(cutOff).toBeGreaterThan(0);
+  });
+}
+
+// The sender's worst moment: the platform has taken a message and answered, and the relay dies
+// before the outcome is committed (on PostgreSQL the send's slot is already free then, its
+// outcome waiting for a commit shared with others). The message must become `unknown`, never
+// be sent again.
+const SEND_DELAYS = [0, 1, 2, 5, 10, 20];
+
+for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[]) {
+  it(`${store}: SIGKILL 0–20 ms after the platform answered a send, before its outcome is committed: never sent twice`, {
+    timeout: 120_000,
+  }, async () => {
+    const { platform, proxy, start } = await setup(store, { proxied: true });
+    const accepted = new Map<string, Accepted>();
+    let serial = 0;
+    const shots: Array<{ D: number; 'killed at (ms)': string }> = [];
+    /** POSTs the kill cut off: retried with their key by the next relay (one message each). */
+    let unanswered: Array<{ key: string; content: string }> = [];
+    const offer = async (url: string, batch: Array<{ key: string; content: string }>) => {
+      const answers = await Promise.allSettled(
+        batch.map(({ key, content }) =>
+          post(url, key, content, `135${key.slice(1).padStart(8, '0')}`),
+        ),
+      );
+      unanswered = [];
+      for (const [i, answer] of answers.entries()) {
+        const { key, content } = batch[i]!;
+        if (answer.status === 'fulfilled' && answer.value.status === 202) {
+          accepted.set(key, { key, id: answer.value.body.id, content });
+        } else unanswered.push({ key, content });
+      }
+    };
+    for (const D of SEND_DELAYS) {
+      const { child, url } = await start();
+      await offer(url, unanswered);
+      const shot = proxy!.arm(D, child.proc, { on: 'send' });
+      const batch = Array.from({ length: 8 }, () => {
+        const key = `s${++serial}`;
+        return { key, content: `【测试】outcome ${key}` };
+      });
+      await offer(url, batch);
+      const { firedAfterMs } = await shot;
+      await child.exited;
+      shots.push({ D, 'killed at (ms)': firedAfterMs.toFixed(2) });
+    }
+    const { url } = await start();
+    await offer(url, unanswered);
+    expect(unanswered).toEqual([]);
+    const final = await settled(url, accepted, 60_000);
+    const sends = new Map<string, number>();
+    for (const sent of platform.sent()) sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
+    const statuses = [...final.values()].map((body) => String(body['status']));
+    console.log(
+      `[gateway send-outcome crash, ${store}] ${JSON.stringify(shots)}; accepted ${accepted.size}, ` +
+        `sent ${statuses.filter((s) => s === 'sent').length}, unknown ${statuses.filter((s) => s === 'unknown').length}`,
+    );
+    expect([...sends].filter(([, count]) => count > 1)).toEqual([]);
+    expect(statuses.filter((s) => s !== 'sent' && s !== 'unknown')).toEqual([]);
+    // Each kill caught a message the platform had taken: it is `unknown`, sent once.
+    const caught = [...accepted.values()].filter(
+      (m) => final.get(m.key)?.['status'] === 'unknown' && sends.get(m.content) === 1,
+    );
+    expect(caught.length).toBeGreaterThanOrEqual(1);
   });
 }

@@ -6,6 +6,8 @@ import { request } from 'undici';
 
 /** `statusApi.aspx`, `callApi.aspx` and their signed `v2…` variants, in any case. */
 const PULL_PATH = /(statusapi|callapi)\.aspx$/i;
+/** `sms.aspx`, `smsGBK.aspx` and `v2sms.aspx`: a send when the form says `action=send`. */
+const SEND_PATH = /sms(gbk)?\.aspx$/i;
 /** `/relay-<epoch>/…`: the base path `relayUrl()` hands each relay. */
 const RELAY_PREFIX = /^\/relay-(\d+)(\/.*)?$/;
 /** An opening box tag (`</statusbox>` starts with `</`, so closing tags never match). */
@@ -120,9 +122,15 @@ export interface KillProxy {
    * 0 kills synchronously inside the write's callback. With `cut` (a fraction of the body,
    * above 0 and below 1), only that much of the answer is written (the headers announce all of
    * it), the kill follows `delayMs` later and the connection is then dropped: the relay dies
-   * holding a cut-off answer, whose complete records alone count as handed out.
+   * holding a cut-off answer, whose complete records alone count as handed out. With
+   * `on: 'send'`, the kill follows the next answer to a send (`action=send`) instead: the
+   * platform has taken the message and the relay has not recorded it yet.
    */
-  arm(delayMs: number, target: KillTarget, options?: { cut?: number }): Promise<Shot>;
+  arm(
+    delayMs: number,
+    target: KillTarget,
+    options?: { cut?: number; on?: 'pull' | 'send' },
+  ): Promise<Shot>;
   /**
    * Names the relay process that the next requests come from (the current epoch's): its
    * threads' CPU time is then read at every answer's write and at the kill.
@@ -353,6 +361,7 @@ export async function startKillProxy(
     delayMs: number;
     target: KillTarget;
     cut: number | undefined;
+    on: 'pull' | 'send';
     resolve: (shot: Shot) => void;
   } | null = null;
 
@@ -462,6 +471,8 @@ export async function startKillProxy(
       if (pull && epoch !== kills()) return void res.destroy();
       const method = (req.method ?? 'GET').toUpperCase();
       const body = chunks.length > 0 && method !== 'GET' && method !== 'HEAD';
+      const requestText = () =>
+        `${target.split('?')[1] ?? ''}&${Buffer.concat(chunks).toString('latin1')}`;
       request(`${platformUrl}${target}`, {
         method: method as 'POST',
         headers: forwardable(req.headers),
@@ -471,7 +482,28 @@ export async function startKillProxy(
           const bytes = Buffer.from(await upstream.body.arrayBuffer());
           const headers = forwardable(upstream.headers as IncomingHttpHeaders);
           res.writeHead(upstream.statusCode, { ...headers, 'content-length': bytes.length });
-          if (!pull) return void res.end(bytes);
+          if (!pull) {
+            const sent = SEND_PATH.test(path) && /(^|&)action=send(&|$)/.test(requestText());
+            const shot = sent && epoch === kills() && armed?.on === 'send' ? armed : null;
+            if (!shot) return void res.end(bytes);
+            armed = null;
+            const answer: PullAnswer = {
+              path,
+              epoch,
+              records: 0,
+              text: bytes.toString('utf8'),
+              handedOut: true,
+              writtenAt: null,
+              relayPort: req.socket.remotePort ?? 0,
+            };
+            return void res.end(bytes, () => {
+              const written = process.hrtime.bigint();
+              answer.writtenAt = monotonicMs(written);
+              void killAfter(shot.target, shot.delayMs, written, answer).then((firedAfterMs) =>
+                shot.resolve({ path, records: 0, delayMs: shot.delayMs, firedAfterMs, answer }),
+              );
+            });
+          }
 
           const text = bytes.toString('utf8');
           const answer: PullAnswer = {
@@ -486,7 +518,8 @@ export async function startKillProxy(
           answers.push(answer);
           const trackedPid = answer.handedOut ? tracked.get(epoch) : undefined;
           if (trackedPid !== undefined) answer.cpuAtWrite = runTimes(trackedPid);
-          const shot = answer.handedOut && answer.records > 0 ? armed : null;
+          const shot =
+            answer.handedOut && answer.records > 0 && armed?.on === 'pull' ? armed : null;
           if (shot) armed = null;
           const fire = (written: bigint) => {
             if (!shot) return Promise.resolve();
@@ -543,12 +576,12 @@ export async function startKillProxy(
     killedAt,
     arm(delayMs, target, options = {}) {
       if (armed) throw new Error('kill proxy: already armed');
-      const { cut } = options;
+      const { cut, on = 'pull' } = options;
       if (cut !== undefined && !(cut > 0 && cut < 1)) {
         throw new RangeError(`kill proxy: cut must be above 0 and below 1 (${cut})`);
       }
       return new Promise<Shot>((resolve) => {
-        armed = { delayMs, target, cut, resolve };
+        armed = { delayMs, target, cut, on, resolve };
       });
     },
     disarm() {
