@@ -122,6 +122,57 @@ describe('sqlite store faults', () => {
     expect(await store.stats()).toMatchObject({ pending: 0, delivered: 1, events: 1 });
   });
 
+  it('counts each account’s events once per batch: a batch tried again adds only what is new', async () => {
+    const path = file();
+    const store = await sqliteStore({ path });
+    closers.push(() => store.close());
+    const event = () => ({ id: newEventId(), type: 'sms.report' as const, body: '{}' });
+    const first = [event(), event(), event()];
+    await store.insertBatch({ account: 'a', events: first, targets: ['t'], now: 1 });
+    // The same batch again with one new event (a commit whose answer was lost, retried).
+    const retried = [...first, event()];
+    expect(await store.insertBatch({ account: 'a', events: retried, targets: ['t'], now: 2 }))
+      .toHaveLength(1);
+    await store.insertBatch({ account: 'b', events: [event(), event()], targets: [], now: 3 });
+    await store.insertBatch({ account: 'b', events: [], targets: ['t'], now: 4 });
+    expect(countedEvents(path)).toEqual(storedEvents(path));
+    expect(countedEvents(path)).toEqual({ a: 4, b: 2 });
+    expect(await store.stats()).toMatchObject({ events: 6 });
+  });
+
+  it('drops the row trigger that counted events in a file made by an earlier version', async () => {
+    const path = file();
+    const early = await sqliteStore({ path });
+    await early.insertBatch({
+      account: 'a',
+      events: [{ id: newEventId(), type: 'sms.report', body: '{}' }],
+      targets: ['t'],
+      now: 1,
+    });
+    await early.close();
+    const old = new Database(path);
+    // What earlier versions made (and counted) instead of insertBatch's own count.
+    old.exec(`
+      CREATE TRIGGER events_counted_insert AFTER INSERT ON events BEGIN
+        INSERT INTO console_counts (kind, name, state, n) VALUES ('events', NEW.account, '', 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+      END;`);
+    old.close();
+    const store = await sqliteStore({ path });
+    closers.push(() => store.close());
+    await store.insertBatch({
+      account: 'a',
+      events: [
+        { id: newEventId(), type: 'sms.report', body: '{}' },
+        { id: newEventId(), type: 'sms.report', body: '{}' },
+      ],
+      targets: ['t'],
+      now: 2,
+    });
+    expect(countedEvents(path)).toEqual({ a: 3 });
+    expect(storedEvents(path)).toEqual({ a: 3 });
+  });
+
   it('keys quarantine rows by journal entry in a file made by an earlier version', async () => {
     const path = file();
     const old = new Database(path);
@@ -277,3 +328,23 @@ describe('sqlite store across processes', () => {
     }
   });
 });
+
+/** The console's event counters per account, read from the file. */
+function countedEvents(path: string): Record<string, number> {
+  return byAccount(path, "SELECT name AS account, n FROM console_counts WHERE kind = 'events'");
+}
+
+/** The events the file holds per account. */
+function storedEvents(path: string): Record<string, number> {
+  return byAccount(path, 'SELECT account, COUNT(*) AS n FROM events GROUP BY account');
+}
+
+function byAccount(path: string, sql: string): Record<string, number> {
+  const raw = new Database(path, { readonly: true });
+  try {
+    const rows = raw.prepare(sql).all() as Array<{ account: string; n: number }>;
+    return Object.fromEntries(rows.filter((r) => r.n !== 0).map((r) => [r.account, r.n]));
+  } finally {
+    raw.close();
+  }
+}

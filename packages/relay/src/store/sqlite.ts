@@ -141,10 +141,6 @@ ${countTrigger(
   ],
   `OLD.status IS NOT NEW.status OR (OLD.attempts > 0) IS NOT (NEW.attempts > 0)`,
 )}
-CREATE TRIGGER events_counted_insert AFTER INSERT ON events BEGIN
-  INSERT INTO console_counts (kind, name, state, n) VALUES ('events', NEW.account, '', 1)
-    ON CONFLICT DO UPDATE SET n = n + 1;
-END;
 CREATE TRIGGER events_counted_delete AFTER DELETE ON events BEGIN
   UPDATE console_counts SET n = n - 1 WHERE kind = 'events' AND name = OLD.account AND state = '';
 END;
@@ -233,6 +229,13 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     `INSERT INTO deliveries (event_id, target, next_attempt_at, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (event_id, target) DO NOTHING`,
   );
+  // Events are counted once per batch here, not by a row trigger: an AFTER INSERT trigger
+  // on `events` made each insert maintain its three page indexes about 4x slower
+  // (measured: 64 against 18 µs per event for insertBatch, bench/README.md).
+  const countEvents = db.prepare(
+    `INSERT INTO console_counts (kind, name, state, n) VALUES ('events', ?, '', ?)
+     ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+  );
   const insertBatch = db.transaction((batch: InsertBatch): string[] => {
     const inserted: string[] = [];
     for (const event of batch.events) {
@@ -247,6 +250,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       }
       inserted.push(event.id);
     }
+    if (inserted.length > 0) countEvents.run(batch.account, inserted.length);
     return inserted;
   });
 
@@ -574,6 +578,11 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
  * there in the same IMMEDIATE transaction that adds the triggers (no write slips between).
  */
 function addConsoleCounts(db: BetterSqlite3.Database): void {
+  // Files made by earlier versions count events with a row trigger; insertBatch counts them
+  // now, so the trigger goes (or every event would count twice).
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'events_counted_insert'").get()) {
+    db.exec('DROP TRIGGER IF EXISTS events_counted_insert');
+  }
   const done = () =>
     db
       .prepare(
