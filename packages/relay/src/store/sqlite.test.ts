@@ -131,8 +131,9 @@ describe('sqlite store faults', () => {
     await store.insertBatch({ account: 'a', events: first, targets: ['t'], now: 1 });
     // The same batch again with one new event (a commit whose answer was lost, retried).
     const retried = [...first, event()];
-    expect(await store.insertBatch({ account: 'a', events: retried, targets: ['t'], now: 2 }))
-      .toHaveLength(1);
+    expect(
+      await store.insertBatch({ account: 'a', events: retried, targets: ['t'], now: 2 }),
+    ).toHaveLength(1);
     await store.insertBatch({ account: 'b', events: [event(), event()], targets: [], now: 3 });
     await store.insertBatch({ account: 'b', events: [], targets: ['t'], now: 4 });
     expect(countedEvents(path)).toEqual(storedEvents(path));
