@@ -313,3 +313,60 @@ describe('postgres store faults', () => {
     }
   });
 });
+
+describe('postgres store statistics', () => {
+  const schema = `relay_stats_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  let store: Store;
+  beforeAll(async () => {
+    await admin.connect();
+    store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 3 });
+    await store.init();
+  });
+  afterAll(async () => {
+    await store.close();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  /** Times `deliveries` was analyzed by a command (autovacuum's own analyses are counted apart). */
+  async function analyses(): Promise<number> {
+    const { rows } = await admin.query(
+      `SELECT analyze_count::int AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'deliveries'`,
+      [schema],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  const batch = (count: number, targets: string[]) => ({
+    account: 'main',
+    events: Array.from({ length: count }, () => ({
+      id: newEventId(),
+      type: 'sms.report' as const,
+      body: '{}',
+    })),
+    targets,
+    now: 1,
+  });
+
+  it('analyzes a fresh table once 1,000 deliveries arrived, then after a tenth of the table', async () => {
+    // 450 events to two targets: 900 deliveries, below the first threshold.
+    await store.insertBatch(batch(450, ['a', 'b']));
+    // Statistics reach pg_stat_user_tables asynchronously; give them time to show a mistake.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await analyses()).toBe(0);
+    await store.insertBatch(batch(100, ['a', 'b']));
+    await waitFor(async () => (await analyses()) === 1, 10_000, 'the first analysis');
+    const { rows } = await admin.query(
+      'SELECT reltuples::int AS n FROM pg_class WHERE oid = $1::regclass',
+      [`"${schema}".deliveries`],
+    );
+    expect(rows[0].n).toBe(1100);
+    // The next one waits for max(1,000, a tenth of 1,100) new deliveries.
+    await store.insertBatch(batch(999, ['a']));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await analyses()).toBe(1);
+    await store.insertBatch(batch(1, ['a']));
+    await waitFor(async () => (await analyses()) === 2, 10_000, 'the second analysis');
+  });
+});

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { checkEventIds, guard } from './errors.js';
 import type { AccountLock, DeliveryResult, Store, StoreStats } from './types.js';
 import { claimHolder } from './postgres-holder.js';
+import { statisticsKeeper } from './postgres-statistics.js';
 import { claimedFromRow, deadFromRow } from './rows.js';
 import { messagesPostgresSchema, postgresMessages } from './messages-postgres.js';
 import {
@@ -219,6 +220,14 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
   const waiting = new Map<string, { client: pg.Client; lost: Promise<void> }>();
 
   const holder = claimHolder(pgModule, connection, schema);
+  const statistics = statisticsKeeper(async () => {
+    await pool.query(`ANALYZE ${s}.deliveries`);
+    const { rows } = await pool.query<{ estimate: number }>(
+      'SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass',
+      [`${s}.deliveries`],
+    );
+    return rows[0]?.estimate ?? 0;
+  });
   let freedAt = 0;
   /** Frees the deliveries whose holder's lock is gone (at most once a second). */
   async function freeDeadHolders(now: number): Promise<void> {
@@ -441,6 +450,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
             ],
           ),
         );
+        statistics.added(rows.length * batch.targets.length);
         const fresh = new Set(rows.map((row) => row.id));
         return batch.events.map((e) => e.id).filter((id) => fresh.delete(id));
       });
@@ -469,6 +479,9 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       return run('claim', async () => {
         const lease = await holder.lease();
         await freeDeadHolders(now);
+        // The leased rows are found by their event ids (the primary key's first column): joined
+        // to `due` directly, the planner hashed the whole table for every claim (a sequential
+        // scan of all deliveries: 30-45 against 12 ms for 256 of 20,000, bench/README.md).
         const { rows } = await pool.query(
           `WITH due AS (
              SELECT d.event_id, d.target FROM ${s}.deliveries d
@@ -479,7 +492,8 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
              FOR UPDATE SKIP LOCKED
            ), leased AS (
              UPDATE ${s}.deliveries d SET next_attempt_at = $3, lease = $5
-             FROM due WHERE d.event_id = due.event_id AND d.target = due.target
+             WHERE d.event_id = ANY(ARRAY(SELECT event_id FROM due))
+               AND (d.event_id, d.target) IN (SELECT event_id, target FROM due)
              RETURNING d.event_id, d.target, d.attempts, d.lease
            )
            SELECT l.event_id, l.target, l.attempts, l.lease, e.type, e.account, e.body, e.created_at
@@ -702,6 +716,7 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Stor
       waiting.clear();
       await Promise.all(clients.map((client) => client.end().catch(() => {})));
       await holder.close();
+      await statistics.settle();
       await pool.end();
     },
   };
