@@ -12,13 +12,15 @@ import {
   fdatasyncSync,
   mkdtempSync,
   openSync,
+  readFileSync,
+  readdirSync,
   rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret } from '@sms/core';
@@ -132,10 +134,12 @@ async function run(name, store, variant) {
 
   // Burst: BURST reports become available at once.
   const burst = new Map();
+  const cpuBefore = cpuSnapshot(relay.child.pid);
   const t0 = performance.now();
   inject(platform, burst, BURST);
   await waitFor(() => rx.arrivals.size >= BURST, 120_000);
   const burstSeconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSpent(cpuBefore, cpuSnapshot(relay.child.pid));
   const times = [...burst.keys()].map((key) => rx.arrivals.get(key)).sort((a, b) => a - b);
   const flowSeconds = (times[times.length - 1] - times[0]) / 1000;
 
@@ -166,6 +170,62 @@ async function run(name, store, variant) {
     'p50 ms': Math.round(percentile(latencies, 50)),
     'p99 ms': Math.round(percentile(latencies, 99)),
     'poll ms': POLL_MS,
+    ...cpuColumns(cpu),
+  };
+}
+
+/**
+ * CPU time in ms (all threads) of the relay, of this process (emulator and receiver) and of
+ * PostgreSQL's processes: where a burst's work goes on a machine of `availableParallelism()`
+ * cores, so the ceiling any relay could reach here next to this bench's own peers.
+ */
+function cpuSnapshot(relayPid) {
+  const own = process.cpuUsage();
+  return {
+    relay: procCpuMs(relayPid),
+    bench: (own.user + own.system) / 1000,
+    postgres: postgresCpuMs(),
+  };
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function procCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+function postgresCpuMs() {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += procCpuMs(pid);
+    } catch {}
+  }
+  return total;
+}
+
+function cpuSpent(before, after) {
+  return {
+    relay: after.relay - before.relay,
+    bench: after.bench - before.bench,
+    postgres: after.postgres - before.postgres,
+  };
+}
+
+/** CPU µs per event of each party, and the events/s all cores could carry at that cost. */
+function cpuColumns(cpu) {
+  const per = (ms) => Math.round((ms * 1000) / BURST);
+  const total = cpu.relay + cpu.bench + cpu.postgres;
+  return {
+    'relay CPU µs/ev': per(cpu.relay),
+    'bench+pg CPU µs/ev': `${per(cpu.bench)}+${per(cpu.postgres)}`,
+    'all cores at that cost, ev/s': Math.round((availableParallelism() * 1000 * BURST) / total),
   };
 }
 
@@ -179,6 +239,7 @@ async function floorRun(name, open) {
   const dir = mkdtempSync(join(tmpdir(), 'sms-relay-floor-'));
   const store = await open(dir);
   const PER = 4000;
+  const cpuBefore = cpuSnapshot(process.pid);
   const body = (i) =>
     JSON.stringify({
       type: 'sms.report',
@@ -222,6 +283,9 @@ async function floorRun(name, open) {
     );
   }
   const seconds = (performance.now() - t0) / 1000;
+  const spent = cpuSpent(cpuBefore, cpuSnapshot(process.pid));
+  // The store work ran in this process: it is the relay's share, not the bench's.
+  const cpu = { relay: spent.bench, bench: 0, postgres: spent.postgres };
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {
@@ -235,6 +299,7 @@ async function floorRun(name, open) {
     'p50 ms': '-',
     'p99 ms': '-',
     'poll ms': '-',
+    ...cpuColumns(cpu),
   };
 }
 
