@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS gw_messages (
 );
 CREATE INDEX IF NOT EXISTS gw_messages_due ON gw_messages (account, status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON gw_messages (status, lease_until);
+-- Each claim expires what ran out of time first: without this it read every queued message.
+CREATE INDEX IF NOT EXISTS gw_messages_expiring ON gw_messages (expires_at)
+  WHERE status = 'queued' AND expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gw_messages_status_page ON gw_messages (status, id);
 CREATE INDEX IF NOT EXISTS gw_messages_account_page ON gw_messages (account, id);
 CREATE TABLE IF NOT EXISTS gw_recipients (
@@ -188,7 +191,9 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
        reported_at = NULL, updated_at = @now WHERE message_id = @id`,
   );
   const expireQueued = db.prepare(
-    `SELECT id FROM gw_messages WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= ?`,
+    // INDEXED BY: without statistics the planner took the status index and read every queued message.
+    `SELECT id FROM gw_messages INDEXED BY gw_messages_expiring
+     WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= ?`,
   );
   const markExpired = db.prepare(
     `UPDATE gw_messages SET status = 'expired', error_code = 'EXPIRED',
@@ -227,6 +232,14 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
       }
       return claimed;
     },
+  );
+
+  const releaseOne = db.prepare(
+    `UPDATE gw_messages SET status = 'queued', lease = NULL, lease_until = NULL,
+       attempts = attempts - 1, updated_at = ? WHERE id = ? AND lease = ? AND status = 'sending'`,
+  );
+  const release = db.transaction((claims: readonly { id: string; lease: string }[], now: number) =>
+    claims.reduce((n, c) => n + releaseOne.run(now, c.id, c.lease).changes, 0),
   );
 
   const recordSent = db.prepare(
@@ -529,6 +542,12 @@ export function sqliteMessages(db: BetterSqlite3.Database, reader: SqliteReader)
     recordMany: (outcomes, now) =>
       run('recordSend', () =>
         outcomes.length === 0 ? [] : normal(() => recordMany.immediate(outcomes, now)),
+      ),
+    // Without an fsync of its own, as an outcome: lost in a power cut, the claim under it
+    // stays on disk and the message comes back `unknown` (never sent twice).
+    release: (claims, now) =>
+      run('releaseMessages', () =>
+        claims.length === 0 ? 0 : normal(() => release.immediate(claims, now)),
       ),
     expireLeases: (now, options) =>
       run('expireLeases', () =>

@@ -223,6 +223,12 @@ export interface MessageStore {
     leaseMs: number;
   }): Promise<ClaimedMessage[]>;
   /**
+   * Gives back claims whose sends never started (claimed ahead, then not sent): each message
+   * still `sending` under its lease is `queued` again, due at once, its claim's attempt not
+   * counted. Returns how many went back.
+   */
+  release(claims: readonly { id: string; lease: string }[], now: number): Promise<number>;
+  /**
    * Records a send's outcome if the message still holds `lease`. `sent` is recorded over an
    * `unknown` too (the answer came after the lease was over: now it is known).
    * Returns whether it was recorded.

@@ -1215,5 +1215,85 @@ export function testStore(name: string, makeHarness: () => Promise<StoreHarness>
       expect(tag?.messageId).toBe(id('sms_d'));
       expect(await messages.recordMany([], now)).toEqual([]);
     });
+
+    it('records a batch of sent outcomes only (one statement on PostgreSQL), each only under its lease', async () => {
+      const messages = store.messages!;
+      const now = 1_700_000_000_000;
+      const u = newEventId().slice(-8);
+      const account = `sentonly${u}`;
+      const ids = ['a', 'b', 'c'].map((x) => `sms_${x}${u}`);
+      // c first (queued earlier), under a short lease; then a and b.
+      await messages.enqueueMany(
+        ids.map((id, i) =>
+          newMessage({ id, account, mobiles: [`1380000001${i}`], content: id, now: now - i }),
+        ),
+      );
+      const claimed = [
+        ...(await messages.claim({ account, limit: 1, now, leaseMs: 10 })),
+        ...(await messages.claim({ account, limit: 10, now, leaseMs: 60_000 })),
+      ];
+      expect(claimed[0]?.id).toBe(ids[2]);
+      const lease = new Map(claimed.map((c) => [c.id, c.lease]));
+      // c's lease ran out meanwhile: `unknown`, and a `sent` is still recorded over it.
+      expect(await messages.expireLeases(now + 10)).toEqual(expect.arrayContaining([ids[2]]));
+      const answers = await messages.recordMany(
+        [
+          { id: ids[0]!, lease: lease.get(ids[0]!)!, outcome: { kind: 'sent', taskId: 'S1' } },
+          { id: ids[1]!, lease: 'not-its-lease', outcome: { kind: 'sent', taskId: 'S2' } },
+          { id: ids[2]!, lease: lease.get(ids[2]!)!, outcome: { kind: 'sent', taskId: 'S3' } },
+        ],
+        now + 1,
+      );
+      expect(answers).toEqual([true, false, true]);
+      const rows = await h.raw(
+        `SELECT m.id, m.status, m.task_id, r.status AS number, r.task_id AS number_task
+         FROM ${h.t('gw_messages')} m JOIN ${h.t('gw_recipients')} r ON r.message_id = m.id
+         WHERE m.account = '${account}' ORDER BY m.id`,
+      );
+      expect(rows).toEqual([
+        { id: ids[0], status: 'sent', task_id: 'S1', number: 'sent', number_task: 'S1' },
+        { id: ids[1], status: 'sending', task_id: null, number: 'queued', number_task: null },
+        { id: ids[2], status: 'sent', task_id: 'S3', number: 'sent', number_task: 'S3' },
+      ]);
+    });
+
+    it('gives back claims whose sends never started: queued again, the attempt not counted', async () => {
+      const messages = store.messages!;
+      const now = 1_700_000_000_000;
+      const u = newEventId().slice(-8);
+      const account = `release${u}`;
+      const ids = ['a', 'b', 'c'].map((x) => `sms_${x}${u}`);
+      await messages.enqueueMany(ids.map((id) => newMessage({ id, account, content: id, now })));
+      const claimed = await messages.claim({ account, limit: 10, now, leaseMs: 60_000 });
+      expect(claimed).toHaveLength(3);
+      const lease = new Map(claimed.map((c) => [c.id, c.lease]));
+      // a goes back; b names another lease (changes nothing); c was recorded meanwhile.
+      await messages.recordMany(
+        [{ id: ids[2]!, lease: lease.get(ids[2]!)!, outcome: { kind: 'sent', taskId: 'R3' } }],
+        now + 1,
+      );
+      const released = await messages.release(
+        [
+          { id: ids[0]!, lease: lease.get(ids[0]!)! },
+          { id: ids[1]!, lease: 'not-its-lease' },
+          { id: ids[2]!, lease: lease.get(ids[2]!)! },
+        ],
+        now + 2,
+      );
+      expect(released).toBe(1);
+      expect(await messages.release([], now)).toBe(0);
+      const rows = await h.raw(
+        `SELECT id, status, attempts, lease FROM ${h.t('gw_messages')}
+         WHERE account = '${account}' ORDER BY id`,
+      );
+      expect(rows.map((r) => [r['id'], r['status'], Number(r['attempts']), r['lease']])).toEqual([
+        [ids[0], 'queued', 0, null],
+        [ids[1], 'sending', 1, lease.get(ids[1]!)],
+        [ids[2], 'sent', 1, lease.get(ids[2]!)],
+      ]);
+      // Queued again and due: the next claim takes it, as any queued message.
+      const again = await messages.claim({ account, limit: 10, now: now + 3, leaseMs: 60_000 });
+      expect(again.map((c) => [c.id, c.attempts])).toEqual([[ids[0], 1]]);
+    });
   });
 }
