@@ -408,3 +408,92 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     expect(caught.length).toBeGreaterThanOrEqual(1);
   });
 }
+
+// The worst moment of claiming ahead: the sender holds up to a window of messages claimed
+// (`sending`, committed) that wait for a slot, and the process dies with sends on the wire and
+// their answers in. The ones claimed ahead never reached the platform, and nothing can tell
+// them from a send in flight after the crash: they must end `unknown`, like the ones sent and
+// not recorded, never queued again and never sent twice.
+const AHEAD_DELAYS = [0, 2, 5, 10];
+const AHEAD_BATCH = 16;
+
+for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[]) {
+  it(`${store}: SIGKILL while messages claimed ahead wait for a slot: they end unknown, none sent twice, none lost`, {
+    timeout: 120_000,
+  }, async () => {
+    const { platform, proxy, start } = await setup(store, { proxied: true });
+    const accepted = new Map<string, Accepted>();
+    let serial = 0;
+    let unanswered: Array<{ key: string; content: string }> = [];
+    const offer = async (url: string, batch: Array<{ key: string; content: string }>) => {
+      const answers = await Promise.allSettled(
+        batch.map(({ key, content }) =>
+          post(url, key, content, `134${key.slice(1).padStart(8, '0')}`),
+        ),
+      );
+      unanswered = [];
+      for (const [i, answer] of answers.entries()) {
+        const { key, content } = batch[i]!;
+        if (answer.status === 'fulfilled' && answer.value.status === 202) {
+          accepted.set(key, { key, id: answer.value.body.id, content });
+        } else unanswered.push({ key, content });
+      }
+    };
+    // Sends take 30 ms on the platform: four slots (concurrency 4) are busy while the next
+    // four wait claimed; the kill comes 0–10 ms after the first answer of a round.
+    platform.setFault({ type: 'latency', action: 'send', ms: 30 });
+    for (const D of AHEAD_DELAYS) {
+      const { child, url } = await start();
+      await offer(url, unanswered);
+      const shot = proxy!.arm(D, child.proc, { on: 'send' });
+      await offer(
+        url,
+        Array.from({ length: AHEAD_BATCH }, () => {
+          const key = `a${++serial}`;
+          return { key, content: `【测试】ahead ${key}` };
+        }),
+      );
+      await shot;
+      await child.exited;
+    }
+    platform.setFault(null);
+    const { url } = await start();
+    await offer(url, unanswered);
+    expect(unanswered).toEqual([]);
+    const final = await settled(url, accepted, 60_000);
+
+    const sends = new Map<string, number>();
+    for (const sent of platform.sent()) sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
+    // What reached the platform at all (a request arrives before its latency is served).
+    const arrived = new Set(platform.requests().map((r) => r.params['content']));
+    let sent = 0;
+    let unknownSent = 0;
+    /** Claimed, and dead before its send left: claimed ahead (or cut before the platform). */
+    let unknownNeverLeft = 0;
+    const wrong: string[] = [];
+    for (const message of accepted.values()) {
+      const status = String(final.get(message.key)?.['status']);
+      const count = sends.get(message.content) ?? 0;
+      if (status === 'sent' && count === 1) sent++;
+      else if (status === 'unknown' && count === 1) unknownSent++;
+      else if (status === 'unknown' && count === 0 && !arrived.has(message.content))
+        unknownNeverLeft++;
+      else if (!(status === 'unknown' && count === 0))
+        wrong.push(`${message.key}: ${status}, ${count} sends`);
+    }
+    const twice = [...sends].filter(([, count]) => count > 1).map(([content]) => content);
+    const acceptedContents = new Set([...accepted.values()].map((m) => m.content));
+    const strays = [...sends.keys()].filter((content) => !acceptedContents.has(content));
+    console.log(
+      `[gateway claim-ahead crash, ${store}] ${AHEAD_DELAYS.length} kills, ${AHEAD_BATCH} messages a round; ` +
+        `accepted ${accepted.size}, sent ${sent}, unknown ${unknownSent} sent once + ${unknownNeverLeft} never left, ` +
+        `sent twice ${twice.length}, wrong ${wrong.length}`,
+    );
+    expect(twice).toEqual([]);
+    expect(wrong).toEqual([]);
+    expect(strays).toEqual([]);
+    expect(accepted.size).toBe(serial);
+    // The kills landed where claiming ahead is at stake: messages claimed that never left.
+    expect(unknownNeverLeft).toBeGreaterThanOrEqual(1);
+  });
+}

@@ -92,11 +92,25 @@ export class RateWindow {
   }
 }
 
+/** A message claimed ahead: durably `sending`, its send not started yet. */
+interface Ready {
+  message: ClaimedMessage;
+  /** When its lease ends (ms). */
+  until: number;
+}
+
 /**
  * Sends queued messages: claims them (durably `sending` before the platform is called),
  * sends each through `SmsClient` at most `concurrency` at a time and `ratePerSecond` per
  * account, and records what came of it. A send in flight is never aborted (that would make
  * its outcome unknown): `stop()` waits for it.
+ *
+ * Claims run ahead of the sends by at most one window: up to `concurrency` messages wait,
+ * claimed, for a free slot, and a claim (a commit) refills them while the slots are busy, so
+ * no slot waits for a claim's commit. The price: a crash leaves those claimed messages
+ * `sending`, and they become `unknown` like the ones in flight (never resent), so a crash
+ * can make up to twice `concurrency` messages unknown instead of `concurrency`. A stop
+ * (SIGTERM) gives the waiting ones back to the queue.
  */
 export class GatewaySender {
   private readonly clients = new Map<string, SmsClient>();
@@ -113,6 +127,10 @@ export class GatewaySender {
   private lastSweep = 0;
   /** Which account a claiming pass starts at (round robin). */
   private turn = 0;
+  /** Claimed ahead, oldest first: at most `concurrency` (see the class comment). */
+  private readonly ready: Ready[] = [];
+  /** Each account's send timeout: a message claimed ahead starts only with more lease left. */
+  private readonly timeouts = new Map<string, number>();
   /** Outcomes that come in while one commit is in flight share the next. */
   private readonly outcomes: GroupCommit<OutcomeToRecord, boolean>;
 
@@ -135,6 +153,7 @@ export class GatewaySender {
         }),
       );
       this.windows.set(account.name, new RateWindow(options.config.ratePerSecond));
+      this.timeouts.set(account.name, account.timeoutMs);
       if (options.config.breaker !== false) {
         const breaker = new CircuitBreaker(options.config.breaker, {
           onChange: (state) =>
@@ -173,6 +192,8 @@ export class GatewaySender {
     this.running = false;
     this.wake();
     await this.loop;
+    // Claimed ahead, never sent: back to the queue (else they would end `unknown`).
+    await this.release(this.ready.splice(0).map((r) => r.message));
     await Promise.all(this.inFlightDone);
     await Promise.all([...this.clients.values()].map((client) => client.close()));
   }
@@ -198,34 +219,39 @@ export class GatewaySender {
           this.lastSweep = now;
           await this.sweep(now);
         }
-        // Each pass starts at the next account and gives each at most its share of the free
-        // slots: the first account in a fixed order took them all, and a backlog there held
-        // every other account back until it was drained.
+        this.fill();
+        // Each pass starts at the next account and gives each at most its share of the room:
+        // the first account in a fixed order took it all, and a backlog there held every other
+        // account back until it was drained.
         // The turn moves past an account when it is served, not with every pass: a pass finding
-        // one free slot gives it to the next account in line, never by chance to the same one.
+        // room for one message gives it to the next account in line, never by chance to the same one.
         const start = this.turn % accounts.length;
         const order = [...accounts.slice(start), ...accounts.slice(0, start)];
-        // A claim is a commit: it waits until a quarter of the window is free (see launch).
-        const batch = this.inFlight === 0 ? 1 : Math.max(1, config.concurrency >> 2);
+        // A claim is a commit: with sends under way it waits for room for half a window, so it
+        // takes several messages (see claimRoom).
+        const batch = this.inFlight + this.ready.length === 0 ? 1 : this.claimBatch();
         for (const [i, account] of order.entries()) {
-          const free = config.concurrency - this.inFlight;
-          if (free < batch || !this.running) break;
+          const room = this.claimRoom();
+          if (room < batch || !this.running) break;
           const limiter = this.windows.get(account.name)!;
-          const share = Math.ceil(free / (order.length - i));
-          const limit = Math.min(share, limiter.available());
+          const share = Math.ceil(room / (order.length - i));
+          // The rate counts sends when they start: what waits claimed has its place already.
+          const waiting = this.ready.filter((r) => r.message.account === account.name).length;
+          const limit = Math.min(share, limiter.available() - waiting);
           if (limit <= 0) {
             wait = Math.min(wait, limiter.wait());
             continue;
           }
+          const now = Date.now();
           const claimed = await messages.claim({
             account: account.name,
             limit,
-            now: Date.now(),
+            now,
             leaseMs: config.leaseMs,
           });
-          limiter.take(claimed.length);
           if (claimed.length > 0) this.turn = (start + i + 1) % accounts.length;
-          for (const message of claimed) this.launch(message);
+          for (const message of claimed) this.ready.push({ message, until: now + config.leaseMs });
+          this.fill();
           if (claimed.length === limit) wait = 0;
         }
         failures = 0;
@@ -234,9 +260,67 @@ export class GatewaySender {
         logger.error('claiming messages to send failed', { error, failures });
         wait = Math.min(config.idleMs * 2 ** failures, 10_000);
       }
-      const full = config.concurrency - this.inFlight < Math.max(1, config.concurrency >> 2);
+      const full = this.claimRoom() < this.claimBatch();
       if (full) wait = Math.max(wait, config.idleMs);
       if (wait > 0 || full) await this.doorbell.wait(wait);
+    }
+  }
+
+  /** The least a claim takes while sends are under way: half a window. */
+  private claimBatch(): number {
+    return Math.max(1, this.options.config.concurrency >> 1);
+  }
+
+  /**
+   * How many more messages may be claimed: the free slots and one window claimed ahead. A
+   * claim waits for room for half a window (claimBatch), so it takes several messages and
+   * half a window is still waiting when it starts: the slots that free up meanwhile take
+   * those, none waits for the claim's commit. Claiming when a quarter of the slots were free,
+   * without messages claimed ahead, left each slot idle for a commit per message.
+   */
+  private claimRoom(): number {
+    return 2 * this.options.config.concurrency - this.inFlight - this.ready.length;
+  }
+
+  /**
+   * Starts messages claimed ahead in the free slots, oldest first. One whose lease could end
+   * before its send does (its slot came late) goes back to the queue instead: surely not sent.
+   */
+  private fill(): void {
+    if (!this.running) return;
+    const { concurrency } = this.options.config;
+    const now = Date.now();
+    const stale: ClaimedMessage[] = [];
+    while (this.inFlight < concurrency && this.ready.length > 0) {
+      const { message, until } = this.ready.shift()!;
+      if (until - now <= (this.timeouts.get(message.account) ?? 0)) {
+        stale.push(message);
+        continue;
+      }
+      this.windows.get(message.account)?.take(1, now);
+      this.launch(message);
+    }
+    if (stale.length > 0) {
+      const released: Promise<void> = this.release(stale).finally(() =>
+        this.inFlightDone.delete(released),
+      );
+      this.inFlightDone.add(released);
+    }
+  }
+
+  /** Gives back messages claimed and never sent (`queued` again); a failure leaves them to their lease. */
+  private async release(messages: ClaimedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.options.messages.release(
+        messages.map((m) => ({ id: m.id, lease: m.lease })),
+        Date.now(),
+      );
+    } catch (error) {
+      this.options.logger.error(
+        'giving back messages claimed and not sent failed: they become unknown when their lease ends',
+        { ids: messages.map((m) => m.id), error },
+      );
     }
   }
 
@@ -247,12 +331,10 @@ export class GatewaySender {
       if (slotFreed) return;
       slotFreed = true;
       this.inFlight--;
-      // Room for more: wake the claim loop once a quarter of the window is free, so a claim
-      // (a commit) takes several messages. Waking on every free slot claimed one message per
-      // commit, with one fsync each on SQLite; waiting for half the window left up to half the
-      // slots idle. The delivery loop does the same (delivery-loop.ts).
-      const { concurrency } = this.options.config;
-      if (this.inFlight <= concurrency - Math.max(1, concurrency >> 2)) this.wake();
+      // The next message claimed ahead takes the slot at once; the claim loop wakes when there
+      // is room for a claim of half a window (claimRoom).
+      this.fill();
+      if (this.claimRoom() >= this.claimBatch()) this.wake();
     };
     const done: Promise<void> = this.send(message, freeSlot)
       .catch((error: unknown) =>
