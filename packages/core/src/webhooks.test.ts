@@ -47,6 +47,19 @@ describe('webhooks against the standardwebhooks package', () => {
     expect(() => new Webhook(generateWebhookSecret()).verify(body, headers)).toThrow();
   });
 
+  it('signs with the right key for each of more secrets than it keeps decoded, in any order', () => {
+    // 40 secrets, signed in two rounds: the second one re-decodes the keys the first dropped.
+    const secrets = Array.from({ length: 40 }, () => generateWebhookSecret());
+    for (const round of [secrets, [...secrets].reverse()]) {
+      for (const secret of round) {
+        const headers = webhookHeaders({ id: 'msg_1', timestamp: now(), body, secrets: [secret] });
+        expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+        const other = secrets[(secrets.indexOf(secret) + 1) % secrets.length]!;
+        expect(() => new Webhook(other).verify(body, headers)).toThrow();
+      }
+    }
+  });
+
   it('what standardwebhooks signs, we verify (string, Buffer, Headers, array headers)', () => {
     const secret = generateWebhookSecret();
     const ts = new Date();

@@ -69,25 +69,6 @@ function post(
   aborters: Set<(reason: Error) => void>,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    let status = 0;
-    let retryAfter: string | undefined;
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    let abort: ((reason: Error) => void) | undefined;
-    // One deadline for the attempt, headers and body together: undici's body timeout
-    // restarts with every chunk, so a receiver trickling its answer never reached it.
-    const deadline = Object.assign(new Error(`timeout after ${request.timeoutMs} ms`), {
-      code: 'DEADLINE',
-    });
-    let expired = false;
-    const timer = setTimeout(() => {
-      expired = true;
-      abort?.(deadline);
-    }, request.timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      if (abort) aborters.delete(abort);
-    };
     pool.dispatch(
       {
         method: 'POST',
@@ -97,47 +78,109 @@ function post(
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
       },
-      {
-        onConnect(abortRequest: (reason: Error) => void) {
-          abort = abortRequest;
-          aborters.add(abortRequest);
-          if (expired) abortRequest(deadline);
-        },
-        onHeaders(statusCode: number, rawHeaders: Buffer[] | null) {
-          status = statusCode;
-          if (rawHeaders) {
-            for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-              if (
-                rawHeaders[i]!.length === 11 &&
-                rawHeaders[i]!.toString('latin1').toLowerCase() === 'retry-after'
-              ) {
-                retryAfter = rawHeaders[i + 1]!.toString('latin1');
-              }
-            }
-          }
-          return true;
-        },
-        onData(chunk: Buffer) {
-          if (headBytes < EXCERPT_BYTES) {
-            head.push(chunk.subarray(0, EXCERPT_BYTES - headBytes));
-            headBytes += Math.min(chunk.length, EXCERPT_BYTES - headBytes);
-          }
-          return true;
-        },
-        onComplete() {
-          done();
-          resolve({ status, retryAfter, head: Buffer.concat(head) });
-        },
-        onError(error: Error) {
-          done();
-          reject(error);
-        },
-        onUpgrade() {},
-        onBodySent() {},
-      } as unknown as Dispatcher.DispatchHandler,
+      new PostHandler(
+        request.timeoutMs,
+        aborters,
+        resolve,
+        reject,
+      ) as unknown as Dispatcher.DispatchHandler,
     );
   });
 }
+
+/** The deadline's timer callback (a function and an argument: no closure per request). */
+function expire(handler: PostHandler): void {
+  handler.expire();
+}
+
+/**
+ * undici's handler for one POST. A class, not an object of closures: a request allocates
+ * this object, not a function per callback (and the deadline's error only if it fires).
+ */
+class PostHandler {
+  private status = 0;
+  private retryAfter: string | undefined;
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  private abort: ((reason: Error) => void) | undefined;
+  private expired = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly aborters: Set<(reason: Error) => void>,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    // One deadline for the attempt, headers and body together: undici's body timeout
+    // restarts with every chunk, so a receiver trickling its answer never reached it.
+    this.timer = setTimeout(expire, timeoutMs, this);
+  }
+
+  expire(): void {
+    this.expired = true;
+    this.abort?.(this.deadline());
+  }
+
+  private deadline(): Error {
+    return Object.assign(new Error(`timeout after ${this.timeoutMs} ms`), { code: 'DEADLINE' });
+  }
+
+  private done(): void {
+    clearTimeout(this.timer);
+    if (this.abort) this.aborters.delete(this.abort);
+  }
+
+  onConnect(abortRequest: (reason: Error) => void): void {
+    this.abort = abortRequest;
+    this.aborters.add(abortRequest);
+    if (this.expired) abortRequest(this.deadline());
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | null): boolean {
+    this.status = statusCode;
+    if (rawHeaders) {
+      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        if (
+          rawHeaders[i]!.length === 11 &&
+          rawHeaders[i]!.toString('latin1').toLowerCase() === 'retry-after'
+        ) {
+          this.retryAfter = rawHeaders[i + 1]!.toString('latin1');
+        }
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.headBytes < EXCERPT_BYTES) {
+      this.head.push(chunk.subarray(0, EXCERPT_BYTES - this.headBytes));
+      this.headBytes += Math.min(chunk.length, EXCERPT_BYTES - this.headBytes);
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.done();
+    const head = this.head;
+    this.resolve({
+      status: this.status,
+      retryAfter: this.retryAfter,
+      head: head.length === 0 ? EMPTY : head.length === 1 ? head[0]! : Buffer.concat(head),
+    });
+  }
+
+  onError(error: Error): void {
+    this.done();
+    this.reject(error);
+  }
+
+  onUpgrade(): void {}
+
+  onBodySent(): void {}
+}
+
+const EMPTY = Buffer.alloc(0);
 
 interface Target {
   config: TargetConfig;

@@ -8,7 +8,7 @@ import {
   parseRepliesResponse,
   parseReportsResponse,
 } from '@sms/core';
-import { eventIdFor } from '../shared/ids.js';
+import { eventIdsOf } from '../shared/ids.js';
 import type { JournalEntry, JournalHead, PullKind } from './journal.js';
 import type { NewEvent } from '../store/types.js';
 
@@ -105,10 +105,11 @@ export function eventsOf(
   const { head } = settlement;
   const type = eventTypeOf(head.kind);
   const timestamp = new Date(head.receivedAt).toISOString();
+  const idOf = eventIdsOf(head.id);
   return settlement.records.map((record, index) => {
     const tag = tags?.[index];
     return {
-      id: eventIdFor(head.id, index),
+      id: idOf(index),
       type,
       body: JSON.stringify({
         type,

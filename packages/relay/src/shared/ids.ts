@@ -57,13 +57,29 @@ export function newJournalEntryId(now: number = Date.now()): string {
  * entry share that time; their order among themselves is not kept).
  */
 export function eventIdFor(entryId: string, index: number): string {
+  return eventIdsOf(entryId)(index);
+}
+
+/** `eventIdFor` for the records of one entry: the entry id is checked once, not per record. */
+export function eventIdsOf(entryId: string): (index: number) => string {
   const ulidPart = entryId.slice(entryId.lastIndexOf('_') + 1);
   if (!ULID.test(ulidPart)) {
     throw new TypeError(`[sms] not a journal entry id: ${JSON.stringify(entryId)}`);
   }
-  if (!Number.isSafeInteger(index) || index < 0) {
-    throw new TypeError(`[sms] record index must be a non-negative integer: ${index}`);
-  }
-  const digest = createHash('sha256').update(`${entryId}:${index}`).digest();
-  return `msg_${ulidPart.slice(0, 10)}${base32(digest, 0)}`;
+  const prefix = `msg_${ulidPart.slice(0, 10)}`;
+  const key = `${entryId}:`;
+  return (index) => {
+    if (!Number.isSafeInteger(index) || index < 0) {
+      throw new TypeError(`[sms] record index must be a non-negative integer: ${index}`);
+    }
+    return (
+      prefix +
+      base32(
+        createHash('sha256')
+          .update(key + index)
+          .digest(),
+        0,
+      )
+    );
+  };
 }
