@@ -161,6 +161,17 @@ describe.each(['sqlite', 'postgres'] as const)('console accounts on %s', (kind) 
       breaker: { state: 'closed', failures: 0, probeAt: null },
       failovers: { away: 0, to: 6, awayByCode: {} },
     });
+    // The metric counts a's refused sends as failovers, and its skips (never sent) apart.
+    const metrics = await (await fetch(`${relay.url}/metrics`)).text();
+    const sends = (account: string, outcome: string) =>
+      metrics.match(
+        new RegExp(
+          `sms_relay_gateway_sends_total\\{account="${account}",outcome="${outcome}"\\} (\\d+)`,
+        ),
+      )?.[1];
+    expect(sends('a', 'failover')).toBe(String(refused));
+    expect(sends('a', 'skipped')).toBe(String(6 - refused));
+    expect(sends('b', 'sent')).toBe('6');
 
     // a takes the password again; after the cool-down the next message is a's probe.
     resellerA.setAccount({ account: A.account, password: A.password });

@@ -334,7 +334,7 @@ export function createGateway(context: RelayContext): Gateway {
       });
       const sendCounter = new Counter({
         name: 'sms_relay_gateway_sends_total',
-        help: 'Send attempts by outcome: sent, retry, failover, failed, unknown',
+        help: 'Send attempts by outcome (sent, retry, failover, failed, unknown), and skipped: not attempted, the account breaker was open (the message failed over)',
         labelNames: ['account', 'outcome'],
         registers: [registry],
       });

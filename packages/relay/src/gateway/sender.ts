@@ -51,7 +51,7 @@ export interface SenderOptions {
   /** Expire every `sending` lease at start (SQLite: one process per file, so its holder is dead). */
   recoverAtStart: boolean;
   /** Counts each send's outcome (metrics). */
-  onOutcome?: (account: string, outcome: SendOutcome['kind']) => void;
+  onOutcome?: (account: string, outcome: SendOutcome['kind'] | 'skipped') => void;
   /**
    * Give a send's slot back once the platform answered, before its outcome is committed
    * (see `send`): where a commit is a round trip to wait for (PostgreSQL). Where it is this
@@ -362,6 +362,8 @@ export class GatewaySender {
     const breaker = this.breakers.get(message.account);
     const next = message.route[0];
     let outcome: SendOutcome;
+    /** Not attempted: the account's breaker was open (counted apart from a send's failover). */
+    let skipped = false;
     if (!client) {
       outcome = {
         kind: 'failed',
@@ -377,6 +379,7 @@ export class GatewaySender {
       }
     } else if (next !== undefined) {
       // Its breaker is open: skipped before any send (surely not sent), the route's next takes it.
+      skipped = true;
       outcome = {
         kind: 'failover',
         from: message.account,
@@ -396,7 +399,7 @@ export class GatewaySender {
       outcome = attempted.outcome;
       breaker.observe(attempted.code);
     }
-    this.options.onOutcome?.(message.account, outcome.kind);
+    this.options.onOutcome?.(message.account, skipped ? 'skipped' : outcome.kind);
     if (this.options.overlapRecords && this.recording < this.options.config.concurrency) {
       freeSlot();
     }
