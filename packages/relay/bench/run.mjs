@@ -332,7 +332,8 @@ const rows = [];
 const only = process.env.BENCH_ONLY;
 if (only !== 'postgres') {
   rows.push(await floorRun('sqlite', (dir) => sqliteStore({ path: join(dir, 'floor.db') })));
-  for (const variant of variants) rows.push(await run('sqlite', `relay-${rows.length}.db`, variant));
+  for (const variant of variants)
+    rows.push(await run('sqlite', `relay-${rows.length}.db`, variant));
 }
 if (only === 'sqlite') {
   print(rows);
