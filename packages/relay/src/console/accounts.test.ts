@@ -215,7 +215,10 @@ describe.each(['sqlite', 'postgres'] as const)('console accounts on %s', (kind) 
   });
 
   it('a probe whose answer is lost stays unknown on a, is never tried on b, and opens the breaker again', async () => {
-    const relay = await start(storeConfig(), { failures: 1, windowMs: 60_000, coolDownMs: 500 });
+    // A cool-down long enough that a loaded machine cannot pass it between a transition and
+    // the reads below (500 ms was: the breaker read half-open where it had just opened).
+    const coolDownMs = 3000;
+    const relay = await start(storeConfig(), { failures: 1, windowMs: 60_000, coolDownMs });
     resellerA.setAccount({ account: A.account, password: 'rotated-elsewhere' });
     await sendAll(relay, 1, 'opens');
     expect((await accounts(relay)).accounts[0]!.breaker!.state).toBe('open');
@@ -224,7 +227,7 @@ describe.each(['sqlite', 'postgres'] as const)('console accounts on %s', (kind) 
     resellerA.setFault({ type: 'reset', action: 'send', times: 1 });
     await waitFor(
       async () => (await accounts(relay)).accounts[0]!.breaker!.state === 'half-open',
-      5000,
+      coolDownMs + 5000,
       'the breaker half-open',
     );
     const { body } = await api(relay, 'POST', '/v1/messages', {
