@@ -31,6 +31,7 @@ import {
   eventByIdSql,
 } from './console-rows.js';
 import { sqliteReader } from './sqlite-reader.js';
+import { walSync } from './sqlite-wal-sync.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -423,9 +424,10 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   // disk, a closed database): every method turns that into a rejected promise.
   const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
 
+  const wal = walSync(db.name);
   return {
     kind: 'sqlite',
-    messages: sqliteMessages(db, reader),
+    messages: sqliteMessages(db, reader, wal),
     async init() {},
     insertBatch(batch) {
       return run('insertBatch', () => {
@@ -567,6 +569,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       for (const account of ownLocks) locked.delete(account);
       ownLocks.clear();
       await reader.close();
+      await wal.close();
       db.close();
       ownership?.release();
     },
