@@ -40,7 +40,14 @@ it('a reused store and a restarted platform: a key seen twice is two records, ea
         store: { sqlite: db },
         accounts: [demoAccount(platform.url, { pollIntervalMs: 50 })],
         targets: [{ name: 'app', url: rx.url, secret }],
-        delivery: { retrySchedule: [50, 100], jitter: 0, idleMs: 20, timeoutMs: 2000 },
+        // Retries enough that a slow machine cannot spend them all before the first run stops
+        // (with two, a loaded CI machine dead-lettered the first run's events: never redelivered).
+        delivery: {
+          retrySchedule: [50, 100, 200, 400, 800, 1600, 3200],
+          jitter: 0,
+          idleMs: 20,
+          timeoutMs: 2000,
+        },
       },
       { logger: memoryLogger() },
     );
@@ -59,7 +66,7 @@ it('a reused store and a restarted platform: a key seen twice is two records, ea
   // The next run: a new platform handing out the same task ids, the receiver up.
   const next = await run(true);
   cleanups.push(() => next.relay.stop());
-  await waitFor(() => next.rx.verified().length >= 10, 10_000, 'both runs’ events');
+  await waitFor(() => next.rx.verified().length >= 10, 20_000, 'both runs’ events');
 
   const idsByKey = new Map<string, Set<string>>();
   for (const r of next.rx.verified()) {
