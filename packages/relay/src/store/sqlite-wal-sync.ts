@@ -25,7 +25,8 @@ export function walSync(databasePath: string): WalSync {
   return {
     sync() {
       // Opened on first use: the WAL exists once a transaction was committed in WAL mode.
-      fd ??= openSync(`${databasePath}-wal`, 'r');
+      // Read and write, never written: Windows flushes only a file opened for writing.
+      fd ??= openSync(`${databasePath}-wal`, 'r+');
       const descriptor = fd;
       const synced = new Promise<void>((resolve, reject) =>
         fdatasync(descriptor, (error) => (error ? reject(error) : resolve())),
