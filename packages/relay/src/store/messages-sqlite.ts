@@ -133,7 +133,7 @@ const tagOf = (row: TagRow | undefined): MessageTag | undefined =>
 export function sqliteMessages(
   db: BetterSqlite3.Database,
   reader: SqliteReader,
-  wal: WalSync,
+  wal: WalSync | undefined,
 ): MessageStore {
   db.exec(MESSAGES_SQLITE_SCHEMA);
   migrateRoute(db);
@@ -191,11 +191,19 @@ export function sqliteMessages(
     return { message: storedFromNew(m), created: true };
   };
   const enqueueMany = db.transaction((batch: readonly NewMessage[]) => batch.map(enqueueOne));
-  const enqueueSynced = async (batch: readonly NewMessage[]): Promise<Enqueued[]> => {
-    const enqueued = normal(() => enqueueMany.immediate(batch));
+  /**
+   * Commits `work` durably: in WAL mode without an fsync of its own, then the WAL synced off
+   * the event loop (`wal`); otherwise (no WAL: in memory, or a file system without it) with
+   * the file's `FULL`.
+   */
+  const durably = async <T>(work: () => T): Promise<T> => {
+    if (!wal) return work();
+    const result = normal(work);
     await wal.sync();
-    return enqueued;
+    return result;
   };
+  const enqueueSynced = (batch: readonly NewMessage[]): Promise<Enqueued[]> =>
+    durably(() => enqueueMany.immediate(batch));
 
   const setRecipients = db.prepare(
     `UPDATE gw_recipients SET status = @status, code = @code, task_id = coalesce(@task_id, task_id),
@@ -550,8 +558,10 @@ export function sqliteMessages(
       }),
     claim: (options) =>
       run('claimMessages', async () => {
+        if (!wal) return claim.immediate(options);
         const claimed = normal(() => claim.immediate(options));
-        // Not one of them is sent before its claim is on disk.
+        // Not one of them is sent before its claim is on disk. (A claim that took nothing
+        // committed only bookkeeping, expiries, which need no fsync of their own.)
         if (claimed.length > 0) await wal.sync();
         return claimed;
       }),

@@ -89,6 +89,35 @@ describe('sqlite store faults', () => {
     expect(other.prepare('SELECT status FROM deliveries').all()).toEqual([{ status: 'delivered' }]);
   });
 
+  it('queues and claims gateway messages in memory, where there is no WAL to sync', async () => {
+    const store = await sqliteStore({ path: ':memory:' });
+    closers.push(() => store.close());
+    const [enqueued] = await store.messages!.enqueueMany([
+      {
+        id: 'sms_01JQ0000000000000000000001',
+        idempotencyKey: null,
+        requestHash: 'h',
+        account: 'main',
+        mobiles: ['13800138000'],
+        content: 'in memory',
+        sendAt: null,
+        extNo: '',
+        metadata: null,
+        callbackUrl: null,
+        expiresAt: null,
+        now: 1,
+      },
+    ]);
+    expect(enqueued).toMatchObject({ created: true });
+    const claimed = await store.messages!.claim({
+      account: 'main',
+      limit: 5,
+      now: 2,
+      leaseMs: 1000,
+    });
+    expect(claimed.map((m) => m.content)).toEqual(['in memory']);
+  });
+
   it('rejects once closed instead of throwing', async () => {
     const store = await sqliteStore({ path: file() });
     await store.close();

@@ -190,8 +190,10 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const db: BetterSqlite3.Database = new Database(options.path, {
     timeout: options.busyTimeoutMs ?? 5000,
   });
+  /** `wal` on a file; `memory` for `:memory:`; another mode where a file system has no WAL. */
+  let journalMode = '';
   try {
-    db.pragma('journal_mode = WAL');
+    journalMode = String(db.pragma('journal_mode = WAL', { simple: true }));
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
@@ -424,7 +426,9 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   // disk, a closed database): every method turns that into a rejected promise.
   const run = <T>(operation: string, work: () => T) => guard('sqlite', operation, work);
 
-  const wal = walSync(db.name);
+  // The gateway's commits are synced off the event loop where the file is in WAL mode;
+  // elsewhere they commit with FULL (an in-memory store has nothing to sync).
+  const wal = journalMode === 'wal' ? walSync(db.name) : undefined;
   return {
     kind: 'sqlite',
     messages: sqliteMessages(db, reader, wal),
@@ -569,7 +573,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       for (const account of ownLocks) locked.delete(account);
       ownLocks.clear();
       await reader.close();
-      await wal.close();
+      await wal?.close();
       db.close();
       ownership?.release();
     },
