@@ -20,7 +20,8 @@ afterAll(async () => {
 
 /**
  * A pass-through to the platform that counts the sends going through it (one per replica).
- * `hold()`: from then on sends still reach the platform, but their answers never come back.
+ * `hold()`: from then on sends still reach the platform, but their answers never come back
+ * (nor any other answer); `held()` counts the sends held.
  */
 async function countingProxy(target: string) {
   let sends = 0;
@@ -40,7 +41,8 @@ async function countingProxy(target: string) {
         });
         const bytes = Buffer.from(await answer.arrayBuffer());
         if (holding) {
-          held++;
+          // Only a send counts: a held pull or balance answer is no send on the wire.
+          if (body.toString('latin1').includes('action=send')) held++;
           return;
         }
         res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
@@ -138,7 +140,7 @@ it('two replicas on PostgreSQL send each message once; a replica SIGKILLed mid-s
   // Accepted alternately by either replica: both queue into the one schema.
   const ids: string[] = [];
   const contents = new Map<string, string>();
-  for (let i = 0; i < MESSAGES; i++) {
+  const accept = async (i: number) => {
     const content = `【测试】replica ${i}`;
     const answer = await call(i % 2 ? a.url : b.url, 'POST', '/v1/messages', {
       to: `136${String(i).padStart(8, '0')}`,
@@ -147,7 +149,8 @@ it('two replicas on PostgreSQL send each message once; a replica SIGKILLed mid-s
     expect(answer.status).toBe(202);
     ids.push(answer.body['id'] as string);
     contents.set(answer.body['id'] as string, content);
-  }
+  };
+  for (let i = 0; i < MESSAGES; i++) await accept(i);
   // Once both are sending, kill A while its sends are on the wire.
   await waitFor(
     () => a.proxy.sends() >= 20 && b.proxy.sends() >= 20,
@@ -156,7 +159,12 @@ it('two replicas on PostgreSQL send each message once; a replica SIGKILLed mid-s
   );
   // The worst moment: A's sends went out and the platform took them, their answers not back.
   a.proxy.hold();
-  await waitFor(() => a.proxy.held() >= 1, 10_000, 'a send of A on the wire');
+  // The queue may be empty by now (a fast machine): more messages until A has one on the wire.
+  for (let i = MESSAGES; a.proxy.held() < 1; i++) {
+    if (i >= MESSAGES + 200) throw new Error('no send of A on the wire after 200 more messages');
+    await accept(i);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   a.child.proc.kill('SIGKILL');
   await a.child.exited;
 
@@ -188,15 +196,16 @@ it('two replicas on PostgreSQL send each message once; a replica SIGKILLed mid-s
     }
   }
   console.log(
-    `[gateway replicas] ${MESSAGES} messages: replica A sent ${a.proxy.sends()} (then SIGKILL), B sent ${b.proxy.sends()}; ` +
+    `[gateway replicas] ${ids.length} messages: replica A sent ${a.proxy.sends()} (then SIGKILL), B sent ${b.proxy.sends()}; ` +
       `statuses ${JSON.stringify(Object.fromEntries(statuses))}; sent twice ${twice.length}`,
   );
   expect(twice).toEqual([]);
   expect(wrong).toEqual([]);
   // Every send went through one replica's proxy: the two shares add up to the platform's record.
   expect(a.proxy.sends() + b.proxy.sends()).toBe(platform.sent().length);
-  // A's sends on the wire at its death, and no more (its concurrency), were left unknown.
+  // A's sends on the wire at its death, and those it had claimed ahead of them (at most its
+  // concurrency each, docs/gateway.md), were left unknown; none more.
   expect(statuses.get('unknown') ?? 0).toBeGreaterThanOrEqual(1);
-  expect(statuses.get('unknown') ?? 0).toBeLessThanOrEqual(4);
-  expect((statuses.get('sent') ?? 0) + (statuses.get('unknown') ?? 0)).toBe(MESSAGES);
+  expect(statuses.get('unknown') ?? 0).toBeLessThanOrEqual(2 * 4);
+  expect((statuses.get('sent') ?? 0) + (statuses.get('unknown') ?? 0)).toBe(ids.length);
 });
