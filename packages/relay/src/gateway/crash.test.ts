@@ -45,6 +45,34 @@ async function post(url: string, key: string, content: string, mobile: string) {
   return { status: response.status, body: (await response.json()) as { id: string } };
 }
 
+/**
+ * POSTs offered in rounds around kills: what a kill cut off is `unanswered`, offered again
+ * with its key to the next relay (one message each), and every 202 lands in `accepted`.
+ * `prefix`: the numbers' first three digits.
+ */
+function offering(prefix: string) {
+  const accepted = new Map<string, Accepted>();
+  let unanswered: Array<{ key: string; content: string }> = [];
+  return {
+    accepted,
+    unanswered: () => unanswered,
+    async offer(url: string, batch: Array<{ key: string; content: string }>) {
+      const answers = await Promise.allSettled(
+        batch.map(({ key, content }) =>
+          post(url, key, content, `${prefix}${key.slice(1).padStart(8, '0')}`),
+        ),
+      );
+      unanswered = [];
+      for (const [i, answer] of answers.entries()) {
+        const { key, content } = batch[i]!;
+        if (answer.status === 'fulfilled' && answer.value.status === 202) {
+          accepted.set(key, { key, id: answer.value.body.id, content });
+        } else unanswered.push({ key, content });
+      }
+    },
+  };
+}
+
 async function get(url: string, id: string) {
   const response = await fetch(`${url}/v1/messages/${id}`, {
     headers: { authorization: `Bearer ${TOKEN}` },
@@ -356,28 +384,12 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     timeout: 120_000,
   }, async () => {
     const { platform, proxy, start } = await setup(store, { proxied: true });
-    const accepted = new Map<string, Accepted>();
+    const { accepted, offer, unanswered } = offering('135');
     let serial = 0;
     const shots: Array<{ D: number; 'killed at (ms)': string }> = [];
-    /** POSTs the kill cut off: retried with their key by the next relay (one message each). */
-    let unanswered: Array<{ key: string; content: string }> = [];
-    const offer = async (url: string, batch: Array<{ key: string; content: string }>) => {
-      const answers = await Promise.allSettled(
-        batch.map(({ key, content }) =>
-          post(url, key, content, `135${key.slice(1).padStart(8, '0')}`),
-        ),
-      );
-      unanswered = [];
-      for (const [i, answer] of answers.entries()) {
-        const { key, content } = batch[i]!;
-        if (answer.status === 'fulfilled' && answer.value.status === 202) {
-          accepted.set(key, { key, id: answer.value.body.id, content });
-        } else unanswered.push({ key, content });
-      }
-    };
     for (const D of SEND_DELAYS) {
       const { child, url } = await start();
-      await offer(url, unanswered);
+      await offer(url, unanswered());
       const shot = proxy!.arm(D, child.proc, { on: 'send' });
       const batch = Array.from({ length: 8 }, () => {
         const key = `s${++serial}`;
@@ -389,8 +401,8 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
       shots.push({ D, 'killed at (ms)': firedAfterMs.toFixed(2) });
     }
     const { url } = await start();
-    await offer(url, unanswered);
-    expect(unanswered).toEqual([]);
+    await offer(url, unanswered());
+    expect(unanswered()).toEqual([]);
     const final = await settled(url, accepted, 60_000);
     const sends = new Map<string, number>();
     for (const sent of platform.sent()) sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
@@ -422,29 +434,14 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     timeout: 120_000,
   }, async () => {
     const { platform, proxy, start } = await setup(store, { proxied: true });
-    const accepted = new Map<string, Accepted>();
+    const { accepted, offer, unanswered } = offering('134');
     let serial = 0;
-    let unanswered: Array<{ key: string; content: string }> = [];
-    const offer = async (url: string, batch: Array<{ key: string; content: string }>) => {
-      const answers = await Promise.allSettled(
-        batch.map(({ key, content }) =>
-          post(url, key, content, `134${key.slice(1).padStart(8, '0')}`),
-        ),
-      );
-      unanswered = [];
-      for (const [i, answer] of answers.entries()) {
-        const { key, content } = batch[i]!;
-        if (answer.status === 'fulfilled' && answer.value.status === 202) {
-          accepted.set(key, { key, id: answer.value.body.id, content });
-        } else unanswered.push({ key, content });
-      }
-    };
     // Sends take 30 ms on the platform: four slots (concurrency 4) are busy while the next
     // four wait claimed; the kill comes 0–10 ms after the first answer of a round.
     platform.setFault({ type: 'latency', action: 'send', ms: 30 });
     for (const D of AHEAD_DELAYS) {
       const { child, url } = await start();
-      await offer(url, unanswered);
+      await offer(url, unanswered());
       const shot = proxy!.arm(D, child.proc, { on: 'send' });
       await offer(
         url,
@@ -458,8 +455,8 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     }
     platform.setFault(null);
     const { url } = await start();
-    await offer(url, unanswered);
-    expect(unanswered).toEqual([]);
+    await offer(url, unanswered());
+    expect(unanswered()).toEqual([]);
     const final = await settled(url, accepted, 60_000);
 
     const sends = new Map<string, number>();
