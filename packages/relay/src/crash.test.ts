@@ -664,7 +664,14 @@ for (const store of STORES) {
       `slow openat on the pull thread, ${store}: SIGKILL 5 ms after the answer\n` +
         table(rows as unknown as Array<Record<string, string | number>>),
     );
-    // Created before the request left, the entry only needed write(): nothing read is lost.
-    expect(rows.filter((row) => row.lost !== 0)).toEqual([]);
+    // Created before the request left, the entry only needed write(): no answer is lost to
+    // the slow openat. A loss only inside the measured window (the thread still reading or
+    // writing it, under CPU_BUDGET_MS of CPU: seen once in CI on a loaded machine, in write()
+    // with 0.76 ms) is the window's, as in every other kill test here; one with the thread in
+    // openat (syscall 257), as before the fix (6 of 6 strikes), fails.
+    expect(rows.filter((row) => row.lost !== 0 && !inWindow(row))).toEqual([]);
+    expect(rows.filter((row) => row.lost !== 0 && row['pull thread'] === 'syscall 257')).toEqual(
+      [],
+    );
   });
 }
