@@ -21,6 +21,21 @@ describe('CircuitBreaker', () => {
     expect(b.allow()).toBe(false);
   });
 
+  it('an opening has one moment: since and retryAt agree when the clock moves on every reading', () => {
+    let clock = 10_000;
+    const b = new CircuitBreaker(
+      { failures: 2, windowMs: 1000, coolDownMs: 500 },
+      { now: () => clock++ },
+    );
+    for (let i = 0; i < 2; i++) {
+      expect(b.allow()).toBe(true);
+      b.settle('AUTH_FAILED');
+    }
+    const view = b.view();
+    expect(view.state).toBe('open');
+    expect(view.retryAt).toBe(view.since + 500);
+  });
+
   it('forgets failures older than the window', () => {
     const { b, advance } = breaker();
     b.allow();

@@ -99,11 +99,13 @@ export class CircuitBreaker {
       }
       return;
     }
-    this.failures.push(this.now());
-    this.tick();
+    // One reading of the clock: the failure, the opening and `since` are the same moment.
+    const now = this.now();
+    this.failures.push(now);
+    this.tick(now);
     if (wasProbe || (this.state === 'closed' && this.failures.length >= this.options.failures)) {
-      this.openedAt = this.now();
-      this.setState('open');
+      this.openedAt = now;
+      this.setState('open', now);
     }
   }
 
@@ -118,8 +120,7 @@ export class CircuitBreaker {
     return view;
   }
 
-  private tick(): void {
-    const now = this.now();
+  private tick(now: number = this.now()): void {
     while (this.failures.length > 0 && this.failures[0]! <= now - this.options.windowMs)
       this.failures.shift();
     if (this.state === 'open' && now >= this.openedAt + this.options.coolDownMs) {
