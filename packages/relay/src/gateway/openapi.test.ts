@@ -196,10 +196,15 @@ it('documents what the server answers: each status, each body, the request shape
   const stuck = await call('POST', '/v1/messages', {
     body: JSON.stringify({ to: '13800138000', content: '【测试】down', account: 'down' }),
   });
+  // Its attempt counts from the claim: wait for the outcome too (queued again for a retry a
+  // minute away), or a loaded machine lets `fail` meet it `sending` (409, rightly).
   await waitFor(
-    async () => (await call('GET', `/v1/messages/${stuck.body['id']}`)).body['attempts'] === 1,
+    async () => {
+      const { body } = await call('GET', `/v1/messages/${stuck.body['id']}`);
+      return body['attempts'] === 1 && body['status'] === 'queued';
+    },
     10_000,
-    'first attempt',
+    'first attempt recorded',
   );
   const failed = await call('POST', `/v1/messages/${stuck.body['id']}/fail`, {
     body: JSON.stringify({ reason: 'no platform' }),
