@@ -6,15 +6,17 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SmsClient, generateWebhookSecret } from '@sms/core';
 import { startEmulator } from '@sms/emulator';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { allCores, cpuSnapshot, cpuSpent } from './cpu.mjs';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const { sqliteStore, postgresStore } = await import('../dist/index.js');
 /** Another build's `dist/cli.js` (e.g. a worktree of an older commit), measured in the same run. */
 const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -178,6 +180,7 @@ async function postBurst(url, n) {
  * (`ratePerSecond` 0.01: one send, then a 100 s window) accepts BURST messages and stops;
  * a relay at full rate on the same store then drains the queue. Sends per second from the
  * platform's first record to its last, so neither the accepting nor the start-up counts.
+ * The filling is the accepting alone: its rate and CPU are reported too.
  */
 async function drainRun(kind, platform, cli = CLI) {
   const bench = benchStore(kind);
@@ -190,21 +193,34 @@ async function drainRun(kind, platform, cli = CLI) {
       ),
       cli,
     );
+    let fill;
     try {
       platform.reset();
-      await postBurst((await filler.started).replace('0.0.0.0', '127.0.0.1'), BURST);
+      const url = (await filler.started).replace('0.0.0.0', '127.0.0.1');
+      await post(url); // warm up (and the one send the rate allows)
+      const before = cpuSnapshot(filler.child.pid);
+      const start = performance.now();
+      await postBurst(url, BURST);
+      fill = {
+        perSecond: Math.round(BURST / ((performance.now() - start) / 1000)),
+        cpu: cpuSpent(before, cpuSnapshot(filler.child.pid)),
+      };
     } finally {
       await stopRelay(filler);
     }
-    const queued = BURST - sentCount(platform);
+    const queued = BURST + 1 - sentCount(platform);
     platform.reset();
     const drainer = startRelay(
       bench.config(platform, { concurrency: CONCURRENCY, ratePerSecond: 1_000_000, idleMs: 5 }),
       cli,
     );
+    let cpu;
     try {
       await drainer.started;
+      await waitFor(() => sentCount(platform) > 0, 30_000);
+      const before = cpuSnapshot(drainer.child.pid);
       await waitFor(() => sentCount(platform) >= queued, 120_000);
+      cpu = cpuSpent(before, cpuSnapshot(drainer.child.pid));
     } finally {
       await stopRelay(drainer);
     }
@@ -212,7 +228,14 @@ async function drainRun(kind, platform, cli = CLI) {
       .sent()
       .map((m) => m.submittedAt.getTime())
       .sort((a, b) => a - b);
-    return Math.round((times.length - 1) / ((times.at(-1) - times[0]) / 1000));
+    return {
+      fill,
+      drain: {
+        perSecond: Math.round((times.length - 1) / ((times.at(-1) - times[0]) / 1000)),
+        cpu,
+        count: queued,
+      },
+    };
   } finally {
     await bench.drop();
   }
@@ -310,17 +333,13 @@ async function rawAcceptRun() {
   });
   try {
     await post(url);
-    let next = 0;
+    const before = cpuSnapshot(child.pid);
     const start = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (next < BURST) {
-          next++;
-          await post(url);
-        }
-      }),
-    );
-    return Math.round(BURST / ((performance.now() - start) / 1000));
+    await postBurst(url, BURST);
+    return {
+      perSecond: Math.round(BURST / ((performance.now() - start) / 1000)),
+      cpu: cpuSpent(before, cpuSnapshot(child.pid)),
+    };
   } finally {
     child.kill('SIGTERM');
   }
@@ -342,6 +361,7 @@ async function rawRun(platform) {
   }
   platform.reset();
   let next = 0;
+  const before = cpuSnapshot(process.pid);
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -355,8 +375,120 @@ async function rawRun(platform) {
     }),
   );
   const ms = performance.now() - start;
+  // The client and the emulator both run here: the bench's share.
+  const cpu = { ...cpuSpent(before, cpuSnapshot(process.pid)), relay: 0 };
   await client.close();
-  return Math.round(BURST / (ms / 1000));
+  return { perSecond: Math.round(BURST / (ms / 1000)), cpu };
+}
+
+/**
+ * The store's floor for the gateway, in this process (no HTTP, no parsing, no platform): BURST
+ * messages enqueued CLIENTS per commit (the most a group commit of CLIENTS POSTs takes), then
+ * claimed and recorded sent half a window at a time, as the sender claims them. What any
+ * relay on this store design spends per message at least, beside its HTTP.
+ */
+async function storeFloor(kind) {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-gateway-floor-'));
+  const schema = `gateway_floor_${randomBytes(4).toString('hex')}`;
+  const store =
+    kind === 'sqlite'
+      ? await sqliteStore({ path: join(dir, 'floor.db') })
+      : await postgresStore({ connectionString: DATABASE_URL, schema });
+  try {
+    await store.init();
+    const messages = store.messages;
+    const message = (i, now) => ({
+      id: `sms_${String(i).padStart(26, '0')}`,
+      idempotencyKey: null,
+      requestHash: randomBytes(32).toString('hex'),
+      account: 'main',
+      route: [],
+      mobiles: [`13${String(i).padStart(9, '0')}`],
+      content: `【测试】${randomBytes(8).toString('hex')}`,
+      sendAt: null,
+      extNo: '',
+      metadata: null,
+      callbackUrl: null,
+      expiresAt: null,
+      now,
+    });
+    let before = cpuSnapshot(process.pid);
+    for (let i = 0; i < BURST; i += CLIENTS) {
+      const now = Date.now();
+      const batch = [];
+      for (let j = i; j < Math.min(BURST, i + CLIENTS); j++) batch.push(message(j, now));
+      await messages.enqueueMany(batch);
+    }
+    const enqueue = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
+    before = cpuSnapshot(process.pid);
+    let taskId = 1e15;
+    for (;;) {
+      const claimed = await messages.claim({
+        account: 'main',
+        limit: Math.max(1, CONCURRENCY >> 1),
+        now: Date.now(),
+        leaseMs: 60_000,
+      });
+      if (claimed.length === 0) break;
+      await messages.recordMany(
+        claimed.map((m) => ({
+          id: m.id,
+          lease: m.lease,
+          outcome: { kind: 'sent', taskId: String(taskId++) },
+        })),
+        Date.now(),
+      );
+    }
+    const send = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
+    return { enqueue, send };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (kind === 'postgres') {
+      const db = new pg.Client({ connectionString: DATABASE_URL });
+      await db.connect();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.end();
+    }
+  }
+}
+
+/**
+ * Where each path's CPU goes, per message: the measured runs, and the best case this store
+ * design allows (the bare side of the path plus the store's own work, in-process).
+ */
+function cpuTable(kind, { rawAccepted, rawSent, fill, drain, floor }) {
+  const per = (ms, n) => Math.round((ms * 1000) / n);
+  const row = (path, cpu, measured, n = BURST) => {
+    const total = cpu.relay + cpu.bench + cpu.postgres;
+    return {
+      store: kind,
+      path,
+      'server µs': per(cpu.relay, n),
+      'clients/emulator µs': per(cpu.bench, n),
+      'postgres µs': per(cpu.postgres, n),
+      'all cores at that cost /s': allCores(n, total),
+      'measured /s': measured,
+    };
+  };
+  const plus = (a, b) => ({
+    relay: a.relay + b.relay,
+    bench: a.bench + b.bench,
+    postgres: a.postgres + b.postgres,
+  });
+  const rawSendCeiling = allCores(BURST, rawSent.cpu.bench);
+  const bestSend = row('send: best case (raw + store floor)', plus(rawSent.cpu, floor.send), '-');
+  return [
+    row('accept: bare 202 server', rawAccepted.cpu, rawAccepted.perSecond),
+    row('accept: relay, no sends', fill.cpu, fill.perSecond),
+    row('accept: best case (bare + store floor)', plus(rawAccepted.cpu, floor.enqueue), '-'),
+    row('send: raw SmsClient (no queue)', rawSent.cpu, rawSent.perSecond),
+    row('send: relay drain', drain.cpu, drain.perSecond, drain.count),
+    {
+      ...bestSend,
+      'measured /s': `best/raw ${(bestSend['all cores at that cost /s'] / rawSendCeiling).toFixed(2)}x`,
+    },
+  ];
 }
 
 function table(rows) {
@@ -375,42 +507,69 @@ try {
   // load moves, and the ratios are what compare.
   const GOALS = { sqlite: { accepted: 5000 }, postgres: { accepted: 3000 } };
   const rows = [];
+  const cpuRows = [];
+  const only = process.env.BENCH_ONLY;
+  // Untimed: the first store's baselines ran on a cold process (its clients and emulator
+  // still compiling: 600-850 against 250-330 µs of CPU per raw send warm), which flattered
+  // its ratios.
+  await rawAcceptRun();
+  await rawRun(platform);
   for (const kind of ['sqlite', 'postgres']) {
+    if (only && only !== kind) continue;
     const rawAccepted = await rawAcceptRun();
     const rawSent = await rawRun(platform);
+    const floor = await storeFloor(kind);
     const runs = [];
     const both = async (cli) => ({
       ...(await gatewayRun(kind, platform, cli)),
-      'drain send/s': await drainRun(kind, platform, cli),
+      ...(await drainRun(kind, platform, cli)),
     });
     if (BASELINE_CLI) runs.push(['baseline build', await both(BASELINE_CLI)]);
     runs.push(['this build', await both(CLI)]);
     for (const [relay, run] of runs) {
-      const sentRatio = run['sent/s (burst)'] / rawSent;
+      const sentRatio = run['sent/s (burst)'] / rawSent.perSecond;
       rows.push({
         store: kind,
         relay,
         'accepted/s': run['accepted/s'],
-        'raw 202/s': rawAccepted,
+        'accepted/s, no sends': run.fill.perSecond,
+        'raw 202/s': rawAccepted.perSecond,
         'accepted goal': `>= ${GOALS[kind].accepted}`,
         'sent/s (burst)': run['sent/s (burst)'],
-        [`raw send/s (c=${CONCURRENCY})`]: rawSent,
+        [`raw send/s (c=${CONCURRENCY})`]: rawSent.perSecond,
         'sent/raw': `${sentRatio.toFixed(2)}x`,
-        'drain send/s': run['drain send/s'],
-        'drain/raw': `${(run['drain send/s'] / rawSent).toFixed(2)}x`,
+        'drain send/s': run.drain.perSecond,
+        'drain/raw': `${(run.drain.perSecond / rawSent.perSecond).toFixed(2)}x`,
         'sent goal': '>= 0.80x',
         'p50 ms': run['p50 ms'],
         'p99 ms': run['p99 ms'],
       });
     }
+    const mine = runs.at(-1)[1];
+    cpuRows.push(
+      ...cpuTable(kind, {
+        rawAccepted,
+        rawSent,
+        fill: mine.fill,
+        drain: mine.drain,
+        floor,
+      }),
+    );
   }
   console.log(
     `gateway: burst of ${BURST} messages from ${CLIENTS} clients, then ${RATE}/s for ${SECONDS} s; relay gateway.concurrency ${CONCURRENCY}\n` +
       'raw 202/s: a bare HTTP server (bearer check, JSON parse, sha256, no store) in a child process, same clients; ' +
       `raw send/s: SmsClient.send ${CONCURRENCY} at a time against the same emulator, no queue; ` +
-      `drain send/s: the sender alone, a queue of ${BURST} sent at gateway.concurrency ${CONCURRENCY} (platform's first record to its last)\n`,
+      `drain send/s: the sender alone, a queue of ${BURST} sent at gateway.concurrency ${CONCURRENCY} (platform's first record to its last); ` +
+      'accepted/s, no sends: the same burst to a relay that sends nothing meanwhile\n',
   );
   console.log(table(rows));
+  console.log(
+    `\nCPU per message (µs, all threads) and what all ${availableParallelism()} cores could carry at that cost. ` +
+      'server: the relay, or the bare 202 server; clients/emulator: this process (the POSTing clients, the emulator, the raw SmsClient); ' +
+      'best case: the bare side plus the store floor (the store work alone, in-process: enqueue CLIENTS per commit; claim and record sent half a window at a time)\n',
+  );
+  console.log(table(cpuRows));
 } finally {
   await Promise.all([...pools.values()].map((pool) => pool.destroy()));
   await platform.close();

@@ -12,18 +12,17 @@ import {
   fdatasyncSync,
   mkdtempSync,
   openSync,
-  readFileSync,
-  readdirSync,
   rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { createServer } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret } from '@sms/core';
+import { allCores, cpuSnapshot, cpuSpent } from './cpu.mjs';
 import { startEmulator } from '@sms/emulator';
 import pg from 'pg';
 
@@ -174,53 +173,6 @@ async function run(name, store, variant) {
   };
 }
 
-/**
- * CPU time in ms (all threads) of the relay, of this process (emulator and receiver) and of
- * PostgreSQL's processes: where a burst's work goes on a machine of `availableParallelism()`
- * cores, so the ceiling any relay could reach here next to this bench's own peers.
- */
-function cpuSnapshot(relayPid) {
-  const own = process.cpuUsage();
-  return {
-    relay: procCpuMs(relayPid),
-    bench: (own.user + own.system) / 1000,
-    postgres: postgresCpuMs(),
-  };
-}
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-function procCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ms of each PostgreSQL process, by pid. */
-function postgresCpuMs() {
-  const byPid = new Map();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') {
-        byPid.set(pid, procCpuMs(pid));
-      }
-    } catch {}
-  }
-  return byPid;
-}
-
-function cpuSpent(before, after) {
-  // A backend that started during the run counts whole; one that ended is lost to us
-  // (the relay keeps its connections, so its own are counted).
-  let postgres = 0;
-  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
-  return { relay: after.relay - before.relay, bench: after.bench - before.bench, postgres };
-}
-
 /** CPU µs per event of each party, and the events/s all cores could carry at that cost. */
 function cpuColumns(cpu) {
   const per = (ms) => Math.round((ms * 1000) / BURST);
@@ -228,7 +180,7 @@ function cpuColumns(cpu) {
   return {
     'relay CPU µs/ev': per(cpu.relay),
     'bench+pg CPU µs/ev': `${per(cpu.bench)}+${per(cpu.postgres)}`,
-    'all cores at that cost, ev/s': Math.round((availableParallelism() * 1000 * BURST) / total),
+    'all cores at that cost, ev/s': allCores(BURST, total),
   };
 }
 
@@ -286,9 +238,8 @@ async function floorRun(name, open) {
     );
   }
   const seconds = (performance.now() - t0) / 1000;
-  const spent = cpuSpent(cpuBefore, cpuSnapshot(process.pid));
   // The store work ran in this process: it is the relay's share, not the bench's.
-  const cpu = { relay: spent.bench, bench: 0, postgres: spent.postgres };
+  const cpu = { ...cpuSpent(cpuBefore, cpuSnapshot(process.pid)), bench: 0 };
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {

@@ -52,7 +52,11 @@ CREATE TABLE IF NOT EXISTS gw_messages (
   updated_at INTEGER NOT NULL,
   sent_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS gw_messages_due ON gw_messages (account, status, next_attempt_at);
+-- The claim's order, whole: with only next_attempt_at indexed, every due message sharing the
+-- oldest one's instant was read and sorted for each claim. Only queued messages are in it.
+CREATE INDEX IF NOT EXISTS gw_messages_due_fifo ON gw_messages (account, next_attempt_at, created_at)
+  WHERE status = 'queued';
+DROP INDEX IF EXISTS gw_messages_due;
 CREATE INDEX IF NOT EXISTS gw_messages_sending ON gw_messages (status, lease_until);
 -- Each claim expires what ran out of time first: without this it read every queued message.
 CREATE INDEX IF NOT EXISTS gw_messages_expiring ON gw_messages (expires_at)
@@ -91,6 +95,14 @@ CREATE INDEX IF NOT EXISTS gw_callbacks_due ON gw_callbacks (status, next_attemp
 `;
 
 const newLease = () => randomBytes(16).toString('base64url');
+
+/**
+ * The oldest due messages of an account, in the claim's order, read from the index in that
+ * order: a claim reads what it takes, however long the queue (exported for its plan's test).
+ */
+export const SELECT_DUE_SQLITE = `SELECT id FROM gw_messages INDEXED BY gw_messages_due_fifo
+  WHERE account = ? AND status = 'queued' AND next_attempt_at <= ?
+  ORDER BY next_attempt_at, created_at LIMIT ?`;
 
 /** Adds the routing columns to a database made before they existed. */
 function migrateRoute(db: BetterSqlite3.Database): void {
@@ -223,10 +235,7 @@ export function sqliteMessages(
     `UPDATE gw_messages SET status = 'expired', error_code = 'EXPIRED',
        error = 'not sent before its ttl ran out', updated_at = ? WHERE id = ? AND status = 'queued'`,
   );
-  const selectDue = db.prepare(
-    `SELECT id FROM gw_messages WHERE account = ? AND status = 'queued' AND next_attempt_at <= ?
-     ORDER BY next_attempt_at, created_at LIMIT ?`,
-  );
+  const selectDue = db.prepare(SELECT_DUE_SQLITE);
   const markSending = db.prepare(
     `UPDATE gw_messages SET status = 'sending', lease = ?, lease_until = ?, attempts = attempts + 1,
        updated_at = ? WHERE id = ? AND status = 'queued'
