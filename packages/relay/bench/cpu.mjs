@@ -4,10 +4,17 @@ import { availableParallelism } from 'node:os';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** CPU ms (user + system, all threads) of a process, from /proc; 0 once it is gone. */
-export function procCpuMs(pid) {
+/**
+ * CPU ms (user + system) of a process, all threads, from /proc; 0 once it is gone. With
+ * `mainThread`, of its main thread alone (where a Node process runs its JavaScript; the GC's
+ * helpers and libuv's pool, an fsync for one, are other threads).
+ */
+export function procCpuMs(pid, { mainThread = false } = {}) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(
+      mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`,
+      'utf8',
+    );
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
   } catch {
@@ -37,6 +44,7 @@ export function cpuSnapshot(relayPid) {
   const own = process.cpuUsage();
   return {
     relay: relayPid === process.pid ? (own.user + own.system) / 1000 : procCpuMs(relayPid),
+    relayMain: procCpuMs(relayPid, { mainThread: true }),
     bench: (own.user + own.system) / 1000,
     postgres: postgresCpuMs(),
   };
@@ -47,7 +55,12 @@ export function cpuSpent(before, after) {
   // (the relay keeps its connections, so its own are counted).
   let postgres = 0;
   for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
-  return { relay: after.relay - before.relay, bench: after.bench - before.bench, postgres };
+  return {
+    relay: after.relay - before.relay,
+    relayMain: after.relayMain - before.relayMain,
+    bench: after.bench - before.bench,
+    postgres,
+  };
 }
 
 /** The units per second all cores could carry at `totalMs` of CPU for `units`. */

@@ -48,27 +48,38 @@ async function post(url: string, key: string, content: string, mobile: string) {
 /**
  * POSTs offered in rounds around kills: what a kill cut off is `unanswered`, offered again
  * with its key to the next relay (one message each), and every 202 lands in `accepted`.
- * `prefix`: the numbers' first three digits.
+ * `prefix`: the numbers' first three digits. `lastRound`: the last relay takes what is still
+ * unanswered, every accepted message settles, and the platform's sends are counted by content.
  */
 function offering(prefix: string) {
   const accepted = new Map<string, Accepted>();
   let unanswered: Array<{ key: string; content: string }> = [];
+  const offer = async (url: string, batch: Array<{ key: string; content: string }>) => {
+    const answers = await Promise.allSettled(
+      batch.map(({ key, content }) =>
+        post(url, key, content, `${prefix}${key.slice(1).padStart(8, '0')}`),
+      ),
+    );
+    unanswered = [];
+    for (const [i, answer] of answers.entries()) {
+      const { key, content } = batch[i]!;
+      if (answer.status === 'fulfilled' && answer.value.status === 202) {
+        accepted.set(key, { key, id: answer.value.body.id, content });
+      } else unanswered.push({ key, content });
+    }
+  };
   return {
     accepted,
     unanswered: () => unanswered,
-    async offer(url: string, batch: Array<{ key: string; content: string }>) {
-      const answers = await Promise.allSettled(
-        batch.map(({ key, content }) =>
-          post(url, key, content, `${prefix}${key.slice(1).padStart(8, '0')}`),
-        ),
-      );
-      unanswered = [];
-      for (const [i, answer] of answers.entries()) {
-        const { key, content } = batch[i]!;
-        if (answer.status === 'fulfilled' && answer.value.status === 202) {
-          accepted.set(key, { key, id: answer.value.body.id, content });
-        } else unanswered.push({ key, content });
-      }
+    offer,
+    async lastRound(url: string, platform: { sent(): Array<{ content: string }> }) {
+      await offer(url, unanswered);
+      expect(unanswered).toEqual([]);
+      const final = await settled(url, accepted, 60_000);
+      const sends = new Map<string, number>();
+      for (const sent of platform.sent())
+        sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
+      return { final, sends };
     },
   };
 }
@@ -384,7 +395,7 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     timeout: 120_000,
   }, async () => {
     const { platform, proxy, start } = await setup(store, { proxied: true });
-    const { accepted, offer, unanswered } = offering('135');
+    const { accepted, offer, unanswered, lastRound } = offering('135');
     let serial = 0;
     const shots: Array<{ D: number; 'killed at (ms)': string }> = [];
     for (const D of SEND_DELAYS) {
@@ -400,12 +411,7 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
       await child.exited;
       shots.push({ D, 'killed at (ms)': firedAfterMs.toFixed(2) });
     }
-    const { url } = await start();
-    await offer(url, unanswered());
-    expect(unanswered()).toEqual([]);
-    const final = await settled(url, accepted, 60_000);
-    const sends = new Map<string, number>();
-    for (const sent of platform.sent()) sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
+    const { final, sends } = await lastRound((await start()).url, platform);
     const statuses = [...final.values()].map((body) => String(body['status']));
     console.log(
       `[gateway send-outcome crash, ${store}] ${JSON.stringify(shots)}; accepted ${accepted.size}, ` +
@@ -434,7 +440,7 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     timeout: 120_000,
   }, async () => {
     const { platform, proxy, start } = await setup(store, { proxied: true });
-    const { accepted, offer, unanswered } = offering('134');
+    const { accepted, offer, unanswered, lastRound } = offering('134');
     let serial = 0;
     // Sends take 30 ms on the platform: four slots (concurrency 4) are busy while the next
     // four wait claimed; the kill comes 0–10 ms after the first answer of a round.
@@ -454,13 +460,7 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
       await child.exited;
     }
     platform.setFault(null);
-    const { url } = await start();
-    await offer(url, unanswered());
-    expect(unanswered()).toEqual([]);
-    const final = await settled(url, accepted, 60_000);
-
-    const sends = new Map<string, number>();
-    for (const sent of platform.sent()) sends.set(sent.content, (sends.get(sent.content) ?? 0) + 1);
+    const { final, sends } = await lastRound((await start()).url, platform);
     // What reached the platform at all (a request arrives before its latency is served).
     const arrived = new Set(platform.requests().map((r) => r.params['content']));
     let sent = 0;
