@@ -133,6 +133,13 @@ export class GatewaySender {
   private readonly timeouts = new Map<string, number>();
   /** Outcomes that come in while one commit is in flight share the next. */
   private readonly outcomes: GroupCommit<OutcomeToRecord, boolean>;
+  /**
+   * Accounts whose last claim found fewer messages than it asked for: nothing else was due.
+   * When every account is dry, a finished send does not claim again (it found nothing: an
+   * empty claim, a commit and on SQLite an fsync, per send of a steady flow); new work does
+   * (`wake`), and the idle poll finds what fell due meanwhile (retries).
+   */
+  private readonly dry = new Set<string>();
 
   constructor(private readonly options: SenderOptions) {
     this.outcomes = new GroupCommit((batch) => options.messages.recordMany(batch, Date.now()));
@@ -184,7 +191,9 @@ export class GatewaySender {
     this.loop = this.run();
   }
 
+  /** There is new work (a message queued, or queued again): claim at once. */
   wake(): void {
+    this.dry.clear();
     this.doorbell.ring();
   }
 
@@ -250,6 +259,8 @@ export class GatewaySender {
             leaseMs: config.leaseMs,
           });
           if (claimed.length > 0) this.turn = (start + i + 1) % accounts.length;
+          if (claimed.length < limit) this.dry.add(account.name);
+          else this.dry.delete(account.name);
           for (const message of claimed) this.ready.push({ message, until: now + config.leaseMs });
           this.fill();
           if (claimed.length === limit) wait = 0;
@@ -316,6 +327,7 @@ export class GatewaySender {
         messages.map((m) => ({ id: m.id, lease: m.lease })),
         Date.now(),
       );
+      if (this.running) this.wake();
     } catch (error) {
       this.options.logger.error(
         'giving back messages claimed and not sent failed: they become unknown when their lease ends',
@@ -334,7 +346,8 @@ export class GatewaySender {
       // The next message claimed ahead takes the slot at once; the claim loop wakes when there
       // is room for a claim of half a window (claimRoom).
       this.fill();
-      if (this.claimRoom() >= this.claimBatch()) this.wake();
+      const someNotDry = this.dry.size < this.options.accounts.length;
+      if (someNotDry && this.claimRoom() >= this.claimBatch()) this.doorbell.ring();
     };
     const done: Promise<void> = this.send(message, freeSlot)
       .catch((error: unknown) =>
@@ -409,6 +422,8 @@ export class GatewaySender {
     } finally {
       this.recording--;
     }
+    // Queued again for the route's next account, due now.
+    if (outcome.kind === 'failover') this.wake();
   }
 
   /** One send on the message's account, and what came of it (`code`: its error, none when sent). */
