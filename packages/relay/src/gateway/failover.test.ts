@@ -121,6 +121,20 @@ describe.each(['sqlite', 'postgres'] as const)('gateway route on %s', (kind) => 
     });
   });
 
+  // The sender's last claims found the queue empty: only the failover itself can bring the
+  // claim on b before the idle poll (a minute here).
+  it('a failover is claimed on b at once, not at the next idle poll', async () => {
+    const relay = await start(`http://127.0.0.1:${await closedPort()}`, { idleMs: 60_000 });
+    const posted = await api(relay, 'POST', '/v1/messages', {
+      to: '13800138001',
+      content: '【测试】route at once',
+    });
+    expect(posted.status).toBe(202);
+    const sent = await settled(relay, posted.body['id'], (m) => m['status'] === 'sent');
+    expect(sent).toMatchObject({ account: 'b', failovers: [{ account: 'a', code: 'NETWORK' }] });
+    expect(resellerB.sent()).toHaveLength(1);
+  });
+
   it('a reset after the request was written on a: unknown, on a, never tried on b', async () => {
     resellerA.setFault({ type: 'reset', action: 'send', times: 1 });
     const relay = await start();

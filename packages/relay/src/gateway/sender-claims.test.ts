@@ -22,23 +22,47 @@ import {
 const TOKEN = 'sender-claims-token-0123456789';
 const IDLE_MS = 1000;
 
-/** The store, with every claim's size recorded. */
-function countingClaims(store: Store): { store: Store; claims: number[] } {
+/**
+ * The store, with every claim's size recorded. `holdEmpty`, while set, is awaited by a claim
+ * that found nothing before its answer goes back to the sender.
+ */
+function countingClaims(store: Store) {
   const claims: number[] = [];
   const inner = store.messages!;
+  const counted = {
+    claims,
+    holdEmpty: undefined as ((found: number) => Promise<void>) | undefined,
+    store: undefined as unknown as Store,
+  };
   const messages: MessageStore = {
     ...inner,
     async claim(options) {
       const claimed = await inner.claim(options);
+      if (claimed.length === 0) await counted.holdEmpty?.(claimed.length);
       claims.push(claimed.length);
       return claimed;
     },
   };
+  counted.store = new Proxy(store, {
+    get: (target, key) => (key === 'messages' ? messages : Reflect.get(target, key)),
+  });
+  return counted;
+}
+
+function relayConfig(
+  where: ReturnType<typeof storeForTest>,
+  platformUrl: string,
+  receiverUrl: string,
+  dir: string,
+  idleMs: number,
+) {
   return {
-    store: new Proxy(store, {
-      get: (target, key) => (key === 'messages' ? messages : Reflect.get(target, key)),
-    }),
-    claims,
+    store: where.config,
+    journal: { dir },
+    accounts: [demoAccount(platformUrl, { timeoutMs: 2000 })],
+    targets: [{ name: 'app', url: receiverUrl, secret }],
+    gateway: { idleMs },
+    http: { port: 0, host: '127.0.0.1', token: TOKEN },
   };
 }
 
@@ -61,14 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('sender claims on %s', (kind) => 
     const where = storeForTest(kind, tmp.dir, 'relay_claims');
     const counted = countingClaims(await openStore(where.config));
     const relay: Relay = createRelay(
-      {
-        store: where.config,
-        journal: { dir: join(tmp.dir, `journal-${kind}`) },
-        accounts: [demoAccount(platform.url, { timeoutMs: 2000 })],
-        targets: [{ name: 'app', url: rx.url, secret }],
-        gateway: { idleMs: IDLE_MS },
-        http: { port: 0, host: '127.0.0.1', token: TOKEN },
-      },
+      relayConfig(where, platform.url, rx.url, join(tmp.dir, `journal-${kind}`), IDLE_MS),
       { logger: memoryLogger(), store: counted.store },
     );
     await relay.start();
@@ -92,6 +109,49 @@ describe.each(['sqlite', 'postgres'] as const)('sender claims on %s', (kind) => 
       // and at most one claim racing a POST. One empty claim per finished send: 10 or more.
       expect(counted.claims.filter((n) => n > 0).length).toBeLessThanOrEqual(count);
       expect(empty).toBeLessThanOrEqual(Math.ceil(elapsed / IDLE_MS) + 2);
+    } finally {
+      await relay.stop();
+      await where.drop();
+    }
+  });
+
+  // The worst moment for "never stalls": a claim already under way finds nothing, a message is
+  // queued (and the sender woken) before that empty answer lands, and the answer then marks
+  // the account dry. The wake must still bring a claim; with an idle poll of a minute, only
+  // the wake can send it in time.
+  it('a message queued while a claim that finds nothing is under way is still sent at once', async () => {
+    const where = storeForTest(kind, tmp.dir, 'relay_claims_race');
+    const counted = countingClaims(await openStore(where.config));
+    let releaseClaim!: () => void;
+    const claimHeld = new Promise<void>((resolve) => {
+      counted.holdEmpty = () => {
+        counted.holdEmpty = undefined;
+        resolve();
+        return new Promise<void>((release) => {
+          releaseClaim = release;
+        });
+      };
+    });
+    const relay: Relay = createRelay(
+      relayConfig(where, platform.url, rx.url, join(tmp.dir, `journal-race-${kind}`), 60_000),
+      { logger: memoryLogger(), store: counted.store },
+    );
+    await relay.start();
+    const api = relayApi(TOKEN);
+    try {
+      // The sender's first claim, at its start, found the queue empty and is held.
+      await claimHeld;
+      const posted = await api(relay, 'POST', '/v1/messages', {
+        to: '13900001234',
+        content: '【测试】queued during an empty claim',
+      });
+      expect(posted.status).toBe(202);
+      releaseClaim();
+      await messageUntil(TOKEN)(relay, posted.body['id'], (m) => m['status'] === 'sent');
+      expect(counted.claims[0]).toBe(0);
+      expect(platform.sent().map((m) => m.content)).toContain(
+        '【测试】queued during an empty claim',
+      );
     } finally {
       await relay.stop();
       await where.drop();
