@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { getPriority } from 'node:os';
@@ -6,6 +7,8 @@ import type { Emulator } from '@sms/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newJournalEntryId } from '../shared/ids.js';
 import { PASSWORD, emulator, tempDir } from '../test-utils/setup.js';
+import { waitFor } from '../test-utils/receiver.js';
+import { delaySyscalls } from '../test-utils/strace.js';
 import { PullWorker } from './pull-worker.js';
 
 const entries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.jrn'));
@@ -97,4 +100,66 @@ describe('the pull thread', () => {
       await new Promise<void>((resolve) => hangUp.close(() => resolve()));
     }
   });
+  it('reads and journals an answer while an earlier entry is being flushed (its fsyncs 1 s slow on the pull thread)', async () => {
+    // Two pulls under way at once (two kinds, or two accounts): the first answer comes at
+    // once and its entry is flushed; the second comes 50 ms later, while that flush is held.
+    let answerSecond: () => void = () => {};
+    const secondAsked = new Promise<void>((resolve) => {
+      answerSecond = resolve;
+    });
+    let secondWrittenAt = 0;
+    const server = createHttpServer((req, res) => {
+      const second = req.url!.startsWith('/callApi.aspx');
+      req.resume();
+      req.on('end', async () => {
+        if (second) await secondAsked;
+        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+        const box = second
+          ? '<callbox><mobile>13900000002</mobile><taskid></taskid><content>second</content><receivetime>2026-12-07 10:00:00</receivetime><extno></extno></callbox>'
+          : '<statusbox><mobile>13900000001</mobile><taskid>1</taskid><status>10</status><receivetime>2026-12-07 10:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox>';
+        if (second) secondWrittenAt = performance.now();
+        res.end(`<?xml version="1.0" encoding="utf-8"?><returnsms>${box}</returnsms>`, () => {
+          if (!second) setTimeout(answerSecond, 50);
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const detach = await delaySyscalls(String(worker.thread.tid), ['fdatasync', 'fsync'], 1000);
+    try {
+      const [first, second] = [newJournalEntryId(), newJournalEntryId()];
+      const pulls = [
+        worker.pull({
+          account: 'flush-a',
+          client: { ...client(baseUrl), timeoutMs: 10_000 },
+          kind: 'reports',
+          entryId: first,
+          dir: tmp.dir,
+          fsync: true,
+        }),
+        worker.pull({
+          account: 'flush-b',
+          client: { ...client(baseUrl), timeoutMs: 10_000 },
+          kind: 'replies',
+          entryId: second,
+          dir: tmp.dir,
+          fsync: true,
+        }),
+      ];
+      const secondFile = `${tmp.dir}/${second}.jrn`;
+      const journaled = () =>
+        existsSync(secondFile) && readFileSync(secondFile, 'utf8').includes('</returnsms>');
+      await waitFor(journaled, 30_000, 'the second answer in the journal');
+      // Read at once, not after the first entry's flush (which held the thread a second).
+      expect(performance.now() - secondWrittenAt).toBeLessThan(300);
+      const outcomes = await Promise.all(pulls);
+      expect(outcomes.map((outcome) => [outcome.error, outcome.durable])).toEqual([
+        [undefined, true],
+        [undefined, true],
+      ]);
+    } finally {
+      await detach();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 60_000);
 });

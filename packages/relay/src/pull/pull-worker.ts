@@ -79,6 +79,22 @@ function workerMain(): void {
   const { SmsClient: Client } = createRequire(core)(core) as typeof import('@sms/core');
   const clients = new Map<string, InstanceType<typeof Client>>();
 
+  const done = <T>(run: (callback: (error: Error | null, value?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) =>
+      run((error, value) => (error ? reject(error) : resolve(value as T))),
+    );
+
+  /** The entry's data on the disk, then its name in the folder. */
+  async function flush(fd: number, dir: string): Promise<void> {
+    await done((callback) => fs.fdatasync(fd, callback));
+    const dirFd = await done<number>((callback) => fs.open(dir, 'r', callback));
+    try {
+      await done((callback) => fs.fsync(dirFd, callback));
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  }
+
   async function pull(
     request: PullRequest,
     file = path.join(request.dir, `${request.entryId}.jrn`),
@@ -158,16 +174,15 @@ function workerMain(): void {
     }
     if (fd !== undefined) {
       const open = fd;
-      if (request.fsync) {
-        write(() => {
-          fs.fdatasyncSync(open);
-          const dirFd = fs.openSync(request.dir, 'r');
-          try {
-            fs.fsyncSync(dirFd);
-          } finally {
-            fs.closeSync(dirFd);
-          }
-        });
+      // Flushed off this thread (libuv's pool): a flush under other processes' fsyncs takes
+      // milliseconds, and an answer arriving meanwhile (the other kind, another account)
+      // would wait unread in the kernel for all of them. The outcome still waits for it.
+      if (request.fsync && journalError === undefined) {
+        try {
+          await flush(open, request.dir);
+        } catch (error) {
+          journalError = String((error as Error)?.message ?? error);
+        }
       }
       try {
         fs.closeSync(open);
