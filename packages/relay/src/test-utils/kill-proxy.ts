@@ -133,9 +133,11 @@ export interface KillProxy {
   ): Promise<Shot>;
   /**
    * Names the relay process that the next requests come from (the current epoch's): its
-   * threads' CPU time is then read at every answer's write and at the kill.
+   * threads' CPU time is then read at every answer's write and at the kill. `pullThread`
+   * tells its pull thread's id once known: the reading before a write then waits (up to
+   * `OFF_CORE_WAIT_MS`) for that thread to be off a core, the only moment its count is exact.
    */
-  track(pid: number): void;
+  track(pid: number, pullThread?: () => string | undefined): void;
   /** Drops an armed kill that has not gone off (its promise never settles). */
   disarm(): void;
   /** Kills `target` now (a kill at a random moment) and starts a new epoch. */
@@ -154,6 +156,8 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
 // Shared with the killer thread: [state (0 idle, 1 armed, 2 stop), kills, pid, a slot to sleep
 // on, the proxy's port, the relay's port of the answer, the bytes it left unread (-1: socket
 // not found)] and [deadline, fired at] in process.hrtime nanoseconds (one clock for both threads).
+/** The longest a reading before a write waits for the pull thread to leave its core. */
+const OFF_CORE_WAIT_MS = 20;
 const STATE = 0;
 const KILLS = 1;
 const PID = 2;
@@ -237,6 +241,39 @@ function runTimes(pid: number): Record<string, number> {
 }
 
 /**
+ * A thread's count in `schedstat` is brought up to date only when it leaves a core (or at a
+ * scheduler tick, up to ~10 ms apart here): read while it runs, it misses the CPU of its
+ * current stretch, and a difference taken from it counts that stretch as spent after. So
+ * readings are taken while the threads are off a core: this waits, spinning, until none of
+ * `tids` (all of `pid`'s when null) is running (`R`), for at most `maxMs`.
+ */
+function waitOffCore(pid: number, tids: string[] | null, maxMs: number): void {
+  const fs = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule(
+    'node:fs',
+  ) as typeof import('node:fs');
+  const deadline = process.hrtime.bigint() + BigInt(Math.round(maxMs * 1e6));
+  for (;;) {
+    let ids = tids;
+    if (ids === null) {
+      try {
+        ids = fs.readdirSync(`/proc/${pid}/task`);
+      } catch {
+        return;
+      }
+    }
+    const running = ids.some((tid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).startsWith('R');
+      } catch {
+        return false;
+      }
+    });
+    if (!running || process.hrtime.bigint() > deadline) return;
+  }
+}
+
+/**
  * What each thread of `pid` was doing: `tid state syscall wchan` (state R: running or
  * waiting for a core, D: in the kernel, e.g. the filesystem; syscall: its number, or running).
  */
@@ -280,6 +317,8 @@ function freezeMeasureKill(
     return { unread: new Map(), journal: null, threads: [], cpu: {} };
   }
   try {
+    // A thread on another core stops only once it notices the signal.
+    waitOffCore(pid, null, 5);
     return {
       unread: unreadByPort(proxyPort),
       journal: journalTexts(journalDir),
@@ -306,6 +345,7 @@ ${unreadByPort.toString()}
 ${journalTexts.toString()}
 ${threadStates.toString()}
 ${runTimes.toString()}
+${waitOffCore.toString()}
 ${freezeMeasureKill.toString()}
 for (;;) {
   Atomics.wait(ints, ${STATE}, 0);
@@ -367,7 +407,7 @@ export async function startKillProxy(
 
   let proxyPort = 0;
   /** The relay process of each epoch, where the test told (`track`). */
-  const tracked = new Map<number, number>();
+  const tracked = new Map<number, { pid: number; pullThread?: () => string | undefined }>();
   /** Sets `unreadAtKill` and `inJournalAtKill` on the answers written to the relay of `epoch`. */
   const noteKill = (
     epoch: number,
@@ -480,6 +520,11 @@ export async function startKillProxy(
       })
         .then(async (upstream) => {
           const bytes = Buffer.from(await upstream.body.arrayBuffer());
+          // A cold relay's first answers may come back before its start line names the pull
+          // thread: they wait for it (a few milliseconds), so that their reading is exact too.
+          const named = pull ? tracked.get(epoch)?.pullThread : undefined;
+          for (let waited = 0; named && named() === undefined && waited < 2000; waited += 1)
+            await new Promise((resolve) => setTimeout(resolve, 1));
           const headers = forwardable(upstream.headers as IncomingHttpHeaders);
           res.writeHead(upstream.statusCode, { ...headers, 'content-length': bytes.length });
           if (!pull) {
@@ -516,8 +561,12 @@ export async function startKillProxy(
             relayPort: req.socket.remotePort ?? 0,
           };
           answers.push(answer);
-          const trackedPid = answer.handedOut ? tracked.get(epoch) : undefined;
-          if (trackedPid !== undefined) answer.cpuAtWrite = runTimes(trackedPid);
+          const relay = answer.handedOut ? tracked.get(epoch) : undefined;
+          if (relay) {
+            const tid = relay.pullThread?.();
+            if (tid !== undefined) waitOffCore(relay.pid, [tid], OFF_CORE_WAIT_MS);
+            answer.cpuAtWrite = runTimes(relay.pid);
+          }
           const shot =
             answer.handedOut && answer.records > 0 && armed?.on === 'pull' ? armed : null;
           if (shot) armed = null;
@@ -587,8 +636,8 @@ export async function startKillProxy(
     disarm() {
       armed = null;
     },
-    track(pid) {
-      tracked.set(kills(), pid);
+    track(pid, pullThread) {
+      tracked.set(kills(), { pid, pullThread });
     },
     kill: killNow,
     async close() {
