@@ -236,6 +236,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('gateway on %s', (kind) => {
       [{ to: '13800138000', content: '   ' }, 'VALIDATION', 'content'],
       [{ to: '13800138000' }, 'VALIDATION', 'content'],
       [{ to: '13800138000', content: '【测试】emoji 😀', account: 'gbk' }, 'VALIDATION', 'content'],
+      [{ to: '13800138000', content: '【测试】\ud800 lone' }, 'VALIDATION', 'content'],
       [{ to: '13800138000', content: '【测试】hi', account: 'nope' }, 'VALIDATION', 'account'],
       [{ to: '13800138000', content: '【测试】hi', extNo: 'abc' }, 'VALIDATION', 'extNo'],
       [{ to: '13800138000', content: '【测试】hi', sendAt: 'tomorrow' }, 'VALIDATION', 'sendAt'],

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type SmsError, buildSendRequest, contentLength, isSmsError, prepareSend } from '@sms/core';
+import { type SmsError, contentLength, encodeFormValue, isSmsError, prepareSend } from '@sms/core';
 import type { AccountConfig } from '../pull/config.js';
 import { HttpError } from '../http/router.js';
 import { type CallbackPolicy, callbackPolicy } from '../shared/address-policy.js';
@@ -156,12 +156,10 @@ export function parseSendRequest(
   let sendAtMs: number | null = null;
   try {
     const prepared = prepareSend(send, now);
-    // The encoder of the account's wire: GBK refuses characters it cannot hold.
-    buildSendRequest(
-      { userId: account.userId, account: account.account, password: account.password },
-      send,
-      { charset: account.charset, auth: account.auth, now: () => now },
-    );
+    // The encoder of the account's wire: GBK refuses characters it cannot hold, UTF-8 a lone
+    // surrogate. The content is the one free-text field (prepareSend checked the rest); the
+    // whole request is built and signed only when it is sent.
+    encodeFormValue(prepared.content, account.charset, 'content', 'send');
     mobiles = prepared.mobiles;
     if (send.content.includes('\u0000')) {
       throw invalid('VALIDATION', 'content', 'content must not contain a NUL character');
