@@ -516,6 +516,57 @@ describe('response sink', () => {
     expect(Buffer.concat(chunks).toString()).toBe(whole);
   });
 
+  it('fetchInto hands the answer to the sink unread: an answer a parse would refuse still resolves', async () => {
+    const refusal =
+      '<returnsms><returnstatus>Faild</returnstatus><message>用户名或密码错误</message></returnsms>';
+    const asked: string[] = [];
+    handler = (_req, body, res) => {
+      asked.push(String(body));
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.end(refusal);
+    };
+    const chunks: Buffer[] = [];
+    const heads: number[] = [];
+    await client().fetchInto(
+      'reports',
+      { head: (status) => heads.push(status), chunk: (bytes) => chunks.push(Buffer.from(bytes)) },
+      { max: 5 },
+    );
+    expect(heads).toEqual([200]);
+    expect(Buffer.concat(chunks).toString()).toBe(refusal);
+    expect(asked[0]).toContain('statusNum=5');
+    // The same answer read: the refusal fetchInto leaves to its caller.
+    await expect(client().fetchReports()).rejects.toBeInstanceOf(SmsError);
+    await client().fetchInto('replies', { chunk: (bytes) => chunks.push(Buffer.from(bytes)) });
+    expect(asked[2]).not.toContain('statusNum');
+  });
+
+  it('fetchInto rejects what a failed exchange rejects (HTTP 500), after the sink saw it', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.end('<html>down</html>');
+    };
+    const heads: number[] = [];
+    const error = await client()
+      .fetchInto('reports', { head: (status) => heads.push(status), chunk: () => {} })
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(SmsError);
+    expect((error as SmsError).code).toBe('HTTP');
+    expect(heads).toEqual([500]);
+  });
+
+  it('fetchInto refuses a kind it does not know and a missing sink', async () => {
+    const sms = client();
+    for (const call of [
+      () => sms.fetchInto('sends' as never, { chunk: () => {} }),
+      () => sms.fetchInto('reports', undefined as never),
+      () => sms.fetchInto('reports', { chunk: () => {} }, { max: 0 }),
+    ]) {
+      const error = await call().catch((thrown: unknown) => thrown);
+      expect((error as SmsError).code).toBe('VALIDATION');
+    }
+  });
+
   it('a sink that throws is detached and logged; the answer still arrives', async () => {
     handler = (_req, _body, res) => res.end(answer(2));
     const logged: string[] = [];

@@ -290,6 +290,34 @@ export class SmsClient {
     return this.call('queryReports', wire, (text) => parseReportsResponse(text), options.sink);
   }
 
+  /**
+   * Pulls one answer of reports or replies into `sink` and does not read it: for a caller that
+   * keeps the bytes (a journal) and reads them there with `parseReportsResponse` or
+   * `parseRepliesResponse`, so an answer is parsed once. Resolves once the answer is complete.
+   * A failed exchange rejects as `fetchReports` does (TIMEOUT, NETWORK, UNKNOWN_OUTCOME, HTTP,
+   * PROTOCOL for a cut-off body); a platform's refusal inside a 200 answer is the reader's to
+   * find. Pull-once: whatever reached `sink` is the only copy.
+   */
+  async fetchInto(
+    kind: 'reports' | 'replies',
+    sink: ResponseSink,
+    options: { max?: number } = {},
+  ): Promise<void> {
+    const action = kind === 'reports' ? 'queryReports' : 'queryReplies';
+    if (kind !== 'reports' && kind !== 'replies') {
+      throw validationError('kind', "kind must be 'reports' or 'replies'", action);
+    }
+    if (sink === undefined) throw validationError('sink', 'fetchInto needs a sink', action);
+    assertSink(sink, action);
+    assertInputObject(options, 'fetchInto options', action);
+    if (kind === 'reports' && options.max !== undefined) assertMax(options.max, action);
+    const wire =
+      kind === 'reports'
+        ? buildReportsRequest(this.credentials, options, this.wire)
+        : buildRepliesRequest(this.credentials, this.wire);
+    await this.call(action, wire, null, sink);
+  }
+
   /** Pulls replies (上行). Pull-once, like reports. */
   async fetchReplies(options: FetchRepliesOptions = {}): Promise<Reply[]> {
     assertInputObject(options, 'fetchReplies options', 'queryReplies');
@@ -392,7 +420,8 @@ export class SmsClient {
   private async call<T>(
     action: SmsAction,
     wire: WireRequest,
-    parse: (text: string) => T,
+    /** null: the answer is not read (`fetchInto`): only its status is checked. */
+    parse: ((text: string) => T) | null,
     sink?: ResponseSink,
   ): Promise<T> {
     if (this.closed)
@@ -419,6 +448,12 @@ export class SmsClient {
           ms: Math.round(performance.now() - started),
         });
         try {
+          if (parse === null) {
+            if (response.status < 200 || response.status > 299) {
+              responseText(response, wire, action, this.basePath + wire.path);
+            }
+            return undefined as T;
+          }
           return parse(responseText(response, wire, action, this.basePath + wire.path));
         } catch (error) {
           if (
@@ -433,7 +468,8 @@ export class SmsClient {
         let error: SmsError;
         if (thrown instanceof TransportFailure) {
           error = transportError(thrown, action, CHANGES_STATE[action]);
-          if (thrown.partial && isPull(action)) keepPartialPull(error, thrown.partial, wire, parse);
+          if (thrown.partial && isPull(action) && parse !== null)
+            keepPartialPull(error, thrown.partial, wire, parse);
         } else if (thrown instanceof SmsError) error = thrown;
         else
           error = new SmsError(`${action}: ${String(thrown)}`, {

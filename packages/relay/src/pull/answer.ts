@@ -18,6 +18,8 @@ export interface Settlement {
   records: ReadonlyArray<StatusReport | Reply>;
   /** The raw answer, kept when some of it could not be read (it may hold records). */
   quarantine?: { body: Buffer; reason: string } | undefined;
+  /** Why the answer was not a plain list of records: a refusal, an error status, a bad body. */
+  failure?: SmsError | undefined;
 }
 
 export const eventTypeOf = (kind: PullKind): SmsWebhookEventType =>
@@ -51,6 +53,7 @@ function settlementOfFailure(head: JournalHead, failure: SmsError): Settlement {
     head,
     records: failure.records,
     quarantine: body && reason ? { body, reason } : undefined,
+    failure,
   };
 }
 

@@ -1,4 +1,10 @@
-import { type SmsClientOptions, SmsError, type SmsWebhookEventType, isSmsError } from '@sms/core';
+import {
+  type SmsClientOptions,
+  SmsError,
+  type SmsWebhookEventType,
+  isSmsError,
+  maskErrorSecrets,
+} from '@sms/core';
 import type { AccountConfig } from './config.js';
 import type { RelayLogger } from '../shared/logger.js';
 import type { RelayMetrics } from '../shared/metrics.js';
@@ -230,8 +236,9 @@ export class AccountPoller {
       dir: journal.dir,
       fsync: journal.fsync,
     });
-    const failure = outcome.error ? pullError(outcome.error, kind) : undefined;
-    if (!outcome.head) throw failure ?? pullError({ code: 'NETWORK', message: 'no answer' }, kind);
+    const exchangeFailure = outcome.error ? pullError(outcome.error, kind) : undefined;
+    if (!outcome.head)
+      throw exchangeFailure ?? pullError({ code: 'NETWORK', message: 'no answer' }, kind);
     if (outcome.journalError !== undefined) {
       metrics.storeErrors.inc({ op: 'journal' });
       logger.error('could not write the pull journal; keeping the answer in memory', {
@@ -242,9 +249,14 @@ export class AccountPoller {
       });
     }
     const settlement = settlementOfEntry({ ...outcome.head, body: outcome.body }, account.charset);
-    if (failure && failure.code !== 'PROTOCOL' && settlement.quarantine) {
-      settlement.quarantine.reason = `${failure.message}; ${settlement.quarantine.reason}`;
+    if (exchangeFailure && exchangeFailure.code !== 'PROTOCOL' && settlement.quarantine) {
+      settlement.quarantine.reason = `${exchangeFailure.message}; ${settlement.quarantine.reason}`;
     }
+    // The exchange's own failure, else what reading the answer found (a refusal, a bad body),
+    // masked as core masks its own: a platform may echo the password back.
+    const failure =
+      exchangeFailure ??
+      (settlement.failure && maskErrorSecrets(settlement.failure, [account.password]));
     if (settlement.records.length > 0) {
       metrics.fetched.inc(
         { account: account.name, type: eventTypeOf(kind) },

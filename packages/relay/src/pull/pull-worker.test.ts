@@ -71,6 +71,38 @@ describe('the pull thread', () => {
     expect(outcome.body.toString()).toContain('<taskid>42</taskid>');
   });
 
+  it('does not read the answer: a refusal inside a 200 answer is journaled whole and left to the main thread', async () => {
+    // The main thread parses the entry (settlementOfEntry); a parse here was a second one
+    // (about 10 ms for 4,000 reports) during which other answers waited unread.
+    const refusal =
+      '<?xml version="1.0" encoding="utf-8"?><returnsms><errorstatus><error>2</error><remark>用户名或密码错误</remark></errorstatus></returnsms>';
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+        res.end(refusal);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const entryId = newJournalEntryId();
+      const outcome = await worker.pull({
+        account: 'refused',
+        client: client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        kind: 'replies',
+        entryId,
+        dir: tmp.dir,
+        fsync: true,
+      });
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.durable).toBe(true);
+      expect(outcome.body.toString()).toBe(refusal);
+      expect(readFileSync(`${tmp.dir}/${entryId}.jrn`, 'utf8')).toContain(refusal);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('leaves no entry behind when no answer came (refused, or closed before the headers)', async () => {
     // A port that refuses, and a server that hangs up on every connection.
     const refused = createServer();

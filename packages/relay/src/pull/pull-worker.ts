@@ -149,9 +149,8 @@ function workerMain(): void {
     };
     let error: PullOutcome['error'];
     try {
-      if (request.kind === 'reports') {
-        await client.fetchReports({ ...(request.max ? { max: request.max } : {}), sink });
-      } else await client.fetchReplies({ sink });
+      // Not read here: the main thread parses the answer from what the journal holds.
+      await client.fetchInto(request.kind, sink, request.max ? { max: request.max } : {});
     } catch (thrown) {
       const e = thrown as Partial<PullFailure>;
       error = {
