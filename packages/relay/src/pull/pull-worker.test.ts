@@ -1,5 +1,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import {
+  type IncomingMessage,
+  type ServerResponse,
+  createServer as createHttpServer,
+} from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { getPriority } from 'node:os';
@@ -12,6 +16,19 @@ import { delaySyscalls } from '../test-utils/strace.js';
 import { PullWorker } from './pull-worker.js';
 
 const entries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.jrn'));
+
+/** A platform stand-in on 127.0.0.1 answering every request with `answer`; its URL and close. */
+async function standIn(answer: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => answer(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('the pull thread', () => {
   let platform: Emulator;
@@ -76,19 +93,15 @@ describe('the pull thread', () => {
     // (about 10 ms for 4,000 reports) during which other answers waited unread.
     const refusal =
       '<?xml version="1.0" encoding="utf-8"?><returnsms><errorstatus><error>2</error><remark>用户名或密码错误</remark></errorstatus></returnsms>';
-    const server = createHttpServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
-        res.end(refusal);
-      });
+    const platform = await standIn((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      res.end(refusal);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const entryId = newJournalEntryId();
       const outcome = await worker.pull({
         account: 'refused',
-        client: client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        client: client(platform.url),
         kind: 'replies',
         entryId,
         dir: tmp.dir,
@@ -99,7 +112,7 @@ describe('the pull thread', () => {
       expect(outcome.body.toString()).toBe(refusal);
       expect(readFileSync(`${tmp.dir}/${entryId}.jrn`, 'utf8')).toContain(refusal);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await platform.close();
     }
   });
 
@@ -132,6 +145,7 @@ describe('the pull thread', () => {
       await new Promise<void>((resolve) => hangUp.close(() => resolve()));
     }
   });
+
   it('reads and journals an answer while an earlier entry is being flushed (its fsyncs 1 s slow on the pull thread)', async () => {
     // Two pulls under way at once (two kinds, or two accounts): the first answer comes at
     // once and its entry is flushed; the second comes 50 ms later, while that flush is held.
@@ -140,23 +154,19 @@ describe('the pull thread', () => {
       answerSecond = resolve;
     });
     let secondWrittenAt = 0;
-    const server = createHttpServer((req, res) => {
+    const platform = await standIn(async (req, res) => {
       const second = req.url!.startsWith('/callApi.aspx');
-      req.resume();
-      req.on('end', async () => {
-        if (second) await secondAsked;
-        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
-        const box = second
-          ? '<callbox><mobile>13900000002</mobile><taskid></taskid><content>second</content><receivetime>2026-12-07 10:00:00</receivetime><extno></extno></callbox>'
-          : '<statusbox><mobile>13900000001</mobile><taskid>1</taskid><status>10</status><receivetime>2026-12-07 10:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox>';
-        if (second) secondWrittenAt = performance.now();
-        res.end(`<?xml version="1.0" encoding="utf-8"?><returnsms>${box}</returnsms>`, () => {
-          if (!second) setTimeout(answerSecond, 50);
-        });
+      if (second) await secondAsked;
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+      const box = second
+        ? '<callbox><mobile>13900000002</mobile><taskid></taskid><content>second</content><receivetime>2026-12-07 10:00:00</receivetime><extno></extno></callbox>'
+        : '<statusbox><mobile>13900000001</mobile><taskid>1</taskid><status>10</status><receivetime>2026-12-07 10:00:00</receivetime><errorcode>DELIVRD</errorcode><extno></extno></statusbox>';
+      if (second) secondWrittenAt = performance.now();
+      res.end(`<?xml version="1.0" encoding="utf-8"?><returnsms>${box}</returnsms>`, () => {
+        if (!second) setTimeout(answerSecond, 50);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const baseUrl = platform.url;
     const detach = await delaySyscalls(String(worker.thread.tid), ['fdatasync', 'fsync'], 1000);
     try {
       const [first, second] = [newJournalEntryId(), newJournalEntryId()];
@@ -191,7 +201,7 @@ describe('the pull thread', () => {
       ]);
     } finally {
       await detach();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await platform.close();
     }
   }, 60_000);
 });

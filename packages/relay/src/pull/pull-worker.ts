@@ -79,17 +79,17 @@ function workerMain(): void {
   const { SmsClient: Client } = createRequire(core)(core) as typeof import('@sms/core');
   const clients = new Map<string, InstanceType<typeof Client>>();
 
-  const done = <T>(run: (callback: (error: Error | null, value?: T) => void) => void) =>
-    new Promise<T>((resolve, reject) =>
-      run((error, value) => (error ? reject(error) : resolve(value as T))),
-    );
+  const { promisify } = builtin('node:util') as typeof import('node:util');
+  const fdatasync = promisify(fs.fdatasync);
+  const fsync = promisify(fs.fsync);
+  const openFile = promisify(fs.open);
 
   /** The entry's data on the disk, then its name in the folder. */
   async function flush(fd: number, dir: string): Promise<void> {
-    await done((callback) => fs.fdatasync(fd, callback));
-    const dirFd = await done<number>((callback) => fs.open(dir, 'r', callback));
+    await fdatasync(fd);
+    const dirFd = await openFile(dir, 'r');
     try {
-      await done((callback) => fs.fsync(dirFd, callback));
+      await fsync(dirFd);
     } finally {
       fs.closeSync(dirFd);
     }

@@ -13,9 +13,9 @@ import type { PullAnswer } from './kill-proxy.js';
  * since the answer came.
  *
  * The budget is set from what the thread's whole handling of an answer costs on this machine
- * kind (December 7 2026, the gateway's crash tests beside, 8 runs): kills at D = 0 found the
- * thread back waiting, the answer journaled, parsed and handed on, after 1.1 to 2.4 ms of CPU
- * since its write; kills that found an answer in the journal, after 0.85 ms at least; a whole
+ * kind (December 7 2026, the gateway's crash tests beside, 8 runs, while the thread still
+ * parsed each answer too): kills at D = 0 found the thread back waiting, the answer journaled,
+ * parsed and handed on, after 1.1 to 2.4 ms of CPU since its write; kills that found an answer in the journal, after 0.85 ms at least; a whole
  * pull (request, answer, journal, outcome) costs 0.81 ms at least, 1.16 ms median, 1.46 ms at
  * p90. The journal write comes first in that handling, so
  * an answer still not in the journal after 2 ms of its thread's CPU is the relay's fault. At
