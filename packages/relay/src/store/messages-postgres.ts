@@ -75,7 +75,10 @@ CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (
   updated_at bigint NOT NULL,
   PRIMARY KEY (message_id, mobile)
 );
-CREATE INDEX IF NOT EXISTS gw_recipients_task ON ${s}.gw_recipients (account, task_id, mobile);
+-- Reports find their recipient by task id: one not yet sent has none, and no entry.
+CREATE INDEX IF NOT EXISTS gw_recipients_sent_task ON ${s}.gw_recipients (account, task_id, mobile)
+  WHERE task_id IS NOT NULL;
+DROP INDEX IF EXISTS ${s}.gw_recipients_task;
 CREATE INDEX IF NOT EXISTS gw_recipients_mobile ON ${s}.gw_recipients (account, mobile, sent_at);
 CREATE TABLE IF NOT EXISTS ${s}.gw_callbacks (
   event_id text NOT NULL,

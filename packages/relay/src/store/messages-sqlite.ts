@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS gw_messages (
 CREATE INDEX IF NOT EXISTS gw_messages_due_fifo ON gw_messages (account, next_attempt_at, created_at)
   WHERE status = 'queued';
 DROP INDEX IF EXISTS gw_messages_due;
-CREATE INDEX IF NOT EXISTS gw_messages_sending ON gw_messages (status, lease_until);
+-- Only messages being sent, the ones whose lease can run out: the queued and the finished ones
+-- were in it too, an entry written with each message and rewritten with each change of status.
+CREATE INDEX IF NOT EXISTS gw_messages_leased ON gw_messages (lease_until) WHERE status = 'sending';
+DROP INDEX IF EXISTS gw_messages_sending;
 -- Each claim expires what ran out of time first: without this it read every queued message.
 CREATE INDEX IF NOT EXISTS gw_messages_expiring ON gw_messages (expires_at)
   WHERE status = 'queued' AND expires_at IS NOT NULL;
@@ -75,7 +78,10 @@ CREATE TABLE IF NOT EXISTS gw_recipients (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (message_id, mobile)
 );
-CREATE INDEX IF NOT EXISTS gw_recipients_task ON gw_recipients (account, task_id, mobile);
+-- Reports find their recipient by task id: one not yet sent has none, and no entry.
+CREATE INDEX IF NOT EXISTS gw_recipients_sent_task ON gw_recipients (account, task_id, mobile)
+  WHERE task_id IS NOT NULL;
+DROP INDEX IF EXISTS gw_recipients_task;
 CREATE INDEX IF NOT EXISTS gw_recipients_mobile ON gw_recipients (account, mobile, sent_at);
 CREATE TABLE IF NOT EXISTS gw_callbacks (
   event_id TEXT NOT NULL,
@@ -104,6 +110,10 @@ export const SELECT_DUE_SQLITE = `SELECT id FROM gw_messages INDEXED BY gw_messa
   WHERE account = ? AND status = 'queued' AND next_attempt_at <= ?
   ORDER BY next_attempt_at, created_at LIMIT ?`;
 
+/** The messages whose lease ran out (their sender stopped), from the index of leased ones alone. */
+export const STALE_SENDING_SQLITE = `SELECT id FROM gw_messages INDEXED BY gw_messages_leased
+  WHERE status = 'sending' AND lease_until <= ?`;
+
 /** Adds the routing columns to a database made before they existed. */
 function migrateRoute(db: BetterSqlite3.Database): void {
   const has = () =>
@@ -128,6 +138,10 @@ const FAILOVER_COUNTS_SQLITE = `
   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
 
 const TAG_COLUMNS = 'm.id AS message_id, m.metadata, m.callback_url';
+/** A report's recipient and its message (exported, like the others, for its plan's test). */
+export const REPORT_TARGET_SQLITE = `SELECT ${TAG_COLUMNS} FROM gw_recipients r
+  JOIN gw_messages m ON m.id = r.message_id
+  WHERE r.account = ? AND r.task_id = ? AND r.mobile = ? LIMIT 1`;
 interface TagRow {
   message_id: string;
   metadata: string | null;
@@ -354,9 +368,7 @@ export function sqliteMessages(
     outcomes.map((o) => recordOne(o.id, o.lease, o.outcome, now)),
   );
 
-  const staleSending = db.prepare(
-    `SELECT id FROM gw_messages WHERE status = 'sending' AND lease_until <= ?`,
-  );
+  const staleSending = db.prepare(STALE_SENDING_SQLITE);
   const markUnknown = db.prepare(
     `UPDATE gw_messages SET status = 'unknown', error_code = 'UNKNOWN_OUTCOME',
        error = 'the send was under way when its sender stopped (lease over): it may have reached the platform',
@@ -414,10 +426,7 @@ export function sqliteMessages(
     return messageFromRow(byId.get(id) as MessageRow);
   });
 
-  const reportTarget = db.prepare(
-    `SELECT ${TAG_COLUMNS} FROM gw_recipients r JOIN gw_messages m ON m.id = r.message_id
-     WHERE r.account = ? AND r.task_id = ? AND r.mobile = ? LIMIT 1`,
-  );
+  const reportTarget = db.prepare(REPORT_TARGET_SQLITE);
   const applyReport = db.prepare(
     `UPDATE gw_recipients SET status = ?, code = ?, reported_at = ?, updated_at = ?
      WHERE account = ? AND task_id = ? AND mobile = ?`,

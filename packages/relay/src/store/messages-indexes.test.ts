@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASE_URL } from '../test-utils/setup.js';
+import type { MessageStore, NewMessage } from './messages.js';
+import { REPORT_TARGET_SQLITE, STALE_SENDING_SQLITE } from './messages-sqlite.js';
+import { postgresStore } from './postgres.js';
+import { sqliteStore } from './sqlite.js';
+
+// Two indexes hold only the rows they are read for: the leases of messages being sent (the
+// sweep for a dead sender's), and the task ids of sent recipients (reports). Each queued message
+// and unsent recipient had an entry in both, written at every POST and rewritten at every
+// change of status: on SQLite that is a page of the WAL per message and per index.
+
+const message = (i: number, now: number): NewMessage => ({
+  id: `sms_${String(i).padStart(26, '0')}`,
+  idempotencyKey: null,
+  requestHash: 'h',
+  account: 'main',
+  mobiles: [`13${String(i).padStart(9, '0')}`],
+  content: '【测试】index',
+  sendAt: null,
+  extNo: '',
+  metadata: null,
+  callbackUrl: null,
+  expiresAt: null,
+  now,
+});
+
+/**
+ * Five messages: three stay queued, one is being sent, one was sent (task `t1`). Then the
+ * lookups both indexes serve: the report of the sent one finds its message, and the sweep
+ * finds the one being sent once its lease is over.
+ */
+async function exercise(messages: MessageStore): Promise<void> {
+  const now = Date.now();
+  await messages.enqueueMany([0, 1, 2, 3, 4].map((i) => message(i, now)));
+  const [sent, sending] = await messages.claim({
+    account: 'main',
+    limit: 2,
+    now: now + 1,
+    leaseMs: 60_000,
+  });
+  await messages.record(sent!.id, sent!.lease, { kind: 'sent', taskId: 't1' }, now + 2);
+  const tags = await messages.applyReports(
+    'main',
+    [
+      { taskId: 't1', mobile: sent!.mobiles[0]!, delivered: true, code: 'DELIVRD', at: now + 3 },
+      { taskId: 't2', mobile: sending!.mobiles[0]!, delivered: true, code: 'DELIVRD', at: now + 3 },
+    ],
+    now + 3,
+  );
+  expect(tags.map((t) => t?.messageId)).toEqual([sent!.id, undefined]);
+  expect(await messages.expireLeases(now + 30_000)).toEqual([]);
+  expect(await messages.expireLeases(now + 61_000)).toEqual([sending!.id]);
+}
+
+describe('the lease and task indexes hold only what they are read for', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('sqlite: a file of an earlier version gets them; queued messages and unsent recipients have no entries; the lookups read them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-indexes-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'relay.db');
+    let store = await sqliteStore({ path });
+    await store.init();
+    await store.close();
+    // The file as an earlier version left it: both indexes whole.
+    let raw = new Database(path);
+    raw.exec(`DROP INDEX gw_messages_leased;
+      DROP INDEX gw_recipients_sent_task;
+      CREATE INDEX gw_messages_sending ON gw_messages (status, lease_until);
+      CREATE INDEX gw_recipients_task ON gw_recipients (account, task_id, mobile);`);
+    raw.close();
+
+    store = await sqliteStore({ path });
+    await store.init();
+    // Before the sweep: one message being sent (its lease), one sent recipient (its task).
+    const now = Date.now();
+    await store.messages!.enqueueMany([0, 1, 2, 3, 4].map((i) => message(i, now)));
+    const [sent] = await store.messages!.claim({
+      account: 'main',
+      limit: 2,
+      now: now + 1,
+      leaseMs: 60_000,
+    });
+    await store.messages!.record(sent!.id, sent!.lease, { kind: 'sent', taskId: 't1' }, now + 2);
+
+    await store.close();
+    raw = new Database(path, { readonly: true });
+    try {
+      const names = (
+        raw
+          .prepare(
+            `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('gw_messages', 'gw_recipients') ORDER BY name`,
+          )
+          .all() as Array<{ name: string }>
+      ).map((r) => r.name);
+      expect(names).toContain('gw_messages_leased');
+      expect(names).toContain('gw_recipients_sent_task');
+      expect(names).not.toContain('gw_messages_sending');
+      expect(names).not.toContain('gw_recipients_task');
+      // Entries, read from the b-trees themselves: five messages and five recipients stored.
+      const entries = (index: string) =>
+        (
+          raw
+            .prepare(
+              `SELECT coalesce(sum(ncell), 0) AS n FROM dbstat WHERE name = ? AND pagetype = 'leaf'`,
+            )
+            .get(index) as { n: number }
+        ).n;
+      expect(entries('gw_messages_leased')).toBe(1);
+      expect(entries('gw_recipients_sent_task')).toBe(1);
+      const plan = (sql: string, ...params: unknown[]) =>
+        (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
+          .map((r) => r.detail)
+          .join('\n');
+      expect(plan(REPORT_TARGET_SQLITE, 'main', 't1', '13000000000')).toContain(
+        'gw_recipients_sent_task',
+      );
+      expect(plan(STALE_SENDING_SQLITE, now)).toContain('gw_messages_leased');
+    } finally {
+      raw.close();
+    }
+
+    // And on a fresh file, what the indexes serve still works.
+    const fresh = await sqliteStore({ path: join(dir, 'fresh.db') });
+    cleanups.push(() => fresh.close());
+    await fresh.init();
+    await exercise(fresh.messages!);
+  });
+
+  it('postgres: a schema of an earlier version gets them, and the lookups work', async () => {
+    const schema = `relay_indexes_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    cleanups.push(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    });
+    const first = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
+    await first.init();
+    await first.close();
+    await admin.query(`DROP INDEX "${schema}".gw_recipients_sent_task;
+      CREATE INDEX gw_recipients_task ON "${schema}".gw_recipients (account, task_id, mobile)`);
+
+    const store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
+    cleanups.push(() => store.close());
+    await store.init();
+    const { rows } = await admin.query(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename IN ('gw_messages', 'gw_recipients')`,
+      [schema],
+    );
+    const definition = new Map(rows.map((r) => [r.indexname as string, r.indexdef as string]));
+    expect(definition.has('gw_recipients_task')).toBe(false);
+    expect(definition.get('gw_recipients_sent_task')).toMatch(/WHERE \(task_id IS NOT NULL\)/);
+    expect(definition.get('gw_messages_sending')).toMatch(/WHERE \(status = 'sending'::text\)/);
+    await exercise(store.messages!);
+  });
+});
