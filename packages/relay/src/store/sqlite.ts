@@ -30,6 +30,7 @@ import {
   attemptsOfSql,
   eventByIdSql,
 } from './console-rows.js';
+import { sqliteCheckpointer } from './sqlite-checkpointer.js';
 import { sqliteReader } from './sqlite-reader.js';
 import { walSync } from './sqlite-wal-sync.js';
 
@@ -429,6 +430,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
   // The gateway's commits are synced off the event loop where the file is in WAL mode;
   // elsewhere they commit with FULL (an in-memory store has nothing to sync).
   const wal = journalMode === 'wal' ? walSync(db.name) : undefined;
+  const checkpointer = sqliteCheckpointer(db, { path: options.path, journalMode });
   return {
     kind: 'sqlite',
     messages: sqliteMessages(db, reader, wal),
@@ -573,6 +575,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
       for (const account of ownLocks) locked.delete(account);
       ownLocks.clear();
       await reader.close();
+      await checkpointer.close();
       await wal?.close();
       db.close();
       ownership?.release();

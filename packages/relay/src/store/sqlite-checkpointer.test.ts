@@ -1,0 +1,113 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NewMessage } from './messages.js';
+import {
+  SQLITE_AUTOCHECKPOINT_PAGES,
+  WRITER_AUTOCHECKPOINT_PAGES,
+  sqliteCheckpointer,
+} from './sqlite-checkpointer.js';
+import { sqliteStore } from './sqlite.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-checkpointer-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const message = (i: number, now: number): NewMessage => ({
+  id: `sms_${String(i).padStart(26, '0')}`,
+  idempotencyKey: `key-${i}`,
+  requestHash: 'h',
+  account: 'main',
+  mobiles: [`13${String(i).padStart(9, '0')}`],
+  content: `【测试】checkpoint ${i}`,
+  sendAt: null,
+  extNo: '',
+  metadata: null,
+  callbackUrl: null,
+  expiresAt: null,
+  now,
+});
+
+/**
+ * Rows in the database file alone, read from a copy of it without its WAL; -1 when the copy
+ * caught a checkpoint halfway (a torn file SQLite refuses): read again.
+ */
+function rowsInDatabaseFile(path: string, dir: string): number {
+  const copy = join(dir, `copy-${Date.now()}-${Math.random()}.db`);
+  copyFileSync(path, copy);
+  let db: Database.Database;
+  try {
+    db = new Database(copy, { readonly: true });
+  } catch {
+    return -1;
+  }
+  try {
+    const table = db
+      .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gw_messages'`)
+      .get();
+    if (!table) return 0;
+    return (db.prepare('SELECT count(*) AS n FROM gw_messages').get() as { n: number }).n;
+  } catch {
+    return -1;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the WAL is checkpointed on a thread, not in the commits of the event loop', () => {
+  it('committed messages reach the database file well below the writer’s threshold, and the WAL is gone at close', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'relay.db');
+    const store = await sqliteStore({ path });
+    await store.init();
+    const now = Date.now();
+    // 500 messages in 10 commits: a few hundred pages of WAL, below either threshold, so
+    // SQLite's own checkpoint (in a commit) does not run; only the thread copies them.
+    for (let i = 0; i < 500; i += 50) {
+      await store.messages!.enqueueMany(Array.from({ length: 50 }, (_, j) => message(i + j, now)));
+    }
+    const deadline = Date.now() + 5000;
+    let rows = rowsInDatabaseFile(path, dir);
+    while (rows < 500 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      rows = rowsInDatabaseFile(path, dir);
+    }
+    expect(rows).toBe(500);
+    await store.close();
+    // The thread's connection closed first: the main one was the last, and removed the WAL.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('the writer checkpoints at a larger size while the thread runs, and as SQLite does once it stopped', async () => {
+    const path = join(tempDir(), 'raw.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x)');
+    const checkpointer = sqliteCheckpointer(db, { path, journalMode: 'wal' });
+    expect(checkpointer.thread).toBeDefined();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
+    const exited = new Promise((resolve) => checkpointer.thread!.once('exit', resolve));
+    await checkpointer.thread!.terminate();
+    await exited;
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_AUTOCHECKPOINT_PAGES);
+    await checkpointer.close();
+    db.close();
+  });
+
+  it('an in-memory database has no thread', async () => {
+    const db = new Database(':memory:');
+    const checkpointer = sqliteCheckpointer(db, { path: ':memory:', journalMode: 'memory' });
+    expect(checkpointer.thread).toBeUndefined();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_AUTOCHECKPOINT_PAGES);
+    await checkpointer.close();
+    db.close();
+  });
+});
