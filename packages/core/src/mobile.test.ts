@@ -21,6 +21,18 @@ describe('mobile numbers', () => {
     });
   });
 
+  it('takes one number, alone or in a list of one, as the general path does', () => {
+    for (const input of ['13800138000', ['13800138000'], ' 13800138000 ', '+86 138 0013 8000']) {
+      expect(partitionMobiles(input), JSON.stringify(input)).toEqual({
+        valid: ['13800138000'],
+        invalid: [],
+      });
+    }
+    for (const input of ['23800138000', ['1380013800'], '138001380001']) {
+      expect(partitionMobiles(input).valid, JSON.stringify(input)).toEqual([]);
+    }
+  });
+
   it('throws VALIDATION naming the bad numbers', () => {
     expect(() => parseMobiles(['13800138000', '2380013800'])).toThrow(/2380013800/);
     expect(() => parseMobiles('')).toThrow(SmsError);

@@ -62,9 +62,10 @@ export function partitionMobiles(input: string | readonly string[]): MobileParti
   const valid: string[] = [];
   const invalid: string[] = [];
   checkInput(input);
-  // Fastest path: one clean number (most sends).
-  if (typeof input !== 'string' && input.length === 1 && MOBILE.test(input[0]!)) {
-    valid.push(input[0]!);
+  // Fastest path: one clean number (most sends), alone or in a list of one.
+  const single = typeof input === 'string' ? input : input.length === 1 ? input[0]! : undefined;
+  if (single !== undefined && MOBILE.test(single)) {
+    valid.push(single);
     return { valid, invalid };
   }
   const seen = new Set<string>();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type SmsError, contentLength, encodeFormValue, isSmsError, prepareSend } from '@sms/core';
 import type { AccountConfig } from '../pull/config.js';
 import { HttpError } from '../http/router.js';
@@ -258,11 +258,23 @@ export function parseSendRequest(
   };
 }
 
-/** sha256 of the normalised request: the same `Idempotency-Key` must come with the same one. */
+/**
+ * sha256 of the normalised request: the same `Idempotency-Key` must come with the same one.
+ * Its JSON has the keys in sorted order, as the hashes stored by earlier versions (a retry
+ * after an upgrade is the same request); every field is a string, a number, null or a list of
+ * strings (metadata is already its canonical JSON), so no deeper sorting is needed.
+ */
 export function requestHash(request: SendRequest): string {
   // The route is where the gateway may take it, not what the caller asked for.
-  const { route: _route, ...asked } = request;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(asked)))
-    .digest('hex');
+  const asked = {
+    account: request.account,
+    callbackUrl: request.callbackUrl,
+    content: request.content,
+    extNo: request.extNo,
+    metadata: request.metadata,
+    mobiles: request.mobiles,
+    sendAt: request.sendAt,
+    ttlMs: request.ttlMs,
+  } satisfies Record<Exclude<keyof SendRequest, 'route'>, unknown>;
+  return hash('sha256', JSON.stringify(asked), 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** What a route answers. A string or object body is sent as given / as JSON. */
@@ -55,7 +55,7 @@ export interface RouterOptions {
   onError(path: string, error: unknown): void;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 /** Constant-time comparison of a request's bearer token with the configured one. */
 function tokenMatches(header: string | undefined, expected: Buffer): boolean {
