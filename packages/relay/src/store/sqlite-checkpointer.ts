@@ -13,7 +13,7 @@ export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
  * less often than SQLite's default (the WAL grows to about 16 MiB instead of 4).
  */
 export const WRITER_AUTOCHECKPOINT_PAGES = 4000;
-const INTERVAL_MS = 20;
+const INTERVAL_MS = 100;
 
 /**
  * Checkpoints the WAL on a thread of its own. SQLite runs its automatic checkpoint inside the
