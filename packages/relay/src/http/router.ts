@@ -66,9 +66,12 @@ function tokenMatches(header: string | undefined, expected: Buffer): boolean {
 /** C0 controls and DEL: never part of an id, a name or a filter. */
 const CONTROL = /[\u0000-\u001F\u007F]/;
 
-function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const want = pattern.split('/');
-  const got = path.split('/');
+/**
+ * A route's pattern against a request's path, both split at `/` (each pattern once, when the
+ * router is made; each path once per request).
+ */
+function matchPath(want: readonly string[], got: readonly string[]): Record<string, string> | null {
+  if (want.length !== got.length && want.at(-1) !== '*') return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
     const segment = want[i]!;
@@ -114,6 +117,7 @@ function send(res: ServerResponse, answer: HttpAnswer, head: boolean): void {
 export function createRouter(options: RouterOptions) {
   const expected = options.token === undefined ? undefined : digest(options.token);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const routes = options.routes.map((route) => ({ route, want: route.path.split('/') }));
 
   function allowed(access: RouteAccess, req: IncomingMessage): HttpAnswer | null {
     if (access === 'open' || (access === 'metrics' && !options.protectMetrics)) return null;
@@ -149,8 +153,9 @@ export function createRouter(options: RouterOptions) {
         }
       }
       let pathMatched = false;
-      for (const route of options.routes) {
-        const params = matchPath(route.path, path);
+      const got = path.split('/');
+      for (const { route, want } of routes) {
+        const params = matchPath(want, got);
         if (!params) continue;
         pathMatched = true;
         const head = method === 'HEAD' && route.method === 'GET';
