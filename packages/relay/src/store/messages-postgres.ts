@@ -228,8 +228,10 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
     });
     // One statement (atomic on its own, one round trip, one commit): the messages (a key
     // already stored inserts nothing) and the numbers of those inserted.
-    const inserted = await pool.query<{ id: string }>(
-      `WITH m AS (
+    // Named: prepared once per connection, not parsed and planned again for every group.
+    const inserted = await pool.query<{ id: string }>({
+      name: 'gw_enqueue',
+      text: `WITH m AS (
          INSERT INTO ${s}.gw_messages (id, idem_key, request_hash, account, mobiles, content,
            send_at, ext_no, metadata, callback_url, expires_at, status, next_attempt_at,
            created_at, updated_at, route)
@@ -247,7 +249,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
          FROM m, LATERAL jsonb_array_elements_text(m.mobiles::jsonb) WITH ORDINALITY AS t(mobile, position)
        )
        SELECT id FROM m`,
-      [
+      values: [
         fresh.map((m) => m.id),
         fresh.map((m) => m.idempotencyKey),
         fresh.map((m) => m.requestHash),
@@ -262,7 +264,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
         fresh.map((m) => m.now),
         fresh.map((m) => (m.route && m.route.length > 0 ? JSON.stringify(m.route) : null)),
       ],
-    );
+    });
     const created = new Set(inserted.rows.map((r) => r.id));
     // The key's first request committed before ours (the insert waited on its row, or it
     // came earlier): its stored message is the answer.
