@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL } from '../test-utils/setup.js';
-import type { MessageStore, NewMessage } from './messages.js';
+import { TEST_DATABASE_URL, tempDir } from '../test-utils/setup.js';
+import { newMessage } from '../test-utils/store-suite.js';
+import type { MessageStore } from './messages.js';
 import { REPORT_TARGET_SQLITE, STALE_SENDING_SQLITE } from './messages-sqlite.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
@@ -16,20 +15,14 @@ import { sqliteStore } from './sqlite.js';
 // and unsent recipient had an entry in both, written at every POST and rewritten at every
 // change of status: on SQLite that is a page of the WAL per message and per index.
 
-const message = (i: number, now: number): NewMessage => ({
-  id: `sms_${String(i).padStart(26, '0')}`,
-  idempotencyKey: null,
-  requestHash: 'h',
-  account: 'main',
-  mobiles: [`13${String(i).padStart(9, '0')}`],
-  content: '【测试】index',
-  sendAt: null,
-  extNo: '',
-  metadata: null,
-  callbackUrl: null,
-  expiresAt: null,
-  now,
-});
+const message = (i: number, now: number) =>
+  newMessage({
+    id: `sms_${String(i).padStart(26, '0')}`,
+    account: 'main',
+    mobiles: [`13${String(i).padStart(9, '0')}`],
+    content: '【测试】index',
+    now,
+  });
 
 /**
  * Five messages: three stay queued, one is being sent, one was sent (task `t1`). Then the
@@ -66,8 +59,8 @@ describe('the lease and task indexes hold only what they are read for', () => {
   });
 
   it('sqlite: a file of an earlier version gets them; queued messages and unsent recipients have no entries; the lookups read them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'relay-indexes-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
     const path = join(dir, 'relay.db');
     let store = await sqliteStore({ path });
     await store.init();

@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { NewMessage } from './messages.js';
+import { tempDir as makeTempDir } from '../test-utils/setup.js';
+import { newMessage } from '../test-utils/store-suite.js';
 import {
   SQLITE_AUTOCHECKPOINT_PAGES,
   WRITER_AUTOCHECKPOINT_PAGES,
@@ -11,30 +11,25 @@ import {
 } from './sqlite-checkpointer.js';
 import { sqliteStore } from './sqlite.js';
 
-const dirs: string[] = [];
+const cleanups: Array<() => void> = [];
 const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-checkpointer-'));
-  dirs.push(dir);
+  const { dir, cleanup } = makeTempDir();
+  cleanups.push(cleanup);
   return dir;
 };
 afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  for (const cleanup of cleanups) cleanup();
 });
 
-const message = (i: number, now: number): NewMessage => ({
-  id: `sms_${String(i).padStart(26, '0')}`,
-  idempotencyKey: `key-${i}`,
-  requestHash: 'h',
-  account: 'main',
-  mobiles: [`13${String(i).padStart(9, '0')}`],
-  content: `【测试】checkpoint ${i}`,
-  sendAt: null,
-  extNo: '',
-  metadata: null,
-  callbackUrl: null,
-  expiresAt: null,
-  now,
-});
+const message = (i: number, now: number) =>
+  newMessage({
+    id: `sms_${String(i).padStart(26, '0')}`,
+    idempotencyKey: `key-${i}`,
+    account: 'main',
+    mobiles: [`13${String(i).padStart(9, '0')}`],
+    content: `【测试】checkpoint ${i}`,
+    now,
+  });
 
 /**
  * Rows in the database file alone, read from a copy of it without its WAL; -1 when the copy

@@ -4,7 +4,7 @@ import type { NewMessage } from '../store/messages.js';
 import type { ClaimedDelivery, DeliveryResult, NewEvent, Store } from '../store/types.js';
 
 /** A message for the gateway's queue: one number, sent at once, no key, metadata or callback. */
-function newMessage(
+export function newMessage(
   fields: Pick<NewMessage, 'id' | 'account' | 'content' | 'now'> & Partial<NewMessage>,
 ): NewMessage {
   return {
