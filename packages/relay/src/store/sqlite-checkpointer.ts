@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import { type SqliteThreadMain, startSqliteThread } from './sqlite-thread.js';
 
 /** SQLite's own threshold (pages of WAL), which its automatic checkpoint runs at. */
 export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
@@ -30,23 +30,12 @@ export interface SqliteCheckpointer {
 }
 
 interface WorkerData {
-  driver: string;
   path: string;
   intervalMs: number;
 }
 
-/**
- * The checkpoint thread. Runs as eval'd code (no bundler rewrites its names): built-ins come
- * through `process.getBuiltinModule`, better-sqlite3 from the path the parent resolved.
- */
-function checkpointerMain(): void {
-  const builtin = (process as unknown as { getBuiltinModule: (id: string) => unknown })
-    .getBuiltinModule;
-  const threads = builtin('node:worker_threads') as typeof import('node:worker_threads');
-  const { createRequire: requireFrom } = builtin('node:module') as typeof import('node:module');
-  const parentPort = threads.parentPort!;
-  const data = threads.workerData as WorkerData;
-  const Database = requireFrom(data.driver)(data.driver) as typeof BetterSqlite3;
+/** The checkpoint thread: PASSIVE checkpoints on a timer until the parent says `close`. */
+const checkpointerMain: SqliteThreadMain<WorkerData> = (Database, data, parentPort) => {
   const db = new Database(data.path, { fileMustExist: true, timeout: 0 });
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
   const timer = setInterval(() => {
@@ -63,7 +52,7 @@ function checkpointerMain(): void {
     db.close();
     parentPort.close();
   });
-}
+};
 
 const none: SqliteCheckpointer = { close: async () => {}, thread: undefined };
 
@@ -75,16 +64,9 @@ export function sqliteCheckpointer(
   if (options.journalMode !== 'wal' || options.path === ':memory:' || options.path === '') {
     return none;
   }
-  const here = typeof __filename === 'string' ? __filename : import.meta.url;
-  const thread = new Worker(`(${checkpointerMain.toString()})()`, {
-    eval: true,
-    // Not the test runner's `--conditions` and loaders: the thread runs plain JavaScript.
-    execArgv: [],
-    workerData: {
-      driver: createRequire(here).resolve('better-sqlite3'),
-      path: resolve(options.path),
-      intervalMs: INTERVAL_MS,
-    } satisfies WorkerData,
+  const thread = startSqliteThread(checkpointerMain, {
+    path: resolve(options.path),
+    intervalMs: INTERVAL_MS,
   });
   thread.unref();
   db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);

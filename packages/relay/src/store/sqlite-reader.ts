@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import { type SqliteThreadMain, startSqliteThread } from './sqlite-thread.js';
 
 /** One read: a statement and its positional parameters. */
 export type Read = readonly [sql: string, params: readonly unknown[]];
@@ -18,7 +18,6 @@ export interface SqliteReader {
 }
 
 interface WorkerData {
-  driver: string;
   path: string;
   timeout: number;
 }
@@ -27,18 +26,8 @@ type Answer =
   | { seq: number; rows: unknown[][] }
   | { seq: number; error: { message: string; code?: string } };
 
-/**
- * The reader thread. Runs as eval'd code (no bundler rewrites its names): built-ins come
- * through `process.getBuiltinModule`, better-sqlite3 from the path the parent resolved.
- */
-function readerMain(): void {
-  const builtin = (process as unknown as { getBuiltinModule: (id: string) => unknown })
-    .getBuiltinModule;
-  const threads = builtin('node:worker_threads') as typeof import('node:worker_threads');
-  const { createRequire: requireFrom } = builtin('node:module') as typeof import('node:module');
-  const parentPort = threads.parentPort!;
-  const data = threads.workerData as WorkerData;
-  const Database = requireFrom(data.driver)(data.driver) as typeof BetterSqlite3;
+/** The reader thread: a read-only connection answering batches of reads. */
+const readerMain: SqliteThreadMain<WorkerData> = (Database, data, parentPort) => {
   const db = new Database(data.path, {
     readonly: true,
     fileMustExist: true,
@@ -67,7 +56,7 @@ function readerMain(): void {
       });
     }
   });
-}
+};
 
 /** The reads on the main connection (`:memory:`): the same transaction, synchronously. */
 function mainThreadReader(db: BetterSqlite3.Database): SqliteReader {
@@ -94,12 +83,7 @@ class ThreadReader implements SqliteReader {
   constructor(private readonly data: WorkerData) {}
 
   private spawn(): Worker {
-    const worker = new Worker(`(${readerMain.toString()})()`, {
-      eval: true,
-      // Not the test runner's `--conditions` and loaders: the thread runs plain JavaScript.
-      execArgv: [],
-      workerData: this.data satisfies WorkerData,
-    });
+    const worker = startSqliteThread(readerMain, this.data);
     worker.on('message', (answer: Answer) => {
       const waiting = this.pending.get(answer.seq);
       this.pending.delete(answer.seq);
@@ -147,10 +131,5 @@ export function sqliteReader(
   options: { path: string; busyTimeoutMs: number },
 ): SqliteReader {
   if (options.path === ':memory:' || options.path === '') return mainThreadReader(db);
-  const here = typeof __filename === 'string' ? __filename : import.meta.url;
-  return new ThreadReader({
-    driver: createRequire(here).resolve('better-sqlite3'),
-    path: resolve(options.path),
-    timeout: options.busyTimeoutMs,
-  });
+  return new ThreadReader({ path: resolve(options.path), timeout: options.busyTimeoutMs });
 }
