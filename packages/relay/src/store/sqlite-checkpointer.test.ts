@@ -1,5 +1,7 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir as makeTempDir } from '../test-utils/setup.js';
@@ -79,6 +81,87 @@ describe('the WAL is checkpointed on a thread, not in the commits of the event l
     await store.close();
     // The thread's connection closed first: the main one was the last, and removed the WAL.
     expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('SIGKILL while the thread is copying pages into the database file: every committed message is there, the file intact', {
+    timeout: 60_000,
+  }, async () => {
+    // A store writing messages in a process of its own (from dist, as the relay runs it),
+    // under strace, which kills it on the thread's 20th write into the database file: in WAL
+    // mode only a checkpoint writes there, and below 4,000 pages only the thread's.
+    const dir = tempDir();
+    const path = join(dir, 'relay.db');
+    const log = join(dir, 'strace.log');
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    const writer = `
+      const { sqliteStore } = await import(${JSON.stringify(dist)});
+      process.stdout.write('pid ' + process.pid + '\\n');
+      const store = await sqliteStore({ path: ${JSON.stringify(path)} });
+      await store.init();
+      for (let i = 0; i < 20000; i += 50) {
+        const now = Date.now();
+        await store.messages.enqueueMany(Array.from({ length: 50 }, (_, j) => ({
+          id: 'sms_' + String(i + j).padStart(26, '0'), idempotencyKey: null, requestHash: 'h',
+          account: 'main', mobiles: ['13800138000'], content: 'checkpoint ' + (i + j), sendAt: null,
+          extNo: '', metadata: null, callbackUrl: null, expiresAt: null, now,
+        })));
+        process.stdout.write('committed ' + (i + 50) + '\\n');
+      }
+      process.stdout.write('done\\n');
+    `;
+    const child = spawn(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-o',
+        log,
+        '-P',
+        path,
+        '-e',
+        'trace=pwrite64',
+        '-e',
+        'inject=pwrite64:signal=SIGKILL:when=20',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        writer,
+      ],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(out, err).not.toContain('done');
+    const committed = Math.max(
+      0,
+      ...[...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])),
+    );
+    expect(committed, err).toBeGreaterThan(0);
+    // Killed on a write into the database file, by a thread that is not the process's main one.
+    const writes = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => /pwrite64\(/.test(l));
+    const [writerPid, ...rest] = (writes.at(-1) ?? '').split(' ');
+    expect(rest.join(' ')).toMatch(/pwrite64\(/);
+    const mainPid = /pid (\d+)/.exec(out)?.[1];
+    expect(mainPid).toBeDefined();
+    expect(writerPid).not.toBe(mainPid);
+
+    const db = new Database(path);
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const stored = (db.prepare('SELECT count(*) AS n FROM gw_messages').get() as { n: number }).n;
+      expect(stored).toBeGreaterThanOrEqual(committed);
+      const last = db
+        .prepare('SELECT content FROM gw_messages WHERE id = ?')
+        .get(`sms_${String(committed - 1).padStart(26, '0')}`) as { content: string } | undefined;
+      expect(last?.content).toBe(`checkpoint ${committed - 1}`);
+    } finally {
+      db.close();
+    }
   });
 
   it('the writer checkpoints at a larger size while the thread runs, and as SQLite does once it stopped', async () => {
