@@ -9,6 +9,7 @@ import { TEST_DATABASE_URL } from '../test-utils/setup.js';
 import type { MessageStore, NewMessage } from './messages.js';
 import { claimMessagesSql, recordSentSql } from './messages-postgres.js';
 import { SELECT_DUE_SQLITE } from './messages-sqlite.js';
+import { LIMIT as LIMIT_IN_SQL } from './sqlite-limit.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
 
@@ -228,8 +229,8 @@ describe('a claim reads what it takes, however long the queue', () => {
       expect(indexes.map((i) => i.name)).toEqual(['gw_messages_due_fifo']);
       const plan = (
         raw
-          .prepare(`EXPLAIN QUERY PLAN ${SELECT_DUE_SQLITE}`)
-          .all('main', now + 1, LIMIT) as Array<{
+          .prepare(`EXPLAIN QUERY PLAN ${SELECT_DUE_SQLITE.replace(LIMIT_IN_SQL, String(LIMIT))}`)
+          .all('main', now + 1) as Array<{
           detail: string;
         }>
       ).map((row) => row.detail);

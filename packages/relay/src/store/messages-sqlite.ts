@@ -22,6 +22,7 @@ import {
   recipientUpdateOf,
   storedFromNew,
 } from './messages.js';
+import { LIMIT, byLimit } from './sqlite-limit.js';
 import type { SqliteReader } from './sqlite-reader.js';
 import type { WalSync } from './sqlite-wal-sync.js';
 
@@ -108,7 +109,7 @@ const newLease = () => randomBytes(16).toString('base64url');
  */
 export const SELECT_DUE_SQLITE = `SELECT id FROM gw_messages INDEXED BY gw_messages_due_fifo
   WHERE account = ? AND status = 'queued' AND next_attempt_at <= ?
-  ORDER BY next_attempt_at, created_at LIMIT ?`;
+  ORDER BY next_attempt_at, created_at LIMIT ${LIMIT}`;
 
 /** The messages whose lease ran out (their sender stopped), from the index of leased ones alone. */
 export const STALE_SENDING_SQLITE = `SELECT id FROM gw_messages INDEXED BY gw_messages_leased
@@ -249,7 +250,7 @@ export function sqliteMessages(
     `UPDATE gw_messages SET status = 'expired', error_code = 'EXPIRED',
        error = 'not sent before its ttl ran out', updated_at = ? WHERE id = ? AND status = 'queued'`,
   );
-  const selectDue = db.prepare(SELECT_DUE_SQLITE);
+  const selectDue = byLimit(db, SELECT_DUE_SQLITE);
   const markSending = db.prepare(
     `UPDATE gw_messages SET status = 'sending', lease = ?, lease_until = ?, attempts = attempts + 1,
        updated_at = ? WHERE id = ? AND status = 'queued'
@@ -273,7 +274,7 @@ export function sqliteMessages(
       expire(o.now);
       const lease = newLease();
       const claimed: ClaimedMessage[] = [];
-      for (const { id } of selectDue.all(o.account, o.now, o.limit) as Array<{ id: string }>) {
+      for (const { id } of selectDue(o.limit).all(o.account, o.now) as Array<{ id: string }>) {
         const row = markSending.get(lease, o.now + o.leaseMs, o.now, id) as ClaimedRow | undefined;
         if (row) claimed.push(claimedFromRow(row));
       }
@@ -468,9 +469,10 @@ export function sqliteMessages(
       for (const c of callbacks) insertCallback.run(c.eventId, c.url, c.body, now, now, now);
     },
   );
-  const dueCallbacks = db.prepare(
+  const dueCallbacks = byLimit(
+    db,
     `SELECT rowid, event_id, url, body, attempts FROM gw_callbacks
-     WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+     WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ${LIMIT}`,
   );
   const leaseCallback = db.prepare(
     'UPDATE gw_callbacks SET next_attempt_at = ?, lease = ? WHERE rowid = ?',
@@ -478,7 +480,7 @@ export function sqliteMessages(
   const claimCallbacks = db.transaction(
     (o: { limit: number; now: number; leaseMs: number }): ClaimedCallback[] => {
       const lease = newLease();
-      const rows = dueCallbacks.all(o.now, o.limit) as Array<{
+      const rows = dueCallbacks(o.limit).all(o.now) as Array<{
         rowid: number;
         event_id: string;
         url: string;

@@ -31,6 +31,7 @@ import {
   eventByIdSql,
 } from './console-rows.js';
 import { sqliteCheckpointer } from './sqlite-checkpointer.js';
+import { LIMIT, byLimit } from './sqlite-limit.js';
 import { sqliteReader } from './sqlite-reader.js';
 import { walSync } from './sqlite-wal-sync.js';
 
@@ -258,18 +259,20 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     return inserted;
   });
 
-  const selectDue = db.prepare(`
-    SELECT d.rowid AS rowid, d.event_id, d.target, d.attempts, e.type, e.account, e.body, e.created_at
+  const selectDue = byLimit(
+    db,
+    `SELECT d.rowid AS rowid, d.event_id, d.target, d.attempts, e.type, e.account, e.body, e.created_at
     FROM deliveries d JOIN events e ON e.id = d.event_id
     WHERE d.status = 'pending' AND d.next_attempt_at <= @now
       AND d.target NOT IN (SELECT name FROM targets WHERE disabled_at IS NOT NULL)
       AND (@only IS NULL OR d.target IN (SELECT value FROM json_each(@only)))
-    ORDER BY d.next_attempt_at LIMIT @limit`);
+    ORDER BY d.next_attempt_at LIMIT ${LIMIT}`,
+  );
   const lease = db.prepare('UPDATE deliveries SET next_attempt_at = ?, lease = ? WHERE rowid = ?');
   const claim = db.transaction((options: ClaimOptions) => {
     const { limit, now, leaseMs, targets } = options;
     const only = targets === undefined ? null : JSON.stringify(targets);
-    const rows = selectDue.all({ only, now, limit }) as ClaimRow[];
+    const rows = selectDue(limit).all({ only, now }) as ClaimRow[];
     const token = newLease();
     for (const row of rows) {
       lease.run(now + leaseMs, token, row.rowid);
