@@ -31,4 +31,41 @@ describe('GroupCommit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(commits).toEqual([[1, 2, 3], [1], [2], [3]]);
   });
+
+  it('gathers items that come in turns of their own into one commit, up to `gather`', async () => {
+    const store = recordingStore();
+    const group = new GroupCommit(store.commit, { gather: 3, gatherMs: 60_000 });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const answers = [group.add(1)];
+    await turn();
+    answers.push(group.add(2));
+    await turn();
+    expect(store.commits).toEqual([]);
+    answers.push(group.add(3), group.add(4));
+    expect(await Promise.all(answers)).toEqual([2, 4, 6, 8]);
+    expect(store.commits).toEqual([[1, 2, 3, 4]]);
+  });
+
+  it('commits fewer than `gather` once the oldest waited `gatherMs`', async () => {
+    const store = recordingStore();
+    const group = new GroupCommit(store.commit, { gather: 8, gatherMs: 40 });
+    const started = performance.now();
+    const answer = group.add(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(store.commits).toEqual([]);
+    expect(await answer).toBe(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(store.commits).toEqual([[1]]);
+  });
+
+  it('settled() commits what is gathering at once', async () => {
+    const store = recordingStore();
+    const group = new GroupCommit(store.commit, { gather: 8, gatherMs: 60_000 });
+    const answers = Promise.all([group.add(1), group.add(2)]);
+    const started = performance.now();
+    await group.settled();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(await answers).toEqual([2, 4]);
+    expect(store.commits).toEqual([[1, 2]]);
+  });
 });

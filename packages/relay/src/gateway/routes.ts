@@ -345,7 +345,6 @@ export function createGateway(context: RelayContext): Gateway {
         config: config.gateway,
         logger,
         recoverAtStart: store.kind === 'sqlite',
-        overlapRecords: store.kind === 'postgres',
       });
       callbacks = new CallbackLoop({
         messages: store.messages,
