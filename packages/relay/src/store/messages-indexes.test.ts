@@ -6,14 +6,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, tempDir } from '../test-utils/setup.js';
 import { newMessage } from '../test-utils/store-suite.js';
 import type { MessageStore } from './messages.js';
-import { REPORT_TARGET_SQLITE, STALE_SENDING_SQLITE } from './messages-sqlite.js';
+import { messagePageSql } from './console-rows.js';
+import {
+  LAST_SENT_SQLITE,
+  REPORT_TARGET_SQLITE,
+  SENDING_TO_SQLITE,
+  STALE_SENDING_SQLITE,
+} from './messages-sqlite.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
 
-// Two indexes hold only the rows they are read for: the leases of messages being sent (the
-// sweep for a dead sender's), and the task ids of sent recipients (reports). Each queued message
-// and unsent recipient had an entry in both, written at every POST and rewritten at every
-// change of status: on SQLite that is a page of the WAL per message and per index.
+// Indexes that hold only the rows they are read for: the leases of messages being sent (the
+// sweep for a dead sender's), the task ids and the numbers of sent recipients (reports,
+// replies), and on SQLite the pages by status of settled messages (the console). Each queued
+// message and unsent recipient had an entry in them, written at every POST and rewritten at
+// every change of status: on SQLite that is work and a page of the WAL per message and per index.
 
 const message = (i: number, now: number) =>
   newMessage({
@@ -48,11 +55,25 @@ async function exercise(messages: MessageStore): Promise<void> {
     now + 3,
   );
   expect(tags.map((t) => t?.messageId)).toEqual([sent!.id, undefined]);
+  expect(await messages.sendingTo('main', [sending!.mobiles[0]!])).toBe(true);
+  expect(await messages.sendingTo('main', [sent!.mobiles[0]!, '13900000000'])).toBe(false);
+  const [last, none] = await messages.lastSentTo('main', [sent!.mobiles[0]!, sending!.mobiles[0]!]);
+  expect([last?.messageId, none]).toEqual([sent!.id, undefined]);
+  const page = async (status: 'queued' | 'sending' | 'sent' | 'failed') =>
+    (await messages.list({ status, limit: 10 })).map((m) => m.id);
+  expect(await page('sent')).toEqual([sent!.id]);
+  expect(await page('sending')).toEqual([sending!.id]);
+  expect(await page('queued')).toEqual([
+    message(4, now).id,
+    message(3, now).id,
+    message(2, now).id,
+  ]);
+  expect(await page('failed')).toEqual([]);
   expect(await messages.expireLeases(now + 30_000)).toEqual([]);
   expect(await messages.expireLeases(now + 61_000)).toEqual([sending!.id]);
 }
 
-describe('the lease and task indexes hold only what they are read for', () => {
+describe('the gateway indexes hold only what they are read for', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -69,8 +90,12 @@ describe('the lease and task indexes hold only what they are read for', () => {
     let raw = new Database(path);
     raw.exec(`DROP INDEX gw_messages_leased;
       DROP INDEX gw_recipients_sent_task;
+      DROP INDEX gw_messages_settled_page;
+      DROP INDEX gw_recipients_sent_mobile;
       CREATE INDEX gw_messages_sending ON gw_messages (status, lease_until);
-      CREATE INDEX gw_recipients_task ON gw_recipients (account, task_id, mobile);`);
+      CREATE INDEX gw_recipients_task ON gw_recipients (account, task_id, mobile);
+      CREATE INDEX gw_messages_status_page ON gw_messages (status, id);
+      CREATE INDEX gw_recipients_mobile ON gw_recipients (account, mobile, sent_at);`);
     raw.close();
 
     store = await sqliteStore({ path });
@@ -96,10 +121,22 @@ describe('the lease and task indexes hold only what they are read for', () => {
           )
           .all() as Array<{ name: string }>
       ).map((r) => r.name);
-      expect(names).toContain('gw_messages_leased');
-      expect(names).toContain('gw_recipients_sent_task');
-      expect(names).not.toContain('gw_messages_sending');
-      expect(names).not.toContain('gw_recipients_task');
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'gw_messages_leased',
+          'gw_recipients_sent_task',
+          'gw_messages_settled_page',
+          'gw_recipients_sent_mobile',
+        ]),
+      );
+      for (const old of [
+        'gw_messages_sending',
+        'gw_recipients_task',
+        'gw_messages_status_page',
+        'gw_recipients_mobile',
+      ]) {
+        expect(names).not.toContain(old);
+      }
       // Entries, read from the b-trees themselves: five messages and five recipients stored.
       const entries = (index: string) =>
         (
@@ -111,6 +148,8 @@ describe('the lease and task indexes hold only what they are read for', () => {
         ).n;
       expect(entries('gw_messages_leased')).toBe(1);
       expect(entries('gw_recipients_sent_task')).toBe(1);
+      expect(entries('gw_messages_settled_page')).toBe(1);
+      expect(entries('gw_recipients_sent_mobile')).toBe(1);
       const plan = (sql: string, ...params: unknown[]) =>
         (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
           .map((r) => r.detail)
@@ -119,6 +158,10 @@ describe('the lease and task indexes hold only what they are read for', () => {
         'gw_recipients_sent_task',
       );
       expect(plan(STALE_SENDING_SQLITE, now)).toContain('gw_messages_leased');
+      expect(plan(SENDING_TO_SQLITE, 'main', '["13000000001"]')).toContain('gw_messages_leased');
+      expect(plan(LAST_SENT_SQLITE, 'main', '13000000000')).toContain('gw_recipients_sent_mobile');
+      const [failedPage, failedParams] = messagePageSql('', { status: 'failed', limit: 50 });
+      expect(plan(failedPage, ...failedParams)).toContain('gw_messages_settled_page');
     } finally {
       raw.close();
     }
