@@ -254,9 +254,6 @@ export function messageByIdSql(t: string, id: string): Sql {
   return [`SELECT * FROM ${t}gw_messages WHERE id = ?`, [id]];
 }
 
-/** The messages SQLite's page index by status holds (`gw_messages_settled_page`). */
-export const SETTLED_ONLY = "status NOT IN ('queued', 'sending')";
-
 /** Messages newest first (ids sort by creation), by `(status, id)` or `(account, id)`. */
 export function messagePageSql(t: string, query: MessageQuery): Sql {
   const where: string[] = [];
@@ -264,8 +261,6 @@ export function messagePageSql(t: string, query: MessageQuery): Sql {
   if (query.status !== undefined) {
     where.push('status = ?');
     params.push(query.status);
-    // Said in so many words: SQLite takes a partial index only for a query that repeats its WHERE.
-    if (query.status !== 'queued' && query.status !== 'sending') where.push(SETTLED_ONLY);
   }
   if (query.account !== undefined) {
     where.push('account = ?');

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, tempDir } from '../test-utils/setup.js';
 import { newMessage } from '../test-utils/store-suite.js';
 import type { MessageStore } from './messages.js';
-import { messagePageSql } from './console-rows.js';
 import {
   LAST_SENT_SQLITE,
   REPORT_TARGET_SQLITE,
@@ -18,8 +17,7 @@ import { sqliteStore } from './sqlite.js';
 
 // Indexes that hold only the rows they are read for: the leases of messages being sent (the
 // sweep for a dead sender's), the task ids and the numbers of sent recipients (reports,
-// replies), and on SQLite the pages by status of settled messages (the console). Each queued
-// message and unsent recipient had an entry in them, written at every POST and rewritten at
+// replies). Each queued message and unsent recipient had an entry in them, written at every POST and rewritten at
 // every change of status: on SQLite that is work and a page of the WAL per message and per index.
 
 const message = (i: number, now: number) =>
@@ -90,11 +88,9 @@ describe('the gateway indexes hold only what they are read for', () => {
     let raw = new Database(path);
     raw.exec(`DROP INDEX gw_messages_leased;
       DROP INDEX gw_recipients_sent_task;
-      DROP INDEX gw_messages_settled_page;
       DROP INDEX gw_recipients_sent_mobile;
       CREATE INDEX gw_messages_sending ON gw_messages (status, lease_until);
       CREATE INDEX gw_recipients_task ON gw_recipients (account, task_id, mobile);
-      CREATE INDEX gw_messages_status_page ON gw_messages (status, id);
       CREATE INDEX gw_recipients_mobile ON gw_recipients (account, mobile, sent_at);`);
     raw.close();
 
@@ -125,14 +121,12 @@ describe('the gateway indexes hold only what they are read for', () => {
         expect.arrayContaining([
           'gw_messages_leased',
           'gw_recipients_sent_task',
-          'gw_messages_settled_page',
           'gw_recipients_sent_mobile',
         ]),
       );
       for (const old of [
         'gw_messages_sending',
         'gw_recipients_task',
-        'gw_messages_status_page',
         'gw_recipients_mobile',
       ]) {
         expect(names).not.toContain(old);
@@ -148,7 +142,6 @@ describe('the gateway indexes hold only what they are read for', () => {
         ).n;
       expect(entries('gw_messages_leased')).toBe(1);
       expect(entries('gw_recipients_sent_task')).toBe(1);
-      expect(entries('gw_messages_settled_page')).toBe(1);
       expect(entries('gw_recipients_sent_mobile')).toBe(1);
       const plan = (sql: string, ...params: unknown[]) =>
         (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
@@ -160,8 +153,6 @@ describe('the gateway indexes hold only what they are read for', () => {
       expect(plan(STALE_SENDING_SQLITE, now)).toContain('gw_messages_leased');
       expect(plan(SENDING_TO_SQLITE, 'main', '["13000000001"]')).toContain('gw_messages_leased');
       expect(plan(LAST_SENT_SQLITE, 'main', '13000000000')).toContain('gw_recipients_sent_mobile');
-      const [failedPage, failedParams] = messagePageSql('', { status: 'failed', limit: 50 });
-      expect(plan(failedPage, ...failedParams)).toContain('gw_messages_settled_page');
     } finally {
       raw.close();
     }

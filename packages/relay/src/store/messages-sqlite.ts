@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
-import { SETTLED_ONLY, messageByIdSql, messagePageSql } from './console-rows.js';
+import { messageByIdSql, messagePageSql } from './console-rows.js';
 import { guard } from './errors.js';
 import {
   type CallbackResult,
@@ -65,12 +65,7 @@ DROP INDEX IF EXISTS gw_messages_sending;
 -- Each claim expires what ran out of time first: without this it read every queued message.
 CREATE INDEX IF NOT EXISTS gw_messages_expiring ON gw_messages (expires_at)
   WHERE status = 'queued' AND expires_at IS NOT NULL;
--- Pages by status, of settled messages only: queued and sending ones are few, each kind has an
--- index of its own, and here they cost an entry written at each POST and moved at each claim.
--- A page of one of these statuses repeats its WHERE, for SQLite to take this index.
-CREATE INDEX IF NOT EXISTS gw_messages_settled_page ON gw_messages (status, id)
-  WHERE ${SETTLED_ONLY};
-DROP INDEX IF EXISTS gw_messages_status_page;
+CREATE INDEX IF NOT EXISTS gw_messages_status_page ON gw_messages (status, id);
 CREATE INDEX IF NOT EXISTS gw_messages_account_page ON gw_messages (account, id);
 CREATE TABLE IF NOT EXISTS gw_recipients (
   message_id TEXT NOT NULL REFERENCES gw_messages(id),
