@@ -124,11 +124,7 @@ describe('the gateway indexes hold only what they are read for', () => {
           'gw_recipients_sent_mobile',
         ]),
       );
-      for (const old of [
-        'gw_messages_sending',
-        'gw_recipients_task',
-        'gw_recipients_mobile',
-      ]) {
+      for (const old of ['gw_messages_sending', 'gw_recipients_task', 'gw_recipients_mobile']) {
         expect(names).not.toContain(old);
       }
       // Entries, read from the b-trees themselves: five messages and five recipients stored.
