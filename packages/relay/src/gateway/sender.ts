@@ -17,10 +17,10 @@ import type {
 import { Doorbell } from '../shared/doorbell.js';
 import { GroupCommit } from './group-commit.js';
 
-/** Platform refusals that no retry can change: the message fails at once. */
 /** The longest an outcome waits for others to share its commit. */
 const OUTCOME_GATHER_MS = 2;
 
+/** Platform refusals that no retry can change: the message fails at once. */
 const DEFINITIVE = new Set<string>([
   'VALIDATION',
   'CONTENT_EMPTY',
@@ -367,10 +367,10 @@ export class GatewaySender {
   /**
    * Sends one message and records its outcome. `freeSlot` gives its send slot back once the
    * platform has answered: recording the outcome is a commit shared with other outcomes (they
-   * gather for it), and holding the slot through it left the platform idle. The message stays `sending` until the outcome is recorded, so
-   * a crash meanwhile still makes it `unknown`, never sent again. At most `concurrency`
-   * outcomes wait for a commit with their slots given back; beyond that a send keeps its slot
-   * until its outcome is in.
+   * gather for it), and holding the slot through it left the platform idle. The message stays
+   * `sending` until the outcome is recorded, so a crash meanwhile still makes it `unknown`,
+   * never sent again. At most `concurrency` outcomes wait for a commit with their slots given
+   * back; beyond that a send keeps its slot until its outcome is in.
    */
   private async send(message: ClaimedMessage, freeSlot: () => void): Promise<void> {
     const client = this.clients.get(message.account);
