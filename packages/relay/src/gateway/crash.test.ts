@@ -385,9 +385,9 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
 }
 
 // The sender's worst moment: the platform has taken a message and answered, and the relay dies
-// before the outcome is committed (on PostgreSQL the send's slot is already free then, its
-// outcome waiting for a commit shared with others). The message must become `unknown`, never
-// be sent again.
+// before the outcome is committed (the send's slot is already free then, its outcome gathering
+// with others for a shared commit, up to 2 ms: the kills at 0-2 ms fall there). The message
+// must become `unknown`, never be sent again.
 const SEND_DELAYS = [0, 1, 2, 5, 10, 20];
 
 for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[]) {

@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL } from '../test-utils/setup.js';
+import { TEST_DATABASE_URL, scratchSchema } from '../test-utils/setup.js';
 import type { MessageStore, NewMessage } from './messages.js';
 import { claimMessagesSql, recordSentSql } from './messages-postgres.js';
 import { SELECT_DUE_SQLITE } from './messages-sqlite.js';
@@ -64,13 +62,8 @@ describe('a claim reads what it takes, however long the queue', () => {
   });
 
   it('postgres: a claim scans at most its limit and sorts nothing, its outcomes go through the primary key, fresh or analyzed', async () => {
-    const schema = `relay_claim_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    cleanups.push(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    });
+    const { schema, admin, drop } = await scratchSchema('relay_claim');
+    cleanups.push(drop);
     const store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
     await store.init();
     cleanups.push(() => store.close());
@@ -169,13 +162,8 @@ describe('a claim reads what it takes, however long the queue', () => {
   });
 
   it('postgres: a schema made by an earlier version loses the old due index', async () => {
-    const schema = `relay_claim_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    cleanups.push(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    });
+    const { schema, admin, drop } = await scratchSchema('relay_claim');
+    cleanups.push(drop);
     let store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
     await store.init();
     await store.close();

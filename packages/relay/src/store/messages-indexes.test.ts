@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL, tempDir } from '../test-utils/setup.js';
+import { TEST_DATABASE_URL, scratchSchema, tempDir } from '../test-utils/setup.js';
 import { newMessage } from '../test-utils/store-suite.js';
 import type { MessageStore } from './messages.js';
 import {
@@ -161,13 +159,8 @@ describe('the gateway indexes hold only what they are read for', () => {
   });
 
   it('postgres: a schema of an earlier version gets them, and the lookups work', async () => {
-    const schema = `relay_indexes_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    cleanups.push(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    });
+    const { schema, admin, drop } = await scratchSchema('relay_indexes');
+    cleanups.push(drop);
     const first = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
     await first.init();
     await first.close();

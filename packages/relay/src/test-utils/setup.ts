@@ -51,6 +51,26 @@ export const TEST_DATABASE_URL =
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
+ * A PostgreSQL schema of its own for a test (`<prefix>_<random>`, not created) and a connection
+ * to look at it with; `drop` removes the schema and closes the connection.
+ */
+export async function scratchSchema(
+  prefix: string,
+): Promise<{ schema: string; admin: pg.Client; drop: () => Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  return {
+    schema,
+    admin,
+    async drop() {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+/**
  * A relay config's `store` for a test: a SQLite file in `dir`, or a PostgreSQL schema of its
  * own (`<prefix>_<random>`); `drop` removes the schema (the folder is the caller's).
  */
