@@ -105,9 +105,10 @@ interface Ready {
  * Claims run ahead of the sends by at most one window: up to `concurrency` messages wait,
  * claimed, for a free slot, and a claim (a commit) refills them while the slots are busy, so
  * no slot waits for a claim's commit. The price: a crash leaves those claimed messages
- * `sending`, and they become `unknown` like the ones in flight (never resent), so a crash
- * can make up to twice `concurrency` messages unknown instead of `concurrency`. A stop
- * (SIGTERM) gives the waiting ones back to the queue.
+ * `sending`, and they become `unknown` like the ones in flight (never resent). So a crash
+ * can make up to three windows of messages unknown: `concurrency` on the wire, `concurrency`
+ * answered whose outcomes gather for their commit (2 ms at most, see `send`) and
+ * `concurrency` claimed ahead. A stop (SIGTERM) gives the waiting ones back to the queue.
  */
 export class GatewaySender {
   private readonly clients = new Map<string, SmsClient>();
@@ -140,10 +141,12 @@ export class GatewaySender {
 
   constructor(private readonly options: SenderOptions) {
     // Outcomes come one by one (each send's answer in a turn of its own: 3.7 a commit in a
-    // drain), and a commit costs about as much for one as for ten: they gather for half a
-    // window, 2 ms at most. Their slots are already free (`send`), so no send waits for it.
+    // drain), and a commit costs about as much for one as for ten: they gather for a window,
+    // 2 ms at most (half a window made 10 a commit in a drain, a window 16.5). Their slots are
+    // already free (`send`), so no send waits for it, and no more outcomes wait than before:
+    // `send` caps them at `concurrency` either way.
     this.outcomes = new GroupCommit((batch) => options.messages.recordMany(batch, Date.now()), {
-      gather: this.claimBatch(),
+      gather: options.config.concurrency,
       gatherMs: OUTCOME_GATHER_MS,
     });
     for (const account of options.accounts) {
