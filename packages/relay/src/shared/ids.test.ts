@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventIdFor, newEventId, newJournalEntryId } from './ids.js';
+import { eventIdFor, newEventId, newJournalEntryId, newLeaseToken } from './ids.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const MSG_ID = /^msg_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -28,6 +28,16 @@ describe('ids', () => {
     expect(decodeTime(ids[0]!.slice(4))).toBe(now);
     expect(newJournalEntryId(now) < newJournalEntryId(now + 1)).toBe(true);
     expect(newJournalEntryId()).toMatch(JRN_ID);
+  });
+
+  it('newLeaseToken: 128 random bits in base64url, none repeated across pool refills', () => {
+    // 1,000 tokens draw 16,000 bytes: the 4,096-byte pool is refilled three times.
+    const tokens = Array.from({ length: 1000 }, () => newLeaseToken());
+    for (const token of tokens) {
+      expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(Buffer.from(token, 'base64url')).toHaveLength(16);
+    }
+    expect(new Set(tokens).size).toBe(1000);
   });
 
   it('eventIdFor: deterministic, the format of newEventId, from the entry time and sha256', () => {

@@ -24,15 +24,30 @@ function base32(bytes: Uint8Array, offset: number): string {
   return out;
 }
 
-/** A ULID: 48-bit millisecond time + 80 random bits, Crockford base32 (26 characters). */
-function ulid(now: number): string {
+/** The offset of 16 fresh random bytes in `pool`. */
+function take16(): number {
   if (poolOffset + 16 > pool.length) {
     pool = randomBytes(4096);
     poolOffset = 0;
   }
-  const random = base32(pool, poolOffset);
+  const offset = poolOffset;
   poolOffset += 16;
-  return timePart(now) + random;
+  return offset;
+}
+
+/** A ULID: 48-bit millisecond time + 80 random bits, Crockford base32 (26 characters). */
+function ulid(now: number): string {
+  return timePart(now) + base32(pool, take16());
+}
+
+/**
+ * A claim's lease token: 128 random bits, base64url (22 characters). From the same pool as
+ * the ids: `randomBytes(16)` per claim cost about 3.5 µs (a call into OpenSSL, which asks
+ * the kernel for the pid each time), the pool 0.2.
+ */
+export function newLeaseToken(): string {
+  const offset = take16();
+  return pool.toString('base64url', offset, offset + 16);
 }
 
 /**

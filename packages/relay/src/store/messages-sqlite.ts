@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
+import { newLeaseToken } from '../shared/ids.js';
 import { messageByIdSql, messagePageSql } from './console-rows.js';
 import { guard } from './errors.js';
 import {
@@ -104,8 +104,6 @@ CREATE TABLE IF NOT EXISTS gw_callbacks (
 );
 CREATE INDEX IF NOT EXISTS gw_callbacks_due ON gw_callbacks (status, next_attempt_at);
 `;
-
-const newLease = () => randomBytes(16).toString('base64url');
 
 /**
  * The oldest due messages of an account, in the claim's order, read from the index in that
@@ -292,7 +290,7 @@ export function sqliteMessages(
   const claim = db.transaction(
     (o: { account: string; limit: number; now: number; leaseMs: number }) => {
       expire(o.now);
-      const lease = newLease();
+      const lease = newLeaseToken();
       const claimed: ClaimedMessage[] = [];
       // One transaction: what the SELECT read is what the UPDATE changes.
       const due = selectDue(o.limit).all(o.account, o.now) as Array<Omit<ClaimedRow, 'lease'>>;
@@ -493,7 +491,7 @@ export function sqliteMessages(
   );
   const claimCallbacks = db.transaction(
     (o: { limit: number; now: number; leaseMs: number }): ClaimedCallback[] => {
-      const lease = newLease();
+      const lease = newLeaseToken();
       const rows = dueCallbacks(o.limit).all(o.now) as Array<{
         rowid: number;
         event_id: string;

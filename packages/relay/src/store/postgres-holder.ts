@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { newLeaseToken } from '../shared/ids.js';
 
 export interface ClaimHolder {
   /** A fresh lease token of this process: `<holder id>.<128 random bits>`. */
@@ -67,7 +68,7 @@ export function claimHolder(
   return {
     prefix,
     async lease() {
-      return `${await holderId()}.${randomBytes(16).toString('base64url')}`;
+      return `${await holderId()}.${newLeaseToken()}`;
     },
     isGone: (column, prefixParam) =>
       `(position('.' in ${column}) > 0

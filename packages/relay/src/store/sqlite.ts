@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { newLeaseToken } from '../shared/ids.js';
 import { checkEventIds, guard } from './errors.js';
 import { type SqliteOwnership, acquireSqliteOwnership } from './sqlite-owner.js';
 import type {
@@ -273,7 +273,7 @@ export async function sqliteStore(options: SqliteStoreOptions): Promise<Store> {
     const { limit, now, leaseMs, targets } = options;
     const only = targets === undefined ? null : JSON.stringify(targets);
     const rows = selectDue(limit).all({ only, now }) as ClaimRow[];
-    const token = newLease();
+    const token = newLeaseToken();
     for (const row of rows) {
       lease.run(now + leaseMs, token, row.rowid);
       row.lease = token;
@@ -609,11 +609,6 @@ function addConsoleCounts(db: BetterSqlite3.Database): void {
     if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'console_counts'").get()) return;
     db.exec(COUNTS_SCHEMA);
   }).immediate();
-}
-
-/** A claim's lease token: 128 random bits. */
-function newLease(): string {
-  return randomBytes(16).toString('base64url');
 }
 
 /**
