@@ -3,9 +3,11 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, scratchSchema, tempDir } from '../test-utils/setup.js';
 import { newMessage } from '../test-utils/store-suite.js';
+import { messagePageSql, numbered } from './console-rows.js';
 import type { MessageStore } from './messages.js';
 import {
   LAST_SENT_SQLITE,
+  PRUNABLE_SQLITE,
   REPORT_TARGET_SQLITE,
   SENDING_TO_SQLITE,
   STALE_SENDING_SQLITE,
@@ -15,7 +17,8 @@ import { sqliteStore } from './sqlite.js';
 
 // Indexes that hold only the rows they are read for: the leases of messages being sent (the
 // sweep for a dead sender's), the task ids and the numbers of sent recipients (reports,
-// replies). Each queued message and unsent recipient had an entry in them, written at every POST and rewritten at
+// replies), the console's pages by status without the messages being sent (those pages read
+// the leases' index). Each queued message and unsent recipient had an entry in them, written at every POST and rewritten at
 // every change of status: on SQLite that is work and a page of the WAL per message and per index.
 
 const message = (i: number, now: number) =>
@@ -89,7 +92,9 @@ describe('the gateway indexes hold only what they are read for', () => {
       DROP INDEX gw_recipients_sent_mobile;
       CREATE INDEX gw_messages_sending ON gw_messages (status, lease_until);
       CREATE INDEX gw_recipients_task ON gw_recipients (account, task_id, mobile);
-      CREATE INDEX gw_recipients_mobile ON gw_recipients (account, mobile, sent_at);`);
+      CREATE INDEX gw_recipients_mobile ON gw_recipients (account, mobile, sent_at);
+      DROP INDEX gw_messages_status_page_not_sending;
+      CREATE INDEX gw_messages_status_page ON gw_messages (status, id);`);
     raw.close();
 
     store = await sqliteStore({ path });
@@ -120,9 +125,15 @@ describe('the gateway indexes hold only what they are read for', () => {
           'gw_messages_leased',
           'gw_recipients_sent_task',
           'gw_recipients_sent_mobile',
+          'gw_messages_status_page_not_sending',
         ]),
       );
-      for (const old of ['gw_messages_sending', 'gw_recipients_task', 'gw_recipients_mobile']) {
+      for (const old of [
+        'gw_messages_sending',
+        'gw_recipients_task',
+        'gw_recipients_mobile',
+        'gw_messages_status_page',
+      ]) {
         expect(names).not.toContain(old);
       }
       // Entries, read from the b-trees themselves: five messages and five recipients stored.
@@ -137,6 +148,8 @@ describe('the gateway indexes hold only what they are read for', () => {
       expect(entries('gw_messages_leased')).toBe(1);
       expect(entries('gw_recipients_sent_task')).toBe(1);
       expect(entries('gw_recipients_sent_mobile')).toBe(1);
+      // Three queued and one sent: the one being sent has no entry.
+      expect(entries('gw_messages_status_page_not_sending')).toBe(4);
       const plan = (sql: string, ...params: unknown[]) =>
         (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
           .map((r) => r.detail)
@@ -147,6 +160,22 @@ describe('the gateway indexes hold only what they are read for', () => {
       expect(plan(STALE_SENDING_SQLITE, now)).toContain('gw_messages_leased');
       expect(plan(SENDING_TO_SQLITE, 'main', '["13000000001"]')).toContain('gw_messages_leased');
       expect(plan(LAST_SENT_SQLITE, 'main', '13000000000')).toContain('gw_recipients_sent_mobile');
+      // The console's pages: by the status index, or for messages being sent by the leases'.
+      const page = (query: Parameters<typeof messagePageSql>[1]) => {
+        const [sql, params] = messagePageSql('', query, 'INDEXED BY gw_messages_leased');
+        return plan(sql, ...params);
+      };
+      for (const status of ['queued', 'sent', 'unknown'] as const) {
+        expect(page({ status, limit: 50 })).toMatch(
+          /USING (COVERING )?INDEX gw_messages_status_page_not_sending \(status=\?\)/,
+        );
+        expect(page({ status, limit: 50 })).not.toContain('TEMP B-TREE');
+      }
+      expect(page({ status: 'sending', limit: 50 })).toContain('USING INDEX gw_messages_leased');
+      expect(page({ status: 'sending', account: 'main', limit: 50 })).toContain(
+        'USING INDEX gw_messages_leased',
+      );
+      expect(plan(PRUNABLE_SQLITE, now, 100)).toContain('gw_messages_status_page_not_sending');
     } finally {
       raw.close();
     }
@@ -165,7 +194,9 @@ describe('the gateway indexes hold only what they are read for', () => {
     await first.init();
     await first.close();
     await admin.query(`DROP INDEX "${schema}".gw_recipients_sent_task;
-      CREATE INDEX gw_recipients_task ON "${schema}".gw_recipients (account, task_id, mobile)`);
+      CREATE INDEX gw_recipients_task ON "${schema}".gw_recipients (account, task_id, mobile);
+      DROP INDEX "${schema}".gw_messages_status_page_not_sending;
+      CREATE INDEX gw_messages_status_page ON "${schema}".gw_messages (status, id)`);
 
     const store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
     cleanups.push(() => store.close());
@@ -178,6 +209,28 @@ describe('the gateway indexes hold only what they are read for', () => {
     expect(definition.has('gw_recipients_task')).toBe(false);
     expect(definition.get('gw_recipients_sent_task')).toMatch(/WHERE \(task_id IS NOT NULL\)/);
     expect(definition.get('gw_messages_sending')).toMatch(/WHERE \(status = 'sending'::text\)/);
+    expect(definition.has('gw_messages_status_page')).toBe(false);
+    expect(definition.get('gw_messages_status_page_not_sending')).toMatch(
+      /\(status, id\) WHERE \(status <> 'sending'::text\)/,
+    );
     await exercise(store.messages!);
+    // The pages can be read through the status index (sequential scans off: five rows would
+    // be read whole otherwise): the query states the index's predicate.
+    const client = admin;
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const planOf = async (query: Parameters<typeof messagePageSql>[1]) => {
+        const [sql, params] = numbered(messagePageSql(`"${schema}".`, query));
+        const { rows } = await client.query(`EXPLAIN ${sql}`, [...params]);
+        return rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+      };
+      expect(await planOf({ status: 'queued', limit: 50 })).toContain(
+        'gw_messages_status_page_not_sending',
+      );
+      expect(await planOf({ status: 'sending', limit: 50 })).toContain('gw_messages_sending');
+    } finally {
+      await client.query('ROLLBACK');
+    }
   });
 });

@@ -60,7 +60,11 @@ CREATE INDEX IF NOT EXISTS gw_messages_sending ON ${s}.gw_messages (lease_until)
 -- Each claim expires what ran out of time first: without this it read the whole table.
 CREATE INDEX IF NOT EXISTS gw_messages_expiring ON ${s}.gw_messages (expires_at)
   WHERE status = 'queued' AND expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS gw_messages_status_page ON ${s}.gw_messages (status, id);
+-- The console's pages by status, without the messages being sent (gw_messages_sending has
+-- those): each claim's update added an entry to it for nothing.
+CREATE INDEX IF NOT EXISTS gw_messages_status_page_not_sending ON ${s}.gw_messages (status, id)
+  WHERE status <> 'sending';
+DROP INDEX IF EXISTS ${s}.gw_messages_status_page;
 CREATE INDEX IF NOT EXISTS gw_messages_account_page ON ${s}.gw_messages (account, id);
 CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (
   message_id text NOT NULL REFERENCES ${s}.gw_messages(id),
@@ -422,7 +426,8 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
         tx(async (client) => {
           const { rows } = await client.query<{ id: string }>(
             `SELECT id FROM ${s}.gw_messages
-             WHERE status IN ('sent', 'failed', 'expired') AND updated_at < $1
+             WHERE status IN ('sent', 'failed', 'expired') AND status <> 'sending'
+               AND updated_at < $1
              LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [before, limit],
           );

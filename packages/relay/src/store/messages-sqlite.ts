@@ -65,7 +65,12 @@ DROP INDEX IF EXISTS gw_messages_sending;
 -- Each claim expires what ran out of time first: without this it read every queued message.
 CREATE INDEX IF NOT EXISTS gw_messages_expiring ON gw_messages (expires_at)
   WHERE status = 'queued' AND expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS gw_messages_status_page ON gw_messages (status, id);
+-- The console's pages by status, without the messages being sent (gw_messages_leased has
+-- those): a claim and its outcome moved each message's entry twice, two pages of the WAL per
+-- commit of either (store floor: 46.5-51 against 39.5-43.5 µs a message claimed and sent).
+CREATE INDEX IF NOT EXISTS gw_messages_status_page_not_sending ON gw_messages (status, id)
+  WHERE status <> 'sending';
+DROP INDEX IF EXISTS gw_messages_status_page;
 CREATE INDEX IF NOT EXISTS gw_messages_account_page ON gw_messages (account, id);
 CREATE TABLE IF NOT EXISTS gw_recipients (
   message_id TEXT NOT NULL REFERENCES gw_messages(id),
@@ -122,6 +127,13 @@ export const SENDING_TO_SQLITE = `SELECT 1 FROM gw_messages m INDEXED BY gw_mess
   JOIN gw_recipients r ON r.message_id = m.id
   WHERE m.status = 'sending' AND r.account = ? AND r.mobile IN (SELECT value FROM json_each(?))
   LIMIT 1`;
+
+/**
+ * Settled messages older than the retention (exported for its plan's test). `status <>
+ * 'sending'` is the status index's predicate: stated, the planner can read that index.
+ */
+export const PRUNABLE_SQLITE = `SELECT id FROM gw_messages
+  WHERE status IN ('sent', 'failed', 'expired') AND status <> 'sending' AND updated_at < ? LIMIT ?`;
 
 /** The messages whose lease ran out (their sender stopped), from the index of leased ones alone. */
 export const STALE_SENDING_SQLITE = `SELECT id FROM gw_messages INDEXED BY gw_messages_leased
@@ -542,9 +554,7 @@ export function sqliteMessages(
     }
   });
 
-  const selectPrunable = db.prepare(
-    `SELECT id FROM gw_messages WHERE status IN ('sent', 'failed', 'expired') AND updated_at < ? LIMIT ?`,
-  );
+  const selectPrunable = db.prepare(PRUNABLE_SQLITE);
   const deleteRecipients = db.prepare('DELETE FROM gw_recipients WHERE message_id = ?');
   const deleteMessage = db.prepare('DELETE FROM gw_messages WHERE id = ?');
   const deleteCallbacks = db.prepare(
@@ -585,7 +595,9 @@ export function sqliteMessages(
       }),
     list: (query) =>
       guard('sqlite', 'listMessages', async () => {
-        const [rows] = await reader.read([messagePageSql('', query)]);
+        const [rows] = await reader.read([
+          messagePageSql('', query, 'INDEXED BY gw_messages_leased'),
+        ]);
         return (rows as MessageRow[]).map(messageFromRow);
       }),
     claim: (options) =>
