@@ -19,6 +19,8 @@ const KILLS_AFTER_ACCEPT = 6;
 const KILLS_WHILE_SENDING = 8;
 const PER_ROUND = 25;
 const LEASE_MS = 1500;
+/** The relays' `gateway.concurrency`: a sender holds at most three times this many `sending`. */
+const CONCURRENCY = 4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cleanups: Array<() => unknown> = [];
@@ -132,7 +134,7 @@ async function setup(store: StoreKind, options: { proxied?: boolean } = {}) {
       ],
       targets: [{ name: 'app', url: 'http://127.0.0.1:9/hooks', secret }],
       gateway: {
-        concurrency: 4,
+        concurrency: CONCURRENCY,
         ratePerSecond: 1000,
         idleMs: 10,
         leaseMs: LEASE_MS,
@@ -492,5 +494,11 @@ for (const store of ['sqlite', 'postgres'] as const satisfies readonly StoreKind
     expect(accepted.size).toBe(serial);
     // The kills landed where claiming ahead is at stake: messages claimed that never left.
     expect(unknownNeverLeft).toBeGreaterThanOrEqual(1);
+    // No kill left more than the three windows a sender may hold `sending` (on the wire,
+    // answered and gathering, claimed ahead) unknown, though each round offered more.
+    expect(AHEAD_BATCH).toBeGreaterThan(3 * CONCURRENCY);
+    expect(unknownSent + unknownNeverLeft).toBeLessThanOrEqual(
+      AHEAD_DELAYS.length * 3 * CONCURRENCY,
+    );
   });
 }
