@@ -12,6 +12,7 @@ import {
   SENDING_TO_SQLITE,
   STALE_SENDING_SQLITE,
 } from './messages-sqlite.js';
+import { lastSentPostgres, sendingToPostgres } from './messages-postgres.js';
 import { postgresStore } from './postgres.js';
 import { sqliteStore } from './sqlite.js';
 
@@ -196,7 +197,9 @@ describe('the gateway indexes hold only what they are read for', () => {
     await admin.query(`DROP INDEX "${schema}".gw_recipients_sent_task;
       CREATE INDEX gw_recipients_task ON "${schema}".gw_recipients (account, task_id, mobile);
       DROP INDEX "${schema}".gw_messages_status_page_not_sending;
-      CREATE INDEX gw_messages_status_page ON "${schema}".gw_messages (status, id)`);
+      CREATE INDEX gw_messages_status_page ON "${schema}".gw_messages (status, id);
+      DROP INDEX "${schema}".gw_recipients_sent_mobile;
+      CREATE INDEX gw_recipients_mobile ON "${schema}".gw_recipients (account, mobile, sent_at)`);
 
     const store = await postgresStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
     cleanups.push(() => store.close());
@@ -210,6 +213,8 @@ describe('the gateway indexes hold only what they are read for', () => {
     expect(definition.get('gw_recipients_sent_task')).toMatch(/WHERE \(task_id IS NOT NULL\)/);
     expect(definition.get('gw_messages_sending')).toMatch(/WHERE \(status = 'sending'::text\)/);
     expect(definition.has('gw_messages_status_page')).toBe(false);
+    expect(definition.has('gw_recipients_mobile')).toBe(false);
+    expect(definition.get('gw_recipients_sent_mobile')).toMatch(/WHERE \(sent_at IS NOT NULL\)/);
     expect(definition.get('gw_messages_status_page_not_sending')).toMatch(
       /\(status, id\) WHERE \(status <> 'sending'::text\)/,
     );
@@ -229,6 +234,17 @@ describe('the gateway indexes hold only what they are read for', () => {
         'gw_messages_status_page_not_sending',
       );
       expect(await planOf({ status: 'sending', limit: 50 })).toContain('gw_messages_sending');
+      const plan = async (sql: string, params: unknown[]) =>
+        (await client.query(`EXPLAIN ${sql}`, params)).rows
+          .map((r) => r['QUERY PLAN'] as string)
+          .join('\n');
+      const numbers = ['13000000000', '13000000001'];
+      expect(await plan(sendingToPostgres(`"${schema}"`), ['main', numbers])).toContain(
+        'gw_messages_sending',
+      );
+      expect(await plan(lastSentPostgres(`"${schema}"`), ['main', numbers])).toContain(
+        'gw_recipients_sent_mobile',
+      );
     } finally {
       await client.query('ROLLBACK');
     }

@@ -21,6 +21,22 @@ import {
   storedFromNew,
 } from './messages.js';
 
+/**
+ * Whether a number of an account is in a message being sent: from the messages being sent (few:
+ * at most the senders' windows, in `gw_messages_sending`), then their numbers by primary key
+ * (exported for its plan's test).
+ */
+export const sendingToPostgres = (s: string) =>
+  `SELECT 1 FROM ${s}.gw_messages m JOIN ${s}.gw_recipients r ON r.message_id = m.id
+   WHERE m.status = 'sending' AND r.account = $1 AND r.mobile = ANY($2::text[]) LIMIT 1`;
+
+/** Each number's last message sent, through the index of sent numbers (exported for its plan's test). */
+export const lastSentPostgres = (s: string) =>
+  `SELECT DISTINCT ON (r.mobile) r.mobile, m.id AS message_id, m.metadata, m.callback_url
+   FROM ${s}.gw_recipients r JOIN ${s}.gw_messages m ON m.id = r.message_id
+   WHERE r.account = $1 AND r.mobile = ANY($2::text[]) AND r.sent_at IS NOT NULL
+   ORDER BY r.mobile, r.sent_at DESC`;
+
 /** The gateway's tables (created with IF NOT EXISTS under the store's init lock). */
 export function messagesPostgresSchema(s: string): string {
   return `
@@ -83,7 +99,11 @@ CREATE TABLE IF NOT EXISTS ${s}.gw_recipients (
 CREATE INDEX IF NOT EXISTS gw_recipients_sent_task ON ${s}.gw_recipients (account, task_id, mobile)
   WHERE task_id IS NOT NULL;
 DROP INDEX IF EXISTS ${s}.gw_recipients_task;
-CREATE INDEX IF NOT EXISTS gw_recipients_mobile ON ${s}.gw_recipients (account, mobile, sent_at);
+-- A reply's last message sent to its number: only sent recipients have an entry (written once,
+-- when sent; a queued one had an entry written at its POST and another when it was sent).
+CREATE INDEX IF NOT EXISTS gw_recipients_sent_mobile ON ${s}.gw_recipients (account, mobile, sent_at)
+  WHERE sent_at IS NOT NULL;
+DROP INDEX IF EXISTS ${s}.gw_recipients_mobile;
 CREATE TABLE IF NOT EXISTS ${s}.gw_callbacks (
   event_id text NOT NULL,
   url text NOT NULL,
@@ -534,11 +554,7 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
     },
     sendingTo(account, mobiles) {
       return run('sendingTo', async () => {
-        const { rows } = await pool.query(
-          `SELECT 1 FROM ${s}.gw_recipients r JOIN ${s}.gw_messages m ON m.id = r.message_id
-           WHERE r.account = $1 AND r.mobile = ANY($2::text[]) AND m.status = 'sending' LIMIT 1`,
-          [account, [...mobiles]],
-        );
+        const { rows } = await pool.query(sendingToPostgres(s), [account, [...mobiles]]);
         return rows.length > 0;
       });
     },
@@ -611,13 +627,10 @@ export function postgresMessages({ pool, s, tx, holder }: PostgresMessagesOption
     lastSentTo(account, mobiles) {
       return run('lastSentTo', async () => {
         if (mobiles.length === 0) return [];
-        const { rows } = await pool.query<TagRow & { mobile: string }>(
-          `SELECT DISTINCT ON (r.mobile) r.mobile, m.id AS message_id, m.metadata, m.callback_url
-           FROM ${s}.gw_recipients r JOIN ${s}.gw_messages m ON m.id = r.message_id
-           WHERE r.account = $1 AND r.mobile = ANY($2::text[]) AND r.sent_at IS NOT NULL
-           ORDER BY r.mobile, r.sent_at DESC`,
-          [account, [...new Set(mobiles)]],
-        );
+        const { rows } = await pool.query<TagRow & { mobile: string }>(lastSentPostgres(s), [
+          account,
+          [...new Set(mobiles)],
+        ]);
         const byMobile = new Map(rows.map((row) => [row.mobile, tagOf(row)]));
         return mobiles.map((mobile) => byMobile.get(mobile));
       });
