@@ -67,7 +67,7 @@ CREATE INDEX IF NOT EXISTS gw_messages_expiring ON gw_messages (expires_at)
   WHERE status = 'queued' AND expires_at IS NOT NULL;
 -- The console's pages by status, without the messages being sent (gw_messages_leased has
 -- those): a claim and its outcome moved each message's entry twice, two pages of the WAL per
--- commit of either (store floor: 46.5-51 against 39.5-43.5 µs a message claimed and sent).
+-- commit of either (store floor: 40-46 against 36-43 µs a message claimed and sent).
 CREATE INDEX IF NOT EXISTS gw_messages_status_page_not_sending ON gw_messages (status, id)
   WHERE status <> 'sending';
 DROP INDEX IF EXISTS gw_messages_status_page;
