@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eventIdFor, newEventId, newJournalEntryId, newLeaseToken } from './ids.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -28,6 +28,20 @@ describe('ids', () => {
     expect(decodeTime(ids[0]!.slice(4))).toBe(now);
     expect(newJournalEntryId(now) < newJournalEntryId(now + 1)).toBe(true);
     expect(newJournalEntryId()).toMatch(JRN_ID);
+  });
+
+  it('ids and tokens stay unique across refills of their pool, from a fresh module', async () => {
+    // A fresh module: its first pool is where a refill that read the old pool repeated the
+    // first id's random part 256 ids later (the same millisecond: the same id).
+    vi.resetModules();
+    const fresh = await import('./ids.js');
+    const now = Date.parse('2026-03-01T12:00:00.123Z');
+    const ids = Array.from({ length: 1000 }, () => fresh.newEventId(now));
+    expect(new Set(ids).size).toBe(1000);
+    const mixed = Array.from({ length: 1000 }, (_, i) =>
+      i % 2 === 0 ? fresh.newJournalEntryId(now).slice(14) : fresh.newLeaseToken(),
+    );
+    expect(new Set(mixed).size).toBe(1000);
   });
 
   it('newLeaseToken: 128 random bits in base64url, none repeated across pool refills', () => {

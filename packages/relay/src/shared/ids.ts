@@ -37,7 +37,9 @@ function take16(): number {
 
 /** A ULID: 48-bit millisecond time + 80 random bits, Crockford base32 (26 characters). */
 function ulid(now: number): string {
-  return timePart(now) + base32(pool, take16());
+  // take16 first: it may put a fresh pool in `pool`.
+  const offset = take16();
+  return timePart(now) + base32(pool, offset);
 }
 
 /**
