@@ -221,24 +221,20 @@ describe('the gateway indexes hold only what they are read for', () => {
     await exercise(store.messages!);
     // The pages can be read through the status index (sequential scans off: five rows would
     // be read whole otherwise): the query states the index's predicate.
-    const client = admin;
+    const plan = async (sql: string, params: readonly unknown[]) =>
+      (await admin.query(`EXPLAIN ${sql}`, [...params])).rows
+        .map((r) => r['QUERY PLAN'] as string)
+        .join('\n');
+    const page = (query: Parameters<typeof messagePageSql>[1]) =>
+      plan(...numbered(messagePageSql(`"${schema}".`, query)));
+    const numbers = ['13000000000', '13000000001'];
     try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL enable_seqscan = off');
-      const planOf = async (query: Parameters<typeof messagePageSql>[1]) => {
-        const [sql, params] = numbered(messagePageSql(`"${schema}".`, query));
-        const { rows } = await client.query(`EXPLAIN ${sql}`, [...params]);
-        return rows.map((r) => r['QUERY PLAN'] as string).join('\n');
-      };
-      expect(await planOf({ status: 'queued', limit: 50 })).toContain(
+      await admin.query('BEGIN');
+      await admin.query('SET LOCAL enable_seqscan = off');
+      expect(await page({ status: 'queued', limit: 50 })).toContain(
         'gw_messages_status_page_not_sending',
       );
-      expect(await planOf({ status: 'sending', limit: 50 })).toContain('gw_messages_sending');
-      const plan = async (sql: string, params: unknown[]) =>
-        (await client.query(`EXPLAIN ${sql}`, params)).rows
-          .map((r) => r['QUERY PLAN'] as string)
-          .join('\n');
-      const numbers = ['13000000000', '13000000001'];
+      expect(await page({ status: 'sending', limit: 50 })).toContain('gw_messages_sending');
       expect(await plan(sendingToPostgres(`"${schema}"`), ['main', numbers])).toContain(
         'gw_messages_sending',
       );
@@ -246,7 +242,7 @@ describe('the gateway indexes hold only what they are read for', () => {
         'gw_recipients_sent_mobile',
       );
     } finally {
-      await client.query('ROLLBACK');
+      await admin.query('ROLLBACK');
     }
   });
 });
