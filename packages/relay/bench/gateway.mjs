@@ -9,11 +9,14 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SmsClient, generateWebhookSecret } from '@sms/core';
+import { generateWebhookSecret } from '@sms/core';
 import { startEmulator } from '@sms/emulator';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { allCores, cpuSnapshot, cpuSpent } from './cpu.mjs';
+import { queuedMessage } from './queue.mjs';
+import { rawRun as rawClientRun } from './raw-client.mjs';
+import { table } from './table.mjs';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const { sqliteStore, postgresStore } = await import('../dist/index.js');
@@ -366,42 +369,13 @@ async function rawAcceptRun() {
   }
 }
 
-async function rawRun(platform) {
-  platform.reset();
-  const client = new SmsClient({
-    baseUrl: platform.url,
-    userId: '12',
-    account: 'demo',
+const rawRun = (platform) =>
+  rawClientRun(platform, {
     password: PASSWORD,
-    connections: CONCURRENCY,
+    concurrency: CONCURRENCY,
+    burst: BURST,
+    warmup: WARMUP,
   });
-  let next = 0;
-  const sendAll = (total) =>
-    Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < total) {
-          next++;
-          await client.send({
-            mobiles: [`13${String(next).padStart(9, '0')}`],
-            content: '【测试】raw',
-          });
-        }
-      }),
-    );
-  // Untimed first: the first store's ratio was against a client still compiling (4.4–5.2k/s
-  // against 10–13k/s warm in the same run).
-  await sendAll(WARMUP);
-  platform.reset();
-  next = 0;
-  const before = cpuSnapshot(process.pid);
-  const start = performance.now();
-  await sendAll(BURST);
-  const ms = performance.now() - start;
-  // The client and the emulator both run here: the bench's share.
-  const cpu = { ...cpuSpent(before, cpuSnapshot(process.pid)), relay: 0, relayMain: 0 };
-  await client.close();
-  return { perSecond: Math.round(BURST / (ms / 1000)), cpu };
-}
 
 /**
  * SmsClient.send as the relay runs it: in a process of its own (the emulator here), 16 at a
@@ -477,26 +451,11 @@ async function storeFloor(kind) {
   try {
     await store.init();
     const messages = store.messages;
-    const message = (i, now) => ({
-      id: `sms_${String(i).padStart(26, '0')}`,
-      idempotencyKey: null,
-      requestHash: randomBytes(32).toString('hex'),
-      account: 'main',
-      route: [],
-      mobiles: [`13${String(i).padStart(9, '0')}`],
-      content: `【测试】${randomBytes(8).toString('hex')}`,
-      sendAt: null,
-      extNo: '',
-      metadata: null,
-      callbackUrl: null,
-      expiresAt: null,
-      now,
-    });
     let before = cpuSnapshot(process.pid);
     for (let i = 0; i < BURST; i += CLIENTS) {
       const now = Date.now();
       const batch = [];
-      for (let j = i; j < Math.min(BURST, i + CLIENTS); j++) batch.push(message(j, now));
+      for (let j = i; j < Math.min(BURST, i + CLIENTS); j++) batch.push(queuedMessage(j, now));
       await messages.enqueueMany(batch);
     }
     const enqueue = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
@@ -587,13 +546,6 @@ function cpuTable(kind, { rawAccepted, rawSent, clientAlone, fill, drain, floor,
     row('send: relay drain', drain.cpu, drain.perSecond, drain.count),
     { ...sendFloor, 'measured /s': `floor/raw ${ratio.toFixed(2)}x` },
   ];
-}
-
-function table(rows) {
-  const columns = Object.keys(rows[0]);
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells) => cells.map((cell, i) => String(cell).padStart(widths[i])).join('  ');
-  return [line(columns), ...rows.map((r) => line(columns.map((c) => r[c])))].join('\n');
 }
 
 const platform = await startEmulator({
