@@ -14,7 +14,7 @@ import { startEmulator } from '@sms/emulator';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { allCores, cpuSnapshot, cpuSpent } from './cpu.mjs';
-import { queuedMessage } from './queue.mjs';
+import { claimAndRecordSent, enqueueAll } from './queue.mjs';
 import { rawRun as rawClientRun } from './raw-client.mjs';
 import { table } from './table.mjs';
 
@@ -452,32 +452,10 @@ async function storeFloor(kind) {
     await store.init();
     const messages = store.messages;
     let before = cpuSnapshot(process.pid);
-    for (let i = 0; i < BURST; i += CLIENTS) {
-      const now = Date.now();
-      const batch = [];
-      for (let j = i; j < Math.min(BURST, i + CLIENTS); j++) batch.push(queuedMessage(j, now));
-      await messages.enqueueMany(batch);
-    }
+    await enqueueAll(messages, BURST, CLIENTS);
     const enqueue = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
     before = cpuSnapshot(process.pid);
-    let taskId = 1e15;
-    for (;;) {
-      const claimed = await messages.claim({
-        account: 'main',
-        limit: Math.max(1, CONCURRENCY >> 1),
-        now: Date.now(),
-        leaseMs: 60_000,
-      });
-      if (claimed.length === 0) break;
-      await messages.recordMany(
-        claimed.map((m) => ({
-          id: m.id,
-          lease: m.lease,
-          outcome: { kind: 'sent', taskId: String(taskId++) },
-        })),
-        Date.now(),
-      );
-    }
+    await claimAndRecordSent(messages, Math.max(1, CONCURRENCY >> 1));
     const send = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
     return { enqueue, send };
   } finally {

@@ -1,8 +1,8 @@
-// A message as the gateway queues it (`MessageStore.enqueueMany`), for the benches that fill
-// a store directly: number i of a burst, one recipient, queued at `now`.
+// The gateway queue as the benches fill and drain it directly (`MessageStore`, no HTTP): messages
+// numbered 0 to n - 1, one recipient each, of account `main`.
 import { randomBytes } from 'node:crypto';
 
-export const queuedMessage = (i, now) => ({
+const queuedMessage = (i, now) => ({
   id: `sms_${String(i).padStart(26, '0')}`,
   idempotencyKey: null,
   requestHash: randomBytes(32).toString('hex'),
@@ -17,3 +17,35 @@ export const queuedMessage = (i, now) => ({
   expiresAt: null,
   now,
 });
+
+/** Queues `total` messages (numbers 0 to total - 1), `perCommit` to an `enqueueMany`. */
+export async function enqueueAll(messages, total, perCommit) {
+  for (let i = 0; i < total; i += perCommit) {
+    const now = Date.now();
+    const batch = [];
+    for (let j = i; j < Math.min(total, i + perCommit); j++) batch.push(queuedMessage(j, now));
+    await messages.enqueueMany(batch);
+  }
+}
+
+/** The store's part of sending the queue: claims of `limit`, each recorded sent, until empty. */
+export async function claimAndRecordSent(messages, limit) {
+  let taskId = 1e15;
+  for (;;) {
+    const claimed = await messages.claim({
+      account: 'main',
+      limit,
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    if (claimed.length === 0) return;
+    await messages.recordMany(
+      claimed.map((m) => ({
+        id: m.id,
+        lease: m.lease,
+        outcome: { kind: 'sent', taskId: `${taskId++}` },
+      })),
+      Date.now(),
+    );
+  }
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { procCpuMs } from './cpu.mjs';
-import { queuedMessage } from './queue.mjs';
+import { enqueueAll } from './queue.mjs';
 
 const [mode, bundle, baseUrl, password, burst, concurrency, warmup] = process.argv.slice(2);
 const BURST = Number(burst);
@@ -73,12 +73,7 @@ else {
   store = await sqliteStore({ path });
   await store.init();
 }
-for (let i = 0; i < WARMUP + BURST; i += 32) {
-  const now = Date.now();
-  const batch = [];
-  for (let j = i; j < Math.min(WARMUP + BURST, i + 32); j++) batch.push(queuedMessage(j, now));
-  await store.messages.enqueueMany(batch);
-}
+await enqueueAll(store.messages, WARMUP + BURST, 32);
 
 let outcomes = 0;
 let timed;

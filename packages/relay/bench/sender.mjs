@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '@sms/emulator';
 import { build } from 'tsup';
-import { queuedMessage } from './queue.mjs';
+import { claimAndRecordSent, enqueueAll } from './queue.mjs';
 import { rawRun } from './raw-client.mjs';
 import { table } from './table.mjs';
 
@@ -107,31 +107,9 @@ async function storeFloor(claim) {
   const store = await sqliteStore({ path: join(dir, 'relay.db') });
   try {
     await store.init();
-    const now = Date.now();
-    for (let i = 0; i < BURST; i += 32) {
-      const batch = [];
-      for (let j = i; j < Math.min(BURST, i + 32); j++) batch.push(queuedMessage(j, now));
-      await store.messages.enqueueMany(batch);
-    }
+    await enqueueAll(store.messages, BURST, 32);
     const before = process.cpuUsage();
-    let taskId = 1e15;
-    for (;;) {
-      const claimed = await store.messages.claim({
-        account: 'main',
-        limit: claim,
-        now: Date.now(),
-        leaseMs: 60_000,
-      });
-      if (claimed.length === 0) break;
-      await store.messages.recordMany(
-        claimed.map((m) => ({
-          id: m.id,
-          lease: m.lease,
-          outcome: { kind: 'sent', taskId: `${taskId++}` },
-        })),
-        Date.now(),
-      );
-    }
+    await claimAndRecordSent(store.messages, claim);
     const cpu = process.cpuUsage(before);
     return Math.round((cpu.user + cpu.system) / BURST);
   } finally {
