@@ -7,6 +7,7 @@ import { messagePageSql, numbered } from './console-rows.js';
 import type { MessageStore } from './messages.js';
 import {
   LAST_SENT_SQLITE,
+  MARK_SENDING_SQLITE,
   PRUNABLE_SQLITE,
   REPORT_TARGET_SQLITE,
   SENDING_TO_SQLITE,
@@ -159,6 +160,11 @@ describe('the gateway indexes hold only what they are read for', () => {
         'gw_recipients_sent_task',
       );
       expect(plan(STALE_SENDING_SQLITE, now)).toContain('gw_messages_leased');
+      // A claim marks its messages by rowid, never by reading the table.
+      expect(plan(MARK_SENDING_SQLITE, 'l', now, now, '[1,2]')).toMatch(
+        /SEARCH gw_messages USING INTEGER PRIMARY KEY \(rowid=\?\)/,
+      );
+      expect(plan(MARK_SENDING_SQLITE, 'l', now, now, '[1,2]')).not.toMatch(/SCAN gw_messages/);
       expect(plan(SENDING_TO_SQLITE, 'main', '["13000000001"]')).toContain('gw_messages_leased');
       expect(plan(LAST_SENT_SQLITE, 'main', '13000000000')).toContain('gw_recipients_sent_mobile');
       // The console's pages: by the status index, or for messages being sent by the leases'.
