@@ -8,7 +8,6 @@ import {
   type ClaimedMessage,
   type FailoverCount,
   type Enqueued,
-  type ClaimedRow,
   type MessageRow,
   claimedFromRow,
   type MessageStore,
