@@ -45,6 +45,8 @@ await build({
   clean: true,
   // Everything from node_modules stays an import; only the relay's own source is bundled.
   skipNodeModulesBundle: true,
+  // Not the package's tsup.config.ts: its three builds would each write this bundle at once.
+  config: false,
 });
 const bundle = `${outDir}sender.js`;
 
