@@ -6,6 +6,7 @@ import type { MessageStore } from '../store/messages.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { messageUntil, relayApi } from '../test-utils/gateway-api.js';
+import { newMessage } from '../test-utils/store-suite.js';
 import { type Receiver, startReceiver } from '../test-utils/receiver.js';
 import {
   demoAccount,
@@ -109,6 +110,52 @@ describe.each(['sqlite', 'postgres'] as const)('sender claims on %s', (kind) => 
       // and at most one claim racing a POST. One empty claim per finished send: 10 or more.
       expect(counted.claims.filter((n) => n > 0).length).toBeLessThanOrEqual(count);
       expect(empty).toBeLessThanOrEqual(Math.ceil(elapsed / IDLE_MS) + 2);
+    } finally {
+      await relay.stop();
+      await where.drop();
+    }
+  });
+
+  // A claim is a commit (on SQLite with an fsync): with sends under way it waits until it can
+  // take three quarters of a window, and the quarter still claimed ahead keeps the slots busy.
+  it('a queue drained with sends under way is claimed three quarters of a window at a time', async () => {
+    const where = storeForTest(kind, tmp.dir, 'relay_claims_drain');
+    const store = await openStore(where.config);
+    const counted = countingClaims(store);
+    const count = 120;
+    const relay: Relay = createRelay(
+      {
+        ...relayConfig(where, platform.url, rx.url, join(tmp.dir, `journal-drain-${kind}`), 5),
+        gateway: { idleMs: 5, concurrency: 8, ratePerSecond: 100_000 },
+      },
+      { logger: memoryLogger(), store: counted.store },
+    );
+    platform.reset();
+    await relay.start();
+    try {
+      // Queued at once, after the sender's first claim found nothing: its idle poll takes them.
+      const now = Date.now();
+      await store.messages!.enqueueMany(
+        Array.from({ length: count }, (_, i) =>
+          newMessage({
+            id: `sms_drain_${String(i).padStart(4, '0')}`,
+            account: 'main',
+            mobiles: [`1390001${String(i).padStart(4, '0')}`],
+            content: `【测试】drain ${i}`,
+            now,
+          }),
+        ),
+      );
+      const deadline = Date.now() + 30_000;
+      while (platform.sent().length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(platform.sent()).toHaveLength(count);
+      const taken = counted.claims.filter((n) => n > 0);
+      expect(taken.reduce((a, b) => a + b, 0)).toBe(count);
+      // The first claim fills both windows (16); the last takes what is left.
+      expect(taken[0]).toBe(16);
+      for (const n of taken.slice(1, -1)) expect(n).toBeGreaterThanOrEqual(6);
     } finally {
       await relay.stop();
       await where.drop();

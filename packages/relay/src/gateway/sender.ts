@@ -242,8 +242,8 @@ export class GatewaySender {
         // room for one message gives it to the next account in line, never by chance to the same one.
         const start = this.turn % accounts.length;
         const order = [...accounts.slice(start), ...accounts.slice(0, start)];
-        // A claim is a commit: with sends under way it waits for room for half a window, so it
-        // takes several messages (see claimRoom).
+        // A claim is a commit: with sends under way it waits for room for three quarters of a
+        // window, so it takes several messages (see claimRoom).
         const batch = this.inFlight + this.ready.length === 0 ? 1 : this.claimBatch();
         for (const [i, account] of order.entries()) {
           const room = this.claimRoom();
@@ -283,17 +283,19 @@ export class GatewaySender {
     }
   }
 
-  /** The least a claim takes while sends are under way: half a window. */
+  /** The least a claim takes while sends are under way: three quarters of a window. */
   private claimBatch(): number {
-    return Math.max(1, this.options.config.concurrency >> 1);
+    return Math.max(1, (this.options.config.concurrency * 3) >> 2);
   }
 
   /**
    * How many more messages may be claimed: the free slots and one window claimed ahead. A
-   * claim waits for room for half a window (claimBatch), so it takes several messages and
-   * half a window is still waiting when it starts: the slots that free up meanwhile take
-   * those, none waits for the claim's commit. Claiming when a quarter of the slots were free,
-   * without messages claimed ahead, left each slot idle for a commit per message.
+   * claim waits for room for three quarters of a window (claimBatch), so it takes several
+   * messages and a quarter of a window is still waiting when it starts: the slots that free up
+   * meanwhile take those, none waits for the claim's commit. Claiming when a quarter of the
+   * slots were free, without messages claimed ahead, left each slot idle for a commit per
+   * message; claiming at half a window made more claims, each a commit (SQLite's drain: 16 of
+   * 20 rounds side by side slower, 0.76x against 0.80x of the raw client in one run).
    */
   private claimRoom(): number {
     return 2 * this.options.config.concurrency - this.inFlight - this.ready.length;
@@ -350,7 +352,7 @@ export class GatewaySender {
       slotFreed = true;
       this.inFlight--;
       // The next message claimed ahead takes the slot at once; the claim loop wakes when there
-      // is room for a claim of half a window (claimRoom).
+      // is room for a claim of three quarters of a window (claimRoom).
       this.fill();
       const someNotDry = this.dry.size < this.options.accounts.length;
       if (someNotDry && this.claimRoom() >= this.claimBatch()) this.doorbell.ring();
