@@ -290,14 +290,14 @@ export function sqliteMessages(
        sent_at = coalesce(?, sent_at), updated_at = ?
      WHERE message_id = ? AND status NOT IN ('delivered', 'failed')`,
   );
-  const setRecipients = (r: {
-    id: string;
-    status: string;
-    code: string | null;
-    task_id: string | null;
-    sent_at: number | null;
-    now: number;
-  }) => updateRecipients.run(r.status, r.code, r.task_id, r.sent_at, r.now, r.id);
+  const setRecipients = (
+    id: string,
+    status: string,
+    code: string | null,
+    taskId: string | null,
+    sentAt: number | null,
+    now: number,
+  ) => updateRecipients.run(status, code, taskId, sentAt, now, id);
   const resetRecipients = db.prepare(
     `UPDATE gw_recipients SET status = @status, code = @code, task_id = NULL, sent_at = NULL,
        reported_at = NULL, updated_at = @now WHERE message_id = @id`,
@@ -316,14 +316,7 @@ export function sqliteMessages(
   const expire = (now: number) => {
     for (const { id } of expireQueued.all(now) as Array<{ id: string }>) {
       markExpired.run(now, id);
-      setRecipients({
-        id,
-        status: 'expired',
-        code: 'EXPIRED',
-        task_id: null,
-        sent_at: null,
-        now,
-      });
+      setRecipients(id, 'expired', 'EXPIRED', null, null, now);
     }
   };
   const claim = db.transaction(
@@ -438,7 +431,7 @@ export function sqliteMessages(
     const update = recipientUpdateOf(outcome);
     if (changes > 0 && update) {
       const { status, code, taskId, sent } = update;
-      updateRecipients.run(status, code, taskId, sent ? now : null, now, id);
+      setRecipients(id, status, code, taskId, sent ? now : null, now);
     }
     return changes > 0;
   };
@@ -456,14 +449,7 @@ export function sqliteMessages(
     const ids = (staleSending.all(cutoff) as Array<{ id: string }>).map((r) => r.id);
     for (const id of ids) {
       markUnknown.run(now, id);
-      setRecipients({
-        id,
-        status: 'unknown',
-        code: 'UNKNOWN_OUTCOME',
-        task_id: null,
-        sent_at: null,
-        now,
-      });
+      setRecipients(id, 'unknown', 'UNKNOWN_OUTCOME', null, null, now);
     }
     return ids;
   });
@@ -489,14 +475,7 @@ export function sqliteMessages(
   const fail = db.transaction((id: string, reason: string, now: number) => {
     if (!byId.get(id)) return undefined;
     if (operatorFail.run({ id, reason, now }).changes === 0) return false as const;
-    setRecipients({
-      id,
-      status: 'failed',
-      code: 'OPERATOR',
-      task_id: null,
-      sent_at: null,
-      now,
-    });
+    setRecipients(id, 'failed', 'OPERATOR', null, null, now);
     return messageFromRow(byId.get(id) as MessageRow);
   });
 
