@@ -438,7 +438,7 @@ async function clientAloneRun(platform) {
 /**
  * The store's floor for the gateway, in this process (no HTTP, no parsing, no platform): BURST
  * messages enqueued CLIENTS per commit (the most a group commit of CLIENTS POSTs takes), then
- * claimed and recorded sent half a window at a time, as the sender claims them. What any
+ * claimed and recorded sent three quarters of a window at a time, as the sender claims them. What any
  * relay on this store design spends per message at least, beside its HTTP.
  */
 async function storeFloor(kind) {
@@ -455,7 +455,7 @@ async function storeFloor(kind) {
     await enqueueAll(messages, BURST, CLIENTS);
     const enqueue = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
     before = cpuSnapshot(process.pid);
-    await claimAndRecordSent(messages, Math.max(1, CONCURRENCY >> 1));
+    await claimAndRecordSent(messages, Math.max(1, (CONCURRENCY * 3) >> 2));
     const send = { ...cpuSpent(before, cpuSnapshot(process.pid)), bench: 0 };
     return { enqueue, send };
   } finally {
@@ -619,7 +619,7 @@ try {
   console.log(
     `\nCPU per message (µs, all threads) and what all ${availableParallelism()} cores could carry at that cost. ` +
       'server: the relay, or the bare 202 server; clients/emulator: this process (the POSTing clients, the emulator, the raw SmsClient); ' +
-      'best case: the bare side plus the store floor (the store work alone, in-process: enqueue CLIENTS per commit; claim and record sent half a window at a time); ' +
+      'best case: the bare side plus the store floor (the store work alone, in-process: enqueue CLIENTS per commit; claim and record sent three quarters of a window at a time); ' +
       'server main thread: the part of server µs on the thread that runs its JavaScript (one per process), and what that thread could carry at that cost; ' +
       'relay floor: SmsClient in a process of its own plus the store floor, the least the relay main thread spends per message; ' +
       "accept and send at once: both paths' CPU per message, beside the burst's accepted/s (a relay sending as it accepts cannot accept faster than all cores carry that sum)\n",

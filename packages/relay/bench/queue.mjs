@@ -28,24 +28,26 @@ export async function enqueueAll(messages, total, perCommit) {
   }
 }
 
-/** The store's part of sending the queue: claims of `limit`, each recorded sent, until empty. */
-export async function claimAndRecordSent(messages, limit) {
+/**
+ * The store's part of sending the queue, until it is empty: claims of `claim`, their outcomes
+ * recorded sent `record` at a time (by default each claim's as it comes).
+ */
+export async function claimAndRecordSent(messages, claim, record = claim) {
+  const pending = [];
   let taskId = 1e15;
   for (;;) {
     const claimed = await messages.claim({
       account: 'main',
-      limit,
+      limit: claim,
       now: Date.now(),
       leaseMs: 60_000,
     });
+    for (const m of claimed) {
+      pending.push({ id: m.id, lease: m.lease, outcome: { kind: 'sent', taskId: `${taskId++}` } });
+    }
+    while (pending.length > 0 && (pending.length >= record || claimed.length < claim)) {
+      await messages.recordMany(pending.splice(0, record), Date.now());
+    }
     if (claimed.length === 0) return;
-    await messages.recordMany(
-      claimed.map((m) => ({
-        id: m.id,
-        lease: m.lease,
-        outcome: { kind: 'sent', taskId: `${taskId++}` },
-      })),
-      Date.now(),
-    );
   }
 }

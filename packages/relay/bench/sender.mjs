@@ -8,12 +8,12 @@
 //     the store's commits off the relay's main thread would give).
 // Rounds alternate the order; each puts a raw run beside its drains. Medians, spread in brackets.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '@sms/emulator';
-import { build } from 'tsup';
+import { bundleFromSrc } from './bundle.mjs';
 import { claimAndRecordSent, enqueueAll } from './queue.mjs';
 import { rawRun } from './raw-client.mjs';
 import { table } from './table.mjs';
@@ -32,23 +32,10 @@ const BALANCE = 1e9;
 const MODES = ['nothing', 'sqlite', 'sqlite-thread'];
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-// Inside the package, so the bundle's imports (better-sqlite3, @sms/core) resolve as the relay's.
-const outDir = here('../node_modules/.cache/sms-bench-sender/');
-mkdirSync(outDir, { recursive: true });
-await build({
-  entry: { sender: here('./sender-entry.ts') },
-  outDir,
-  format: ['esm'],
-  platform: 'node',
-  target: 'node20',
-  silent: true,
-  clean: true,
-  // Everything from node_modules stays an import; only the relay's own source is bundled.
-  skipNodeModulesBundle: true,
-  // Not the package's tsup.config.ts: its three builds would each write this bundle at once.
-  config: false,
+const bundle = await bundleFromSrc('sender', {
+  'gateway/sender.js': ['GatewaySender'],
+  'store/sqlite.js': ['sqliteStore'],
 });
-const bundle = `${outDir}sender.js`;
 
 const platform = await startEmulator({
   accounts: [{ userId: '12', account: 'demo', password: PASSWORD, balance: BALANCE }],

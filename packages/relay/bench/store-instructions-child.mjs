@@ -4,33 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enqueueAll } from './queue.mjs';
+import { claimAndRecordSent, enqueueAll } from './queue.mjs';
 
 const [bundle, total, claim, record, rounds, drainLast] = process.argv
   .slice(2)
   .map((a, i) => (i === 0 ? a : Number(a)));
 const { sqliteStore } = await import(bundle);
-
-/** The sender's pattern: claims of `claim`, outcomes committed `record` at a time. */
-async function drain(messages) {
-  const pending = [];
-  let taskId = 1e15;
-  for (;;) {
-    const claimed = await messages.claim({
-      account: 'main',
-      limit: claim,
-      now: Date.now(),
-      leaseMs: 60_000,
-    });
-    for (const m of claimed) {
-      pending.push({ id: m.id, lease: m.lease, outcome: { kind: 'sent', taskId: `${taskId++}` } });
-    }
-    while (pending.length >= record || (claimed.length === 0 && pending.length > 0)) {
-      await messages.recordMany(pending.splice(0, record), Date.now());
-    }
-    if (claimed.length === 0) return;
-  }
-}
 
 for (let round = 0; round < rounds; round++) {
   const dir = mkdtempSync(join(tmpdir(), 'sms-bench-store-instructions-'));
@@ -38,7 +17,7 @@ for (let round = 0; round < rounds; round++) {
   try {
     await store.init();
     await enqueueAll(store.messages, total, 32);
-    if (round < rounds - 1 || drainLast) await drain(store.messages);
+    if (round < rounds - 1 || drainLast) await claimAndRecordSent(store.messages, claim, record);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

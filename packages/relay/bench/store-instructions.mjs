@@ -7,11 +7,9 @@
 // drained (the code compiled): what one drain of BENCH_BURST messages costs.
 //   node bench/store-instructions.mjs        (needs valgrind; about a minute a row)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'tsup';
+import { bundleFromSrc } from './bundle.mjs';
 import { table } from './table.mjs';
 
 const BURST = Number(process.env.BENCH_BURST ?? 8000);
@@ -22,29 +20,6 @@ const BASELINE_SRC = process.env.BENCH_BASELINE_SRC;
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const cache = here('../node_modules/.cache/sms-bench-store-instructions/');
-
-/** The store built from `src` (inside the package: its imports resolve as the relay's). */
-async function bundleOf(name, src) {
-  const outDir = `${cache}${name}/`;
-  mkdirSync(outDir, { recursive: true });
-  // Not under node_modules, where esbuild does not take an entry from.
-  const entry = join(tmpdir(), `sms-bench-store-instructions-${name}.ts`);
-  writeFileSync(entry, `export { sqliteStore } from '${src}/store/sqlite.js';\n`);
-  await build({
-    entry: { store: entry },
-    outDir,
-    format: ['esm'],
-    outExtension: () => ({ js: '.mjs' }),
-    platform: 'node',
-    target: 'node20',
-    silent: true,
-    dts: false,
-    skipNodeModulesBundle: true,
-    // Not the package's tsup.config.ts: its three builds would each write this bundle at once.
-    config: false,
-  });
-  return `${outDir}store.mjs`;
-}
 
 /** Instructions of the main thread of one child run (callgrind, threads apart). */
 function instructions(bundle, [claim, record], drainLast) {
@@ -82,8 +57,11 @@ try {
   process.exit(1);
 }
 mkdirSync(cache, { recursive: true });
-const builds = [['this checkout', await bundleOf('this', here('../src'))]];
-if (BASELINE_SRC) builds.unshift(['baseline', await bundleOf('baseline', BASELINE_SRC)]);
+const store = { 'store/sqlite.js': ['sqliteStore'] };
+const builds = [['this checkout', await bundleFromSrc('store-this', store)]];
+if (BASELINE_SRC) {
+  builds.unshift(['baseline', await bundleFromSrc('store-baseline', store, BASELINE_SRC)]);
+}
 const rows = [];
 for (const pattern of PATTERNS) {
   for (const [name, bundle] of builds) {
